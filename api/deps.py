@@ -1,0 +1,123 @@
+"""Request dependencies: database session, Redis, the authenticated principal, role checks.
+
+Authentication reads the access token only (no database round trip); logout and
+deactivation take effect through Redis keys checked in one MGET.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
+
+from ainative.auth.tokens import TokenError, decode_token
+from ainative.config import Settings, get_settings
+from ainative.db.engine import get_sessionmaker
+
+log = logging.getLogger(__name__)
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def revoked_access_key(jti: str) -> str:
+    return f"auth:revoked:access:{jti}"
+
+
+def disabled_user_key(user_id: int) -> str:
+    return f"auth:disabled:user:{user_id}"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the access token says."""
+
+    id: int
+    username: str
+    roles: tuple[str, ...]
+    jti: str
+    expires_at: int
+
+    def has_role(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+def get_db() -> Iterator[Session]:
+    session = get_sessionmaker()()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_redis(request: Request) -> aioredis.Redis:
+    return request.app.state.redis
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_db)]
+RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+def unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers=UNAUTHORIZED_HEADERS)
+
+
+async def get_current_user(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    """The caller from a valid, unrevoked access token, else 401."""
+    if not token:
+        raise unauthorized("not authenticated: send 'Authorization: Bearer <access token>'")
+    try:
+        claims = decode_token(token, "access")
+    except TokenError as exc:
+        raise unauthorized(str(exc)) from exc
+    principal = Principal(
+        id=int(claims["sub"]),
+        username=str(claims.get("username", "")),
+        roles=tuple(claims.get("roles") or ()),
+        jti=str(claims["jti"]),
+        expires_at=int(claims["exp"]),
+    )
+    redis: aioredis.Redis = request.app.state.redis
+    try:
+        revoked, disabled = await redis.mget(
+            revoked_access_key(principal.jti), disabled_user_key(principal.id)
+        )
+    except RedisError:
+        # Access tokens are short-lived; a Redis outage degrades revocation, not logins.
+        log.warning("revocation check skipped: Redis unavailable")
+        revoked = disabled = None
+    if revoked:
+        raise unauthorized("token has been revoked: log in again")
+    if disabled:
+        raise unauthorized("account is deactivated")
+    request.state.user_id = principal.id
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def require_roles(*roles: str):
+    """A dependency that lets through only callers holding one of `roles`."""
+
+    async def check(user: CurrentUser) -> Principal:
+        if not user.has_role(*roles):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires role: {' or '.join(roles)}")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
+StaffUser = Annotated[Principal, Depends(require_roles("admin", "instructor"))]

@@ -1,0 +1,5 @@
+"""Routes: courses."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: hub."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: tutor."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

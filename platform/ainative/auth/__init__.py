@@ -1,0 +1,1 @@
+"""Identity: password hashing, JWTs, the users service."""

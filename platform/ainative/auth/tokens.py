@@ -1,0 +1,161 @@
+"""JWTs: access, refresh and hub login tokens, with pinned algorithm and every claim checked.
+
+Token types and audiences:
+- access  (aud JWT_AUDIENCE):     sub, username, roles, jti, iat, exp, iss
+- refresh (aud JWT_AUDIENCE):     sub, fam (rotation family), jti, iat, exp, iss
+- login   (aud JWT_HUB_AUDIENCE): sub, username, jti, iat, exp (<= 120 s), iss; single use
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Literal
+
+import jwt
+
+from ainative.config import Settings, get_settings
+
+TokenType = Literal["access", "refresh", "login"]
+REQUIRED_CLAIMS = ["sub", "type", "jti", "iat", "exp", "iss", "aud"]
+
+
+class TokenError(Exception):
+    """The token is not acceptable; the message is safe to show to the caller."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: datetime
+    claims: dict[str, Any]
+
+
+@lru_cache
+def _keys(algorithm: str, secret: str, private_file: str | None, public_file: str | None):
+    if algorithm.startswith("HS"):
+        return secret, secret
+    if not (private_file or public_file):
+        raise RuntimeError("RS256 needs JWT_PRIVATE_KEY_FILE and/or JWT_PUBLIC_KEY_FILE")
+    private = open(private_file).read() if private_file else None  # noqa: SIM115
+    public = open(public_file).read() if public_file else None  # noqa: SIM115
+    return private, public
+
+
+def signing_key(settings: Settings) -> Any:
+    return _keys(
+        settings.jwt_algorithm,
+        settings.jwt_secret_key,
+        str(settings.jwt_private_key_file) if settings.jwt_private_key_file else None,
+        str(settings.jwt_public_key_file) if settings.jwt_public_key_file else None,
+    )[0]
+
+
+def verifying_key(settings: Settings) -> Any:
+    return _keys(
+        settings.jwt_algorithm,
+        settings.jwt_secret_key,
+        str(settings.jwt_private_key_file) if settings.jwt_private_key_file else None,
+        str(settings.jwt_public_key_file) if settings.jwt_public_key_file else None,
+    )[1]
+
+
+def _issue(
+    token_type: TokenType,
+    subject: int,
+    lifetime: timedelta,
+    audience: str,
+    extra: dict[str, Any],
+    settings: Settings,
+) -> IssuedToken:
+    now = datetime.now(UTC)
+    jti = str(uuid.uuid4())
+    expires_at = now + lifetime
+    claims = {
+        "sub": str(subject),
+        "type": token_type,
+        "jti": jti,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "iss": settings.jwt_issuer,
+        "aud": audience,
+        **extra,
+    }
+    token = jwt.encode(claims, signing_key(settings), algorithm=settings.jwt_algorithm)
+    return IssuedToken(token=token, jti=jti, expires_at=expires_at, claims=claims)
+
+
+def issue_access_token(
+    user_id: int, username: str, roles: list[str], settings: Settings | None = None
+) -> IssuedToken:
+    """A short-lived bearer token for the API."""
+    settings = settings or get_settings()
+    return _issue(
+        "access",
+        user_id,
+        timedelta(minutes=settings.jwt_access_token_expire_minutes),
+        settings.jwt_audience,
+        {"username": username, "roles": list(roles)},
+        settings,
+    )
+
+
+def issue_refresh_token(
+    user_id: int, family_id: str, settings: Settings | None = None
+) -> IssuedToken:
+    """A rotating refresh token belonging to `family_id` (one login's chain)."""
+    settings = settings or get_settings()
+    return _issue(
+        "refresh",
+        user_id,
+        timedelta(days=settings.jwt_refresh_token_expire_days),
+        settings.jwt_audience,
+        {"fam": family_id},
+        settings,
+    )
+
+
+def issue_login_token(user_id: int, username: str, settings: Settings | None = None) -> IssuedToken:
+    """A single-use token that logs `username` into JupyterHub via /hub/login?token=."""
+    settings = settings or get_settings()
+    return _issue(
+        "login",
+        user_id,
+        timedelta(seconds=settings.jwt_login_token_expire_seconds),
+        settings.jwt_hub_audience,
+        {"username": username},
+        settings,
+    )
+
+
+def decode_token(
+    token: str, expected_type: TokenType, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Verify signature, pinned algorithm, iss, aud, exp, type and jti; return the claims."""
+    settings = settings or get_settings()
+    audience = settings.jwt_hub_audience if expected_type == "login" else settings.jwt_audience
+    try:
+        claims = jwt.decode(
+            token,
+            verifying_key(settings),
+            algorithms=[settings.jwt_algorithm],
+            audience=audience,
+            issuer=settings.jwt_issuer,
+            options={"require": REQUIRED_CLAIMS},
+            leeway=5,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("token has expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise TokenError(f"invalid token: {exc}") from exc
+    if claims.get("type") != expected_type:
+        raise TokenError(f"expected a {expected_type} token, got {claims.get('type')!r}")
+    try:
+        uuid.UUID(str(claims["jti"]))
+        int(claims["sub"])
+    except (ValueError, TypeError) as exc:
+        raise TokenError("invalid token: malformed sub or jti") from exc
+    return claims

@@ -1,0 +1,1 @@
+"""Database access: pooled engine, models and migrations."""

@@ -1,0 +1,110 @@
+"""One pooled engine per process.
+
+Engines are never shared across fork(): `get_engine` keys its cache by pid, and
+Celery's prefork children call `dispose_after_fork` from worker_process_init.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ainative.config import Settings, get_settings
+
+_lock = threading.Lock()
+_engines: dict[tuple[int, str], Engine] = {}
+_sessionmakers: dict[int, sessionmaker[Session]] = {}
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// URLs and pin the psycopg2 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
+def build_engine(settings: Settings, url: str | None = None) -> Engine:
+    """Create a pooled engine from settings (pre-ping, LIFO, connect and statement timeouts)."""
+    url = normalise_url(url or settings.database_url)
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set (the launcher and tests set it for you)")
+    options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=settings.db_pool_recycle,
+        pool_pre_ping=True,
+        pool_use_lifo=True,
+        connect_args={
+            "connect_timeout": settings.db_connect_timeout,
+            "options": options,
+            "application_name": os.environ.get("AINATIVE_PROCESS", "ainative"),
+        },
+    )
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine of this process for `url` (default DATABASE_URL), created once."""
+    settings = get_settings()
+    key = (os.getpid(), url or settings.database_url)
+    engine = _engines.get(key)
+    if engine is None:
+        with _lock:
+            engine = _engines.get(key)
+            if engine is None:
+                engine = _engines[key] = build_engine(settings, url)
+    return engine
+
+
+def get_sessionmaker() -> sessionmaker[Session]:
+    """Session factory bound to this process's default engine."""
+    pid = os.getpid()
+    factory = _sessionmakers.get(pid)
+    if factory is None:
+        factory = _sessionmakers[pid] = sessionmaker(get_engine(), expire_on_commit=False)
+    return factory
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def dispose_after_fork() -> None:
+    """Drop connections inherited from a parent process without closing the parent's sockets."""
+    for (pid, _), engine in list(_engines.items()):
+        if pid != os.getpid():
+            engine.dispose(close=False)
+    _engines.clear()
+    _sessionmakers.clear()
+
+
+def pool_status(engine: Engine | None = None) -> dict[str, Any]:
+    """Pool figures for health and metrics: size, checked out, overflow, idle."""
+    pool = (engine or get_engine()).pool
+    status: dict[str, Any] = {"class": type(pool).__name__}
+    for name in ("size", "checkedout", "overflow", "checkedin"):
+        fn = getattr(pool, name, None)
+        if callable(fn):
+            status[name] = fn()
+    status["max_overflow"] = get_settings().db_max_overflow
+    return status

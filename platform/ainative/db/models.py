@@ -1,0 +1,219 @@
+"""The schema: accounts, courses, tutoring sessions, the interaction trace and events.
+
+Interactions are the research trace of one tutoring request; events hold everything
+else a researcher needs (session start/end, ratings, quota hits, notebook activity)
+as typed, timestamped JSON. Alembic migrations under db/migrations own the DDL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("student", "instructor", "admin")
+COURSE_ROLES = ("student", "instructor")
+MODES = ("socratic", "explanatory", "hints", "metacognitive")
+STATUSES = ("queued", "running", "done", "error")
+CLASSIFICATIONS = ("debugging", "conceptual", "implementation", "solution-request", "off-topic")
+GUARDRAIL_OUTCOMES = ("passed", "rewritten", "refused")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(100))
+    roles: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), server_default=text("ARRAY['student']::varchar[]")
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    is_verified: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    research_consent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("roles <@ ARRAY['student','instructor','admin']::varchar[]", name="roles"),
+    )
+
+
+class RefreshToken(Base):
+    """One issued refresh token; a family is one login's chain of rotations."""
+
+    __tablename__ = "refresh_tokens"
+
+    jti: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # {"allowed_modes": [...], "quota_per_hour": int, "extra_context": str}
+    tutor_policy: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("course_id", "user_id", name="uq_memberships_course_user"),
+        CheckConstraint(_in("role", COURSE_ROLES), name="role"),
+    )
+
+
+class TutorSession(Base):
+    """A stretch of one student's work with the tutor (a notebook, a lab)."""
+
+    __tablename__ = "tutor_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    client: Mapped[str] = mapped_column(String(32), server_default="api")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Interaction(Base):
+    """The research trace of one tutoring request, from submission to answer."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tutor_sessions.id", ondelete="SET NULL")
+    )
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    client_request_id: Mapped[str | None] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))
+    prompt: Mapped[str] = mapped_column(Text)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    answer: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), server_default="queued")
+    attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    cache_hit: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    provider: Mapped[str | None] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(16))
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    queue_ms: Mapped[int | None] = mapped_column(Integer)
+    llm_ms: Mapped[int | None] = mapped_column(Integer)
+    total_ms: Mapped[int | None] = mapped_column(Integer)
+    classification: Mapped[str | None] = mapped_column(String(24))
+    guardrail: Mapped[str | None] = mapped_column(String(16))
+    guardrail_detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("mode", MODES), name="mode"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN -1 AND 5", name="rating"),
+        UniqueConstraint("user_id", "client_request_id", name="uq_interactions_client_request"),
+        Index("ix_interactions_user_created", "user_id", "created_at"),
+        Index("ix_interactions_course_created", "course_id", "created_at"),
+        Index(
+            "ix_interactions_unfinished",
+            "status",
+            "created_at",
+            postgresql_where=text("status IN ('queued','running')"),
+        ),
+    )
+
+
+class Event(Base):
+    """A typed, timestamped research event with a JSON payload."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tutor_sessions.id", ondelete="SET NULL")
+    )
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+    __table_args__ = (
+        Index("ix_events_user_occurred", "user_id", "occurred_at"),
+        Index("ix_events_type_occurred", "event_type", "occurred_at"),
+    )
+
+
+class UsedLoginToken(Base):
+    """Single-use hub login tokens: a second insert of the same jti is a replay."""
+
+    __tablename__ = "used_login_tokens"
+
+    jti: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

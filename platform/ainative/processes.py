@@ -1,0 +1,45 @@
+"""The commands that run the platform's processes.
+
+`ainative up`, the test stack, docker-compose and Kubernetes all run these same
+commands, so what is tested is what is deployed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ainative.config import Settings
+
+
+def api_command(settings: Settings, port: int | None = None, host: str | None = None) -> list[str]:
+    """The API: uvicorn serving api.main:app."""
+    return [
+        sys.executable, "-m", "uvicorn", "api.main:app",
+        "--host", host or settings.api_host,
+        "--port", str(port or settings.api_port),
+        "--no-access-log",
+    ]  # fmt: skip
+
+
+def worker_command(
+    settings: Settings, name: str = "worker", concurrency: int | None = None
+) -> list[str]:
+    """A Celery worker: a thread pool suits the I/O-bound LLM calls."""
+    return [
+        sys.executable, "-m", "celery", "-A", "worker", "worker",
+        "--loglevel", "INFO",
+        "--pool", "threads",
+        "--concurrency", str(concurrency or settings.worker_concurrency),
+        "--queues", settings.tutor_queue,
+        "--hostname", f"{name}@%h",
+        "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+
+
+def beat_command(settings: Settings, schedule_file: str) -> list[str]:
+    """Celery beat: runs the sweeper that re-enqueues stuck interactions."""
+    return [
+        sys.executable, "-m", "celery", "-A", "worker", "beat",
+        "--loglevel", "INFO",
+        "--schedule", schedule_file,
+    ]  # fmt: skip

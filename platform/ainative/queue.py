@@ -1,0 +1,51 @@
+"""The shared Celery app definition and the task contract.
+
+The API enqueues by task name through this app; only worker/ registers the task
+bodies. Tasks take ids, never objects: `tutor.answer(interaction_id: str)`.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from ainative.config import Settings, get_settings
+
+TASK_ANSWER = "tutor.answer"
+TASK_SWEEP = "tutor.sweep"
+# Workers publish an interaction id here when it reaches done or error; the API's
+# long-poll waiters subscribe to it.
+DONE_CHANNEL = "ainative:interactions:done"
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    """A Celery app on REDIS_URL: JSON only, late acks, prefetch 1, a named queue."""
+    settings = settings or get_settings()
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set: Celery needs a real broker")
+    app = Celery("ainative", broker=settings.redis_url, backend=None)
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=settings.tutor_queue,
+        task_queues=[Queue(settings.tutor_queue)],
+        task_routes={"tutor.*": {"queue": settings.tutor_queue}},
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        timezone="UTC",
+        enable_utc=True,
+        beat_schedule={
+            "sweep-stuck-interactions": {
+                "task": TASK_SWEEP,
+                "schedule": settings.sweeper_interval_seconds,
+            }
+        },
+    )
+    return app

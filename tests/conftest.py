@@ -1,0 +1,172 @@
+"""Shared fixtures: real PostgreSQL, Redis, Celery worker and API, started once a session.
+
+Unit tests that need a database get their own (`fresh_database_url`, a copy of the
+migrated template). Integration tests share one started stack (`stack`) and keep
+apart by creating their own users (`make_user`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.stack import Services, Stack, start_services
+
+OUTPUT_DIR = Path(__file__).parent / "output"
+TEST_ENV = {
+    "ENVIRONMENT": "test",
+    "BCRYPT_ROUNDS": "4",
+    "JWT_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+    "DB_POOL_SIZE": "5",
+    "DB_MAX_OVERFLOW": "5",
+    "LLM_PROVIDER": "offline",
+    "SWEEPER_INTERVAL_SECONDS": "2",
+    "SWEEPER_STALE_SECONDS": "8",
+    "WORKER_CONCURRENCY": "4",
+    "REGISTER_RATE_LIMIT": "1000",
+    "LOGIN_RATE_LIMIT": "1000",
+}
+
+
+def _reset_settings() -> None:
+    from ainative.config import get_settings
+
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR
+
+
+@pytest.fixture(scope="session")
+def services(output_dir: Path) -> Iterator[Services]:
+    """Database server and Redis for the whole session; env points at a template copy."""
+    saved = dict(os.environ)
+    os.environ.update(TEST_ENV)
+    svc = start_services(output_dir / f"services-{os.getpid()}")
+    db_url = svc.create_database("session")
+    os.environ["DATABASE_URL"] = db_url
+    os.environ["REDIS_URL"] = svc.redis_url
+    _reset_settings()
+    try:
+        yield svc
+    finally:
+        svc.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        _reset_settings()
+
+
+@pytest.fixture
+def fresh_database_url(services: Services) -> Iterator[str]:
+    """A database of this test's own, migrated (copied from the template)."""
+    url = services.create_database()
+    yield url
+    services.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def fake_llm() -> Iterator[FakeOpenAIServer]:
+    server = FakeOpenAIServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_llm_control(fake_llm: FakeOpenAIServer) -> Iterator[Callable[..., None]]:
+    """Set the fake LLM's latency/reply/failures for one test; restored afterwards."""
+
+    def control(**kwargs: object) -> None:
+        httpx.post(f"{fake_llm.root_url}/_control", json=kwargs, timeout=5).raise_for_status()
+
+    yield control
+    control(latency=0.0, fail_next=0, fail_status=500, clear=True, reply=_default_reply())
+
+
+def _default_reply() -> str:
+    from tests.fakes.openai_server import DEFAULT_REPLY
+
+    return DEFAULT_REPLY
+
+
+@pytest.fixture(scope="session")
+def stack(services: Services, fake_llm: FakeOpenAIServer, output_dir: Path) -> Iterator[Stack]:
+    """API + Celery worker + beat, real subprocesses, shared by all integration tests."""
+    log_dir = output_dir / "stack-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **TEST_ENV,
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "REDIS_URL": services.redis_url,
+        "OPENAI_BASE_URL": fake_llm.base_url,
+        "OPENAI_API_KEY": "sk-fake-test-key",
+        "LLM_MODEL": "fake-model",
+    }
+    st = Stack(services=services, env=env, log_dir=log_dir)
+    try:
+        st.start_api()
+        st.start_worker()
+        st.start_beat()
+        yield st
+    finally:
+        st.stop()
+
+
+@dataclass
+class TestUser:
+    id: int
+    username: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@pytest.fixture
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.api_url, timeout=40) as client:
+        yield client
+
+
+@pytest.fixture
+def make_user(api: httpx.Client, stack: Stack) -> Callable[..., TestUser]:
+    """Register and log in a fresh user; roles beyond student are granted in the database."""
+
+    def make(roles: tuple[str, ...] = ("student",), consent: bool = True) -> TestUser:
+        name = f"u{uuid.uuid4().hex[:10]}"
+        password = "Secret-pass-1"
+        email = f"{name}@example.org"
+        r = api.post(
+            "/api/v1/auth/register", json={"email": email, "username": name, "password": password}
+        )
+        assert r.status_code == 201, r.text
+        user_id = r.json()["id"]
+        if set(roles) != {"student"} or consent:
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(stack.database_url)
+            with engine.begin() as conn:
+                conn.execute(
+                    text("UPDATE users SET roles = :roles, research_consent = :c WHERE id = :id"),
+                    {"roles": list(roles), "c": consent, "id": user_id},
+                )
+            engine.dispose()
+        r = api.post("/api/v1/auth/login", json={"username": name, "password": password})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return TestUser(user_id, name, email, password, body["access_token"], body["refresh_token"])
+
+    return make

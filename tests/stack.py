@@ -1,0 +1,190 @@
+"""The real platform, started once for the test session.
+
+Embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL when set), a migrated
+template database, the API under uvicorn and a Celery worker as subprocesses, with
+the same commands `ainative up` runs (ainative.processes).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ainative.config import Settings
+from ainative.db.engine import normalise_url
+from ainative.devservices import EmbeddedPostgres, EmbeddedRedis, free_port
+from ainative.processes import api_command, beat_command, worker_command
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url_for(base_url: str, name: str) -> str:
+    return (
+        make_url(normalise_url(base_url)).set(database=name).render_as_string(hide_password=False)
+    )
+
+
+def admin_execute(base_url: str, *statements: str) -> None:
+    """Run statements outside a transaction on the maintenance database."""
+    engine = create_engine(
+        database_url_for(base_url, "postgres"), isolation_level="AUTOCOMMIT", poolclass=None
+    )
+    try:
+        with engine.connect() as conn:
+            for stmt in statements:
+                conn.execute(text(stmt))
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Services:
+    """Database and Redis for the session; tests get their own databases from the template."""
+
+    base_url: str
+    redis_url: str
+    template: str
+    output_dir: Path
+    started: list[object] = field(default_factory=list)
+
+    def create_database(self, prefix: str = "t") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        admin_execute(self.base_url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return database_url_for(self.base_url, name)
+
+    def drop_database(self, url: str) -> None:
+        name = make_url(url).database
+        admin_execute(self.base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        for server in reversed(self.started):
+            server.stop()  # type: ignore[attr-defined]
+
+
+def start_services(output_dir: Path) -> Services:
+    """Embedded servers unless DATABASE_URL / REDIS_URL point at real ones."""
+    from ainative.db.migrate import upgrade
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    started: list[object] = []
+    base_url = os.environ.get("DATABASE_URL", "")
+    if not base_url:
+        pg = EmbeddedPostgres(Path(f"/tmp/ainative-test-pg-{os.getpid()}"))
+        base_url = pg.start()
+        started.append(pg)
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url:
+        rd = EmbeddedRedis(output_dir / "redis")
+        redis_url = rd.start()
+        started.append(rd)
+    template = f"ainative_tpl_{os.getpid()}"
+    admin_execute(base_url, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+    admin_execute(base_url, f'CREATE DATABASE "{template}"')
+    upgrade(database_url_for(base_url, template))
+    return Services(base_url, redis_url, template, output_dir, started)
+
+
+def wait_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class Stack:
+    """The API, Celery worker(s) and beat as real subprocesses on one database."""
+
+    services: Services
+    env: dict[str, str]
+    log_dir: Path
+    api_port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def database_url(self) -> str:
+        return self.env["DATABASE_URL"]
+
+    def settings(self) -> Settings:
+        return Settings(**{k.lower(): v for k, v in self.env.items() if k.isupper()})
+
+    def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None):
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115
+        env = {**os.environ, **self.env, "AINATIVE_PROCESS": name, **(extra_env or {})}
+        proc = subprocess.Popen(
+            argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        self.processes[name] = proc
+        return proc
+
+    def start_api(self) -> None:
+        proc = self._spawn("api", api_command(self.settings(), port=self.api_port))
+        wait_http(f"{self.api_url}/api/v1/health", process=proc)
+
+    def start_worker(self, name: str = "worker", extra_env: dict[str, str] | None = None):
+        """Start a Celery worker and wait until it answers a ping."""
+        proc = self._spawn(name, worker_command(self.settings(), name=name), extra_env)
+        self.wait_worker(name, proc)
+        return proc
+
+    def wait_worker(self, name: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+        from ainative.queue import make_celery
+
+        app = make_celery(self.settings())
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"worker {name} exited; see {self.log_dir}/{name}.log")
+                replies = app.control.ping(timeout=0.5) or []
+                if any(name + "@" in list(r)[0] for r in replies):
+                    return
+            raise TimeoutError(f"worker {name} did not answer a ping")
+        finally:
+            app.close()
+
+    def start_beat(self) -> None:
+        self._spawn("beat", beat_command(self.settings(), str(self.log_dir / "beat-schedule")))
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal a process's whole group (a worker and its pool) and reap it."""
+        proc = self.processes.pop(name)
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(30)
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            proc = self.processes[name]
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for name in list(self.processes):
+            proc = self.processes.pop(name)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)

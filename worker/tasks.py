@@ -1,0 +1,1 @@
+"""Task bodies (placeholder until the tutoring pipeline lands)."""
