@@ -1,0 +1,1 @@
+"""Subcommands of `ainative`; each module defines register(subparsers) and sets func."""

@@ -1,0 +1,59 @@
+"""The platform's Prometheus metrics, defined once for every process.
+
+Names follow Prometheus conventions: `ainative_` prefix, base units (seconds),
+`_total` counters, no per-user labels. Processes that fork or run several
+workers set PROMETHEUS_MULTIPROC_DIR before importing this module.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+LLM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120)
+
+HTTP_REQUESTS = Counter(
+    "ainative_http_requests_total", "HTTP requests by route template and status",
+    ["method", "route", "status"],
+)  # fmt: skip
+HTTP_LATENCY = Histogram(
+    "ainative_http_request_duration_seconds", "HTTP request latency by route template",
+    ["method", "route"], buckets=LATENCY_BUCKETS,
+)  # fmt: skip
+
+# outcome: cache_hit, queued, answered, error, quota_exceeded, rejected,
+#          guardrail_rewritten, guardrail_refused
+TUTOR_REQUESTS = Counter(
+    "ainative_tutor_requests_total", "Tutoring requests by outcome", ["outcome"]
+)
+QUEUE_WAIT = Histogram(
+    "ainative_tutor_queue_wait_seconds", "Time from submission until a worker starts it",
+    buckets=LLM_BUCKETS,
+)  # fmt: skip
+LLM_LATENCY = Histogram(
+    "ainative_llm_request_duration_seconds", "LLM provider call latency",
+    ["provider"], buckets=LLM_BUCKETS,
+)  # fmt: skip
+END_TO_END = Histogram(
+    "ainative_tutor_end_to_end_seconds", "Submission to stored answer",
+    buckets=LLM_BUCKETS,
+)  # fmt: skip
+LLM_TOKENS = Counter(
+    "ainative_llm_tokens_total", "LLM tokens by provider and kind (prompt, completion)",
+    ["provider", "kind"],
+)  # fmt: skip
+LLM_ERRORS = Counter(
+    "ainative_llm_errors_total", "LLM call failures by provider and reason", ["provider", "reason"]
+)
+CACHE_REQUESTS = Counter(
+    "ainative_cache_requests_total", "Response cache lookups by result (hit, miss)", ["result"]
+)
+SWEEPER_REQUEUED = Counter(
+    "ainative_sweeper_requeued_total", "Interactions re-enqueued by the sweeper"
+)
+TASKS = Counter(
+    "ainative_worker_tasks_total", "Celery tasks finished by task name and state", ["task", "state"]
+)
+REDIS_UP = Gauge(
+    "ainative_redis_up", "1 when Redis answered the last check", multiprocess_mode="liveall"
+)
