@@ -43,3 +43,13 @@ def beat_command(settings: Settings, schedule_file: str) -> list[str]:
         "--loglevel", "INFO",
         "--schedule", schedule_file,
     ]  # fmt: skip
+
+
+def hub_command(settings: Settings) -> list[str]:
+    """JupyterHub with the project's configuration (owned by the hub work)."""
+    return [sys.executable, "-m", "jupyterhub", "-f", "jupyterhub_config.py"]
+
+
+def flower_command(settings: Settings) -> list[str]:
+    """Flower for admins (owned by the operations work)."""
+    return [sys.executable, "-m", "celery", "-A", "worker", "flower"]
