@@ -1,0 +1,117 @@
+"""Bodies of POST /api/v1/events/batch: notebook activity sent by the kernel extension.
+
+The limits are part of the contract with the client (ainative.notebook.activity), which
+clips code and messages before sending so that a normal cell never hits them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+MAX_EVENTS_PER_BATCH = 500
+MAX_PAYLOAD_BYTES = 16 * 1024
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+CELL_EXECUTED = "cell.executed"
+# What a client may send; server-side events (ratings, quota hits) are written by the API.
+CLIENT_EVENT_TYPES = (
+    CELL_EXECUTED,
+    "notebook.opened",
+    "widget.opened",
+    "session.start",
+    "session.end",
+)
+ClientEventType = Literal[
+    "cell.executed", "notebook.opened", "widget.opened", "session.start", "session.end"
+]
+
+
+class CellExecutedPayload(BaseModel):
+    """What one cell execution records: the code and how it ended."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(max_length=MAX_PAYLOAD_BYTES)
+    success: bool
+    execution_count: int | None = Field(default=None, ge=0)
+    error_type: str | None = Field(default=None, max_length=200)
+    error_message: str | None = Field(default=None, max_length=4000)
+
+
+class EventIn(BaseModel):
+    """One client event; its owner is always the caller, never a field of the body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: ClientEventType
+    occurred_at: datetime
+    session_id: uuid.UUID | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware_and_not_future(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must include a timezone (e.g. 2026-01-01T10:00:00Z)")
+        if value > datetime.now(UTC) + MAX_CLOCK_SKEW:
+            raise ValueError("lies in the future")
+        return value
+
+    @field_validator("payload")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+        if size > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"is {size} bytes; at most {MAX_PAYLOAD_BYTES} are accepted")
+        return value
+
+    @model_validator(mode="after")
+    def _typed_payload(self) -> EventIn:
+        if self.type == CELL_EXECUTED:
+            try:
+                CellExecutedPayload.model_validate(self.payload)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                )
+                raise ValueError(f"payload of a cell.executed event: {problems}") from None
+        return self
+
+
+class EventBatchIn(BaseModel):
+    """A batch of events; `session_id` is the default for events that name none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: uuid.UUID | None = None
+    course_id: int | None = Field(default=None, ge=1)
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH)
+
+
+class EventBatchPublic(BaseModel):
+    """What happened to a batch: received, stored, and whether consent allowed storing."""
+
+    received: int
+    stored: int
+    consent: bool
+
+
+class EventLimitsPublic(BaseModel):
+    """The limits and the caller's consent, so a client can stop recording early."""
+
+    consent: bool
+    max_events_per_batch: int = MAX_EVENTS_PER_BATCH
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES
+    event_types: list[str] = list(CLIENT_EVENT_TYPES)
