@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     # Research
     pseudonym_key: str = "dev-pseudonym-key"
 
+    # --- JupyterHub (hub work: jupyterhub_config.py, ainative.hub, ainative.notebook) ---
+    hub_ip: str = "127.0.0.1"
+    hub_api_port: int = Field(8081, description="the Hub's internal API (spawned servers call it)")
+    hub_proxy_api_port: int = Field(8001, description="configurable-http-proxy's REST API")
+    hub_database_url: str = Field("", description="the Hub's own DB; default sqlite in DATA_DIR")
+    hub_api_url: str = Field("", description="API URL for single-user servers (AINATIVE_API_URL)")
+    hub_auth_refresh_age: int = Field(300, ge=0, description="seconds between DB re-checks")
+    hub_allowed_courses: str = Field("", description="comma-separated course codes; '' = all")
+    jupyterhub_crypt_key: str = Field("", description="encrypts auth_state (tokens)")
+    # Read inside single-user servers by ainative.notebook.TutorClient (set by the hub).
+    ainative_api_url: str = ""
+    ainative_access_token: str = ""
+    ainative_refresh_token: str = ""
+    # --- end JupyterHub ---
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -1,0 +1,1 @@
+"""JupyterHub integration: the AINativeAuthenticator (the only package importing jupyterhub)."""

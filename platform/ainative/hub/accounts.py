@@ -1,0 +1,144 @@
+"""What the hub needs from the platform's user DB: who someone is, and single-use login tokens.
+
+Plain synchronous functions over a SQLAlchemy session; the authenticator runs them in a
+thread so bcrypt and the database never block the hub's event loop.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from ainative.auth.passwords import burn_password_check, verify_password
+from ainative.auth.tokens import issue_access_token, issue_refresh_token
+from ainative.config import Settings
+from ainative.db.models import Course, Membership, RefreshToken, UsedLoginToken, User
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+class ReplayError(Exception):
+    """A login token whose jti was already used."""
+
+
+@dataclass(frozen=True)
+class CourseRole:
+    code: str
+    role: str  # student | instructor
+
+
+@dataclass(frozen=True)
+class Account:
+    """A platform user as the hub sees it."""
+
+    id: int
+    username: str
+    roles: tuple[str, ...]
+    is_active: bool
+    courses: tuple[CourseRole, ...] = ()
+
+    @property
+    def hub_name(self) -> str:
+        """JupyterHub lower-cases names; platform usernames are [A-Za-z0-9_-]."""
+        return self.username.lower()
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+def course_slug(code: str) -> str:
+    """A course code as it may appear in hub group and role names (lower-case, a-z0-9-)."""
+    return _SLUG_RE.sub("-", code.lower()).strip("-") or "course"
+
+
+def _account(session: Session, user: User) -> Account:
+    rows = session.execute(
+        select(Course.code, Membership.role)
+        .join(Membership, Membership.course_id == Course.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Course.code)
+    ).all()
+    return Account(
+        id=user.id,
+        username=user.username,
+        roles=tuple(user.roles or ()),
+        is_active=bool(user.is_active),
+        courses=tuple(CourseRole(code, role) for code, role in rows),
+    )
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user whose name matches case-insensitively (the hub only knows lower-case names)."""
+    return session.scalars(
+        select(User).where(func.lower(User.username) == username.lower()).order_by(User.id)
+    ).first()
+
+
+def load_account(
+    session: Session, *, user_id: int | None = None, username: str = ""
+) -> Account | None:
+    """The account by id (preferred) or by name, or None when it no longer exists."""
+    user = session.get(User, user_id) if user_id is not None else find_user(session, username)
+    return _account(session, user) if user is not None else None
+
+
+def check_password(session: Session, username: str, password: str) -> Account | None:
+    """The account when the password matches; unknown names cost one bcrypt check too."""
+    user = find_user(session, username) if username else None
+    if user is None:
+        burn_password_check(password)
+        return None
+    if not verify_password(password, user.password_hash):
+        return None
+    return _account(session, user)
+
+
+def consume_login_token(session: Session, claims: dict[str, Any]) -> None:
+    """Mark the token's jti used; a second use of the same jti raises ReplayError."""
+    stmt = (
+        insert(UsedLoginToken)
+        .values(jti=uuid.UUID(str(claims["jti"])), user_id=int(claims["sub"]))
+        .on_conflict_do_nothing(index_elements=["jti"])
+        .returning(UsedLoginToken.jti)
+    )
+    if session.execute(stmt).first() is None:
+        raise ReplayError("this login link has already been used")
+
+
+def record_login(session: Session, user_id: int) -> None:
+    session.execute(
+        User.__table__.update().where(User.id == user_id).values(last_login=datetime.now(UTC))
+    )
+
+
+def issue_api_tokens(session: Session, account: Account, settings: Settings) -> dict[str, Any]:
+    """A fresh access/refresh pair for the API, with its refresh-token row (a new family).
+
+    Each server start gets its own family, so a rotated token in an old server never
+    looks like reuse of this one.
+    """
+    access = issue_access_token(account.id, account.username, list(account.roles), settings)
+    family = uuid.uuid4()
+    refresh = issue_refresh_token(account.id, str(family), settings)
+    session.add(
+        RefreshToken(
+            jti=uuid.UUID(refresh.jti),
+            family_id=family,
+            user_id=account.id,
+            expires_at=refresh.expires_at,
+        )
+    )
+    return {
+        "access_token": access.token,
+        "access_expires_at": int(access.expires_at.timestamp()),
+        "refresh_token": refresh.token,
+        "refresh_expires_at": int(refresh.expires_at.timestamp()),
+    }

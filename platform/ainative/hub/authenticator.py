@@ -1,0 +1,319 @@
+"""AINativeAuthenticator: JupyterHub logins checked against the platform's user DB.
+
+`c.JupyterHub.authenticator_class = "ainative"` (entry point in pyproject.toml).
+- password form: the same bcrypt hashes and login rate limit as the API;
+- `GET /hub/login?token=`: a short-lived, single-use login JWT from POST /api/v1/auth/hub-token;
+- inactive accounts are refused, and refresh_user re-checks the DB every auth_refresh_age;
+- platform admins are hub admins; course memberships are hub groups `course-<code>`;
+  instructors get a role with access to their course group's servers;
+- the user's API tokens live in encrypted auth_state and reach the single-user server's
+  environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from jupyterhub.auth import Authenticator
+from sqlalchemy.orm import Session, sessionmaker
+from tornado import web
+from traitlets import Integer, List, Set, Unicode, default, validate
+
+from ainative.auth.tokens import TokenError, decode_token
+from ainative.config import get_settings
+from ainative.db.engine import get_engine
+from ainative.hub import accounts, limits
+from ainative.hub.accounts import Account, ReplayError
+from ainative.hub.handlers import TokenLoginHandler
+
+T = TypeVar("T")
+INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
+DEFAULT_INSTRUCTOR_SCOPES = [
+    "access:servers!group={group}",
+    "read:servers!group={group}",
+    "read:users!group={group}",
+]
+
+
+class AINativeAuthenticator(Authenticator):
+    """Log students, instructors and admins in with their platform accounts."""
+
+    database_url = Unicode(
+        config=True,
+        help="""Platform user database (SQLAlchemy URL). Defaults to DATABASE_URL, the
+        same database the API uses; the hub only reads users/courses and records
+        used login tokens and refresh-token rows there.""",
+    )
+    redis_url = Unicode(
+        config=True,
+        help="""Redis for the login rate limit. Defaults to REDIS_URL; empty disables the
+        limit (attempts are then only slowed by bcrypt).""",
+    )
+    api_url = Unicode(
+        config=True,
+        help="""URL of the platform API as seen from single-user servers; passed to them
+        as AINATIVE_API_URL. Defaults to HUB_API_URL, else http://API_HOST:API_PORT.""",
+    )
+    allowed_courses = Set(
+        Unicode(),
+        config=True,
+        help="""Course codes whose members may use this hub. Empty (the default) lets every
+        active platform user in; admins are always allowed.""",
+    ).tag(allow_config=True)
+    course_group_prefix = Unicode(
+        "course-",
+        config=True,
+        help="""Prefix of the hub group made from each course membership
+        (course CS101 -> group `course-cs101`).""",
+    )
+    instructor_scopes = List(
+        Unicode(),
+        config=True,
+        help="""Scopes an instructor gets over their course group, `{group}` standing for
+        the group name. The default lets instructors open and inspect their students'
+        servers, not start or delete them.""",
+    )
+    login_rate_limit = Integer(
+        config=True,
+        help="""Password attempts per IP and per account in one window, shared in spirit
+        with the API (LOGIN_RATE_LIMIT). Beyond it the form answers 429.""",
+    )
+    rate_limit_window_seconds = Integer(
+        config=True, help="Length of the rate-limit window (RATE_LIMIT_WINDOW_SECONDS)."
+    )
+
+    @default("database_url")
+    def _default_database_url(self) -> str:
+        return get_settings().database_url
+
+    @default("redis_url")
+    def _default_redis_url(self) -> str:
+        return get_settings().redis_url
+
+    @default("api_url")
+    def _default_api_url(self) -> str:
+        s = get_settings()
+        return s.hub_api_url or s.public_api_url or f"http://{s.api_host}:{s.api_port}"
+
+    @default("instructor_scopes")
+    def _default_instructor_scopes(self) -> list[str]:
+        return list(DEFAULT_INSTRUCTOR_SCOPES)
+
+    @default("login_rate_limit")
+    def _default_login_rate_limit(self) -> int:
+        return get_settings().login_rate_limit
+
+    @default("rate_limit_window_seconds")
+    def _default_window(self) -> int:
+        return get_settings().rate_limit_window_seconds
+
+    # Platform decisions, not hub configuration: defaults that make the features work.
+    @default("allow_all")
+    def _default_allow_all(self) -> bool:
+        return not (self.allowed_users or self.allowed_courses)
+
+    @default("manage_groups")
+    def _default_manage_groups(self) -> bool:
+        return True
+
+    @default("manage_roles")
+    def _default_manage_roles(self) -> bool:
+        return True
+
+    @default("enable_auth_state")
+    def _default_enable_auth_state(self) -> bool:
+        return True
+
+    @default("refresh_pre_spawn")
+    def _default_refresh_pre_spawn(self) -> bool:
+        return True
+
+    @default("auth_refresh_age")
+    def _default_auth_refresh_age(self) -> int:
+        return get_settings().hub_auth_refresh_age
+
+    @validate("database_url")
+    def _check_database_url(self, proposal: Any) -> str:
+        url = proposal["value"]
+        if url and not url.startswith(("postgresql", "postgres:")):
+            raise ValueError(f"AINativeAuthenticator.database_url must be PostgreSQL, got {url!r}")
+        return url
+
+    @validate("course_group_prefix")
+    def _check_prefix(self, proposal: Any) -> str:
+        prefix = proposal["value"]
+        if not prefix or accounts.course_slug(prefix + "x") != prefix + "x":
+            raise ValueError(
+                "AINativeAuthenticator.course_group_prefix must be lower-case a-z, 0-9 and '-'"
+            )
+        return prefix
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def get_handlers(self, app: Any) -> list[tuple[str, type]]:
+        return [("/login", TokenLoginHandler)]
+
+    def _sessions(self) -> sessionmaker[Session]:
+        if not self.database_url:
+            raise web.HTTPError(
+                500, "AINativeAuthenticator.database_url is empty: set DATABASE_URL for the hub"
+            )
+        cached = getattr(self, "_factory", None)
+        if cached is None or cached[0] != self.database_url:
+            cached = self._factory = (
+                self.database_url,
+                sessionmaker(get_engine(self.database_url)),
+            )
+        return cached[1]
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(session, *args)` in a thread inside one committed transaction."""
+
+        def work() -> T:
+            with self._sessions().begin() as session:
+                return fn(session, *args)
+
+        return await asyncio.to_thread(work)
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def group_name(self, code: str) -> str:
+        return self.course_group_prefix + accounts.course_slug(code)
+
+    def auth_model(self, account: Account, tokens: dict[str, Any] | None = None) -> dict:
+        """The dict JupyterHub stores: name, admin, groups, roles and auth_state."""
+        groups = sorted({self.group_name(c.code) for c in account.courses})
+        roles: list[dict[str, Any]] = [{"name": "user"}]
+        if account.is_admin:
+            roles.append({"name": "admin"})
+        for course in account.courses:
+            if course.role == "instructor":
+                group = self.group_name(course.code)
+                roles.append(
+                    {
+                        "name": f"instructor-{group}",
+                        "description": f"Instructor access to the servers of {course.code}",
+                        "scopes": [s.format(group=group) for s in self.instructor_scopes],
+                    }
+                )
+        model: dict[str, Any] = {
+            "name": account.hub_name,
+            "admin": account.is_admin,
+            "groups": groups,
+            "roles": roles,
+        }
+        if tokens is not None:
+            model["auth_state"] = {
+                "user_id": account.id,
+                "username": account.username,
+                "roles": list(account.roles),
+                **tokens,
+            }
+        return model
+
+    def check_allowed(self, username: str, authentication: dict | None = None) -> bool:
+        """allowed_users, or membership in one of allowed_courses; admins always."""
+        if username in self.allowed_users:
+            return True
+        if authentication is None:
+            return False
+        if authentication.get("admin"):
+            return True
+        wanted = {self.group_name(code) for code in self.allowed_courses}
+        return bool(wanted & set(authentication.get("groups") or ()))
+
+    async def authenticate(self, handler: Any, data: dict) -> dict | None:
+        """Token login when `data` carries a token (GET only), else the password form."""
+        if data.get("token"):
+            account = await self._token_account(str(data["token"]))
+        else:
+            account = await self._password_account(
+                handler, str(data.get("username", "")), str(data.get("password", ""))
+            )
+            if account is None:
+                return None
+        if not account.is_active:
+            raise web.HTTPError(403, INACTIVE_MESSAGE)
+        settings = get_settings()
+
+        def finish(session: Session) -> dict[str, Any]:
+            accounts.record_login(session, account.id)
+            return accounts.issue_api_tokens(session, account, settings)
+
+        tokens = await self._db(finish)
+        return self.auth_model(account, tokens)
+
+    async def _password_account(self, handler: Any, username: str, password: str):
+        if not username or not password:
+            return None
+        ip = handler.request.remote_ip if handler is not None else ""
+        wait = await asyncio.to_thread(
+            limits.hit,
+            self.redis_url,
+            [f"ip:{ip}", f"user:{username.lower()}"] if ip else [f"user:{username.lower()}"],
+            self.login_rate_limit,
+            self.rate_limit_window_seconds,
+        )
+        if wait:
+            raise web.HTTPError(429, f"Too many login attempts. Try again in {wait} seconds.")
+        return await self._db(accounts.check_password, username, password)
+
+    async def _token_account(self, token: str) -> Account:
+        try:
+            claims = decode_token(token, "login")
+        except TokenError as exc:
+            raise web.HTTPError(
+                403, f"This login link is not valid ({exc}). Ask for a new one."
+            ) from exc
+
+        def consume(session: Session) -> Account | None:
+            account = accounts.load_account(session, user_id=int(claims["sub"]))
+            if account is not None:
+                accounts.consume_login_token(session, claims)
+            return account
+
+        try:
+            account = await self._db(consume)
+        except ReplayError as exc:
+            raise web.HTTPError(403, f"This login link has already been used ({exc}).") from exc
+        if account is None:
+            raise web.HTTPError(403, "This login link belongs to an account that no longer exists.")
+        return account
+
+    async def refresh_user(self, user: Any, handler: Any = None) -> bool | dict:
+        """Re-read the account: gone or deactivated -> log in again; else fresh groups/roles."""
+        state = await user.get_auth_state() or {}
+        account = await self._db(
+            lambda s: accounts.load_account(s, user_id=state.get("user_id"), username=user.name)
+        )
+        if account is None or not account.is_active or account.hub_name != user.name:
+            self.log.warning("refusing %s: account deactivated or removed", user.name)
+            return False
+        return self.auth_model(account)
+
+    async def pre_spawn_start(self, user: Any, spawner: Any) -> None:
+        """Give the server a fresh API token pair (own refresh family) and the API URL."""
+        state = await user.get_auth_state() or {}
+        settings = get_settings()
+
+        def mint(session: Session) -> tuple[Account | None, dict[str, Any] | None]:
+            account = accounts.load_account(
+                session, user_id=state.get("user_id"), username=user.name
+            )
+            if account is None or not account.is_active:
+                return account, None
+            return account, accounts.issue_api_tokens(session, account, settings)
+
+        account, tokens = await self._db(mint)
+        if tokens is None or account is None:
+            raise web.HTTPError(403, INACTIVE_MESSAGE)
+        await user.save_auth_state(self.auth_model(account, tokens)["auth_state"])
+        spawner.environment.update(
+            {
+                "AINATIVE_API_URL": self.api_url,
+                "AINATIVE_ACCESS_TOKEN": tokens["access_token"],
+                "AINATIVE_REFRESH_TOKEN": tokens["refresh_token"],
+            }
+        )

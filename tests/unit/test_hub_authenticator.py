@@ -1,0 +1,338 @@
+"""AINativeAuthenticator decisions as truth tables, against a real migrated database.
+
+The authenticator's methods are called directly; the few JupyterHub objects they touch
+(request handler, User, Spawner) are stood in by tiny objects with the same attributes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import jwt
+import pytest
+from sqlalchemy import create_engine, select, text
+from tornado import web
+
+from ainative.auth.passwords import hash_password
+from ainative.auth.tokens import decode_token, issue_access_token, issue_login_token
+from ainative.config import get_settings
+from ainative.db.models import RefreshToken
+from ainative.hub.authenticator import INACTIVE_MESSAGE, AINativeAuthenticator
+
+PASSWORD = "Secret-pass-1"
+HANDLER = SimpleNamespace(request=SimpleNamespace(remote_ip="127.0.0.9"))
+
+
+@pytest.fixture
+def engine(fresh_database_url: str):
+    eng = create_engine(fresh_database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def make_account(engine):
+    """Insert a user (and courses/memberships) straight into the platform DB."""
+
+    def make(
+        roles: tuple[str, ...] = ("student",),
+        active: bool = True,
+        courses: tuple[tuple[str, str], ...] = (),
+        username: str | None = None,
+    ) -> SimpleNamespace:
+        name = username or f"U{uuid.uuid4().hex[:8]}"
+        with engine.begin() as conn:
+            user_id = conn.execute(
+                text(
+                    "INSERT INTO users (email, username, password_hash, roles, is_active)"
+                    " VALUES (:e, :u, :h, :r, :a) RETURNING id"
+                ),
+                {"e": f"{name}@ex.org", "u": name, "h": hash_password(PASSWORD), "r": list(roles),
+                 "a": active},
+            ).scalar_one()  # fmt: skip
+            for code, role in courses:
+                course_id = conn.execute(
+                    text(
+                        "INSERT INTO courses (code, title) VALUES (:c, :c)"
+                        " ON CONFLICT (code) DO UPDATE SET title = EXCLUDED.title RETURNING id"
+                    ),
+                    {"c": code},
+                ).scalar_one()
+                conn.execute(
+                    text("INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, :r)"),
+                    {"c": course_id, "u": user_id, "r": role},
+                )
+        return SimpleNamespace(id=user_id, username=name)
+
+    return make
+
+
+@pytest.fixture
+def auth(fresh_database_url: str, services) -> AINativeAuthenticator:
+    return AINativeAuthenticator(database_url=fresh_database_url, redis_url=services.redis_url)
+
+
+def set_active(engine, user_id: int, active: bool) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE users SET is_active = :a WHERE id = :i"), {"a": active, "i": user_id}
+        )
+
+
+def forged(user_id: int, **overrides: Any) -> str:
+    """A login token with one claim changed, signed with the real key unless overridden."""
+    s = get_settings()
+    now = int(time.time())
+    claims = {"sub": str(user_id), "type": "login", "jti": str(uuid.uuid4()), "iat": now,
+              "exp": now + 60, "iss": s.jwt_issuer, "aud": s.jwt_hub_audience}  # fmt: skip
+    key = overrides.pop("_key", s.jwt_secret_key)
+    claims.update(overrides)
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+class FakeHubUser:
+    """The two auth_state methods and the name of jupyterhub.user.User."""
+
+    def __init__(self, name: str, state: dict | None = None) -> None:
+        self.name, self.state = name, state
+
+    async def get_auth_state(self) -> dict | None:
+        return self.state
+
+    async def save_auth_state(self, state: dict) -> None:
+        self.state = state
+
+
+@pytest.mark.parametrize(
+    ("active", "password", "known", "outcome"),
+    [
+        (True, PASSWORD, True, "ok"),
+        (True, "Wrong-pass-1", True, "refused"),
+        (True, PASSWORD, False, "refused"),
+        (False, PASSWORD, True, "inactive"),
+        (False, "Wrong-pass-1", True, "refused"),  # no hint that the account exists
+        (True, "", True, "refused"),
+    ],
+)
+async def test_password_login(auth, make_account, active, password, known, outcome):
+    account = make_account(active=active)
+    username = account.username if known else "nobody-here"
+    data = {"username": username, "password": password}
+    if outcome == "inactive":
+        with pytest.raises(web.HTTPError) as err:
+            await auth.get_authenticated_user(HANDLER, data)
+        assert err.value.status_code == 403 and err.value.log_message == INACTIVE_MESSAGE
+        return
+    model = await auth.get_authenticated_user(HANDLER, data)
+    if outcome == "refused":
+        assert model is None
+    else:
+        assert model["name"] == account.username.lower()
+        assert model["auth_state"]["user_id"] == account.id
+
+
+def _token_for(case: str, user_id: int) -> str:
+    s = get_settings()
+    return {
+        "good": lambda: issue_login_token(user_id, "x").token,
+        "expired": lambda: forged(user_id, iat=int(time.time()) - 300, exp=int(time.time()) - 60),
+        "wrong_aud": lambda: forged(user_id, aud=s.jwt_audience),
+        "wrong_iss": lambda: forged(user_id, iss="someone-else"),
+        "wrong_type": lambda: forged(user_id, type="access"),
+        "access_token": lambda: issue_access_token(user_id, "x", ["student"]).token,
+        "bad_signature": lambda: forged(user_id, _key="another-secret-key-0123456789-abcdef"),
+        "no_jti": lambda: forged(user_id, jti=None),
+        "garbage": lambda: "not-a-jwt",
+    }[case]()
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("good", None),
+        ("expired", "expired"),
+        ("wrong_aud", "audience"),
+        ("wrong_iss", "issuer"),
+        ("wrong_type", "expected a login token"),
+        ("access_token", "audience"),
+        ("bad_signature", "signature"),
+        ("no_jti", "jti"),
+        ("garbage", "not valid"),
+    ],
+)
+async def test_token_login(auth, make_account, case, message):
+    account = make_account()
+    data = {"token": _token_for(case, account.id)}
+    if message is None:
+        model = await auth.get_authenticated_user(HANDLER, data)
+        assert model["name"] == account.username.lower()
+        return
+    with pytest.raises(web.HTTPError) as err:
+        await auth.get_authenticated_user(HANDLER, data)
+    assert err.value.status_code == 403
+    assert message in err.value.log_message.lower()
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [("active", "ok"), ("inactive", INACTIVE_MESSAGE), ("unknown", "no longer exists")],
+)
+async def test_token_login_account_state(auth, make_account, engine, state, expected):
+    account = make_account(active=state != "inactive")
+    user_id = account.id if state != "unknown" else account.id + 10_000
+    data = {"token": issue_login_token(user_id, account.username).token}
+    if expected == "ok":
+        assert (await auth.get_authenticated_user(HANDLER, data))["name"]
+        return
+    with pytest.raises(web.HTTPError) as err:
+        await auth.get_authenticated_user(HANDLER, data)
+    assert expected in err.value.log_message
+
+
+async def test_token_replay_refused(auth, make_account, engine):
+    account = make_account()
+    token = issue_login_token(account.id, account.username).token
+    assert (await auth.get_authenticated_user(HANDLER, {"token": token}))["name"]
+    with pytest.raises(web.HTTPError) as err:
+        await auth.get_authenticated_user(HANDLER, {"token": token})
+    assert "already been used" in err.value.log_message
+    with engine.connect() as conn:
+        used = conn.execute(text("SELECT count(*) FROM used_login_tokens")).scalar_one()
+    assert used == 1
+
+
+@pytest.mark.parametrize(
+    ("roles", "courses", "admin", "groups", "hub_roles"),
+    [
+        (("student",), (), False, [], {"user"}),
+        (("student",), (("CS101", "student"),), False, ["course-cs101"], {"user"}),
+        (
+            ("instructor",),
+            (("CS101", "instructor"), ("Data 2", "student")),
+            False,
+            ["course-cs101", "course-data-2"],
+            {"user", "instructor-course-cs101"},
+        ),
+        (("admin",), (), True, [], {"user", "admin"}),
+        (("student", "admin"), (("CS101", "student"),), True, ["course-cs101"], {"user", "admin"}),
+    ],
+)
+async def test_roles_become_admin_groups_and_scopes(
+    auth, make_account, roles, courses, admin, groups, hub_roles
+):
+    account = make_account(roles=roles, courses=courses)
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    assert model["admin"] is admin
+    assert model["groups"] == groups
+    assert {r["name"] for r in model["roles"]} == hub_roles
+    for role in model["roles"]:
+        if role["name"].startswith("instructor-"):
+            group = role["name"].removeprefix("instructor-")
+            assert f"access:servers!group={group}" in role["scopes"]
+
+
+@pytest.mark.parametrize(
+    ("allowed_courses", "roles", "courses", "allowed"),
+    [
+        (set(), ("student",), (), True),
+        ({"CS101"}, ("student",), (("CS101", "student"),), True),
+        ({"CS101"}, ("student",), (("MA200", "student"),), False),
+        ({"CS101"}, ("student",), (), False),
+        ({"CS101"}, ("admin",), (), True),
+    ],
+)
+async def test_allowed_courses(fresh_database_url, services, make_account, allowed_courses,
+                               roles, courses, allowed):  # fmt: skip
+    auth = AINativeAuthenticator(
+        database_url=fresh_database_url,
+        redis_url=services.redis_url,
+        allowed_courses=allowed_courses,
+    )
+    assert auth.allow_all is (not allowed_courses)
+    account = make_account(roles=roles, courses=courses)
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    assert (model is not None) is allowed
+
+
+@pytest.mark.parametrize(("change", "expected"), [("none", dict), ("deactivate", False),
+                                                  ("delete", False)])  # fmt: skip
+async def test_refresh_user_rechecks_db(auth, make_account, engine, change, expected):
+    account = make_account(courses=(("CS101", "student"),))
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    user = FakeHubUser(model["name"], model["auth_state"])
+    with engine.begin() as conn:
+        if change == "deactivate":
+            conn.execute(
+                text("UPDATE users SET is_active = false WHERE id = :i"), {"i": account.id}
+            )
+        elif change == "delete":
+            conn.execute(text("DELETE FROM users WHERE id = :i"), {"i": account.id})
+    result = await auth.refresh_user(user)
+    if expected is dict:
+        assert result["groups"] == ["course-cs101"] and result["admin"] is False
+    else:
+        assert result is False
+
+
+async def test_pre_spawn_start_puts_fresh_tokens_in_env(auth, make_account, engine):
+    account = make_account()
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    user = FakeHubUser(model["name"], model["auth_state"])
+    spawner = SimpleNamespace(environment={})
+    await auth.pre_spawn_start(user, spawner)
+    env = spawner.environment
+    assert env["AINATIVE_API_URL"] == auth.api_url
+    claims = decode_token(env["AINATIVE_ACCESS_TOKEN"], "access")
+    assert int(claims["sub"]) == account.id
+    refresh = decode_token(env["AINATIVE_REFRESH_TOKEN"], "refresh")
+    assert refresh["fam"] != decode_token(model["auth_state"]["refresh_token"], "refresh")["fam"]
+    assert user.state["refresh_token"] == env["AINATIVE_REFRESH_TOKEN"]
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(RefreshToken).where(RefreshToken.jti == uuid.UUID(refresh["jti"]))
+        ).one()
+    assert row.user_id == account.id
+    assert row.expires_at > datetime.now(UTC) + timedelta(days=1)
+
+    set_active(engine, account.id, False)
+    with pytest.raises(web.HTTPError) as err:
+        await auth.pre_spawn_start(user, SimpleNamespace(environment={}))
+    assert err.value.log_message == INACTIVE_MESSAGE
+
+
+async def test_password_attempts_are_rate_limited(fresh_database_url, services, make_account):
+    auth = AINativeAuthenticator(
+        database_url=fresh_database_url, redis_url=services.redis_url, login_rate_limit=2
+    )
+    account = make_account()
+    handler = SimpleNamespace(request=SimpleNamespace(remote_ip=f"10.9.{uuid.uuid4().int % 250}.1"))
+    wrong = {"username": account.username, "password": "Wrong-pass-1"}
+    assert await auth.get_authenticated_user(handler, wrong) is None
+    assert await auth.get_authenticated_user(handler, wrong) is None
+    with pytest.raises(web.HTTPError) as err:
+        await auth.get_authenticated_user(
+            handler, {"username": account.username, "password": PASSWORD}
+        )
+    assert err.value.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("trait", "value"),
+    [("database_url", "sqlite:///x.db"), ("course_group_prefix", "Course "),
+     ("course_group_prefix", "")],
+)  # fmt: skip
+def test_bad_configuration_fails_early(trait, value):
+    with pytest.raises(Exception, match=trait):
+        AINativeAuthenticator(**{trait: value})
