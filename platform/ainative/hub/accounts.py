@@ -7,19 +7,20 @@ thread so bcrypt and the database never block the hub's event loop.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from ainative.auth import users as users_service
 from ainative.auth.passwords import burn_password_check, verify_password
-from ainative.auth.tokens import issue_access_token, issue_refresh_token
 from ainative.config import Settings
-from ainative.db.models import Course, Membership, RefreshToken, UsedLoginToken, User
+from ainative.db.models import Course, Membership, UsedLoginToken, User
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
@@ -76,10 +77,8 @@ def _account(session: Session, user: User) -> Account:
 
 
 def find_user(session: Session, username: str) -> User | None:
-    """The user whose name matches case-insensitively (the hub only knows lower-case names)."""
-    return session.scalars(
-        select(User).where(func.lower(User.username) == username.lower()).order_by(User.id)
-    ).first()
+    """By username (case-insensitive; the hub only knows lower-case names) or by email."""
+    return users_service.get_user_by_login(session, login=username)
 
 
 def load_account(
@@ -120,25 +119,17 @@ def record_login(session: Session, user_id: int) -> None:
 
 
 def issue_api_tokens(session: Session, account: Account, settings: Settings) -> dict[str, Any]:
-    """A fresh access/refresh pair for the API, with its refresh-token row (a new family).
+    """A fresh access/refresh pair for the API, recorded like an API login (a new family).
 
     Each server start gets its own family, so a rotated token in an old server never
     looks like reuse of this one.
     """
-    access = issue_access_token(account.id, account.username, list(account.roles), settings)
-    family = uuid.uuid4()
-    refresh = issue_refresh_token(account.id, str(family), settings)
-    session.add(
-        RefreshToken(
-            jti=uuid.UUID(refresh.jti),
-            family_id=family,
-            user_id=account.id,
-            expires_at=refresh.expires_at,
-        )
-    )
+    user = session.get(User, account.id)
+    if user is None:
+        raise LookupError(f"user {account.id} no longer exists")
+    pair = users_service.issue_tokens(session, user=user, settings=settings)
     return {
-        "access_token": access.token,
-        "access_expires_at": int(access.expires_at.timestamp()),
-        "refresh_token": refresh.token,
-        "refresh_expires_at": int(refresh.expires_at.timestamp()),
+        "access_token": pair.access_token,
+        "access_expires_at": int(time.time()) + pair.expires_in,
+        "refresh_token": pair.refresh_token,
     }

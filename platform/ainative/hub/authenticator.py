@@ -14,21 +14,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
+import redis
 from jupyterhub.auth import Authenticator
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 from traitlets import Integer, List, Set, Unicode, default, validate
 
+from ainative import ratelimit
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import get_settings
 from ainative.db.engine import get_engine
-from ainative.hub import accounts, limits
+from ainative.hub import accounts
 from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler
 
 T = TypeVar("T")
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
 INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
 DEFAULT_INSTRUCTOR_SCOPES = [
     "access:servers!group={group}",
@@ -172,8 +182,10 @@ class AINativeAuthenticator(Authenticator):
         """Run `fn(session, *args)` in a thread inside one committed transaction."""
 
         def work() -> T:
-            with self._sessions().begin() as session:
-                return fn(session, *args)
+            with self._sessions()() as session:
+                result = fn(session, *args)
+                session.commit()
+                return result
 
         return await asyncio.to_thread(work)
 
@@ -246,19 +258,30 @@ class AINativeAuthenticator(Authenticator):
         return self.auth_model(account, tokens)
 
     async def _password_account(self, handler: Any, username: str, password: str):
+        """The API's login rules: IP and account windows in Redis, failures count."""
         if not username or not password:
             return None
-        ip = handler.request.remote_ip if handler is not None else ""
-        wait = await asyncio.to_thread(
-            limits.hit,
-            self.redis_url,
-            [f"ip:{ip}", f"user:{username.lower()}"] if ip else [f"user:{username.lower()}"],
-            self.login_rate_limit,
-            self.rate_limit_window_seconds,
+        account_key = username.strip().lower()
+        ip = handler.request.remote_ip if handler is not None else "unknown"
+        client = _redis(self.redis_url) if self.redis_url else None
+        limits = get_settings().model_copy(
+            update={
+                "login_rate_limit": self.login_rate_limit,
+                "rate_limit_window_seconds": self.rate_limit_window_seconds,
+            }
         )
-        if wait:
-            raise web.HTTPError(429, f"Too many login attempts. Try again in {wait} seconds.")
-        return await self._db(accounts.check_password, username, password)
+        if client is not None:
+            verdict = await asyncio.to_thread(
+                ratelimit.check_login_allowed, client, ip=ip, account=account_key, settings=limits
+            )
+            if not verdict.allowed:
+                raise web.HTTPError(429, f"Too many login attempts. {verdict.detail()}.")
+        account = await self._db(accounts.check_password, username, password)
+        if account is None and client is not None:
+            await asyncio.to_thread(
+                ratelimit.record_login_failure, client, account=account_key, settings=limits
+            )
+        return account
 
     async def _token_account(self, token: str) -> Account:
         try:
