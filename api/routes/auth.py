@@ -1,5 +1,210 @@
-"""Routes: auth."""
+"""Routes: registration, login (JSON and OAuth2 form), refresh rotation, logout, own account.
 
-from fastapi import APIRouter
+Handlers that need both Postgres and Redis are async and run the database work
+(and bcrypt) in the threadpool; the rest are plain `def` handlers.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy.orm import Session
+
+from ainative import ratelimit
+from ainative.auth import users as users_service
+from ainative.auth.users import (
+    DuplicateUserError,
+    InactiveUserError,
+    InvalidCredentialsError,
+    InvalidRefreshTokenError,
+    InvalidUserInput,
+    TokenPair,
+)
+from ainative.config import Settings, get_settings
+from api.deps import CurrentUser, RedisDep, SessionDep, revoked_access_key, unauthorized
+from api.schemas.auth import (
+    LoginRequest,
+    LogoutRequest,
+    PasswordChange,
+    RefreshRequest,
+    RegisterCreate,
+    TokenPairPublic,
+)
+from api.schemas.users import UserPublic, UserSelfUpdate
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was built with (tests build apps with their own limits)."""
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def too_many(verdict: ratelimit.RateLimitResult) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        verdict.detail(),
+        headers={"Retry-After": str(verdict.retry_after)},
+    )
+
+
+def pair_public(pair: TokenPair) -> TokenPairPublic:
+    return TokenPairPublic(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+    )
+
+
+def _authenticate(session: Session, login: str, password: str) -> TokenPair:
+    user = users_service.authenticate(session, login=login, password=password)
+    return users_service.issue_tokens(session, user=user)
+
+
+async def _login(
+    request: Request, redis: RedisDep, session: Session, settings: Settings, login: str, pw: str
+) -> TokenPairPublic:
+    account = login.strip().lower()
+    verdict = await ratelimit.acheck_login_allowed(
+        redis, ip=client_ip(request), account=account, settings=settings
+    )
+    if not verdict.allowed:
+        raise too_many(verdict)
+    try:
+        pair = await run_in_threadpool(_authenticate, session, login, pw)
+    except InvalidCredentialsError as exc:
+        await ratelimit.arecord_login_failure(redis, account=account, settings=settings)
+        raise unauthorized(str(exc)) from exc
+    except InactiveUserError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
+    return pair_public(pair)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+async def register_user(
+    body: RegisterCreate,
+    request: Request,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: AppSettings,
+) -> UserPublic:
+    """Create a student account (registration never grants other roles)."""
+    verdict = await ratelimit.acheck_register_allowed(
+        redis, ip=client_ip(request), settings=settings
+    )
+    if not verdict.allowed:
+        raise too_many(verdict)
+    try:
+        user = await run_in_threadpool(
+            lambda: users_service.create_user(
+                session,
+                username=body.username,
+                email=str(body.email),
+                password=body.password,
+                roles=("student",),
+            )
+        )
+    except DuplicateUserError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except InvalidUserInput as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+    return UserPublic.model_validate(user)
+
+
+@router.post("/login", response_model=TokenPairPublic)
+async def login_user(
+    body: LoginRequest,
+    request: Request,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: AppSettings,
+) -> TokenPairPublic:
+    """Exchange username (or email) and password for an access and a refresh token."""
+    return await _login(request, redis, session, settings, body.login, body.password)
+
+
+@router.post("/token", response_model=TokenPairPublic)
+async def login_form(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: AppSettings,
+) -> TokenPairPublic:
+    """OAuth2 password flow (form fields), for the OpenAPI Authorize button."""
+    return await _login(request, redis, session, settings, form.username, form.password)
+
+
+@router.post("/refresh", response_model=TokenPairPublic)
+def refresh_tokens(body: RefreshRequest, session: SessionDep) -> TokenPairPublic:
+    """Rotate a refresh token; reusing an old one revokes the whole login."""
+    try:
+        _, pair = users_service.rotate_refresh_token(session, token=body.refresh_token)
+    except (InvalidRefreshTokenError, InactiveUserError) as exc:
+        raise unauthorized(str(exc)) from exc
+    return pair_public(pair)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_user(
+    user: CurrentUser, session: SessionDep, redis: RedisDep, body: LogoutRequest | None = None
+) -> Response:
+    """Revoke this access token at once and, if sent, the refresh token's family."""
+    ttl = max(1, user.expires_at - int(time.time()) + 5)
+    await redis.set(revoked_access_key(user.jti), "1", ex=ttl)
+    if body and body.refresh_token:
+        await run_in_threadpool(
+            lambda: users_service.revoke_refresh_token(
+                session, token=body.refresh_token, user_id=user.id
+            )
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _own_account(session: Session, user_id: int):
+    account = users_service.get_user(session, user_id=user_id)
+    if account is None:
+        raise unauthorized("account no longer exists")
+    return account
+
+
+@router.get("/me", response_model=UserPublic)
+def read_me(user: CurrentUser, session: SessionDep) -> UserPublic:
+    """The caller's own account."""
+    return UserPublic.model_validate(_own_account(session, user.id))
+
+
+@router.patch("/me", response_model=UserPublic)
+def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> UserPublic:
+    """Let callers give or withdraw their own research consent."""
+    account = _own_account(session, user.id)
+    users_service.update_user(session, user=account, research_consent=body.research_consent)
+    return UserPublic.model_validate(account)
+
+
+@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
+    """Change the caller's password; every refresh token of theirs stops working."""
+    try:
+        users_service.change_password(
+            session,
+            user_id=user.id,
+            current_password=body.current_password,
+            new_password=body.new_password,
+        )
+    except InvalidCredentialsError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    except InvalidUserInput as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,180 @@
-"""Routes: courses."""
+"""Routes: courses, memberships and each course's tutor policy.
 
-from fastapi import APIRouter
+Admins create courses and may do anything in them; a course's instructors enrol
+students and set its tutor policy; its students can read it. Access to one course
+is decided once, by the `course_access` dependency.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Response, status
+
+from ainative import courses as courses_service
+from ainative.auth import users as users_service
+from ainative.courses import CourseError, DuplicateCourseError
+from ainative.db.models import Course
+from api.deps import CurrentUser, SessionDep, require_roles
+from api.schemas.courses import (
+    CourseCreate,
+    CoursePublic,
+    CoursesPublic,
+    CourseSummaryPublic,
+    MemberCreate,
+    MemberPublic,
+    MembersPublic,
+    StudentSummary,
+    TutorPolicy,
+)
+
+router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
+
+
+@dataclass(frozen=True)
+class CourseAccess:
+    course: Course
+    role: str  # "admin", "instructor" or "student"
+
+
+def course_access(*allowed: str):
+    """A dependency: the course of the path, if the caller is an admin or holds `allowed`."""
+
+    def check(course_id: int, user: CurrentUser, session: SessionDep) -> CourseAccess:
+        course = courses_service.get_course(session, course_id=course_id)
+        if course is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no course with id {course_id}")
+        if user.has_role("admin"):
+            return CourseAccess(course, "admin")
+        role = courses_service.member_role(session, course_id=course_id, user_id=user.id)
+        if role is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "you are not a member of this course")
+        if role not in allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"requires course role: {' or '.join(allowed)}"
+            )
+        return CourseAccess(course, role)
+
+    return check
+
+
+CourseMember = Annotated[CourseAccess, Depends(course_access("student", "instructor"))]
+CourseStaff = Annotated[CourseAccess, Depends(course_access("instructor"))]
+
+
+def course_public(course: Course, role: str | None) -> CoursePublic:
+    return CoursePublic(
+        id=course.id,
+        code=course.code,
+        title=course.title,
+        tutor_policy=course.tutor_policy or {},
+        created_at=course.created_at,
+        role=role,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CoursePublic,
+    dependencies=[Depends(require_roles("admin"))],
+)
+def create_course(body: CourseCreate, session: SessionDep) -> CoursePublic:
+    """Create a course (admins)."""
+    policy = body.tutor_policy.stored() if body.tutor_policy else {}
+    try:
+        course = courses_service.create_course(
+            session, code=body.code, title=body.title, tutor_policy=policy
+        )
+    except DuplicateCourseError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return course_public(course, None)
+
+
+@router.get("", response_model=CoursesPublic)
+def read_courses(user: CurrentUser, session: SessionDep) -> CoursesPublic:
+    """The caller's courses with their role in each; admins see every course."""
+    rows = courses_service.list_courses(
+        session, user_id=user.id, include_all=user.has_role("admin")
+    )
+    return CoursesPublic(data=[course_public(c, r) for c, r in rows], count=len(rows))
+
+
+@router.get("/{course_id}", response_model=CoursePublic)
+def read_course(access: CourseMember) -> CoursePublic:
+    """One course the caller belongs to."""
+    return course_public(access.course, access.role)
+
+
+@router.get("/{course_id}/members", response_model=MembersPublic)
+def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
+    """The course's instructors and students (course staff)."""
+    rows = courses_service.list_members(session, course_id=access.course.id)
+    return MembersPublic(data=[MemberPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.post(
+    "/{course_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberPublic
+)
+def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) -> MemberPublic:
+    """Enrol a user (or change their role); only admins assign instructors."""
+    if body.role == "instructor" and access.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins assign instructors")
+    if body.user_id is not None:
+        target = users_service.get_user(session, user_id=body.user_id)
+    else:
+        target = users_service.get_user_by_login(session, login=body.username or "")
+    if target is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
+    current = courses_service.member_role(session, course_id=access.course.id, user_id=target.id)
+    if current == "instructor" and access.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins change an instructor's role")
+    try:
+        courses_service.add_member(
+            session, course_id=access.course.id, user_id=target.id, role=body.role
+        )
+    except CourseError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+    return MemberPublic(
+        user_id=target.id,
+        username=target.username,
+        email=target.email,
+        role=body.role,
+        research_consent=target.research_consent,
+    )
+
+
+@router.delete("/{course_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_member(user_id: int, access: CourseStaff, session: SessionDep) -> Response:
+    """Remove a member; only admins remove instructors."""
+    current = courses_service.member_role(session, course_id=access.course.id, user_id=user_id)
+    if current is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "that user is not a member of this course")
+    if current == "instructor" and access.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins remove instructors")
+    courses_service.remove_member(session, course_id=access.course.id, user_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{course_id}/policy", response_model=TutorPolicy)
+def read_policy(access: CourseMember) -> TutorPolicy:
+    """The course's tutor policy, with defaults filled in."""
+    stored = access.course.tutor_policy or {}
+    return TutorPolicy.model_validate(
+        {k: v for k, v in stored.items() if k in TutorPolicy.model_fields}
+    )
+
+
+@router.put("/{course_id}/policy", response_model=CoursePublic)
+def update_policy(body: TutorPolicy, access: CourseStaff, session: SessionDep) -> CoursePublic:
+    """Replace the course's tutor policy (course instructors and admins)."""
+    course = courses_service.set_policy(session, course=access.course, policy=body.stored())
+    return course_public(course, access.role)
+
+
+@router.get("/{course_id}/summary", response_model=CourseSummaryPublic)
+def read_course_summary(access: CourseStaff, session: SessionDep) -> CourseSummaryPublic:
+    """Per student: how often they asked the tutor in this course, and their mean rating."""
+    rows = courses_service.interaction_summary(session, course_id=access.course.id)
+    return CourseSummaryPublic(course_id=access.course.id, data=[StudentSummary(**r) for r in rows])

@@ -1,0 +1,96 @@
+"""Schemas of courses, memberships and tutor policies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.schemas.auth import Strict
+
+Mode = Literal["socratic", "explanatory", "hints", "metacognitive"]
+ALL_MODES: list[Mode] = ["socratic", "explanatory", "hints", "metacognitive"]
+
+
+class TutorPolicy(Strict):
+    """How the tutor behaves in a course; omitted quota means the platform default."""
+
+    allowed_modes: list[Mode] = Field(default_factory=lambda: list(ALL_MODES), min_length=1)
+    quota_per_hour: int | None = Field(None, ge=0, le=10_000)
+    extra_context: str = Field("", max_length=4000)
+    provider: Literal["offline", "openai"] | None = None
+    model: str | None = Field(None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _dedupe_modes(self) -> TutorPolicy:
+        self.allowed_modes = [m for m in ALL_MODES if m in self.allowed_modes]
+        return self
+
+    def stored(self) -> dict:
+        """The JSON kept in courses.tutor_policy (unset optional fields left out)."""
+        return self.model_dump(exclude_none=True)
+
+
+class CourseCreate(Strict):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str = Field(min_length=1, max_length=200)
+    tutor_policy: TutorPolicy | None = None
+
+
+class CoursePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    title: str
+    tutor_policy: dict
+    created_at: datetime
+    role: str | None = Field(None, description="the caller's role in the course, if a member")
+
+
+class CoursesPublic(BaseModel):
+    data: list[CoursePublic]
+    count: int
+
+
+class MemberCreate(Strict):
+    """Enrol by `user_id` or `username` (exactly one)."""
+
+    user_id: int | None = Field(None, ge=1)
+    username: str | None = Field(None, min_length=1, max_length=32)
+    role: Literal["student", "instructor"] = "student"
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> MemberCreate:
+        if (self.user_id is None) == (self.username is None):
+            raise ValueError("send exactly one of user_id or username")
+        return self
+
+
+class MemberPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: int
+    username: str
+    email: str
+    role: str
+    research_consent: bool
+
+
+class MembersPublic(BaseModel):
+    data: list[MemberPublic]
+    count: int
+
+
+class StudentSummary(BaseModel):
+    user_id: int
+    username: str
+    interactions: int
+    last_interaction_at: datetime | None
+    mean_rating: float | None
+
+
+class CourseSummaryPublic(BaseModel):
+    course_id: int
+    data: list[StudentSummary]

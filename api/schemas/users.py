@@ -1,0 +1,56 @@
+"""Schemas of user accounts: Create (admin), Update (admin), SelfUpdate, Public, ListPublic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from api.schemas.auth import Strict, check_password, check_username
+
+Role = Literal["student", "instructor", "admin"]
+
+
+class UserCreate(Strict):
+    email: EmailStr
+    username: str = Field(max_length=32)
+    password: str = Field(max_length=128)
+    roles: list[Role] = Field(default_factory=lambda: ["student"], min_length=1)
+    is_verified: bool = False
+    research_consent: bool = False
+
+    _username = field_validator("username")(check_username)
+    _password = field_validator("password")(check_password)
+
+
+class UserUpdate(Strict):
+    roles: list[Role] | None = Field(None, min_length=1)
+    is_active: bool | None = None
+    is_verified: bool | None = None
+    research_consent: bool | None = None
+
+
+class UserSelfUpdate(Strict):
+    research_consent: bool
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    username: str
+    roles: list[str]
+    is_active: bool
+    is_verified: bool
+    research_consent: bool
+    last_login: datetime | None = None
+    created_at: datetime
+
+
+class UsersPublic(BaseModel):
+    data: list[UserPublic]
+    count: int
+    offset: int
+    limit: int

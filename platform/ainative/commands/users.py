@@ -1,0 +1,131 @@
+"""`ainative users`: create, list, set roles of and deactivate accounts from a shell.
+
+The first admin has to come from somewhere: `ainative users create --role admin`.
+Deactivation also marks the user disabled in Redis (when REDIS_URL is set), so
+their live access tokens stop working at once, as through the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from ainative.db.models import ROLES
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("users", help="manage user accounts")
+    cmds = p.add_subparsers(dest="users_command", required=True)
+
+    c = cmds.add_parser("create", help="create an account")
+    c.add_argument("--username", required=True)
+    c.add_argument("--email", required=True)
+    c.add_argument("--password", help="prompted for when omitted")
+    c.add_argument(
+        "--role", action="append", choices=ROLES, help="repeat for several (default student)"
+    )
+    c.add_argument("--consent", action="store_true", help="record research consent")
+    c.add_argument("--verified", action="store_true", help="mark the email as verified")
+    c.set_defaults(func=run_create)
+
+    ls = cmds.add_parser("list", help="list accounts")
+    ls.add_argument("--limit", type=int, default=200)
+    ls.set_defaults(func=run_list)
+
+    sr = cmds.add_parser("set-role", help="replace an account's roles")
+    sr.add_argument("username")
+    sr.add_argument("roles", nargs="+", choices=ROLES)
+    sr.set_defaults(func=run_set_role)
+
+    d = cmds.add_parser("deactivate", help="deactivate an account and revoke its tokens")
+    d.add_argument("username")
+    d.set_defaults(func=run_deactivate)
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def run_create(args: argparse.Namespace) -> int:
+    from ainative.auth.users import UserError, create_user
+    from ainative.db.engine import session_scope
+
+    password = args.password or getpass.getpass("password: ")
+    with session_scope() as session:
+        try:
+            user = create_user(
+                session,
+                username=args.username,
+                email=args.email,
+                password=password,
+                roles=args.role or ["student"],
+                is_verified=args.verified,
+                research_consent=args.consent,
+            )
+        except UserError as exc:
+            return _fail(str(exc))
+        print(f"created user {user.username} (id {user.id}, roles {','.join(user.roles)})")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from ainative.auth.users import list_users
+    from ainative.db.engine import session_scope
+
+    with session_scope() as session:
+        users, total = list_users(session, limit=args.limit)
+        print(f"{'id':>5}  {'username':<32} {'roles':<26} {'active':<6} consent  email")
+        for u in users:
+            print(
+                f"{u.id:>5}  {u.username:<32} {','.join(u.roles):<26} "
+                f"{'yes' if u.is_active else 'no':<6} {'yes' if u.research_consent else 'no':<8} "
+                f"{u.email}"
+            )
+        print(f"{len(users)} of {total} users")
+    return 0
+
+
+def run_set_role(args: argparse.Namespace) -> int:
+    from ainative.auth.users import UserError, get_user_by_login, update_user
+    from ainative.db.engine import session_scope
+
+    with session_scope() as session:
+        user = get_user_by_login(session, login=args.username)
+        if user is None:
+            return _fail(f"no user {args.username!r}")
+        try:
+            update_user(session, user=user, roles=args.roles)
+        except UserError as exc:
+            return _fail(str(exc))
+        print(f"{user.username}: roles {','.join(user.roles)} (effective at the next token)")
+    return 0
+
+
+def run_deactivate(args: argparse.Namespace) -> int:
+    from ainative.auth.users import deactivate_user, disabled_user_key, get_user_by_login
+    from ainative.config import get_settings
+    from ainative.db.engine import session_scope
+
+    with session_scope() as session:
+        user = get_user_by_login(session, login=args.username)
+        if user is None:
+            return _fail(f"no user {args.username!r}")
+        deactivate_user(session, user=user)
+        user_id = user.id
+    settings = get_settings()
+    note = "refresh tokens revoked"
+    if settings.redis_url:
+        import redis
+
+        ttl = settings.jwt_access_token_expire_minutes * 60 + 10
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2).set(
+                disabled_user_key(user_id), "1", ex=ttl
+            )
+            note += "; access tokens cut off"
+        except redis.RedisError:
+            note += f"; Redis unreachable, access tokens expire within {ttl // 60} minutes"
+    print(f"deactivated {args.username}: {note}")
+    return 0
