@@ -18,20 +18,13 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from ainative.auth.tokens import TokenError, decode_token
+from ainative.auth.users import disabled_user_key, revoked_access_key  # shared with the CLI
 from ainative.config import Settings, get_settings
 from ainative.db.engine import get_sessionmaker
 
 log = logging.getLogger(__name__)
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-def revoked_access_key(jti: str) -> str:
-    return f"auth:revoked:access:{jti}"
-
-
-def disabled_user_key(user_id: int) -> str:
-    return f"auth:disabled:user:{user_id}"
 
 
 @dataclass(frozen=True)

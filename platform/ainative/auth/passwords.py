@@ -9,7 +9,7 @@ import bcrypt
 
 from ainative.config import get_settings
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]{3,32}$")
+USERNAME_RE = re.compile(r"\A[A-Za-z0-9_-]{3,32}\Z")  # \Z: no trailing newline
 PASSWORD_RULE = "at least 8 characters with an upper-case letter, a lower-case letter and a digit"
 
 
