@@ -1,0 +1,297 @@
+"""Synthetic cohorts: seeded, realistic traces so a fresh install has something to analyse.
+
+The generator is a small behavioural model, not a replay of real data: activity is
+heavy-tailed (a minority of heavy users), work bunches up before weekly deadlines,
+some students mostly ask for solutions, failing cells are often followed by a help
+request, and a helpful answer makes the next run more likely to succeed. Rows go
+through the same tables the platform writes (users, courses, memberships,
+tutor_sessions, interactions, events) with COPY.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics import synth_text as text
+from analytics.bulk import copy_into
+from analytics.load import Source, raw_connection
+
+MODES = ("socratic", "hints", "explanatory", "metacognitive")
+MODE_WEIGHTS = (0.5, 0.25, 0.2, 0.05)
+DEADLINE_EVENT = "course.deadline"
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    """What to generate: cohort size, span in days, seed and the course's identity."""
+
+    students: int = 60
+    days: int = 28
+    seed: int = 0
+    course_code: str = "DEMO101"
+    course_title: str = "Demo: Programming 1"
+    consent_rate: float = 0.85
+    tutor_use_rate: float = 0.85
+    password: str = "Demo-pass-1"
+    deadline_every_days: int = 7
+    end: datetime | None = None  # default: now, so the data ends today
+
+
+@dataclass
+class Cohort:
+    """Generated rows, one DataFrame per table (user_id holds the student's index)."""
+
+    spec: CohortSpec
+    users: pd.DataFrame
+    deadlines: list[datetime]
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    interactions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _deadlines(start: datetime, end: datetime, every: int) -> list[datetime]:
+    out, t = [], start + timedelta(days=every) - timedelta(minutes=1)
+    while t <= end:
+        out.append(t)
+        t += timedelta(days=every)
+    return out or [end]
+
+
+def _hours_to_deadline(t: datetime, deadlines: list[datetime]) -> float:
+    ahead = [(d - t).total_seconds() / 3600 for d in deadlines if d >= t]
+    return min(ahead) if ahead else 1e6
+
+
+# Hour-of-day profile of student work: a day peak and a late-evening tail.
+HOUR_WEIGHTS = np.array(
+    [3, 2, 1, 0.5, 0.3, 0.3, 0.5, 1, 3, 6, 8, 9, 7, 8, 9, 9, 8, 6, 5, 6, 7, 7, 6, 4], float
+)
+HOUR_WEIGHTS /= HOUR_WEIGHTS.sum()
+
+
+def generate(spec: CohortSpec) -> Cohort:
+    """Generate a cohort from `spec`; the same spec gives the same rows."""
+    rng = np.random.default_rng(spec.seed)
+    end = (spec.end or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    start = (end - timedelta(days=spec.days)).replace(hour=0, minute=0, second=0)
+    deadlines = _deadlines(start, end, spec.deadline_every_days)
+    n = spec.students
+    prefix = "".join(ch for ch in spec.course_code.lower() if ch.isalnum())[:20]
+    users = pd.DataFrame(
+        {
+            "index": np.arange(n),
+            "username": [f"{prefix}_s{i:04d}" for i in range(n)],
+            "research_consent": rng.random(n) < spec.consent_rate,
+            "uses_tutor": rng.random(n) < spec.tutor_use_rate,
+            "activity": rng.lognormal(0.0, 0.7, n),
+            "solution_seeking": np.where(
+                rng.random(n) < 0.2, rng.beta(5, 3, n), rng.beta(1.2, 8, n)
+            ),
+            "error_rate": rng.beta(2, 6, n),
+            "help_after_error": rng.beta(2, 3, n),
+        }
+    )
+    cohort = Cohort(spec, users, deadlines)
+    for student in users.itertuples():
+        for day in range(spec.days):
+            day_start = start + timedelta(days=day)
+            to_deadline = _hours_to_deadline(day_start + timedelta(hours=12), deadlines)
+            rate = 0.35 * student.activity * (1 + 3 * np.exp(-to_deadline / 36))
+            for _ in range(rng.poisson(rate)):
+                hour = rng.choice(24, p=HOUR_WEIGHTS)
+                begin = day_start + timedelta(hours=int(hour), seconds=int(rng.integers(3600)))
+                if begin < end - timedelta(hours=2):
+                    _session(cohort, student, begin, rng)
+    return cohort
+
+
+def _session(cohort: Cohort, student: Any, begin: datetime, rng: np.random.Generator) -> None:
+    """One working session: cell runs, errors, help requests, answers."""
+    session_id = uuid.UUID(bytes=rng.bytes(16), version=4)
+    t, count = begin, 0
+    runs = 5 + rng.poisson(12 * np.sqrt(student.activity))
+    exercise = int(rng.integers(len(text.EXERCISES)))
+    success_next: float | None = None  # set after an answer: its effect on the next run
+    for _ in range(runs):
+        t += timedelta(seconds=5 + float(rng.exponential(70)))
+        count += 1
+        failed = rng.random() > (1 - student.error_rate if success_next is None else success_next)
+        success_next = None
+        error_type = text.pick_error(rng) if failed else None
+        code = text.code_for(exercise, error_type, rng)
+        cohort.events.append(
+            {
+                "event_type": "cell.executed",
+                "user_id": student.index,
+                "session_id": session_id,
+                "occurred_at": t,
+                "payload": {
+                    "code": code,
+                    "success": not failed,
+                    "execution_count": count,
+                    "error_type": error_type,
+                    "error_message": text.error_message(error_type) if failed else None,
+                },
+            }
+        )
+        if not student.uses_tutor:
+            continue
+        asks = (failed and rng.random() < student.help_after_error) or rng.random() < 0.04
+        if asks:
+            t, success_next = _interaction(cohort, student, session_id, t, code, error_type, rng)
+    cohort.sessions.append(
+        {
+            "id": session_id,
+            "user_id": student.index,
+            "client": "notebook",
+            "started_at": begin,
+            "ended_at": t + timedelta(seconds=int(rng.integers(30, 600))),
+        }
+    )
+
+
+def _interaction(
+    cohort: Cohort,
+    student: Any,
+    session_id: uuid.UUID,
+    t: datetime,
+    code: str,
+    error_type: str | None,
+    rng: np.random.Generator,
+) -> tuple[datetime, float]:
+    """One help request and its answer; returns when the student moves on and the chance
+    that their next run succeeds."""
+    created = t + timedelta(seconds=5 + float(rng.exponential(40)))
+    if rng.random() < student.solution_seeking:
+        kind = "solution-request"
+    elif error_type:
+        kind = "debugging" if rng.random() < 0.8 else "conceptual"
+    else:
+        kind = str(rng.choice(["conceptual", "implementation", "off-topic"], p=[0.55, 0.4, 0.05]))
+    cache_hit = bool(rng.random() < (0.25 if kind in ("conceptual", "solution-request") else 0.08))
+    failed = bool(rng.random() < 0.02)
+    queue_ms = int(rng.exponential(250)) + 5
+    llm_ms = 0 if cache_hit else int(rng.lognormal(np.log(1600), 0.45))
+    total_ms = int(rng.integers(8, 60)) if cache_hit else queue_ms + llm_ms + 40
+    if kind == "solution-request":
+        guardrail = str(rng.choice(["passed", "rewritten", "refused"], p=[0.3, 0.4, 0.3]))
+    else:
+        guardrail = str(rng.choice(["passed", "rewritten", "refused"], p=[0.9, 0.09, 0.01]))
+    with_code = guardrail != "refused" and rng.random() < 0.3
+    rated = rng.random() < 0.45
+    helpful = {"passed": 0.8, "rewritten": 0.7, "refused": 0.35}[guardrail]
+    rating = int(np.clip(rng.normal(3.8 if guardrail != "refused" else 2.2, 1.0), 1, 5))
+    completed = created + timedelta(milliseconds=total_ms)
+    cohort.interactions.append(
+        {
+            "id": uuid.UUID(bytes=rng.bytes(16), version=4),
+            "user_id": student.index,
+            "session_id": session_id,
+            "mode": str(rng.choice(MODES, p=MODE_WEIGHTS)),
+            "prompt": text.prompt_for(kind, error_type, rng),
+            "context": {
+                "code": code,
+                "error": text.error_message(error_type) if error_type else "",
+            },
+            "answer": None if failed else text.answer_for(kind, guardrail, with_code),
+            "status": "error" if failed else "done",
+            "attempts": 1,
+            "cache_hit": cache_hit and not failed,
+            "provider": "offline",
+            "model": "offline-socratic",
+            "prompt_version": "v1",
+            "prompt_tokens": int(rng.integers(80, 900)),
+            "completion_tokens": None if failed else int(rng.integers(40, 500)),
+            "queue_ms": None if cache_hit else queue_ms,
+            "llm_ms": None if cache_hit or failed else llm_ms,
+            "total_ms": total_ms,
+            "classification": kind,
+            "guardrail": None if failed else guardrail,
+            "error": "LLM provider timed out" if failed else None,
+            "created_at": created,
+            "started_at": None if cache_hit else created + timedelta(milliseconds=queue_ms),
+            "completed_at": completed,
+            "rating": rating if rated and not failed else None,
+            "rated_at": completed + timedelta(seconds=30) if rated and not failed else None,
+        }
+    )
+    after = completed + timedelta(seconds=10 + float(rng.exponential(60)))
+    return after, (1 - student.error_rate if failed else helpful)
+
+
+def write(cohort: Cohort, source: Source = None, password_hash: str | None = None) -> dict:
+    """Insert the cohort with COPY in one transaction; returns row counts per table."""
+    from ainative.auth.passwords import hash_password
+
+    spec = cohort.spec
+    pw = password_hash or hash_password(spec.password)  # hashed once, shared by the cohort
+    users = cohort.users
+    with raw_connection(source) as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM courses WHERE code = %s", (spec.course_code,))
+        if cur.fetchone():
+            raise ValueError(f"course {spec.course_code} already exists; choose another code")
+        cur.execute(
+            "INSERT INTO courses (code, title, tutor_policy) VALUES (%s, %s, '{}') RETURNING id",
+            (spec.course_code, spec.course_title),
+        )
+        course_id = cur.fetchone()[0]
+        instructor = f"{users.username.iloc[0].split('_s')[0]}_teacher"
+        accounts = pd.DataFrame(
+            {
+                "email": [f"{u}@example.org" for u in [*users.username, instructor]],
+                "username": [*users.username, instructor],
+                "password_hash": pw,
+                "roles": ["{student}"] * len(users) + ["{instructor}"],
+                "is_verified": True,
+                "research_consent": [*users.research_consent.astype(bool), False],
+            }
+        )
+        copy_into(cur, "users", accounts)
+        cur.execute(
+            "SELECT username, id FROM users WHERE username = ANY(%s)", (accounts.username.tolist(),)
+        )
+        ids = dict(cur.fetchall())
+        user_ids = users.username.map(ids).to_numpy()
+        members = pd.DataFrame(
+            {
+                "course_id": course_id,
+                "user_id": [*user_ids, ids[instructor]],
+                "role": ["student"] * len(users) + ["instructor"],
+            }
+        )
+        counts = {"users": len(accounts), "memberships": copy_into(cur, "memberships", members)}
+        for table, rows in (
+            ("tutor_sessions", cohort.sessions),
+            ("interactions", cohort.interactions),
+            ("events", cohort.events),
+        ):
+            frame = pd.DataFrame(rows)
+            if not frame.empty:
+                frame["user_id"] = user_ids[frame["user_id"].to_numpy()]
+                frame["course_id"] = course_id
+            counts[table] = copy_into(cur, table, frame)
+        deadlines = pd.DataFrame(
+            {
+                "event_type": DEADLINE_EVENT,
+                "course_id": course_id,
+                "occurred_at": cohort.deadlines,
+                "payload": [
+                    {"title": f"Exercise sheet {i + 1}"} for i in range(len(cohort.deadlines))
+                ],
+            }
+        )
+        counts["deadlines"] = copy_into(cur, "events", deadlines)
+        conn.commit()
+    counts["course_id"] = course_id
+    return counts
+
+
+def seed_demo(source: Source = None, **spec: Any) -> dict:
+    """Generate and insert a cohort (the `ainative seed-demo` command)."""
+    return write(generate(CohortSpec(**spec)), source)
