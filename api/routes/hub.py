@@ -1,5 +1,56 @@
-"""Routes: hub."""
+"""Routes: hub — a one-click JupyterHub login link for a logged-in user.
+
+The link carries a login JWT (aud "jupyterhub", <= 120 s, single use) that the hub's
+AINativeAuthenticator checks at GET /hub/login?token=...
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field, field_validator
 
-router = APIRouter()
+from ainative.auth.tokens import issue_login_token
+from ainative.config import Settings, get_settings
+from api.deps import CurrentUser
+
+router = APIRouter(prefix="/api/v1/auth", tags=["hub"])
+
+
+class HubTokenCreate(BaseModel):
+    next: str | None = Field(
+        None, max_length=500, description="hub path to open after login, e.g. /hub/spawn"
+    )
+
+    @field_validator("next")
+    @classmethod
+    def _local_path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or value.startswith("//")):
+            raise ValueError("next must be a path on the hub, starting with a single '/'")
+        return value
+
+
+class HubTokenPublic(BaseModel):
+    token: str
+    login_url: str
+    expires_in: int
+
+
+def hub_public_url(settings: Settings) -> str:
+    return (settings.hub_public_url or f"http://127.0.0.1:{settings.hub_port}").rstrip("/")
+
+
+@router.post("/hub-token", response_model=HubTokenPublic)
+def create_hub_token(user: CurrentUser, body: HubTokenCreate | None = None) -> HubTokenPublic:
+    """A short-lived, single-use link that logs the caller into JupyterHub."""
+    settings = get_settings()
+    issued = issue_login_token(user.id, user.username, settings)
+    query = {"token": issued.token}
+    if body is not None and body.next:
+        query["next"] = body.next
+    return HubTokenPublic(
+        token=issued.token,
+        login_url=f"{hub_public_url(settings)}/hub/login?{urlencode(query)}",
+        expires_in=settings.jwt_login_token_expire_seconds,
+    )

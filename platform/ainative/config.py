@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     hub_proxy_api_port: int = Field(8001, description="configurable-http-proxy's REST API")
     hub_database_url: str = Field("", description="the Hub's own DB; default sqlite in DATA_DIR")
     hub_api_url: str = Field("", description="API URL for single-user servers (AINATIVE_API_URL)")
+    hub_public_url: str = Field("", description="the hub as browsers reach it; login links")
     hub_auth_refresh_age: int = Field(300, ge=0, description="seconds between DB re-checks")
     hub_allowed_courses: str = Field("", description="comma-separated course codes; '' = all")
     jupyterhub_crypt_key: str = Field("", description="encrypts auth_state (tokens)")
