@@ -316,3 +316,26 @@ def load_enrolments(
         where += " AND x.role = %(role)s"
     sql = f"{select_sql(ENROLMENT_COLUMNS, 'memberships', joins)} WHERE {where} ORDER BY x.id"
     return copy_frame(sql, params, ENROLMENT_COLUMNS, source)
+
+
+DEADLINE_COLUMNS = (
+    _c("course_id", None, pa.int64()),
+    _c("deadline", "x.occurred_at", TS),
+    _c("title", "x.payload->>'title'", pa.string()),
+)
+
+
+def load_deadlines(
+    source: Source = None, *, courses: Iterable[int | str] | int | str | None = None
+) -> pd.DataFrame:
+    """Course deadlines (``course.deadline`` events, course-level: no student data)."""
+    params: dict[str, Any] = {}
+    where = "x.event_type = 'course.deadline' AND x.user_id IS NULL"
+    if courses is not None:
+        _, clause, params = _filters(
+            time_column="occurred_at", courses=courses, since=None, until=None,
+            user_ids=None, include_non_consenting=True,
+        )  # fmt: skip
+        where += f" AND {clause}"
+    sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where} ORDER BY x.occurred_at"
+    return copy_frame(sql, params, DEADLINE_COLUMNS, source)
