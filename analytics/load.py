@@ -142,22 +142,33 @@ def raw_connection(source: Source = None) -> Iterator[Any]:
 
 
 def copy_frame(
-    sql: str, params: dict[str, Any], columns: Sequence[Column], source: Source
+    sql: str,
+    params: dict[str, Any],
+    columns: Sequence[Column],
+    source: Source,
+    multiline: bool = False,
 ) -> pd.DataFrame:
-    """Run `sql` through COPY TO STDOUT and parse it into typed columns."""
+    """Run `sql` through COPY TO STDOUT and parse it into typed columns.
+
+    `multiline` must be set when text columns may hold newlines (code, prompts); it
+    costs the parser some parallelism, so the numeric loaders leave it off.
+    """
     buffer = io.BytesIO()
     with raw_connection(source) as conn:
         with conn.cursor() as cur:
             cur.execute("SET LOCAL TIME ZONE 'UTC'; SET LOCAL statement_timeout = 0")
             query = cur.mogrify(sql, params).decode()
             cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)", buffer)
-    return parse_csv(buffer.getbuffer(), columns)
+    return parse_csv(buffer.getbuffer(), columns, multiline)
 
 
-def parse_csv(data: bytes | memoryview, columns: Sequence[Column]) -> pd.DataFrame:
+def parse_csv(
+    data: bytes | memoryview, columns: Sequence[Column], multiline: bool = False
+) -> pd.DataFrame:
     """Parse PostgreSQL CSV (NULL unquoted, '' quoted) into the declared dtypes."""
     table = pcsv.read_csv(
         pa.py_buffer(data),
+        parse_options=pcsv.ParseOptions(newlines_in_values=multiline),
         convert_options=pcsv.ConvertOptions(
             column_types={c.name: c.type for c in columns},
             true_values=["t"],
@@ -224,11 +235,16 @@ def _naive(value: datetime | date | str) -> bool:
 
 
 def _load(
-    columns: Sequence[Column], table: str, time_column: str, source: Source, **filters: Any
+    columns: Sequence[Column],
+    table: str,
+    time_column: str,
+    source: Source,
+    multiline: bool = False,
+    **filters: Any,
 ) -> pd.DataFrame:
     joins, where, params = _filters(time_column=time_column, **filters)
     sql = f"{select_sql(columns, table, joins)} WHERE {where} ORDER BY x.{time_column}"
-    return copy_frame(sql, params, columns, source)
+    return copy_frame(sql, params, columns, source, multiline)
 
 
 def load_interactions(
@@ -249,7 +265,7 @@ def load_interactions(
     """
     columns = INTERACTION_COLUMNS + (INTERACTION_TEXT_COLUMNS if include_text else ())
     return _load(
-        columns, "interactions", "created_at", source, courses=courses, since=since,
+        columns, "interactions", "created_at", source, include_text, courses=courses, since=since,
         until=until, user_ids=user_ids, include_non_consenting=include_non_consenting,
     )  # fmt: skip
 
@@ -279,7 +295,7 @@ def load_events(
         params["event_types"] = list(event_types)
         where += " AND x.event_type = ANY(%(event_types)s::text[])"
     sql = f"{select_sql(columns, 'events', joins)} WHERE {where} ORDER BY x.occurred_at, x.id"
-    return copy_frame(sql, params, columns, source)
+    return copy_frame(sql, params, columns, source, multiline=include_text)
 
 
 def load_sessions(
