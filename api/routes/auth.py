@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from ainative import ratelimit
@@ -162,7 +163,12 @@ async def logout_user(
 ) -> Response:
     """Revoke this access token at once and, if sent, the refresh token's family."""
     ttl = max(1, user.expires_at - int(time.time()) + 5)
-    await redis.set(revoked_access_key(user.jti), "1", ex=ttl)
+    try:
+        await redis.set(revoked_access_key(user.jti), "1", ex=ttl)
+    except RedisError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "could not revoke the token now: try again"
+        ) from exc
     if body and body.refresh_token:
         await run_in_threadpool(
             lambda: users_service.revoke_refresh_token(

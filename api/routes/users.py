@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from ainative.auth import users as users_service
@@ -93,9 +94,15 @@ async def update_user(
         user = await run_in_threadpool(work)
     except InvalidUserInput as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    if body.is_active is False:
-        ttl = get_settings().jwt_access_token_expire_minutes * 60 + 10
-        await redis.set(disabled_user_key(user_id), "1", ex=ttl)
-    elif body.is_active is True:
-        await redis.delete(disabled_user_key(user_id))
+    try:
+        if body.is_active is False:
+            ttl = get_settings().jwt_access_token_expire_minutes * 60 + 10
+            await redis.set(disabled_user_key(user_id), "1", ex=ttl)
+        elif body.is_active is True:
+            await redis.delete(disabled_user_key(user_id))
+    except RedisError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "saved, but live access tokens could not be updated in Redis: repeat the request",
+        ) from exc
     return UserPublic.model_validate(user)
