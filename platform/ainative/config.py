@@ -115,6 +115,16 @@ class Settings(BaseSettings):
     ainative_refresh_token: str = ""
     # --- end JupyterHub ---
 
+    # --- Tutoring pipeline (tutor work: ainative.tutor, ainative.llm, worker/, api tutor) ---
+    llm_retry_backoff_seconds: float = Field(
+        0.5, ge=0, description="first backoff of the task's LLM retries; doubles each time"
+    )
+    worker_heartbeat_seconds: float = Field(
+        10.0, gt=0, description="how often workers refresh their presence in Redis"
+    )
+    sweeper_batch_size: int = Field(100, ge=1, description="rows the sweeper handles per pass")
+    # --- end Tutoring pipeline ---
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -1,0 +1,50 @@
+"""The provider contract: a request in, an LLMResult out, an LLMError that says if a retry helps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    """One completion request. `messages` is what a chat model reads; `mode`, `question`
+    and `context` let a non-LLM provider (the offline tutor) work from the structure."""
+
+    messages: list[dict[str, str]]
+    model: str
+    max_tokens: int
+    mode: str = "socratic"
+    question: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    provider: str
+    model: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class LLMError(Exception):
+    """A failed call. `retryable` is true for timeouts, connection errors, 429 and 5xx only."""
+
+    def __init__(
+        self, message: str, *, retryable: bool, reason: str, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.reason = reason
+        self.status = status
+
+
+class LLMProvider(Protocol):
+    name: str
+
+    def default_model(self) -> str: ...
+
+    def complete(self, request: LLMRequest) -> LLMResult: ...

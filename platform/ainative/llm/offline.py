@@ -1,0 +1,118 @@
+"""The offline tutor: deterministic, rule-based Socratic answers without any network.
+
+For demos, development and tests. The same request always gets the same answer; it
+reads the error's last line and the mode, and asks questions rather than solving.
+Every result's metadata says that no language model produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+
+from ainative.config import Settings
+from ainative.llm.base import LLMRequest, LLMResult
+
+OFFLINE_MODEL = "offline-socratic-1"
+METADATA = {
+    "kind": "rule-based offline tutor",
+    "deterministic": True,
+    "note": "no language model was called; answers come from fixed rules and templates",
+}
+
+_ERROR_LINE = re.compile(r"^\s*(\w+(?:Error|Exception|Warning|Interrupt))\b:?\s*(.*)$")
+_ERROR_HINTS = {
+    "NameError": "Where in your notebook is that name defined, and has that cell run yet?",
+    "TypeError": "What type does each value in that line have? Try printing `type(...)` of each.",
+    "IndexError": "How long is the sequence at that moment, and which index do you ask for?",
+    "KeyError": "Which keys does the dictionary actually contain when this line runs?",
+    "AttributeError": "What kind of object is on the left of the dot, and what can it do?",
+    "ValueError": "Which value did the function receive, and which values does it accept?",
+    "SyntaxError": "Look at the line the caret points to and the one before it: "
+    "is a bracket, colon or quote missing?",
+    "IndentationError": "Which block should this line belong to, and does its indentation say so?",
+    "ZeroDivisionError": "Which variable can be zero here, and what should happen then?",
+    "ModuleNotFoundError": "Is the package installed in this kernel's environment?",
+}
+_QUESTIONS = (
+    "What do you expect this part of your code to do, step by step?",
+    "What happens if you try it on the smallest possible input?",
+    "Which line is the first one whose result surprises you?",
+    "How could you check your assumption with a single `print` or a tiny test?",
+    "Can you describe the goal in one sentence without mentioning code?",
+    "What have you tried so far, and what did you observe?",
+)
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(re.findall(r"\w+|[^\w\s]", text)) * 3 // 4)
+
+
+def _error_of(error: str) -> tuple[str, str] | None:
+    for line in reversed(error.strip().splitlines()):
+        match = _ERROR_LINE.match(line)
+        if match:
+            return match.group(1), match.group(2).strip()
+    return None
+
+
+class OfflineTutor:
+    """A provider that needs no network and no key."""
+
+    name = "offline"
+
+    def __init__(self, settings: Settings) -> None:
+        self.delay = settings.offline_delay_seconds
+
+    def default_model(self) -> str:
+        return OFFLINE_MODEL
+
+    def _pick(self, seed: str, count: int) -> list[str]:
+        digest = hashlib.sha256(seed.encode()).digest()
+        start = digest[0] % len(_QUESTIONS)
+        return [_QUESTIONS[(start + i) % len(_QUESTIONS)] for i in range(count)]
+
+    def answer_text(self, request: LLMRequest) -> str:
+        """The answer for a request: a pure function of question, mode and context."""
+        question = request.question.strip()
+        error = str(request.context.get("error") or "")
+        seed = f"{request.mode}\n{question}\n{request.context.get('code') or ''}\n{error}"
+        found = _error_of(error) if error else None
+        lines: list[str] = []
+        if found:
+            kind, message = found
+            lines.append(
+                f"Your code stops with a **{kind}**" + (f": `{message}`." if message else ".")
+            )
+            lines.append(_ERROR_HINTS.get(kind, "What does the last line of the traceback say?"))
+        questions = self._pick(seed, 3)
+        if request.mode == "hints":
+            lines.append("Some hints, from general to specific:")
+            lines += [f"{i}. {q}" for i, q in enumerate(questions, 1)]
+        elif request.mode == "explanatory":
+            lines.append(
+                "Let's separate the idea from your exercise: break the task into the input, "
+                "the transformation and the output, and check each part on its own."
+            )
+            lines.append(f"Now apply it: {questions[0]}")
+        elif request.mode == "metacognitive":
+            lines.append("Let's look at how you are approaching this.")
+            lines.append(f"- {questions[0]}\n- What would tell you that you are done?")
+        else:
+            lines += [f"- {q}" for q in questions[:2]]
+        return "\n\n".join(lines)
+
+    def complete(self, request: LLMRequest) -> LLMResult:
+        if self.delay:
+            time.sleep(self.delay)
+        text = self.answer_text(request)
+        prompt_text = "\n".join(m.get("content", "") for m in request.messages)
+        return LLMResult(
+            text=text,
+            prompt_tokens=_tokens(prompt_text),
+            completion_tokens=_tokens(text),
+            provider=self.name,
+            model=request.model or OFFLINE_MODEL,
+            metadata=dict(METADATA),
+        )

@@ -1,0 +1,121 @@
+"""Per-student tutor quota: a fixed hourly window counted in Redis.
+
+The limit comes from the course policy's `quota_per_hour`, else
+Settings.default_quota_per_hour. The counter is per student and course scope, so each
+course's budget is its own; its key carries the hour's index and expires with the
+hour. If Redis is unavailable the quota lets the request through (fail open) and
+logs: the tutor stays usable and the queue itself reports its own outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ainative.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+WINDOW = 3600
+PREFIX = "ainative:quota"
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    allowed: bool
+    limit: int
+    used: int
+    resets_at: datetime
+    enforced: bool = True  # false when Redis could not be asked
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, int((self.resets_at - datetime.now(UTC)).total_seconds() + 0.999))
+
+    def detail(self) -> str:
+        """The message a student sees when the quota is used up."""
+        return (
+            f"tutor quota used up: {self.limit} questions per hour; "
+            f"refills at {self.resets_at:%H:%M} UTC"
+        )
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "limit": self.limit,
+            "used": min(self.used, self.limit),
+            "remaining": self.remaining,
+            "window_seconds": WINDOW,
+            "resets_at": self.resets_at.isoformat(),
+            "enforced": self.enforced,
+        }
+
+
+def limit_for(policy: Mapping[str, Any] | None, settings: Settings | None = None) -> int:
+    """The hourly limit: the course's `quota_per_hour` when it is a non-negative int."""
+    value = (policy or {}).get("quota_per_hour")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return (settings or get_settings()).default_quota_per_hour
+
+
+def _window(now: float) -> tuple[int, datetime]:
+    index = int(now // WINDOW)
+    return index, datetime.fromtimestamp((index + 1) * WINDOW, UTC)
+
+
+def quota_key(user_id: int, course_id: int | None, index: int) -> str:
+    return f"{PREFIX}:{user_id}:{course_id or 0}:{index}"
+
+
+async def consume(
+    client: aioredis.Redis, user_id: int, course_id: int | None, limit: int
+) -> QuotaStatus:
+    """Count one question; `allowed` is false when it is over the limit (it then does not count)."""
+    index, resets_at = _window(time.time())
+    key = quota_key(user_id, course_id, index)
+    try:
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, WINDOW + 60)
+            used, _ = await pipe.execute()
+    except RedisError as exc:
+        log.warning("quota not enforced, Redis unavailable: %s", exc)
+        return QuotaStatus(True, limit, 0, resets_at, enforced=False)
+    if used > limit:
+        await refund(client, user_id, course_id, key=key)
+        return QuotaStatus(False, limit, limit, resets_at)
+    return QuotaStatus(True, limit, int(used), resets_at)
+
+
+async def refund(
+    client: aioredis.Redis, user_id: int, course_id: int | None, key: str | None = None
+) -> None:
+    """Give one question back (a duplicate submission, or the queue refused it)."""
+    key = key or quota_key(user_id, course_id, _window(time.time())[0])
+    try:
+        await client.decr(key)
+    except RedisError:
+        pass
+
+
+async def peek(
+    client: aioredis.Redis, user_id: int, course_id: int | None, limit: int
+) -> QuotaStatus:
+    """The current usage without counting anything (for the widget)."""
+    index, resets_at = _window(time.time())
+    try:
+        raw = await client.get(quota_key(user_id, course_id, index))
+    except RedisError:
+        return QuotaStatus(True, limit, 0, resets_at, enforced=False)
+    used = int(raw or 0)
+    return QuotaStatus(used < limit, limit, used, resets_at)

@@ -1,0 +1,1 @@
+"""Pedagogy: tutoring modes, prompt building, guardrails against full solutions, classification."""

@@ -1,0 +1,134 @@
+"""The answering pipeline for one interaction row: prompt -> provider -> guardrail -> values.
+
+Pure with respect to the database: the worker task loads the row, calls
+`produce_answer`, and stores what it returns. The provider call retries a bounded
+number of times with exponential backoff, and only on errors a retry can fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ainative.cache import CachedAnswer, ResponseCache, cache_key
+from ainative.config import Settings
+from ainative.llm import LLMError, LLMRequest, LLMResult, get_provider, resolve_provider
+from ainative.observability.metrics import LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
+from ainative.tutor.classify import classify
+from ainative.tutor.guardrails import apply_guardrail
+from ainative.tutor.prompts import PROMPT_VERSION, build_messages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AnswerValues:
+    """What the worker stores on the interaction row."""
+
+    answer: str
+    provider: str
+    model: str
+    prompt_version: str
+    prompt_tokens: int
+    completion_tokens: int
+    llm_ms: int
+    cache_hit: bool
+    classification: str
+    guardrail: str
+    guardrail_detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def call_with_retries(
+    call: Callable[[], LLMResult],
+    *,
+    provider: str,
+    retries: int,
+    backoff: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> LLMResult:
+    """Call the provider; retry retryable LLMErrors up to `retries` times, doubling the wait."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except LLMError as exc:
+            LLM_ERRORS.labels(provider, exc.reason).inc()
+            if not exc.retryable or attempt >= retries:
+                raise
+            wait = backoff * (2**attempt)
+            log.warning("LLM call failed (%s), retry %d in %.1fs", exc.reason, attempt + 1, wait)
+            sleep(wait)
+            attempt += 1
+
+
+def cache_key_for(row: Mapping[str, Any], policy: Mapping[str, Any], settings: Settings) -> str:
+    provider, model = resolve_provider(policy, settings)
+    return cache_key(
+        prompt=row["prompt"], mode=row["mode"], context=row.get("context"), model=model,
+        provider=provider, extra_context=policy.get("extra_context"),
+    )  # fmt: skip
+
+
+def produce_answer(
+    row: Mapping[str, Any],
+    policy: Mapping[str, Any] | None,
+    *,
+    settings: Settings,
+    cache: ResponseCache | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> AnswerValues:
+    """Answer one interaction row. Raises LLMError when the provider finally fails."""
+    policy = policy or {}
+    context = dict(row.get("context") or {})
+    classification = classify(row["prompt"], context)
+    key = cache_key_for(row, policy, settings)
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return AnswerValues(
+            answer=cached.answer, provider=cached.provider, model=cached.model,
+            prompt_version=cached.prompt_version, prompt_tokens=0, completion_tokens=0,
+            llm_ms=0, cache_hit=True, classification=cached.classification or classification,
+            guardrail=cached.guardrail or "passed", guardrail_detail=cached.guardrail_detail,
+        )  # fmt: skip
+    provider_name, model = resolve_provider(policy, settings)
+    provider = get_provider(provider_name)
+    request = LLMRequest(
+        messages=build_messages(row["prompt"], row["mode"], context, policy.get("extra_context")),
+        model=model, max_tokens=settings.llm_max_tokens, mode=row["mode"],
+        question=row["prompt"], context=context, timeout=settings.llm_timeout_seconds,
+    )  # fmt: skip
+    started = time.perf_counter()
+    result = call_with_retries(
+        lambda: provider.complete(request), provider=provider_name,
+        retries=settings.task_max_retries, backoff=settings.llm_retry_backoff_seconds, sleep=sleep,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    LLM_LATENCY.labels(provider_name).observe(elapsed)
+    LLM_TOKENS.labels(provider_name, "prompt").inc(result.prompt_tokens)
+    LLM_TOKENS.labels(provider_name, "completion").inc(result.completion_tokens)
+    checked = apply_guardrail(result.text, classification)
+    detail = {**checked.detail, "provider_metadata": result.metadata}
+    values = AnswerValues(
+        answer=checked.answer, provider=result.provider, model=result.model,
+        prompt_version=PROMPT_VERSION, prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens, llm_ms=int(elapsed * 1000), cache_hit=False,
+        classification=classification, guardrail=checked.outcome, guardrail_detail=detail,
+    )  # fmt: skip
+    if cache is not None:
+        cache.set(key, cached_from(values))
+    return values
+
+
+def cached_from(values: AnswerValues) -> CachedAnswer:
+    return CachedAnswer(
+        answer=values.answer, provider=values.provider, model=values.model,
+        prompt_version=values.prompt_version, prompt_tokens=values.prompt_tokens,
+        completion_tokens=values.completion_tokens, classification=values.classification,
+        guardrail=values.guardrail, guardrail_detail=values.guardrail_detail,
+    )  # fmt: skip

@@ -1,0 +1,184 @@
+"""SQL for the tutoring trace, shared by the API (submit, read, rate) and the worker.
+
+Functions take a Connection so the caller decides the transaction: the API's hot path
+runs on an autocommit connection (one round trip per statement), the worker uses
+`engine.begin()`. Writes that finish an interaction are conditional on the row not
+being done, so a retried or duplicated task can never overwrite an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from ainative.courses import course_policy_for
+
+Row = dict[str, Any]
+
+
+def _one(result: Any) -> Row | None:
+    row = result.mappings().first()
+    return dict(row) if row is not None else None
+
+
+def course_policy(conn: Connection, user_id: int, course_id: int) -> dict[str, Any] | None:
+    """The tutor policy of a course the user belongs to; None when unknown or not a member.
+
+    One query, through ainative.courses (the accounts work owns courses and memberships).
+    """
+    with Session(bind=conn) as session:
+        return course_policy_for(session, user_id, course_id)
+
+
+INSERT_SQL = text(
+    """
+    INSERT INTO interactions (
+        id, user_id, session_id, course_id, client_request_id, mode, prompt, context,
+        status, cache_hit, answer, provider, model, prompt_version, prompt_tokens,
+        completion_tokens, classification, guardrail, guardrail_detail,
+        queue_ms, llm_ms, total_ms, attempts, completed_at)
+    SELECT CAST(:id AS uuid), :user_id, CAST(:session_id AS uuid), :course_id,
+        :client_request_id, :mode, :prompt, CAST(:context AS jsonb), :status, :cache_hit,
+        :answer, :provider, :model, :prompt_version, :prompt_tokens, :completion_tokens,
+        :classification, :guardrail, CAST(:guardrail_detail AS jsonb), :queue_ms, :llm_ms,
+        :total_ms, 0, CASE WHEN :status = 'done' THEN now() END
+    WHERE CAST(:session_id AS uuid) IS NULL OR EXISTS (
+        SELECT 1 FROM tutor_sessions s WHERE s.id = CAST(:session_id AS uuid)
+        AND s.user_id = :user_id)
+    ON CONFLICT ON CONSTRAINT uq_interactions_client_request DO NOTHING
+    RETURNING *
+    """
+)
+
+_DEFAULTS: dict[str, Any] = {
+    "session_id": None, "course_id": None, "client_request_id": None, "context": None,
+    "status": "queued", "cache_hit": False, "answer": None, "provider": None, "model": None,
+    "prompt_version": None, "prompt_tokens": None, "completion_tokens": None,
+    "classification": None, "guardrail": None, "guardrail_detail": None, "queue_ms": None,
+    "llm_ms": None, "total_ms": None,
+}  # fmt: skip
+
+
+def insert_interaction(conn: Connection, **values: Any) -> Row | None:
+    """Insert one interaction; None when client_request_id repeats or the session is not theirs."""
+    params = {**_DEFAULTS, **values}
+    params["id"] = str(params.get("id") or uuid.uuid4())
+    for key in ("session_id",):
+        params[key] = str(params[key]) if params[key] else None
+    for key in ("context", "guardrail_detail"):
+        params[key] = json.dumps(params[key]) if params[key] is not None else None
+    return _one(conn.execute(INSERT_SQL, params))
+
+
+def find_by_client_request(conn: Connection, user_id: int, client_request_id: str) -> Row | None:
+    return _one(
+        conn.execute(
+            text("SELECT * FROM interactions WHERE user_id = :u AND client_request_id = :c"),
+            {"u": user_id, "c": client_request_id},
+        )
+    )
+
+
+def get_interaction(conn: Connection, interaction_id: uuid.UUID | str) -> Row | None:
+    return _one(
+        conn.execute(
+            text("SELECT * FROM interactions WHERE id = CAST(:id AS uuid)"),
+            {"id": str(interaction_id)},
+        )
+    )
+
+
+def is_course_instructor(conn: Connection, user_id: int, course_id: int) -> bool:
+    return (
+        conn.execute(
+            text(
+                "SELECT 1 FROM memberships WHERE user_id = :u AND course_id = :c "
+                "AND role = 'instructor'"
+            ),
+            {"u": user_id, "c": course_id},
+        ).first()
+        is not None
+    )
+
+
+def list_interactions(conn: Connection, user_id: int, limit: int, offset: int) -> list[Row]:
+    """The user's interactions, newest first."""
+    rows = conn.execute(
+        text(
+            "SELECT * FROM interactions WHERE user_id = :u "
+            "ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"
+        ),
+        {"u": user_id, "limit": limit, "offset": offset},
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+def add_event(
+    conn: Connection,
+    event_type: str,
+    *,
+    user_id: int | None,
+    payload: Mapping[str, Any] | None = None,
+    course_id: int | None = None,
+    session_id: uuid.UUID | str | None = None,
+    interaction_id: uuid.UUID | str | None = None,
+) -> None:
+    """Record a research event (quota hit, rating, session start/end)."""
+    conn.execute(
+        text(
+            "INSERT INTO events (event_type, user_id, course_id, session_id, interaction_id,"
+            " payload) VALUES (:t, :u, :c, CAST(:s AS uuid), CAST(:i AS uuid),"
+            " CAST(:p AS jsonb))"
+        ),
+        {
+            "t": event_type, "u": user_id, "c": course_id,
+            "s": str(session_id) if session_id else None,
+            "i": str(interaction_id) if interaction_id else None,
+            "p": json.dumps(dict(payload or {})),
+        },
+    )  # fmt: skip
+
+
+def rate_interaction(
+    conn: Connection, interaction_id: uuid.UUID, user_id: int, rating: int
+) -> Row | None:
+    """Store a rating on the caller's own interaction."""
+    return _one(
+        conn.execute(
+            text(
+                "UPDATE interactions SET rating = :r, rated_at = now() "
+                "WHERE id = CAST(:id AS uuid) AND user_id = :u RETURNING *"
+            ),
+            {"r": rating, "id": str(interaction_id), "u": user_id},
+        )
+    )
+
+
+def start_session(conn: Connection, user_id: int, course_id: int | None, client: str) -> Row | None:
+    return _one(
+        conn.execute(
+            text(
+                "INSERT INTO tutor_sessions (id, user_id, course_id, client) "
+                "VALUES (CAST(:id AS uuid), :u, :c, :client) RETURNING *"
+            ),
+            {"id": str(uuid.uuid4()), "u": user_id, "c": course_id, "client": client},
+        )
+    )
+
+
+def end_session(conn: Connection, session_id: uuid.UUID, user_id: int) -> Row | None:
+    """End the caller's session (idempotent: ending twice keeps the first end time)."""
+    return _one(
+        conn.execute(
+            text(
+                "UPDATE tutor_sessions SET ended_at = COALESCE(ended_at, now()) "
+                "WHERE id = CAST(:id AS uuid) AND user_id = :u RETURNING *"
+            ),
+            {"id": str(session_id), "u": user_id},
+        )
+    )

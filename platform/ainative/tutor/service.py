@@ -1,0 +1,149 @@
+"""Submitting a question: course policy -> quota -> cache -> store -> enqueue.
+
+Used by the API on its event loop: Redis calls are async, database statements run in
+the thread pool on one autocommit connection (at most two statements on the hot
+path: the course policy and the INSERT). Postgres is the source of truth, so the row
+is stored before the task is enqueued.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import redis.asyncio as aioredis
+from sqlalchemy import Connection
+
+from ainative import quota
+from ainative.cache import AsyncResponseCache, cache_key
+from ainative.config import Settings
+from ainative.llm import resolve_provider
+from ainative.observability.metrics import TUTOR_REQUESTS
+from ainative.tutor import repository as repo
+from ainative.tutor.classify import classify
+
+
+class TutorError(Exception):
+    """A refusal with the HTTP status and message the API should send."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+@dataclass
+class Question:
+    user_id: int
+    prompt: str
+    mode: str
+    context: dict[str, str] = field(default_factory=dict)
+    course_id: int | None = None
+    session_id: Any = None
+    client_request_id: str | None = None
+
+
+@dataclass
+class Submitted:
+    """`outcome` is cache_hit (row done), queued, or duplicate (an earlier row, any status)."""
+
+    outcome: str
+    row: dict[str, Any]
+
+
+async def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+
+async def course_policy(conn: Connection, user_id: int, course_id: int | None) -> dict[str, Any]:
+    """The tutor policy of a course the caller belongs to; 404 for unknown or not a member."""
+    if course_id is None:
+        return {}
+    policy = await _run(repo.course_policy, conn, user_id, course_id)
+    if policy is None:
+        raise TutorError(404, f"course {course_id} not found, or you are not a member of it")
+    return policy
+
+
+def check_mode(policy: Mapping[str, Any], mode: str) -> None:
+    allowed = policy.get("allowed_modes")
+    if allowed and mode not in allowed:
+        raise TutorError(
+            422, f"mode '{mode}' is not allowed in this course; allowed: {', '.join(allowed)}"
+        )
+
+
+async def submit(
+    q: Question,
+    *,
+    conn: Connection,
+    redis: aioredis.Redis,
+    cache: AsyncResponseCache,
+    enqueue: Callable[[str], Awaitable[None]],
+    settings: Settings,
+) -> Submitted:
+    """Accept a question: answered from the cache, or stored and queued."""
+    started = time.perf_counter()
+    policy = await course_policy(conn, q.user_id, q.course_id)
+    check_mode(policy, q.mode)
+    status = await quota.consume(redis, q.user_id, q.course_id, quota.limit_for(policy, settings))
+    if not status.allowed:
+        TUTOR_REQUESTS.labels("quota_exceeded").inc()
+        await _run(
+            repo.add_event, conn, "quota.exceeded", user_id=q.user_id, course_id=q.course_id,
+            session_id=q.session_id, payload={"limit": status.limit, "mode": q.mode},
+        )  # fmt: skip
+        raise TutorError(429, status.detail(), {"Retry-After": str(status.retry_after)})
+    provider, model = resolve_provider(policy, settings)
+    key = cache_key(
+        prompt=q.prompt, mode=q.mode, context=q.context, model=model, provider=provider,
+        extra_context=policy.get("extra_context"),
+    )  # fmt: skip
+    base = dict(
+        user_id=q.user_id, session_id=q.session_id, course_id=q.course_id,
+        client_request_id=q.client_request_id, mode=q.mode, prompt=q.prompt,
+        context=q.context or None,
+    )  # fmt: skip
+    hit = await cache.get(key)
+    if hit is not None:
+        row = await _run(
+            repo.insert_interaction, conn, **base, status="done", cache_hit=True,
+            answer=hit.answer, provider=hit.provider, model=hit.model,
+            prompt_version=hit.prompt_version, prompt_tokens=0, completion_tokens=0,
+            classification=hit.classification or classify(q.prompt, q.context),
+            guardrail=hit.guardrail or "passed", guardrail_detail=hit.guardrail_detail,
+            queue_ms=0, llm_ms=0, total_ms=int((time.perf_counter() - started) * 1000),
+        )  # fmt: skip
+        if row is not None:
+            TUTOR_REQUESTS.labels("cache_hit").inc()
+            return Submitted("cache_hit", row)
+    else:
+        row = await _run(repo.insert_interaction, conn, **base)
+    if row is None:
+        return await _duplicate(q, conn, redis)
+    try:
+        await enqueue(str(row["id"]))
+    except Exception as exc:
+        from ainative.tutor import trace
+
+        await _run(trace.fail, conn, str(row["id"]), "the tutor queue was unavailable")
+        await quota.refund(redis, q.user_id, q.course_id)
+        TUTOR_REQUESTS.labels("rejected").inc()
+        raise TutorError(
+            503, "the tutor queue is unavailable right now; please try again in a minute",
+            {"Retry-After": "30"},
+        ) from exc  # fmt: skip
+    TUTOR_REQUESTS.labels("queued").inc()
+    return Submitted("queued", row)
+
+
+async def _duplicate(q: Question, conn: Connection, redis: aioredis.Redis) -> Submitted:
+    """The INSERT stored nothing: a repeated client_request_id, or a session not theirs."""
+    await quota.refund(redis, q.user_id, q.course_id)
+    if q.client_request_id:
+        existing = await _run(repo.find_by_client_request, conn, q.user_id, q.client_request_id)
+        if existing is not None:
+            return Submitted("duplicate", existing)
+    raise TutorError(404, f"tutor session {q.session_id} not found")

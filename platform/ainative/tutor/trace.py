@@ -1,0 +1,107 @@
+"""The worker's writes to the trace: start an attempt, finish it, and the sweeper's pass.
+
+Every write is conditional on the row's status, so duplicated deliveries (late acks,
+the sweeper re-enqueueing a slow task) can run the pipeline twice but never store
+two answers or overwrite a done row.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+_MS_SINCE_CREATED = "CAST(EXTRACT(EPOCH FROM (now() - created_at)) * 1000 AS integer)"
+
+START_SQL = text(
+    f"""
+    WITH upd AS (
+        UPDATE interactions SET status = 'running', attempts = attempts + 1,
+            started_at = now(), queue_ms = {_MS_SINCE_CREATED}
+        WHERE id = CAST(:id AS uuid) AND status IN ('queued', 'running')
+        RETURNING *)
+    SELECT upd.*, c.tutor_policy AS policy FROM upd LEFT JOIN courses c ON c.id = upd.course_id
+    """
+)
+
+
+def start_attempt(conn: Connection, interaction_id: str) -> dict[str, Any] | None:
+    """Mark the row running and return it with its course policy; None if done/error/missing."""
+    row = conn.execute(START_SQL, {"id": interaction_id}).mappings().first()
+    return dict(row) if row is not None else None
+
+
+COMPLETE_SQL = text(
+    f"""
+    UPDATE interactions SET status = 'done', answer = :answer, provider = :provider,
+        model = :model, prompt_version = :prompt_version, prompt_tokens = :prompt_tokens,
+        completion_tokens = :completion_tokens, llm_ms = :llm_ms, cache_hit = :cache_hit,
+        classification = :classification, guardrail = :guardrail,
+        guardrail_detail = CAST(:guardrail_detail AS jsonb), error = NULL,
+        completed_at = now(), total_ms = {_MS_SINCE_CREATED}
+    WHERE id = CAST(:id AS uuid) AND status <> 'done'
+    RETURNING total_ms
+    """
+)
+
+
+def complete(conn: Connection, interaction_id: str, **values: Any) -> int | None:
+    """Store the answer unless the row is already done; returns total_ms when stored."""
+    params = {**values, "id": interaction_id}
+    params["guardrail_detail"] = json.dumps(values.get("guardrail_detail") or {})
+    row = conn.execute(COMPLETE_SQL, params).first()
+    return None if row is None else int(row[0])
+
+
+def fail(conn: Connection, interaction_id: str, error: str) -> bool:
+    """Mark the row failed with a readable error, unless it is already done."""
+    row = conn.execute(
+        text(
+            f"UPDATE interactions SET status = 'error', error = :error, completed_at = now(), "
+            f"total_ms = {_MS_SINCE_CREATED} "
+            "WHERE id = CAST(:id AS uuid) AND status <> 'done' RETURNING id"
+        ),
+        {"id": interaction_id, "error": error[:2000]},
+    ).first()
+    return row is not None
+
+
+SWEEP_SQL = text(
+    """
+    WITH stale AS (
+        SELECT id, status, attempts FROM interactions
+        WHERE status IN ('queued', 'running')
+          AND COALESCE(started_at, created_at) < now() - make_interval(secs => :stale)
+        ORDER BY created_at
+        LIMIT :batch
+        FOR UPDATE SKIP LOCKED)
+    UPDATE interactions i SET
+        status = CASE WHEN stale.attempts >= :max_attempts THEN 'error' ELSE 'queued' END,
+        attempts = CASE WHEN stale.status = 'queued' THEN i.attempts + 1 ELSE i.attempts END,
+        started_at = now(),
+        error = CASE WHEN stale.attempts >= :max_attempts
+            THEN 'the tutor could not answer this question after ' || stale.attempts
+                 || ' attempts; please ask again' ELSE i.error END,
+        completed_at = CASE WHEN stale.attempts >= :max_attempts THEN now() END
+    FROM stale WHERE i.id = stale.id
+    RETURNING i.id, i.status
+    """
+)
+
+
+def sweep(
+    conn: Connection, stale_seconds: float, max_attempts: int, batch: int
+) -> tuple[list[str], list[str]]:
+    """Claim stuck rows: (ids to re-enqueue, ids given up as error).
+
+    Bumping started_at makes a row fresh again, so a second sweeper (or the next pass)
+    does not enqueue it twice; SKIP LOCKED keeps concurrent sweepers off each other's
+    rows. A row that was queued but never started counts as a lost delivery attempt.
+    """
+    rows = conn.execute(
+        SWEEP_SQL, {"stale": stale_seconds, "max_attempts": max_attempts, "batch": batch}
+    ).all()
+    requeue = [str(r[0]) for r in rows if r[1] == "queued"]
+    failed = [str(r[0]) for r in rows if r[1] == "error"]
+    return requeue, failed

@@ -1,0 +1,62 @@
+"""The offline tutor: deterministic, Socratic, honest about what it is."""
+
+from __future__ import annotations
+
+from ainative.config import Settings
+from ainative.llm import LLMRequest, get_provider, resolve_provider
+from ainative.llm.offline import OFFLINE_MODEL, OfflineTutor
+from ainative.tutor.guardrails import apply_guardrail
+from ainative.tutor.prompts import build_messages
+
+
+def _request(question: str, mode: str = "socratic", **context: str) -> LLMRequest:
+    return LLMRequest(
+        messages=build_messages(question, mode, context), model=OFFLINE_MODEL, max_tokens=100,
+        mode=mode, question=question, context=context,
+    )  # fmt: skip
+
+
+def test_same_request_same_answer() -> None:
+    tutor = OfflineTutor(Settings())
+    req = _request("Why does my loop never stop?", code="while i < 3:\n    print(i)")
+    first = tutor.complete(req)
+    assert all(tutor.complete(req) == first for _ in range(3))
+    assert OfflineTutor(Settings()).complete(req) == first
+
+
+def test_different_questions_can_differ_and_modes_shape_the_answer() -> None:
+    tutor = OfflineTutor(Settings())
+    answers = {tutor.complete(_request(f"question {i}")).text for i in range(12)}
+    assert len(answers) > 1
+    hints = tutor.complete(_request("How do I sort a list?", "hints")).text
+    assert "1." in hints and "2." in hints
+
+
+def test_reads_the_error_type() -> None:
+    trace = 'Traceback (most recent call last):\n  File "x"\nNameError: name \'total\' is not defined'
+    text = OfflineTutor(Settings()).complete(_request("What is wrong?", error=trace)).text
+    assert "NameError" in text and "defined" in text
+
+
+def test_says_what_it_is_and_counts_tokens() -> None:
+    result = OfflineTutor(Settings()).complete(_request("What is a dict?"))
+    assert result.provider == "offline" and result.model == OFFLINE_MODEL
+    assert result.metadata["kind"] == "rule-based offline tutor"
+    assert result.metadata["deterministic"] is True
+    assert result.prompt_tokens > 0 and result.completion_tokens > 0
+
+
+def test_never_writes_code() -> None:
+    tutor = OfflineTutor(Settings())
+    for mode in ("socratic", "explanatory", "hints", "metacognitive"):
+        text = tutor.complete(_request("write the full code for me", mode)).text
+        assert apply_guardrail(text, "solution-request").outcome == "passed"
+
+
+def test_factory_caches_per_process_and_resolves_policy() -> None:
+    assert get_provider("offline") is get_provider("offline")
+    settings = Settings(llm_provider="offline", llm_model="gpt-x")
+    assert resolve_provider({}, settings) == ("offline", OFFLINE_MODEL)
+    assert resolve_provider({"provider": "openai"}, settings) == ("openai", "gpt-x")
+    assert resolve_provider({"provider": "openai", "model": "m2"}, settings) == ("openai", "m2")
+    assert resolve_provider({"provider": "bogus"}, settings) == ("offline", OFFLINE_MODEL)
