@@ -125,6 +125,20 @@ class Settings(BaseSettings):
     sweeper_batch_size: int = Field(100, ge=1, description="rows the sweeper handles per pass")
     # --- end Tutoring pipeline ---
 
+    # --- Operations (ops work: ainative.observability, api/metrics.py, worker/metrics.py) ---
+    log_format: Literal["json", "text"] = Field("json", description="text for humans (make run)")
+    log_level: str = Field("INFO", description="root log level")
+    prometheus_multiproc_dir: str = Field(
+        "", description="base folder for multi-process metrics; default DATA_DIR/prometheus"
+    )
+    worker_metrics_host: str = Field("127.0.0.1", description="0.0.0.0 in containers")
+    worker_metrics_port: int = Field(9808, ge=0, description="worker /metrics port; 0 disables")
+    flower_host: str = "127.0.0.1"
+    flower_port: int = Field(5555, ge=1)
+    flower_basic_auth: str = Field("", description="user:password[,user2:password2]; required")
+    flower_url_prefix: str = Field("", description="e.g. services/flower behind the hub proxy")
+    # --- end Operations ---
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -55,5 +55,33 @@ TASKS = Counter(
     "ainative_worker_tasks_total", "Celery tasks finished by task name and state", ["task", "state"]
 )
 REDIS_UP = Gauge(
-    "ainative_redis_up", "1 when Redis answered the last check", multiprocess_mode="liveall"
+    "ainative_redis_up", "1 when Redis answered the last check", multiprocess_mode="mostrecent"
 )
+
+# Set at scrape time (and periodically) by each process; live processes add up.
+DB_POOL_SIZE = Gauge(
+    "ainative_db_pool_size", "Configured connections kept in the DB pool",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+DB_POOL_MAX_OVERFLOW = Gauge(
+    "ainative_db_pool_max_overflow", "Connections the DB pool may open beyond its size",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+DB_POOL_CHECKED_OUT = Gauge(
+    "ainative_db_pool_checked_out", "DB connections in use", multiprocess_mode="livesum"
+)
+DB_POOL_OVERFLOW = Gauge(
+    "ainative_db_pool_overflow", "DB connections open beyond the pool size",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+QUEUE_DEPTH = Gauge(
+    "ainative_queue_depth", "Messages waiting in a Celery queue (Redis LLEN)", ["queue"],
+    multiprocess_mode="mostrecent",
+)  # fmt: skip
+REDIS_MEMORY_USED = Gauge(
+    "ainative_redis_memory_used_bytes", "Redis used_memory", multiprocess_mode="mostrecent"
+)
+REDIS_MEMORY_MAX = Gauge(
+    "ainative_redis_memory_max_bytes", "Redis maxmemory (0 = unlimited)",
+    multiprocess_mode="mostrecent",
+)  # fmt: skip

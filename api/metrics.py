@@ -1,0 +1,150 @@
+"""The API's observability: GET /metrics, request ids, HTTP metrics and access lines.
+
+`install_observability(app)` wires it all; the middleware is pure ASGI (no extra
+task per request) and labels by route template, never by raw path, so ids in URLs
+cannot blow up the number of series.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ainative.config import get_settings
+from ainative.observability import metrics, multiproc, probes
+from ainative.observability.logging import configure_logging, log_context
+
+log = logging.getLogger("ainative.access")
+router = APIRouter()
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+QUIET_ROUTES = {"/metrics", "/api/v1/health", "/api/v1/health/ready", "/api/v1/health/live"}
+POOL_REFRESH_SECONDS = 5.0
+TUTOR_REQUEST_PREFIX = "/api/v1/tutor/requests/{"
+TUTOR_OUTCOMES = ("cache_hit", "queued", "quota_exceeded", "rejected")
+
+
+def _request_id(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers") or ():
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _SAFE_REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+def _bind_from_scope(scope: dict[str, Any], template: str, ctx: dict[str, Any]) -> None:
+    """Ids the route learned: the caller (deps sets request.state.user_id), the interaction."""
+    user_id = (scope.get("state") or {}).get("user_id")
+    if user_id is not None:
+        ctx.setdefault("user_id", user_id)
+    params = scope.get("path_params") or {}
+    interaction_id = params.get("interaction_id")
+    if interaction_id is None and template.startswith(TUTOR_REQUEST_PREFIX) and params:
+        interaction_id = next(iter(params.values()))
+    if interaction_id is not None:
+        ctx.setdefault("interaction_id", str(interaction_id))
+
+
+class ObservabilityMiddleware:
+    """Bind a request id, count and time the request by route template, log one access line."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        status = {"code": 500}
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        start = time.perf_counter()
+        with log_context(request_id=request_id) as ctx:
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
+                elapsed = time.perf_counter() - start
+                route = scope.get("route")
+                template = getattr(route, "path", None) or "unmatched"
+                method = scope.get("method", "GET")
+                metrics.HTTP_REQUESTS.labels(method, template, str(status["code"])).inc()
+                metrics.HTTP_LATENCY.labels(method, template).observe(elapsed)
+                _bind_from_scope(scope, template, ctx)
+                level = logging.DEBUG if template in QUIET_ROUTES else logging.INFO
+                log.log(
+                    level,
+                    "%s %s %s",
+                    method,
+                    template,
+                    status["code"],
+                    extra={
+                        "method": method,
+                        "route": template,
+                        "path": scope.get("path", ""),
+                        "status": status["code"],
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+
+
+@router.get("/metrics", include_in_schema=False)
+async def read_metrics(request: Request) -> Response:
+    """Prometheus exposition of every process behind this port (plus scrape-time readings)."""
+    settings = get_settings()
+    redis = getattr(request.app.state, "redis", None)
+    if redis is not None:
+        await probes.check_redis_async(redis, [settings.tutor_queue])
+    await asyncio.to_thread(probes.record_pool_status)
+    body = generate_latest(multiproc.registry())
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+async def _refresh_pool_gauges() -> None:
+    """Keep this process's pool gauges current, so every uvicorn worker is counted."""
+    while True:
+        await asyncio.to_thread(probes.record_pool_status)
+        await asyncio.sleep(POOL_REFRESH_SECONDS)
+
+
+async def _start_refresher(app: FastAPI) -> None:
+    app.state.pool_gauge_task = asyncio.create_task(_refresh_pool_gauges())
+
+
+async def _stop_refresher(app: FastAPI) -> None:
+    task = getattr(app.state, "pool_gauge_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def install_observability(app: FastAPI) -> None:
+    """Add /metrics, the request-id/metrics middleware and structured logs to the API."""
+    if multiproc.detect_role()[0] == "api":
+        configure_logging("api")  # a served process; in-process tests keep pytest's logging
+    for outcome in TUTOR_OUTCOMES:
+        metrics.TUTOR_REQUESTS.labels(outcome)  # exported as 0 before the first request
+    for result in ("hit", "miss"):
+        metrics.CACHE_REQUESTS.labels(result)
+    app.add_middleware(ObservabilityMiddleware)
+    app.include_router(router)
+    app.state.startup_hooks.append(_start_refresher)
+    app.state.shutdown_hooks.append(_stop_refresher)

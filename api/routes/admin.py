@@ -1,0 +1,63 @@
+"""Routes: live operational statistics for admins (cache, Redis, DB pool, queue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+
+from ainative.config import get_settings
+from ainative.observability import multiproc, probes
+from api.deps import require_roles
+
+router = APIRouter(
+    prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(require_roles("admin"))]
+)
+
+REDIS_MEMORY_FIELDS = ("used_memory", "used_memory_human", "maxmemory", "maxmemory_policy")
+
+
+def cache_counts() -> dict[str, Any]:
+    """Cache lookups counted by the processes behind this API port, from the metrics files."""
+    counts = {"hit": 0.0, "miss": 0.0}
+    for family in multiproc.registry().collect():
+        if family.name == "ainative_cache_requests":
+            for sample in family.samples:
+                if sample.name.endswith("_total") and sample.labels.get("result") in counts:
+                    counts[sample.labels["result"]] += sample.value
+    total = counts["hit"] + counts["miss"]
+    return {
+        "hits": int(counts["hit"]),
+        "misses": int(counts["miss"]),
+        "hit_rate": round(counts["hit"] / total, 4) if total else None,
+        "scope": "this API instance since start",
+    }
+
+
+@router.get("/stats")
+async def read_stats(request: Request) -> dict[str, Any]:
+    """Cache hit rate, Redis memory, DB pool and queue depth, read now."""
+    settings = get_settings()
+    redis_check = await probes.check_redis_async(request.app.state.redis, [settings.tutor_queue])
+    redis_info: dict[str, Any] = {"up": redis_check["up"]}
+    if redis_check["up"]:
+        memory = redis_check["memory"]
+        redis_info.update({k: memory.get(k) for k in REDIS_MEMORY_FIELDS})
+        maxmemory = float(memory.get("maxmemory") or 0)
+        used = float(memory.get("used_memory") or 0)
+        redis_info["memory_ratio"] = round(used / maxmemory, 4) if maxmemory else None
+    cache = cache_counts()
+    response_cache = getattr(request.app.state, "cache", None)
+    if response_cache is not None and hasattr(response_cache, "status"):
+        cache["backend"] = response_cache.status()
+    pool = await run_in_threadpool(probes.record_pool_status)
+    return {
+        "cache": cache,
+        "redis": redis_info,
+        "db_pool": pool,
+        "queue": {
+            "name": settings.tutor_queue,
+            "depth": redis_check.get("queues", {}).get(settings.tutor_queue),
+        },
+    }

@@ -1,0 +1,126 @@
+"""Helpers for the operations tests: scrape and read Prometheus text, ask the tutor, Flower."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from ainative.devservices import free_port
+from ainative.processes import flower_command
+from tests.stack import REPO_ROOT, Stack, wait_http
+
+Samples = dict[tuple[str, frozenset], float]
+
+
+def scrape(url: str) -> Samples:
+    """Every sample of a /metrics page, keyed by (sample name, labels)."""
+    r = httpx.get(url, timeout=10)
+    r.raise_for_status()
+    out: Samples = {}
+    for family in text_string_to_metric_families(r.text):
+        for s in family.samples:
+            labels = frozenset((k, v) for k, v in s.labels.items() if k != "pid")
+            out[(s.name, labels)] = out.get((s.name, labels), 0.0) + s.value
+    return out
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """Sum of the samples named `name` whose labels include `labels` (0 when absent)."""
+    want = set(labels.items())
+    return sum(v for (n, lab), v in samples.items() if n == name and want <= set(lab))
+
+
+def names(samples: Samples) -> set[str]:
+    return {n for n, _ in samples}
+
+
+def delta(after: Samples, before: Samples, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+def ask(api: httpx.Client, headers: dict[str, str], prompt: str, mode: str = "socratic"):
+    """POST a tutoring request; returns the response (202 queued or 200 from the cache)."""
+    return api.post(
+        "/api/v1/tutor/requests", json={"prompt": prompt, "mode": mode}, headers=headers
+    )
+
+
+def wait_answer(api: httpx.Client, headers: dict[str, str], interaction_id: str) -> dict:
+    """Long-poll until the interaction is done or error."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        r = api.get(
+            f"/api/v1/tutor/requests/{interaction_id}", params={"wait": 10}, headers=headers
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if body["status"] in ("done", "error"):
+            return body
+    raise TimeoutError(f"interaction {interaction_id} not answered")
+
+
+def unique_prompt(tag: str = "") -> str:
+    return f"Why does my loop print the wrong index {tag}{uuid.uuid4().hex[:8]}?"
+
+
+def start_metrics_worker(stack: Stack, name: str, *extra_argv: str) -> str:
+    """A further Celery worker on the stack serving /metrics on a free port; returns its URL."""
+    from ainative.processes import worker_command
+
+    port = free_port()
+    env = {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_HOST": "127.0.0.1"}
+    argv = worker_command(stack.settings(), name=name) + list(extra_argv)
+    proc = stack._spawn(name, argv, env)
+    stack.wait_worker(name, proc)
+    url = f"http://127.0.0.1:{port}/metrics"
+    wait_http(url, process=proc)
+    return url
+
+
+def start_flower(env: dict[str, str], log_path: Path, auth: str) -> tuple[subprocess.Popen, str]:
+    """Flower as the launcher runs it (flower_command), on a free loopback port."""
+    from ainative.config import Settings
+
+    port = free_port()
+    full_env = {**os.environ, **env, "FLOWER_BASIC_AUTH": auth, "FLOWER_PORT": str(port),
+                "FLOWER_HOST": "127.0.0.1", "FLOWER_URL_PREFIX": ""}  # fmt: skip
+    settings = Settings(**{k.lower(): v for k, v in full_env.items() if k.isupper()})
+    log = open(log_path, "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        flower_command(settings), cwd=REPO_ROOT, env=full_env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_http(f"{url}/healthcheck", process=proc)
+    return proc, url
+
+
+def stop(proc: subprocess.Popen) -> None:
+    import signal
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def json_lines(path: Path) -> list[dict]:
+    """The JSON log lines of a process's log (banners and other text are skipped)."""
+    out = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+    return out

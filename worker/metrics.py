@@ -1,0 +1,111 @@
+"""The worker's observability: its own /metrics port, structured logs, task context.
+
+Imported first by worker/app.py so multi-process metrics are prepared before any
+metric exists. The main worker process serves WORKER_METRICS_PORT and adds up the
+metric files of every pool child (prefork) or thread (threads pool). Each task
+runs with its ids bound to the log context: task id, interaction id (the task's
+one argument) and the API's request id when the message headers carry it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import signals
+
+from ainative.config import get_settings
+from ainative.observability import metrics, multiproc, probes
+from ainative.observability.logging import configure_logging, set_context
+from ainative.queue import TASK_ANSWER
+
+log = logging.getLogger(__name__)
+_server: dict[str, Any] = {}
+
+
+class ScrapeCollector:
+    """Reads Redis and the pool at scrape time, then yields every process's metric files."""
+
+    def collect(self):  # noqa: ANN201 - prometheus_client's Collector protocol
+        settings = get_settings()
+        if settings.redis_url:
+            probes.check_redis_sync(settings.redis_url, [settings.tutor_queue])
+        probes.record_pool_status()
+        yield from multiproc.registry().collect()
+
+
+def start_metrics_server(port: int | None = None, host: str | None = None) -> int | None:
+    """Serve /metrics from this process; returns the port, or None if disabled or taken."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    settings = get_settings()
+    port = settings.worker_metrics_port if port is None else port
+    if not port:
+        return None
+    if "server" in _server:
+        return _server["port"]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ScrapeCollector())
+    try:
+        server, thread = start_http_server(
+            port, addr=host or settings.worker_metrics_host, registry=registry
+        )
+    except OSError as exc:
+        log.warning("worker metrics port %s unavailable (%s): metrics not served", port, exc)
+        return None
+    _server.update(server=server, thread=thread, port=port)
+    log.info("worker metrics on port %s", port, extra={"metrics_port": port})
+    return port
+
+
+@signals.setup_logging.connect
+def _setup_logging(**_: Any) -> None:
+    """Replace Celery's log format with the platform's (JSON or text, redacted)."""
+    configure_logging(multiproc.detect_role()[0])
+
+
+@signals.worker_init.connect
+def _worker_init(**_: Any) -> None:
+    """Main worker process, before the pool starts: serve metrics, export zeroes."""
+    for state in ("success", "failure"):
+        metrics.TASKS.labels(TASK_ANSWER, state)  # the task bodies count these
+    for outcome in ("answered", "error"):
+        metrics.TUTOR_REQUESTS.labels(outcome)
+    provider = get_settings().llm_provider
+    metrics.LLM_LATENCY.labels(provider)
+    for kind in ("prompt", "completion"):
+        metrics.LLM_TOKENS.labels(provider, kind)
+    for reason in ("timeout", "connection"):
+        metrics.LLM_ERRORS.labels(provider, reason)
+    start_metrics_server()
+
+
+@signals.worker_process_shutdown.connect
+def _child_shutdown(**_: Any) -> None:
+    """A prefork child exits: its live gauges (pool figures) must stop counting."""
+    multiproc.mark_dead()
+
+
+def _header(request: Any, name: str) -> Any:
+    value = getattr(request, name, None)
+    if value is None:
+        value = (getattr(request, "headers", None) or {}).get(name)
+    return value
+
+
+@signals.task_prerun.connect
+def _task_prerun(task_id: str | None = None, task: Any = None, args: Any = None, **_: Any):
+    context: dict[str, Any] = {"task_id": task_id}
+    if task is not None and task.name == TASK_ANSWER and args:
+        context["interaction_id"] = str(args[0])
+    if task is not None:
+        request_id = _header(task.request, "request_id")
+        if request_id:
+            context["request_id"] = str(request_id)
+    set_context(context)
+
+
+@signals.task_postrun.connect
+def _task_postrun(**_: Any) -> None:
+    probes.record_pool_status()
+    set_context(None)
