@@ -46,10 +46,24 @@ def beat_command(settings: Settings, schedule_file: str) -> list[str]:
 
 
 def hub_command(settings: Settings) -> list[str]:
-    """JupyterHub with the project's configuration (owned by the hub work)."""
-    return [sys.executable, "-m", "jupyterhub", "-f", "jupyterhub_config.py"]
+    """JupyterHub with jupyterhub_config.py; its ports and paths come from Settings too."""
+    from ainative.config import REPO_ROOT
+
+    return [sys.executable, "-m", "jupyterhub", "-f", str(REPO_ROOT / "jupyterhub_config.py")]
 
 
 def flower_command(settings: Settings) -> list[str]:
-    """Flower for admins (owned by the operations work)."""
-    return [sys.executable, "-m", "celery", "-A", "worker", "flower"]
+    """Flower for admins: basic auth, port and URL prefix come from its config file.
+
+    The file (ainative/observability/flowerconfig.py) reads FLOWER_BASIC_AUTH,
+    FLOWER_PORT, FLOWER_HOST and FLOWER_URL_PREFIX through Settings, so the password
+    is never on the command line; Flower refuses to start without credentials.
+    """
+    if not settings.flower_basic_auth.strip():
+        raise RuntimeError("FLOWER_BASIC_AUTH is not set (user:password); `ainative secrets`")
+    from pathlib import Path
+
+    import ainative
+
+    conf = Path(ainative.__file__).parent / "observability" / "flowerconfig.py"
+    return [sys.executable, "-m", "celery", "-A", "worker", "flower", f"--conf={conf}"]

@@ -313,6 +313,10 @@ class AINativeAuthenticator(Authenticator):
         )
         if account is None or not account.is_active or account.hub_name != user.name:
             self.log.warning("refusing %s: account deactivated or removed", user.name)
+            if handler is not None and not hasattr(handler, "_token_authenticated"):
+                # JupyterHub 6.1 reads this flag, set only for token auth, when a
+                # cookie-authenticated refresh fails; without it the request errors out.
+                handler._token_authenticated = False
             return False
         return self.auth_model(account)
 

@@ -24,6 +24,10 @@ class TokenLoginHandler(LoginHandler):
         self._jupyterhub_user = user
         self.redirect(self.get_next_url(user), permanent=False)
 
+    def append_query_parameters(self, url: str, exclude: list[str] | None = None) -> str:
+        # Never carry the login token on into the redirect (history, logs, Referer).
+        return super().append_query_parameters(url, exclude=[*(exclude or ["next"]), "token"])
+
     async def post(self) -> None:
         # The password form never accepts a token field: token login is GET-only.
         if "token" in self.request.body_arguments:

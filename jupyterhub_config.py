@@ -1,0 +1,85 @@
+"""JupyterHub for the AI-Native Tutor Platform, configured from environment variables.
+
+Every value comes from ainative.config.Settings (the one place reading the environment):
+HUB_PORT (public, 8000), HUB_IP, HUB_API_PORT (8081), HUB_PROXY_API_PORT (8001),
+HUB_DATABASE_URL (default sqlite in DATA_DIR/hub), HUB_API_URL (the platform API as seen
+from single-user servers), HUB_AUTH_REFRESH_AGE, HUB_ALLOWED_COURSES, JUPYTERHUB_CRYPT_KEY,
+plus the platform's DATABASE_URL / REDIS_URL / JWT_* shared with the API.
+
+Locally (`make run`, the e2e tests) it spawns JupyterLab as a local process with the same
+Python; on Kubernetes the Zero to JupyterHub chart loads this file through hub.extraConfig
+and overrides the spawner (see deploy/jupyterhub/).
+"""
+
+# ruff: noqa: F821  (get_config is injected by JupyterHub)
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+from ainative.config import REPO_ROOT, get_settings
+
+c = get_config()  # noqa: F821
+settings = get_settings()
+settings.check_production()
+hub_dir = Path(settings.data_dir) / "hub"
+hub_dir.mkdir(parents=True, exist_ok=True)
+STARTER_NOTEBOOK = REPO_ROOT / "notebooks" / "tutor.ipynb"
+
+
+def crypt_key() -> str:
+    """JUPYTERHUB_CRYPT_KEY, or outside production a key kept in DATA_DIR/secrets."""
+    if settings.jupyterhub_crypt_key:
+        return settings.jupyterhub_crypt_key
+    if settings.environment == "production":
+        raise SystemExit("JUPYTERHUB_CRYPT_KEY must be set in production (openssl rand -hex 32)")
+    path = Path(settings.data_dir) / "secrets" / "hub_crypt_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def copy_starter_notebook(spawner) -> None:
+    """Put notebooks/tutor.ipynb in a new user's home (never overwrite their copy)."""
+    home = getattr(spawner, "home_dir", "")
+    if home and STARTER_NOTEBOOK.exists():
+        target = Path(home) / STARTER_NOTEBOOK.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            shutil.copyfile(STARTER_NOTEBOOK, target)
+
+
+# --- the hub and its proxy ---
+c.JupyterHub.bind_url = f"http://{settings.hub_ip}:{settings.hub_port}"
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = settings.hub_api_port
+c.JupyterHub.db_url = settings.hub_database_url or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(hub_dir / "jupyterhub_cookie_secret")
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.hub_proxy_api_port}"
+c.ConfigurableHTTPProxy.pid_file = str(hub_dir / "proxy.pid")
+chp = REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+if chp.exists():
+    c.ConfigurableHTTPProxy.command = [str(chp)]
+c.CryptKeeper.keys = [crypt_key()]
+
+# --- who may log in: the platform's accounts ---
+c.JupyterHub.authenticator_class = "ainative"
+c.AINativeAuthenticator.auth_refresh_age = settings.hub_auth_refresh_age
+c.AINativeAuthenticator.allowed_courses = {
+    code.strip() for code in settings.hub_allowed_courses.split(",") if code.strip()
+}
+
+# --- single-user servers: JupyterLab in this same Python, opening the tutor notebook ---
+c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
+c.Spawner.args = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+c.Spawner.default_url = "/lab/tree/tutor.ipynb"
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 120
+c.Spawner.pre_spawn_hook = copy_starter_notebook
+c.SimpleLocalProcessSpawner.home_dir_template = str(hub_dir / "users" / "{username}")

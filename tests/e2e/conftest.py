@@ -1,0 +1,139 @@
+"""JupyterHub on top of the shared stack: one hub (with configurable-http-proxy) per session.
+
+The hub runs the same command as `ainative up` (ainative.processes.hub_command) with free
+ports, its own data folder, a fresh crypt key and HUB_API_URL pointing at the stack's API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ainative.devservices import free_port
+from ainative.processes import hub_command
+from tests.stack import REPO_ROOT, Stack
+
+AUTH_REFRESH_AGE = 2  # seconds: a deactivated student must lose the hub quickly in tests
+
+
+@dataclass
+class Hub:
+    url: str
+    data_dir: Path
+    stack: Stack
+    timings: dict[str, float]
+
+    def login(self, username: str, password: str) -> httpx.Response:
+        """The hub's login form as a browser submits it (XSRF cookie + field); returns the reply."""
+        client = httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
+        client.get("/hub/login").raise_for_status()
+        xsrf = client.cookies.get("_xsrf", path="/hub/")
+        r = client.post(
+            "/hub/login", data={"username": username, "password": password, "_xsrf": xsrf}
+        )
+        r.client = client  # type: ignore[attr-defined]  # keep the cookies with the reply
+        return r
+
+    def session(self, username: str, password: str) -> httpx.Client:
+        """A logged-in client (hub cookies set)."""
+        r = self.login(username, password)
+        assert r.status_code == 302, f"login failed: {r.status_code} {r.text[:300]}"
+        return r.client  # type: ignore[attr-defined]
+
+    def api_token(self, client: httpx.Client, username: str) -> str:
+        """A hub API token for `username`, created with the cookie session (XSRF header)."""
+        xsrf = client.cookies.get("_xsrf", path="/hub/")
+        r = client.post(
+            f"/hub/api/users/{username}/tokens",
+            json={"note": "e2e", "expires_in": 900},
+            headers={"X-XSRFToken": xsrf},
+        )
+        assert r.status_code in (200, 201), r.text
+        return r.json()["token"]
+
+
+def record_timing(output_dir: Path, name: str, seconds: float) -> None:
+    """Append a measured duration to tests/output/hub_timings.json (the lead reports it)."""
+    path = output_dir / "hub_timings.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = round(seconds, 3)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+    print(f"[timing] {name}: {seconds:.2f} s")
+
+
+def wait_hub(url: str, proc, timeout: float = 90.0) -> None:
+    """Until the hub answers 200 through the proxy (the proxy alone answers 404 at first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterHub exited with {proc.returncode}; see stack-logs/hub.log")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"JupyterHub did not answer at {url} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
+    """JupyterHub + proxy on free ports, logging to stack-logs/hub.log."""
+    data_dir = output_dir / f"hub-data-{os.getpid()}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    node_bin = REPO_ROOT / "node_modules" / ".bin"
+    env = {
+        "DATA_DIR": str(data_dir),
+        "HUB_PORT": str(port),
+        "HUB_API_PORT": str(free_port()),
+        "HUB_PROXY_API_PORT": str(free_port()),
+        "HUB_API_URL": stack.api_url,
+        "HUB_PUBLIC_URL": url,
+        "HUB_AUTH_REFRESH_AGE": str(AUTH_REFRESH_AGE),
+        "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32),
+        "PATH": f"{node_bin}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    started = time.monotonic()
+    proc = stack._spawn("hub", hub_command(stack.settings()), env)
+    try:
+        wait_hub(f"{url}/hub/health", proc)
+        timings = {"hub_start": time.monotonic() - started}
+        yield Hub(url=url, data_dir=data_dir, stack=stack, timings=timings)
+    finally:
+        if "hub" in stack.processes:
+            stack.kill("hub", signal.SIGTERM)
+
+
+@pytest.fixture
+def deactivate(stack: Stack):
+    """Set a platform user's is_active flag straight in the database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(stack.database_url)
+
+    def set_active(user_id: int, active: bool = False) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE users SET is_active = :a WHERE id = :i"), {"a": active, "i": user_id}
+            )
+
+    yield set_active
+    engine.dispose()
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:8]

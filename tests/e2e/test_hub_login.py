@@ -1,0 +1,82 @@
+"""Logging in to the real JupyterHub with platform accounts: password form and token links."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from ainative.hub.authenticator import INACTIVE_MESSAGE
+from tests.e2e.conftest import AUTH_REFRESH_AGE
+
+pytestmark = pytest.mark.e2e
+
+
+def test_password_login_sets_hub_cookie(hub, make_user):
+    user = make_user()
+    r = hub.login(user.username, user.password)
+    assert r.status_code == 302, r.text[:300]
+    client = r.client
+    assert any(c.name == "jupyterhub-hub-login" for c in client.cookies.jar)
+    me = client.get(
+        "/hub/api/user", headers={"X-XSRFToken": client.cookies.get("_xsrf", path="/hub/")}
+    )
+    assert me.status_code == 200, me.text
+    assert me.json()["name"] == user.username.lower()
+
+
+def test_wrong_password_is_refused(hub, make_user):
+    user = make_user()
+    r = hub.login(user.username, "Not-the-password-1")
+    assert r.status_code == 403
+    assert "Invalid username or password" in r.text
+    assert not any(c.name == "jupyterhub-hub-login" for c in r.client.cookies.jar)
+
+
+def test_deactivated_user_is_refused_at_login(hub, make_user, deactivate):
+    user = make_user()
+    deactivate(user.id)
+    r = hub.login(user.username, user.password)
+    assert r.status_code == 403
+    assert INACTIVE_MESSAGE.split(".")[0] in r.text
+
+
+def test_deactivated_user_loses_the_hub_after_refresh_age(hub, make_user, deactivate):
+    import time
+
+    user = make_user()
+    client = hub.session(user.username, user.password)
+    assert client.get("/hub/home").status_code == 200
+    deactivate(user.id)
+    time.sleep(AUTH_REFRESH_AGE + 0.5)
+    r = client.get("/hub/home")
+    assert r.status_code == 302 and "/hub/login" in r.headers["location"]
+
+
+def test_token_login_works_once(hub, api, make_user):
+    import httpx
+
+    user = make_user()
+    r = api.post("/api/v1/auth/hub-token", headers=user.headers, json={"next": "/hub/home"})
+    assert r.status_code == 200, r.text
+    token = r.json()["token"]
+    link = urlsplit(r.json()["login_url"])  # the API's idea of the hub's host may differ
+    with httpx.Client(base_url=hub.url, timeout=30) as browser:
+        first = browser.get(f"{link.path}?{link.query}")
+        assert first.status_code == 302, first.text[:300]
+        assert first.headers["location"].endswith("/hub/home")
+        assert "token" not in first.headers["location"]
+        assert browser.get("/hub/home").status_code == 200
+    with httpx.Client(base_url=hub.url, timeout=30) as other:
+        replay = other.get("/hub/login", params={"token": token})
+        assert replay.status_code == 403
+        assert "already been used" in replay.text
+        assert not any(c.name == "jupyterhub-hub-login" for c in other.cookies.jar)
+
+
+def test_forged_token_is_refused(hub):
+    import httpx
+
+    r = httpx.get(f"{hub.url}/hub/login", params={"token": "eyJhbGciOiJub25lIn0.e30."}, timeout=30)
+    assert r.status_code == 403
+    assert "not valid" in r.text
