@@ -20,7 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ainative.config import get_settings
 from ainative.observability import metrics, multiproc, probes
-from ainative.observability.logging import configure_logging, log_context
+from ainative.observability.logging import bind, configure_logging, current_context, log_context
+from ainative.queue import TASK_ANSWER
 
 log = logging.getLogger("ainative.access")
 router = APIRouter()
@@ -136,6 +137,18 @@ async def _stop_refresher(app: FastAPI) -> None:
             await task
 
 
+def tag_outgoing_task(
+    sender: str | None = None, headers: dict | None = None, body: Any = None, **_: Any
+) -> None:
+    """before_task_publish: the request id rides in the message headers to the worker's logs,
+    and the enqueued interaction id joins this request's access line."""
+    ctx = current_context()
+    if headers is not None and ctx.get("request_id"):
+        headers.setdefault("request_id", ctx["request_id"])
+    if sender == TASK_ANSWER and isinstance(body, list | tuple) and body and body[0]:
+        bind(interaction_id=str(body[0][0]))
+
+
 def install_observability(app: FastAPI) -> None:
     """Add /metrics, the request-id/metrics middleware and structured logs to the API."""
     if multiproc.detect_role()[0] == "api":
@@ -144,6 +157,9 @@ def install_observability(app: FastAPI) -> None:
         metrics.TUTOR_REQUESTS.labels(outcome)  # exported as 0 before the first request
     for result in ("hit", "miss"):
         metrics.CACHE_REQUESTS.labels(result)
+    from celery.signals import before_task_publish
+
+    before_task_publish.connect(tag_outgoing_task, weak=False, dispatch_uid="ainative-request-id")
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(router)
     app.state.startup_hooks.append(_start_refresher)
