@@ -53,5 +53,17 @@ def hub_command(settings: Settings) -> list[str]:
 
 
 def flower_command(settings: Settings) -> list[str]:
-    """Flower for admins (owned by the operations work)."""
-    return [sys.executable, "-m", "celery", "-A", "worker", "flower"]
+    """Flower for admins: basic auth, port and URL prefix come from its config file.
+
+    The file (ainative/observability/flowerconfig.py) reads FLOWER_BASIC_AUTH,
+    FLOWER_PORT, FLOWER_HOST and FLOWER_URL_PREFIX through Settings, so the password
+    is never on the command line; Flower refuses to start without credentials.
+    """
+    if not settings.flower_basic_auth.strip():
+        raise RuntimeError("FLOWER_BASIC_AUTH is not set (user:password); `ainative secrets`")
+    from pathlib import Path
+
+    import ainative
+
+    conf = Path(ainative.__file__).parent / "observability" / "flowerconfig.py"
+    return [sys.executable, "-m", "celery", "-A", "worker", "flower", f"--conf={conf}"]
