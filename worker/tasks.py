@@ -1,1 +1,90 @@
-"""Task bodies (placeholder until the tutoring pipeline lands)."""
+"""Task bodies: `tutor.answer(interaction_id)` and the sweeper `tutor.sweep`.
+
+`answer` is idempotent on the interaction id: it returns early when the row is done
+or failed, and its final write is conditional on the row not being done. Late acks
+and reject-on-worker-lost (ainative.queue) mean a killed worker's task is delivered
+again or re-enqueued by the sweeper; either way one row gets one answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from ainative.config import get_settings
+from ainative.db.engine import get_engine
+from ainative.llm import LLMError
+from ainative.observability.metrics import END_TO_END, QUEUE_WAIT, TASKS, TUTOR_REQUESTS
+from ainative.queue import TASK_ANSWER, TASK_SWEEP
+from ainative.tutor import trace
+from ainative.tutor.answering import produce_answer
+from worker import signals  # noqa: F401  (registers the signal handlers)
+from worker.runtime import publish_done, response_cache
+from worker.sweeper import sweep_once
+
+logger = logging.getLogger(__name__)
+
+
+class InteractionLog(logging.LoggerAdapter):
+    """Prefix every line with the interaction id; never log prompts or answers."""
+
+    def process(self, msg, kwargs):  # type: ignore[override]
+        return f"[interaction {self.extra['interaction_id']}] {msg}", kwargs
+
+
+def _fail(interaction_id: str, message: str) -> None:
+    with get_engine().begin() as conn:
+        trace.fail(conn, interaction_id, message)
+    publish_done(interaction_id)
+
+
+@shared_task(name=TASK_ANSWER, bind=True)
+def answer(self, interaction_id: str) -> str:
+    """Answer one tutoring request and wake its waiters."""
+    log = InteractionLog(logger, {"interaction_id": interaction_id})
+    settings = get_settings()
+    with get_engine().begin() as conn:
+        row = trace.start_attempt(conn, interaction_id)
+    if row is None:
+        log.info("already finished or unknown; nothing to do")
+        TASKS.labels(TASK_ANSWER, "skipped").inc()
+        return "skipped"
+    QUEUE_WAIT.observe((row["queue_ms"] or 0) / 1000)
+    log.info("attempt %d, mode %s", row["attempts"], row["mode"])
+    try:
+        values = produce_answer(row, row.get("policy"), settings=settings, cache=response_cache())
+    except LLMError as exc:
+        log.warning("LLM failed for good: %s (%s)", exc, exc.reason)
+        _fail(interaction_id, f"The tutor could not answer right now: {exc}. Please try again.")
+        TUTOR_REQUESTS.labels("error").inc()
+        TASKS.labels(TASK_ANSWER, "failure").inc()
+        return "error"
+    except Exception:
+        log.exception("unexpected failure")
+        _fail(interaction_id, "The tutor hit an internal error answering this question.")
+        TUTOR_REQUESTS.labels("error").inc()
+        TASKS.labels(TASK_ANSWER, "failure").inc()
+        raise
+    with get_engine().begin() as conn:
+        total_ms = trace.complete(conn, interaction_id, **values.as_row())
+    publish_done(interaction_id)
+    if total_ms is None:
+        log.info("another attempt stored the answer first")
+        TASKS.labels(TASK_ANSWER, "duplicate").inc()
+        return "duplicate"
+    END_TO_END.observe(total_ms / 1000)
+    TUTOR_REQUESTS.labels("answered").inc()
+    if values.guardrail != "passed":
+        TUTOR_REQUESTS.labels(f"guardrail_{values.guardrail}").inc()
+    TASKS.labels(TASK_ANSWER, "success").inc()
+    log.info("answered in %d ms (llm %d ms, cache %s)", total_ms, values.llm_ms, values.cache_hit)
+    return "done"
+
+
+@shared_task(name=TASK_SWEEP)
+def sweep() -> dict[str, int]:
+    """Re-enqueue interactions stuck in queued/running; give up on those out of attempts."""
+    result = sweep_once(answer)
+    TASKS.labels(TASK_SWEEP, "success").inc()
+    return result

@@ -33,7 +33,9 @@ def test_different_questions_can_differ_and_modes_shape_the_answer() -> None:
 
 
 def test_reads_the_error_type() -> None:
-    trace = 'Traceback (most recent call last):\n  File "x"\nNameError: name \'total\' is not defined'
+    trace = (
+        "Traceback (most recent call last):\n  File \"x\"\nNameError: name 'total' is not defined"
+    )
     text = OfflineTutor(Settings()).complete(_request("What is wrong?", error=trace)).text
     assert "NameError" in text and "defined" in text
 

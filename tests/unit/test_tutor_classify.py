@@ -17,6 +17,8 @@ from ainative.tutor.classify import classify
         ("do my homework", None, "solution-request"),
         ("Why do I get a KeyError here?", None, "debugging"),
         ("my loop is not working", None, "debugging"),
+        ("Why does my loop skip the last element?", None, "debugging"),
+        ("Why is my while loop infinite?", None, "debugging"),
         ("What is wrong?", {"error": "NameError: name 'x' is not defined"}, "debugging"),
         ("How do I iterate over a dictionary?", None, "implementation"),
         ("how to read a csv file with pandas", None, "implementation"),

@@ -24,6 +24,7 @@ _SOLUTION = re.compile(
 _DEBUG = re.compile(
     r"\b(error|exception|traceback|bug|crash(es|ed)?|fail(s|ed|ing)?|broken|wrong (output|result)"
     r"|doesn'?t work|does not work|not working|won'?t run|unexpected|debug\w*|"
+    r"skip(s|ped|ping)?|off[- ]by[- ]one|infinite|never (stops|ends|finishes)|hangs?|stuck|"
     r"\w+Error)\b",
     re.IGNORECASE,
 )

@@ -1,0 +1,99 @@
+"""Long-poll wake-ups: one Redis pub/sub subscriber per API process, futures per interaction.
+
+Workers PUBLISH an interaction id on DONE_CHANNEL when it reaches done or error. The
+listener task resolves the futures waiting on that id. Waiters register BEFORE they
+re-check the database, so a completion between the check and the wait is never
+missed. When the subscription (re)connects, every waiter is woken to re-check, since
+messages published while disconnected are lost. While Redis is down `connected` is
+false and waiters fall back to re-reading the database every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ainative.queue import DONE_CHANNEL
+
+log = logging.getLogger(__name__)
+RECONNECT_DELAY = 1.0
+
+
+class DoneNotifier:
+    """Dispatch DONE_CHANNEL messages to asyncio futures keyed by interaction id."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connected = False
+        self._waiters: dict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="done-notifier")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        self._wake_all()
+
+    @contextlib.contextmanager
+    def waiter(self, interaction_id: str) -> Iterator[asyncio.Future[None]]:
+        """A future resolved when `interaction_id` is published (or on reconnect)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters[interaction_id].add(future)
+        try:
+            yield future
+        finally:
+            waiters = self._waiters.get(interaction_id)
+            if waiters is not None:
+                waiters.discard(future)
+                if not waiters:
+                    self._waiters.pop(interaction_id, None)
+
+    def _wake(self, interaction_id: str) -> None:
+        for future in self._waiters.get(interaction_id, ()):
+            if not future.done():
+                future.set_result(None)
+
+    def _wake_all(self) -> None:
+        for interaction_id in list(self._waiters):
+            self._wake(interaction_id)
+
+    async def _run(self) -> None:
+        while True:
+            client = aioredis.Redis.from_url(
+                self.url, decode_responses=True, socket_connect_timeout=1.0,
+                health_check_interval=15,
+            )  # fmt: skip
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(DONE_CHANNEL)
+                self.connected = True
+                self._wake_all()  # anything published while we were away: re-check
+                while True:
+                    message = await pubsub.get_message(timeout=30.0)
+                    if message and message.get("type") == "message":
+                        self._wake(str(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                if self.connected:
+                    log.warning("done-notifier lost Redis, waiters poll the DB: %s", exc)
+                self.connected = False
+                self._wake_all()
+            finally:
+                self.connected = False
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(RECONNECT_DELAY)

@@ -1,0 +1,157 @@
+"""Bodies of the tutor endpoints: submit, read, list, rate, quota, sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ainative.config import get_settings
+
+ModeName = Literal["socratic", "explanatory", "hints", "metacognitive"]
+Status = Literal["queued", "running", "done", "error"]
+
+
+class TutorContext(BaseModel):
+    """What the widget sends along: the current cell, its error, the notebook's name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = None
+    error: str | None = None
+    notebook: str | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> TutorContext:
+        limit = get_settings().max_context_chars
+        for name in ("code", "error", "notebook"):
+            value = getattr(self, name)
+            if value is not None and len(value) > limit:
+                raise ValueError(f"context.{name} is longer than {limit} characters")
+        total = sum(len(getattr(self, n) or "") for n in ("code", "error", "notebook"))
+        if total > limit:
+            raise ValueError(f"context is longer than {limit} characters in total")
+        return self
+
+    def compact(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
+class TutorRequestCreate(BaseModel):
+    """A question for the tutor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    mode: ModeName = "socratic"
+    session_id: uuid.UUID | None = None
+    course_id: int | None = Field(default=None, ge=1)
+    context: TutorContext | None = None
+    client_request_id: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_length(cls, value: str) -> str:
+        value = value.strip()
+        limit = get_settings().max_prompt_chars
+        if not value:
+            raise ValueError("the question is empty")
+        if len(value) > limit:
+            raise ValueError(f"the question is {len(value)} characters long; the limit is {limit}")
+        return value
+
+
+class TutorRequestAccepted(BaseModel):
+    id: uuid.UUID
+    status: Status
+
+
+class InteractionPublic(BaseModel):
+    """One interaction as its owner sees it."""
+
+    id: uuid.UUID
+    status: Status
+    mode: str
+    prompt: str
+    answer: str | None = None
+    error: str | None = None
+    cache_hit: bool = False
+    classification: str | None = None
+    guardrail: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    queue_ms: int | None = None
+    llm_ms: int | None = None
+    total_ms: int | None = None
+    attempts: int = 0
+    course_id: int | None = None
+    session_id: uuid.UUID | None = None
+    client_request_id: str | None = None
+    rating: int | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> InteractionPublic:
+        return cls.model_validate({k: row.get(k) for k in cls.model_fields if k in row})
+
+
+class InteractionList(BaseModel):
+    items: list[InteractionPublic]
+    limit: int
+    offset: int
+
+
+class RatingCreate(BaseModel):
+    """A rating from -1 to 5, or a thumbs up/down (`helpful`: true = 1, false = -1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int | None = Field(default=None, ge=-1, le=5)
+    helpful: bool | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RatingCreate:
+        if self.rating is None and self.helpful is None:
+            raise ValueError("send a rating (-1..5) or helpful (true/false)")
+        return self
+
+    @property
+    def value(self) -> int:
+        if self.rating is not None:
+            return self.rating
+        return 1 if self.helpful else -1
+
+
+class QuotaPublic(BaseModel):
+    limit: int
+    used: int
+    remaining: int
+    window_seconds: int
+    resets_at: datetime
+    enforced: bool
+    course_id: int | None = None
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    course_id: int | None = Field(default=None, ge=1)
+    client: str = Field(default="api", min_length=1, max_length=32)
+
+
+class SessionPublic(BaseModel):
+    id: uuid.UUID
+    course_id: int | None = None
+    client: str
+    started_at: datetime
+    ended_at: datetime | None = None

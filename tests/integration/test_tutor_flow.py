@@ -1,0 +1,145 @@
+"""Ask -> queue -> worker -> LLM -> trace -> long-poll, end to end on the real stack."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from ainative.tutor.modes import get_mode
+from ainative.tutor.prompts import PROMPT_VERSION
+
+pytestmark = pytest.mark.integration
+REQUESTS = "/api/v1/tutor/requests"
+
+
+@pytest.fixture
+def db(stack) -> Iterator[Engine]:
+    engine = create_engine(stack.database_url)
+    yield engine
+    engine.dispose()
+
+
+def make_course(db: Engine, policy: dict, members: list[tuple[int, str]]) -> int:
+    """A course with a tutor policy and members, inserted directly (accounts own the endpoints)."""
+    import json
+
+    with db.begin() as conn:
+        course_id = conn.execute(
+            text(
+                "INSERT INTO courses (code, title, tutor_policy) "
+                "VALUES (:code, 'Test course', CAST(:p AS jsonb)) RETURNING id"
+            ),
+            {"code": f"C{uuid.uuid4().hex[:8]}", "p": json.dumps(policy)},
+        ).scalar_one()
+        for user_id, role in members:
+            conn.execute(
+                text("INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, :r)"),
+                {"c": course_id, "u": user_id, "r": role},
+            )
+    return course_id
+
+
+def row_of(db: Engine, interaction_id: str) -> dict:
+    with db.connect() as conn:
+        return dict(
+            conn.execute(
+                text("SELECT * FROM interactions WHERE id = CAST(:id AS uuid)"),
+                {"id": interaction_id},
+            )
+            .mappings()
+            .one()
+        )
+
+
+def wait_done(api: httpx.Client, user, interaction_id: str, rounds: int = 3) -> dict:
+    """Long-poll until the interaction is finished (each round waits up to 30 s)."""
+    body: dict = {}
+    for _ in range(rounds):
+        r = api.get(f"{REQUESTS}/{interaction_id}", params={"wait": 30}, headers=user.headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if body["status"] in ("done", "error"):
+            return body
+    return body
+
+
+def fake_requests(fake_llm) -> list[dict]:
+    return httpx.get(f"{fake_llm.root_url}/_requests").json()
+
+
+def test_offline_ask_long_poll_answer_then_cache_hit(api, make_user, db) -> None:
+    student = make_user()
+    question = f"Why does my for loop skip the last element? ({uuid.uuid4().hex[:6]})"
+    context = {"code": "for i in range(len(xs) - 1):\n    print(xs[i])"}
+    r = api.post(REQUESTS, json={"prompt": question, "mode": "socratic", "context": context},
+                 headers=student.headers)  # fmt: skip
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "queued"
+    interaction_id = r.json()["id"]
+
+    body = wait_done(api, student, interaction_id)
+    assert body["status"] == "done", body
+    assert body["answer"] and body["cache_hit"] is False
+
+    row = row_of(db, interaction_id)
+    assert row["status"] == "done" and row["user_id"] == student.id
+    assert row["provider"] == "offline" and row["prompt_version"] == PROMPT_VERSION
+    assert row["queue_ms"] is not None and row["llm_ms"] is not None
+    assert row["total_ms"] is not None and row["total_ms"] >= row["queue_ms"]
+    assert row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
+    assert row["classification"] == "debugging" and row["guardrail"] == "passed"
+    assert row["guardrail_detail"]["provider_metadata"]["kind"] == "rule-based offline tutor"
+    assert row["attempts"] == 1 and row["completed_at"] is not None
+    assert row["context"] == context
+
+    again = api.post(REQUESTS, json={"prompt": question, "mode": "socratic", "context": context},
+                     headers=student.headers)  # fmt: skip
+    assert again.status_code == 200, again.text
+    hit = again.json()
+    assert hit["status"] == "done" and hit["cache_hit"] is True
+    assert hit["answer"] == body["answer"] and hit["id"] != interaction_id
+    hit_row = row_of(db, hit["id"])
+    assert hit_row["cache_hit"] is True and hit_row["attempts"] == 0
+    assert hit_row["total_ms"] is not None and hit_row["queue_ms"] == 0
+
+    listed = api.get(REQUESTS, headers=student.headers).json()["items"]
+    assert [i["id"] for i in listed] == [hit["id"], interaction_id]  # newest first
+
+
+def test_openai_provider_through_the_fake_server(
+    api, make_user, db, fake_llm, fake_llm_control
+) -> None:
+    fake_llm_control(clear=True)
+    student = make_user()
+    course = make_course(db, {"provider": "openai", "extra_context": "Week 2: lists"},
+                         [(student.id, "student")])  # fmt: skip
+    question = f"How do I find the largest number in a list? ({uuid.uuid4().hex[:6]})"
+    payload = {"prompt": question, "mode": "hints", "course_id": course,
+               "context": {"error": "TypeError: 'int' object is not iterable"}}  # fmt: skip
+    r = api.post(REQUESTS, json=payload, headers=student.headers)
+    assert r.status_code == 202, r.text
+    body = wait_done(api, student, r.json()["id"])
+    assert body["status"] == "done", body
+    assert body["provider"] == "openai" and body["model"] == "fake-model"
+
+    received = fake_requests(fake_llm)
+    assert len(received) == 1
+    messages = received[0]["body"]["messages"]
+    system = next(m["content"] for m in messages if m["role"] == "system")
+    user_msg = next(m["content"] for m in messages if m["role"] == "user")
+    assert get_mode("hints").instructions in system and "Week 2: lists" in system
+    assert question in user_msg and "not iterable" in user_msg
+    assert received[0]["authorization"] == "Bearer sk-fake-test-key"
+
+    row = row_of(db, r.json()["id"])
+    assert row["provider"] == "openai" and row["course_id"] == course
+    assert row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
+    assert row["llm_ms"] is not None and row["classification"] == "debugging"
+
+    again = api.post(REQUESTS, json=payload, headers=student.headers)
+    assert again.status_code == 200 and again.json()["cache_hit"] is True
+    assert len(fake_requests(fake_llm)) == 1  # answered without the queue or the model

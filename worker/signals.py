@@ -1,0 +1,26 @@
+"""Celery signal handlers: per-process resources after fork, presence while running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
+
+from ainative.db.engine import dispose_after_fork
+from worker import heartbeat
+
+
+@worker_process_init.connect
+def _reset_pools(**_: Any) -> None:
+    """Prefork children must not share the parent's database connections."""
+    dispose_after_fork()
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+    heartbeat.start(getattr(sender, "hostname", None) or "worker")
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(sender: Any = None, **_: Any) -> None:
+    heartbeat.stop(getattr(sender, "hostname", None) or "worker")
