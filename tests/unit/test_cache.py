@@ -1,4 +1,4 @@
-"""The response cache: keys cover their inputs, Redis keys expire, memory takes over when Redis is down."""
+"""The response cache: keys cover their inputs, keys expire, memory takes over without Redis."""
 
 from __future__ import annotations
 
