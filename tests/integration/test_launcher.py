@@ -1,0 +1,69 @@
+"""`make run` stays true: `ainative up` on an empty data folder starts everything and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ainative.devservices import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    api_port, flower_port = free_port(), free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "FLOWER_BASIC_AUTH"}
+    }
+    env.update(
+        DATA_DIR=str(tmp_path / "data"),
+        API_PORT=str(api_port),
+        FLOWER_PORT=str(flower_port),
+        BCRYPT_ROUNDS="4",
+    )
+    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ainative.cli", "up", "--no-hub"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        health = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/health", timeout=2)
+                if health.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        output = (tmp_path / "up.log").read_text()
+        assert health is not None and health.status_code == 200, output
+        assert f"http://127.0.0.1:{api_port}" in output
+        assert "Demo accounts" in output
+        login = httpx.post(
+            f"http://127.0.0.1:{api_port}/api/v1/auth/login",
+            json={"username": "student", "password": _demo_password(tmp_path, "student")},
+            timeout=10,
+        )
+        assert login.status_code == 200, login.text
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(60)
+    # Everything it started is gone, embedded servers included.
+    leftover = subprocess.run(
+        ["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True
+    ).stdout.split()
+    assert leftover == [], (tmp_path / "up.log").read_text()[-3000:]
+
+
+def _demo_password(tmp_path: Path, user: str) -> str:
+    lines = (tmp_path / "data" / "demo_accounts.txt").read_text().splitlines()
+    return dict(line.split("\t") for line in lines)[user]
