@@ -1,0 +1,265 @@
+"""Notebook activity recording: every cell execution, sent in batches off the kernel's path.
+
+`install(ipython)` (called by the ainative IPython extension) registers a post_run_cell
+callback that only appends a small dict to a bounded in-memory queue; a daemon thread
+sends batches to POST /api/v1/events/batch. A lost network never slows or breaks the
+notebook: events stay queued (up to `max_queue`), then the oldest are dropped and
+counted. Nothing is sent unless the API says the student gave research consent (the
+API enforces that too); on a "no consent" answer the recorder clears and stops.
+
+Tokens: the recorder never spends the refresh token itself (a second holder of the
+same refresh token would trip reuse detection); give it the TutorClient's token and
+refresh function through `token_provider` / `refresher` to follow rotations.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from ainative.config import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_CODE_BYTES = 12_000
+MAX_MESSAGE_CHARS = 2_000
+BATCH_PATH = "/api/v1/events/batch"
+LIMITS_PATH = "/api/v1/events/limits"
+
+
+def clip(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` of UTF-8, never inside a character."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", "ignore")
+
+
+def cell_event(code: str, error: BaseException | None, execution_count: int | None) -> dict:
+    """The event one cell execution produces (the schema of api/schemas/events.py)."""
+    payload: dict[str, Any] = {
+        "code": clip(code, MAX_CODE_BYTES),
+        "success": error is None,
+        "execution_count": execution_count,
+    }
+    if error is not None:
+        payload["error_type"] = type(error).__name__[:200]
+        payload["error_message"] = str(error)[:MAX_MESSAGE_CHARS]
+    return {
+        "type": "cell.executed",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "payload": payload,
+    }
+
+
+class ActivityRecorder:
+    """A bounded queue of events and the daemon thread that ships it."""
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        token_provider: Callable[[], str],
+        refresher: Callable[[], None] | None = None,
+        max_queue: int = 5_000,
+        batch_size: int = 200,
+        flush_interval: float = 2.0,
+        max_backoff: float = 60.0,
+        timeout: float = 5.0,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.token_provider = token_provider
+        self.refresher = refresher
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.max_backoff = max_backoff
+        self.session_id: str | None = None
+        self.course_id: int | None = None
+        self.consent: bool | None = None  # unknown until the API says
+        self.sent = 0
+        self.dropped = 0  # queue overflow or rejected by the API
+        self.failures = 0  # consecutive failed sends
+        self._queue: deque[dict] = deque()
+        self._max_queue = max_queue
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._http = httpx.Client(base_url=self.api_url, timeout=timeout)
+        self._thread = threading.Thread(target=self._run, name="ainative-activity", daemon=True)
+
+    # --- kernel side: must stay cheap ---------------------------------------------------
+    def record(self, event: dict) -> None:
+        """Queue one event; when full, the oldest is dropped and counted."""
+        if self.consent is False:
+            return
+        with self._lock:
+            if len(self._queue) >= self._max_queue:
+                self._queue.popleft()
+                self.dropped += 1
+            self._queue.append(event)
+            if len(self._queue) >= self.batch_size:
+                self._wake.set()
+
+    def post_run_cell(self, result: Any) -> None:
+        """IPython post_run_cell callback: record the cell and how it ended."""
+        try:
+            info = getattr(result, "info", None)
+            code = getattr(info, "raw_cell", "") or ""
+            if not code.strip():
+                return
+            error = result.error_before_exec or result.error_in_exec
+            self.record(cell_event(code, error, result.execution_count))
+        except Exception:  # recording must never break a student's cell
+            log.debug("activity: could not record a cell", exc_info=True)
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    # --- background side ----------------------------------------------------------------
+    def start(self) -> ActivityRecorder:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        delay = self.flush_interval
+        while not self._stop.is_set():
+            self._wake.wait(delay)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            ok = self.flush_once()
+            self.failures = 0 if ok else self.failures + 1
+            delay = (
+                self.flush_interval
+                if ok
+                else min(self.max_backoff, self.flush_interval * 2**self.failures)
+            )
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token_provider()}"}
+
+    def _post(self, path: str, body: dict | None = None) -> httpx.Response:
+        method = "POST" if body is not None else "GET"
+        response = self._http.request(method, path, json=body, headers=self._headers())
+        if response.status_code == 401 and self.refresher is not None:
+            self.refresher()
+            response = self._http.request(method, path, json=body, headers=self._headers())
+        return response
+
+    def _check_consent(self) -> bool:
+        response = self._post(LIMITS_PATH)
+        if response.status_code != 200:
+            return False
+        self.consent = bool(response.json().get("consent"))
+        if not self.consent:
+            self._disable()
+        return True
+
+    def _disable(self) -> None:
+        with self._lock:
+            self._queue.clear()
+        self.consent = False
+
+    def flush_once(self) -> bool:
+        """Send what is queued, batch by batch; False when the API could not be reached."""
+        try:
+            if self.consent is None and not self._check_consent():
+                return False
+            while self.consent and self._queue:
+                with self._lock:
+                    batch = [self._queue[i] for i in range(min(self.batch_size, len(self._queue)))]
+                body: dict[str, Any] = {"events": batch}
+                if self.session_id:
+                    body["session_id"] = self.session_id
+                if self.course_id is not None:
+                    body["course_id"] = self.course_id
+                response = self._post(BATCH_PATH, body)
+                if response.status_code == 422:  # a poisoned batch is dropped, not retried
+                    log.warning("activity: batch rejected: %s", response.text[:200])
+                    self._remove(len(batch))
+                    self.dropped += len(batch)
+                    continue
+                if response.status_code != 200:
+                    return False
+                self._remove(len(batch))
+                if not response.json().get("consent", True):
+                    self._disable()
+                    return True
+                self.sent += len(batch)
+            return True
+        except (httpx.HTTPError, ValueError):
+            log.debug("activity: send failed; events stay queued", exc_info=True)
+            return False
+        except Exception:  # a token provider or refresher failing must not kill the thread
+            log.debug("activity: unexpected error; events stay queued", exc_info=True)
+            return False
+
+    def _remove(self, count: int) -> None:
+        with self._lock:
+            for _ in range(min(count, len(self._queue))):
+                self._queue.popleft()
+
+    def close(self, final_flush: bool = True) -> None:
+        """Stop the thread; one last short attempt to send what is queued."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+        if final_flush and self._queue:
+            self.flush_once()
+        self._http.close()
+
+
+_recorder: ActivityRecorder | None = None
+
+
+def current() -> ActivityRecorder | None:
+    """The recorder installed in this kernel, if any (the widget sets its session_id)."""
+    return _recorder
+
+
+def install(
+    ipython: Any,
+    *,
+    api_url: str | None = None,
+    token_provider: Callable[[], str] | None = None,
+    refresher: Callable[[], None] | None = None,
+    **options: Any,
+) -> None:
+    """Start recording cell executions of `ipython` (idempotent; silent if unconfigured)."""
+    global _recorder
+    if _recorder is not None:
+        return
+    settings = Settings()
+    url = api_url or settings.ainative_api_url
+    token = settings.ainative_access_token
+    if not url or (token_provider is None and not token):
+        log.info("activity recording off: AINATIVE_API_URL / AINATIVE_ACCESS_TOKEN not set")
+        return
+    recorder = ActivityRecorder(
+        url, token_provider=token_provider or (lambda: token), refresher=refresher, **options
+    )
+    ipython.events.register("post_run_cell", recorder.post_run_cell)
+    _recorder = recorder.start()
+    atexit.register(recorder.close)
+
+
+def uninstall(ipython: Any) -> None:
+    """Stop recording (unregister the callback, stop the thread after a last flush)."""
+    global _recorder
+    if _recorder is None:
+        return
+    try:
+        ipython.events.unregister("post_run_cell", _recorder.post_run_cell)
+    except ValueError:
+        pass
+    _recorder.close()
+    _recorder = None
