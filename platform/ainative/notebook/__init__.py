@@ -1,0 +1,1 @@
+"""The tutor inside notebooks: TutorClient, TutorWidget and the `%tutor` IPython extension."""

@@ -1,0 +1,67 @@
+"""Hub login -> spawned JupyterLab -> kernel -> TutorClient -> API -> worker -> answer, for real.
+
+The kernel uses the tokens the authenticator's pre_spawn_start put into the server's
+environment, so the interaction row must belong to the hub user.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.e2e.conftest import record_timing
+from tests.e2e.jupyter import run_in_kernel, start_server, stop_server
+
+pytestmark = pytest.mark.e2e
+
+KERNEL_CODE = """
+import json, os
+from ainative.notebook.client import TutorClient
+client = TutorClient()
+answer = client.ask("Why does my for loop only print the last item?", mode="socratic",
+                    context={"code": "for x in xs:\\n    pass\\nprint(x)"})
+first_refresh = client.refresh_token
+client.access_token = "not-a-valid-token"   # as if it had expired
+quota = client.quota()                      # must refresh and go on
+print(json.dumps({
+    "api_url": os.environ["AINATIVE_API_URL"],
+    "id": answer.id, "status": answer.status, "answer": answer.answer,
+    "refreshed": client.refresh_token != first_refresh, "remaining": quota.remaining,
+}))
+"""
+
+
+def test_kernel_asks_the_tutor_as_the_hub_user(hub, make_user, stack, output_dir):
+    user = make_user()
+    started = time.monotonic()
+    browser = hub.session(user.username, user.password)
+    name = user.username.lower()
+    token = hub.api_token(browser, name)
+    server = start_server(hub.url, name, token)
+    record_timing(output_dir, "hub_login_to_server_ready_s", time.monotonic() - started)
+    try:
+        asked = time.monotonic()
+        result = run_in_kernel(server, token, KERNEL_CODE)
+        record_timing(output_dir, "kernel_ask_to_answer_s", time.monotonic() - asked)
+    finally:
+        stop_server(hub.url, name, token)
+    assert not result.errors, result.errors
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["api_url"] == stack.api_url
+    assert out["status"] == "done" and out["answer"]
+    assert out["refreshed"] is True
+    assert isinstance(out["remaining"], int)
+    engine = create_engine(stack.database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT user_id, status, answer FROM interactions WHERE id = :i"),
+                {"i": out["id"]},
+            ).one()
+    finally:
+        engine.dispose()
+    assert row.user_id == user.id
+    assert row.status == "done" and row.answer == out["answer"]
