@@ -1,0 +1,126 @@
+"""The notebook activity recorder in a real IPython shell, against the real API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from sqlalchemy import create_engine, text
+
+from ainative.devservices import free_port
+from ainative.notebook import activity
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    sh = InteractiveShell.instance()
+    yield sh
+    activity.uninstall(sh)
+    InteractiveShell.clear_instance()
+
+
+def wait_until(predicate, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def cell_events(database_url: str, user_id: int) -> list[dict]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT payload FROM events WHERE user_id = :u AND event_type = 'cell.executed'"
+                    " ORDER BY id"
+                ),
+                {"u": user_id},
+            )
+            return [r.payload for r in rows]
+    finally:
+        engine.dispose()
+
+
+def test_cell_runs_reach_the_database(shell, stack, make_user) -> None:
+    user = make_user(consent=True)
+    activity.install(
+        shell, api_url=stack.api_url, token_provider=lambda: user.access_token,
+        flush_interval=0.2,
+    )  # fmt: skip
+    recorder = activity.current()
+    assert recorder is not None
+    shell.run_cell("a = 21 * 2")
+    shell.run_cell("1 / 0")
+    shell.run_cell("def broken(:\n    pass")
+    shell.run_cell("   ")  # blank cells are not recorded
+    assert wait_until(lambda: len(cell_events(stack.database_url, user.id)) == 3)
+    ok, zero, syntax = cell_events(stack.database_url, user.id)
+    assert ok["success"] is True and ok["code"] == "a = 21 * 2"
+    assert ok["execution_count"] >= 1
+    assert zero["success"] is False and zero["error_type"] == "ZeroDivisionError"
+    assert "division by zero" in zero["error_message"]
+    assert syntax["error_type"] == "SyntaxError"
+    assert recorder.sent == 3 and recorder.dropped == 0 and recorder.consent is True
+
+
+def test_without_consent_nothing_is_sent(shell, stack, make_user) -> None:
+    user = make_user(consent=False)
+    activity.install(
+        shell, api_url=stack.api_url, token_provider=lambda: user.access_token,
+        flush_interval=0.2,
+    )  # fmt: skip
+    recorder = activity.current()
+    shell.run_cell("b = 1")
+    assert wait_until(lambda: recorder.consent is False)
+    shell.run_cell("c = 2")
+    assert recorder.pending == 0 and recorder.sent == 0
+    assert cell_events(stack.database_url, user.id) == []
+
+
+def test_a_lost_network_queues_then_drops_with_a_count(shell) -> None:
+    dead_api = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    activity.install(
+        shell, api_url=dead_api, token_provider=lambda: "t", max_queue=5, flush_interval=0.05,
+        max_backoff=0.1, timeout=0.5,
+    )  # fmt: skip
+    recorder = activity.current()
+    for i in range(8):
+        result = shell.run_cell(f"x{i} = {i}")
+        assert result.success  # the student's cells are unaffected
+    assert recorder.pending == 5
+    assert recorder.dropped == 3
+    assert wait_until(lambda: recorder.failures >= 2)
+    assert recorder.pending == 5 and recorder.sent == 0
+    assert shell.user_ns["x7"] == 7
+
+
+def test_events_queued_while_offline_are_sent_later(shell, stack, make_user) -> None:
+    user = make_user(consent=True)
+    activity.install(
+        shell, api_url=stack.api_url, token_provider=lambda: user.access_token,
+        flush_interval=3600,  # nothing is sent until we flush by hand
+    )  # fmt: skip
+    recorder = activity.current()
+    recorder._http.close()  # the connection is gone: sends fail, events stay queued
+    shell.run_cell("y = 1")
+    shell.run_cell("y + 1")
+    assert recorder.flush_once() is False and recorder.pending == 2
+    import httpx
+
+    recorder._http = httpx.Client(base_url=stack.api_url, timeout=5)  # network back
+    assert recorder.flush_once() is True
+    assert recorder.pending == 0 and recorder.sent == 2
+    assert [e["code"] for e in cell_events(stack.database_url, user.id)] == ["y = 1", "y + 1"]
+
+
+def test_clip_keeps_utf8_whole() -> None:
+    text_ = "é" * 10
+    clipped = activity.clip(text_, 5)
+    assert clipped == "éé" and len(clipped.encode()) <= 5
