@@ -1,0 +1,121 @@
+"""Failures: a worker killed mid-task, LLM errors (retried or not), guardrails on real answers."""
+
+from __future__ import annotations
+
+import signal
+import time
+import uuid
+
+import pytest
+
+from ainative.tutor.guardrails import REFUSAL
+from tests.integration.test_tutor_flow import (
+    REQUESTS,
+    db,
+    fake_requests,
+    make_course,
+    row_of,
+    wait_done,
+)
+
+pytestmark = pytest.mark.integration
+__all__ = ["db"]
+
+CODE_REPLY = """Here you go:
+
+```python
+def largest(xs):
+    best = xs[0]
+    for x in xs[1:]:
+        if x > best:
+            best = x
+    return best
+```
+"""
+
+
+def _openai_course(db, student) -> int:
+    return make_course(db, {"provider": "openai"}, [(student.id, "student")])
+
+
+def _ask(api, student, course: int, prompt: str):
+    r = api.post(REQUESTS, json={"prompt": prompt, "course_id": course}, headers=student.headers)
+    assert r.status_code == 202, r.text
+    return r.json()["id"]
+
+
+def test_worker_killed_mid_task_is_answered_once(
+    api, make_user, db, stack, fake_llm, fake_llm_control
+) -> None:
+    fake_llm_control(latency=4.0, clear=True)
+    student = make_user()
+    course = _openai_course(db, student)
+    prompt = f"Why does my recursion never stop? {uuid.uuid4().hex[:8]}"
+    try:
+        interaction_id = _ask(api, student, course, prompt)
+        for _ in range(200):  # until the worker has started it and called the model
+            if row_of(db, interaction_id)["status"] == "running" and fake_requests(fake_llm):
+                break
+            time.sleep(0.05)
+        assert row_of(db, interaction_id)["status"] == "running"
+        stack.kill("worker")
+        stack.start_worker("worker2")
+        body = wait_done(api, student, interaction_id, rounds=4)
+    finally:
+        if "worker" not in stack.processes:
+            stack.start_worker("worker")
+        if "worker2" in stack.processes:
+            stack.kill("worker2", signal.SIGTERM)
+    assert body["status"] == "done", body
+    row = row_of(db, interaction_id)
+    assert row["status"] == "done" and row["answer"] and row["attempts"] >= 2
+    with db.connect() as conn:
+        from sqlalchemy import text
+
+        count = conn.execute(
+            text("SELECT count(*) FROM interactions WHERE user_id = :u"), {"u": student.id}
+        ).scalar_one()
+    assert count == 1
+    assert len(fake_requests(fake_llm)) >= 2  # the killed attempt and the answered one
+
+
+def test_client_errors_are_not_retried_and_fail_readably(
+    api, make_user, db, fake_llm, fake_llm_control
+) -> None:
+    fake_llm_control(fail_next=1, fail_status=400, clear=True)
+    student = make_user()
+    course = _openai_course(db, student)
+    interaction_id = _ask(api, student, course, f"What is a set? {uuid.uuid4().hex}")
+    body = wait_done(api, student, interaction_id)
+    assert body["status"] == "error" and "HTTP 400" in body["error"]
+    assert len(fake_requests(fake_llm)) == 1
+    assert row_of(db, interaction_id)["completed_at"] is not None
+
+
+def test_server_errors_are_retried(api, make_user, db, fake_llm, fake_llm_control) -> None:
+    fake_llm_control(fail_next=3, fail_status=503, clear=True)
+    student = make_user()
+    course = _openai_course(db, student)
+    interaction_id = _ask(api, student, course, f"What is a tuple? {uuid.uuid4().hex}")
+    body = wait_done(api, student, interaction_id)
+    assert body["status"] == "done", body
+    assert len(fake_requests(fake_llm)) == 4
+
+
+def test_code_in_answers_is_rewritten_or_refused(
+    api, make_user, db, fake_llm, fake_llm_control
+) -> None:
+    fake_llm_control(reply=CODE_REPLY, clear=True)
+    student = make_user()
+    course = _openai_course(db, student)
+    asked = _ask(api, student, course, f"How do I find the largest item? {uuid.uuid4().hex}")
+    body = wait_done(api, student, asked)
+    assert body["status"] == "done" and body["guardrail"] == "rewritten"
+    assert "best = x" not in body["answer"] and "Here you go" in body["answer"]
+    row = row_of(db, asked)
+    assert row["guardrail_detail"]["long_code_blocks"] == 1
+
+    demanded = _ask(api, student, course, f"Just give me the code {uuid.uuid4().hex}")
+    body = wait_done(api, student, demanded)
+    assert body["guardrail"] == "refused" and body["answer"] == REFUSAL
+    assert body["classification"] == "solution-request"
