@@ -1,7 +1,7 @@
-"""Long-poll wake-ups: one Redis pub/sub subscriber per API process, futures per interaction.
+"""Long-poll wake-ups: one Redis pub/sub subscriber per API process, events per interaction.
 
 Workers PUBLISH an interaction id on DONE_CHANNEL when it reaches done or error. The
-listener task resolves the futures waiting on that id. Waiters register BEFORE they
+listener task sets the events of the requests waiting on that id. Waiters register BEFORE they
 re-check the database, so a completion between the check and the wait is never
 missed. When the subscription (re)connects, every waiter is woken to re-check, since
 messages published while disconnected are lost. While Redis is down `connected` is
@@ -26,12 +26,12 @@ RECONNECT_DELAY = 1.0
 
 
 class DoneNotifier:
-    """Dispatch DONE_CHANNEL messages to asyncio futures keyed by interaction id."""
+    """Dispatch DONE_CHANNEL messages to asyncio events keyed by interaction id."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.connected = False
-        self._waiters: dict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -46,23 +46,26 @@ class DoneNotifier:
         self._wake_all()
 
     @contextlib.contextmanager
-    def waiter(self, interaction_id: str) -> Iterator[asyncio.Future[None]]:
-        """A future resolved when `interaction_id` is published (or on reconnect)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters[interaction_id].add(future)
+    def waiter(self, interaction_id: str) -> Iterator[asyncio.Event]:
+        """An event set whenever `interaction_id` is published (or on reconnect).
+
+        Clear it before each database re-check: a publish after the clear sets it again,
+        so no completion is lost between the check and the wait.
+        """
+        event = asyncio.Event()
+        self._waiters[interaction_id].add(event)
         try:
-            yield future
+            yield event
         finally:
             waiters = self._waiters.get(interaction_id)
             if waiters is not None:
-                waiters.discard(future)
+                waiters.discard(event)
                 if not waiters:
                     self._waiters.pop(interaction_id, None)
 
     def _wake(self, interaction_id: str) -> None:
-        for future in self._waiters.get(interaction_id, ()):
-            if not future.done():
-                future.set_result(None)
+        for event in self._waiters.get(interaction_id, ()):
+            event.set()
 
     def _wake_all(self) -> None:
         for interaction_id in list(self._waiters):

@@ -114,24 +114,23 @@ async def read_request(
     wait: Annotated[float, Query(ge=0, description="seconds to wait for the answer")] = 0,
 ) -> InteractionPublic:
     """One interaction; with `wait`, hold the request until it is answered (long-poll)."""
-    row = await _db(_read_authorized, interaction_id, user)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     deadline = time.monotonic() + min(wait, runtime.settings.long_poll_max_seconds)
-    notifier, key = runtime.notifier, str(interaction_id)
-    while row["status"] not in FINAL and time.monotonic() < deadline:
-        with notifier.waiter(key) as woken:
-            row = await _db(repo.get_interaction, interaction_id)  # re-check after subscribing
-            if row is None or row["status"] in FINAL:
-                break
+    notifier = runtime.notifier
+    # Subscribe before the first read, and clear before every re-read: no lost wake-ups.
+    with notifier.waiter(str(interaction_id)) as woken:
+        row = await _db(_read_authorized, interaction_id, user)
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+        while row["status"] not in FINAL:
             remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            # Without the subscription (Redis down), re-check the database every second.
             timeout = remaining if notifier.connected else min(1.0, remaining)
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-                await asyncio.wait_for(woken, max(0.0, timeout))
-        if woken.done() or not notifier.connected:
-            row = await _db(repo.get_interaction, interaction_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+                await asyncio.wait_for(woken.wait(), timeout)
+            woken.clear()
+            row = await _db(repo.get_interaction, interaction_id) or row
     return InteractionPublic.from_row(row)
 
 

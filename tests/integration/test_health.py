@@ -24,7 +24,7 @@ def test_stack_is_healthy(api) -> None:
     assert body["status"] == "healthy", body
     assert body["database"]["status"] == "up" and "size" in body["database"]["pool"]
     assert body["cache"]["status"] == "up" and body["cache"]["backend"] == "redis"
-    assert body["broker"]["status"] == "up"
+    assert body["broker"]["status"] == "up" and body["broker"]["notifier"] == "up"
     assert body["workers"]["count"] >= 1 and body["workers"]["status"] == "up"
     assert body["version"] and body["timestamp"] and body["reasons"] == []
 

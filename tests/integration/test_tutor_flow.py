@@ -143,3 +143,37 @@ def test_openai_provider_through_the_fake_server(
     again = api.post(REQUESTS, json=payload, headers=student.headers)
     assert again.status_code == 200 and again.json()["cache_hit"] is True
     assert len(fake_requests(fake_llm)) == 1  # answered without the queue or the model
+
+
+def test_submit_takes_at_most_two_statements(make_user, db, stack) -> None:
+    """Course policy + INSERT on the hot path; counted on this process's engine."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from ainative.config import get_settings
+    from ainative.db.engine import get_engine
+    from api.main import create_app
+
+    student = make_user()
+    course = make_course(db, {"quota_per_hour": 50}, [(student.id, "student")])
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    with TestClient(create_app(get_settings())) as client:
+        engine = get_engine()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            for course_id in (course, None):
+                statements.clear()
+                r = client.post(
+                    REQUESTS,
+                    json={"prompt": f"What is a list? {uuid.uuid4().hex}", "course_id": course_id},
+                    headers=student.headers,
+                )
+                assert r.status_code == 202, r.text
+                assert len(statements) == (2 if course_id else 1), statements
+                assert "INSERT INTO interactions" in statements[-1]
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
