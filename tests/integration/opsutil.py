@@ -84,20 +84,22 @@ def start_metrics_worker(stack: Stack, name: str, *extra_argv: str) -> str:
     return url
 
 
-def start_flower(env: dict[str, str], log_path: Path, auth: str) -> tuple[subprocess.Popen, str]:
-    """Flower as the launcher runs it (flower_command), on a free loopback port."""
+def start_flower(
+    env: dict[str, str], log_path: Path, auth: str, prefix: str = ""
+) -> tuple[subprocess.Popen, str]:
+    """Flower as the launcher runs it (flower_command) on a free loopback port; its base URL."""
     from ainative.config import Settings
 
     port = free_port()
     full_env = {**os.environ, **env, "FLOWER_BASIC_AUTH": auth, "FLOWER_PORT": str(port),
-                "FLOWER_HOST": "127.0.0.1", "FLOWER_URL_PREFIX": ""}  # fmt: skip
+                "FLOWER_HOST": "127.0.0.1", "FLOWER_URL_PREFIX": prefix}  # fmt: skip
     settings = Settings(**{k.lower(): v for k, v in full_env.items() if k.isupper()})
     log = open(log_path, "ab")  # noqa: SIM115
     proc = subprocess.Popen(
         flower_command(settings), cwd=REPO_ROOT, env=full_env, stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}" + (f"/{prefix}" if prefix else "")
     wait_http(f"{url}/healthcheck", process=proc)
     return proc, url
 
