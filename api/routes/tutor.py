@@ -81,6 +81,9 @@ async def create_request(
             enqueue=runtime.enqueue, settings=runtime.settings,
         )  # fmt: skip
     except TutorError as exc:
+        if exc.extra:
+            body = {**exc.extra, "detail": exc.detail}
+            return JSONResponse(body, status_code=exc.status, headers=exc.headers)
         raise _http(exc) from None
     row = result.row
     if row["status"] in FINAL:

@@ -103,6 +103,7 @@ def test_quota_exhaustion_is_a_429_with_refill_time(api, make_user, db) -> None:
     detail = over.json()["detail"]
     assert "tutor quota used up: 2 questions per hour" in detail and "UTC" in detail
     assert 0 < int(over.headers["Retry-After"]) <= 3600
+    assert over.json()["remaining"] == 0 and over.json()["resets_at"]
     after = api.get("/api/v1/tutor/quota", params={"course_id": course}, headers=student.headers)
     assert after.json()["remaining"] == 0 and after.json()["resets_at"]
     events = _events(db, student.id, "quota.exceeded")

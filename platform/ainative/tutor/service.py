@@ -23,15 +23,23 @@ from ainative.config import Settings
 from ainative.llm import resolve_provider
 from ainative.observability.metrics import TUTOR_REQUESTS
 from ainative.tutor import repository as repo
+from ainative.tutor import trace
 from ainative.tutor.classify import classify
 
 
 class TutorError(Exception):
     """A refusal with the HTTP status and message the API should send."""
 
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.headers = status, detail, headers or {}
+        self.extra = extra or {}  # more fields for the body (the quota's refill time)
 
 
 @dataclass
@@ -95,7 +103,9 @@ async def submit(
             repo.add_event, conn, "quota.exceeded", user_id=q.user_id, course_id=q.course_id,
             session_id=q.session_id, payload={"limit": status.limit, "mode": q.mode},
         )  # fmt: skip
-        raise TutorError(429, status.detail(), {"Retry-After": str(status.retry_after)})
+        raise TutorError(
+            429, status.detail(), {"Retry-After": str(status.retry_after)}, status.public()
+        )
     provider, model = resolve_provider(policy, settings)
     key = cache_key(
         prompt=q.prompt, mode=q.mode, context=q.context, model=model, provider=provider,
@@ -126,8 +136,6 @@ async def submit(
     try:
         await enqueue(str(row["id"]))
     except Exception as exc:
-        from ainative.tutor import trace
-
         await _run(trace.fail, conn, str(row["id"]), "the tutor queue was unavailable")
         await quota.refund(redis, q.user_id, q.course_id)
         TUTOR_REQUESTS.labels("rejected").inc()
