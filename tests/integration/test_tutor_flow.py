@@ -177,3 +177,38 @@ def test_submit_takes_at_most_two_statements(make_user, db, stack) -> None:
                 assert "INSERT INTO interactions" in statements[-1]
         finally:
             event.remove(engine, "before_cursor_execute", count)
+
+
+def test_long_poll_returns_unfinished_at_the_deadline(api, make_user, db, fake_llm_control) -> None:
+    fake_llm_control(latency=3.0)
+    student = make_user()
+    course = make_course(db, {"provider": "openai"}, [(student.id, "student")])
+    r = api.post(REQUESTS, json={"prompt": f"What is a set? {uuid.uuid4().hex}",
+                                 "course_id": course}, headers=student.headers)  # fmt: skip
+    assert r.status_code == 202, r.text
+    early = api.get(f"{REQUESTS}/{r.json()['id']}", params={"wait": 0.5}, headers=student.headers)
+    assert early.status_code == 200 and early.json()["status"] in ("queued", "running")
+    assert wait_done(api, student, r.json()["id"])["status"] == "done"
+
+
+def test_long_poll_without_pubsub_falls_back_to_the_database(make_user, stack) -> None:
+    """An API process whose subscription cannot connect still answers, by re-reading the DB."""
+    from fastapi.testclient import TestClient
+
+    from ainative.config import get_settings
+    from ainative.devservices import free_port
+    from api.main import create_app
+    from api.notify import DoneNotifier
+
+    student = make_user()
+    with TestClient(create_app(get_settings())) as client:
+        runtime = client.app.state.tutor
+        client.portal.call(runtime.notifier.stop)
+        runtime.notifier = DoneNotifier(f"redis://127.0.0.1:{free_port()}/0")
+        r = client.post(REQUESTS, json={"prompt": f"What is a dict? {uuid.uuid4().hex}"},
+                        headers=student.headers)  # fmt: skip
+        assert r.status_code == 202, r.text
+        body = client.get(f"{REQUESTS}/{r.json()['id']}", params={"wait": 30},
+                          headers=student.headers).json()  # fmt: skip
+        assert not runtime.notifier.connected
+    assert body["status"] == "done"
