@@ -127,3 +127,19 @@ def test_secrets_command_prints_fresh_env_lines() -> None:
     assert len(first["JWT_SECRET_KEY"]) >= 32
     user, _, password = first["FLOWER_BASIC_AUTH"].partition(":")
     assert user == "admin" and len(password) >= 16 and "," not in password
+
+
+def test_hub_logging_config_gives_jupyterhub_redacted_json_lines(capsys) -> None:
+    from traitlets.config import Application
+
+    from ainative.observability.logging import hub_logging_config
+
+    class JupyterHub(Application):  # the hub's logger is named after its class
+        pass
+
+    app = JupyterHub(logging_config=hub_logging_config(log_format="json"))
+    app.log_level = "INFO"
+    app.log.info("302 GET /hub/login?token=eyJabc.def.ghi-secret&next=/hub/ 1.2ms")
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["process"] == "hub" and line["logger"] == "JupyterHub"
+    assert "secret" not in line["msg"] and REDACTED in line["msg"]

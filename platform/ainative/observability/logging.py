@@ -203,3 +203,28 @@ def configure_logging(process_name: str, log_format: str = "", level: str = "") 
     # Request lines of HTTP clients are noise at INFO and may carry query strings.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def hub_logging_config(process_name: str = "hub", log_format: str = "") -> dict[str, Any]:
+    """For `c.JupyterHub.logging_config`: the hub's lines in the same format, redacted.
+
+    Traitlets merges this into its default config, so the hub's console handler
+    keeps its level and gains our formatter and filters (tornado's loggers feed it).
+    """
+    if not log_format:
+        from ainative.config import get_settings
+
+        log_format = get_settings().log_format
+    formatter = TextFormatter if log_format == "text" else JsonFormatter
+    return {
+        "filters": {
+            "ainative_context": {"()": f"{__name__}.ContextFilter"},
+            "ainative_redact": {"()": f"{__name__}.RedactionFilter"},
+        },
+        "formatters": {
+            "ainative": {"()": f"{__name__}.{formatter.__name__}", "process_name": process_name}
+        },
+        "handlers": {
+            "console": {"formatter": "ainative", "filters": ["ainative_context", "ainative_redact"]}
+        },
+    }
