@@ -141,3 +141,25 @@ def test_scrape_time_gauges_report_pool_queue_and_redis(ops) -> None:
 def test_multiproc_folders_are_per_endpoint(ops) -> None:
     folders = sorted(p.name for p in ops.multiproc_base.iterdir())
     assert folders == sorted([f"api-{ops.stack.api_port}", f"worker-{ops.worker_port}"])
+
+
+def test_admin_stats_show_live_cache_redis_pool_and_queue(api, make_user) -> None:
+    student, admin = make_user(), make_user(roles=("admin",))
+    assert api.get("/api/v1/admin/stats", headers=student.headers).status_code == 403
+    assert api.get("/api/v1/admin/stats").status_code == 401
+    prompt = unique_prompt("stats")
+    first = ask(api, student.headers, prompt)
+    assert wait_answer(api, student.headers, first.json()["id"])["status"] == "done"
+    before = api.get("/api/v1/admin/stats", headers=admin.headers).json()
+    assert ask(api, student.headers, prompt).status_code == 200  # a cache hit
+    r = api.get("/api/v1/admin/stats", headers=admin.headers)
+    assert r.status_code == 200, r.text
+    stats = r.json()
+    assert stats["cache"]["hits"] == before["cache"]["hits"] + 1
+    assert stats["cache"]["misses"] == before["cache"]["misses"]
+    assert 0 < stats["cache"]["hit_rate"] <= 1
+    assert stats["redis"]["up"] is True and stats["redis"]["used_memory"] > 0
+    assert stats["redis"]["maxmemory_policy"]
+    assert stats["db_pool"]["size"] == 5 and stats["db_pool"]["checkedout"] >= 0
+    assert stats["queue"] == {"name": "tutor", "depth": stats["queue"]["depth"]}
+    assert stats["queue"]["depth"] >= 0
