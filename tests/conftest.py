@@ -32,6 +32,8 @@ TEST_ENV = {
     "WORKER_CONCURRENCY": "4",
     "REGISTER_RATE_LIMIT": "1000",
     "LOGIN_RATE_LIMIT": "1000",
+    "LOG_FORMAT": "json",  # tests read the stack's logs line by line
+    "WORKER_METRICS_PORT": "0",  # tests that scrape a worker start one on a free port
 }
 
 
