@@ -128,8 +128,8 @@ class Settings(BaseSettings):
     # --- Operations (ops work: ainative.observability, api/metrics.py, worker/metrics.py) ---
     log_format: Literal["json", "text"] = Field("json", description="text for humans (make run)")
     log_level: str = Field("INFO", description="root log level")
-    prometheus_multiproc_dir: str = Field(
-        "", description="base folder for multi-process metrics; default DATA_DIR/prometheus"
+    metrics_multiproc_dir: str = Field(
+        "", description="base of PROMETHEUS_MULTIPROC_DIR (api/worker); default DATA_DIR/prometheus"
     )
     worker_metrics_host: str = Field("127.0.0.1", description="0.0.0.0 in containers")
     worker_metrics_port: int = Field(9808, ge=0, description="worker /metrics port; 0 disables")

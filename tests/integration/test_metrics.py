@@ -2,7 +2,7 @@
 
 A stack of its own on an isolated queue: the API under uvicorn with two workers and
 a Celery worker with two prefork children, each endpoint adding up its processes'
-files (PROMETHEUS_MULTIPROC_DIR). Tutoring requests go through the real API and
+files (PROMETHEUS_MULTIPROC_DIR under METRICS_MULTIPROC_DIR). Tutoring requests go through the real API and
 worker; the deltas of the counters and histograms must equal what was done.
 """
 
@@ -42,7 +42,7 @@ class OpsStack:
         env = {
             **stack.env,
             "TUTOR_QUEUE": self.queue,
-            "PROMETHEUS_MULTIPROC_DIR": str(self.multiproc_base),
+            "METRICS_MULTIPROC_DIR": str(self.multiproc_base),
             "WORKER_METRICS_PORT": str(self.worker_port),
             "WORKER_METRICS_HOST": "127.0.0.1",
             "OFFLINE_DELAY_SECONDS": "0.5",  # overlapping tasks reach both pool children

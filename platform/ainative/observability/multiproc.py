@@ -84,8 +84,9 @@ def clean_stale_files(path: Path) -> list[str]:
 def prepare(role: str | None = None, instance: str | None = None) -> Path | None:
     """Point PROMETHEUS_MULTIPROC_DIR at this endpoint's folder (api and worker processes only).
 
-    Idempotent within a process. Returns the folder, or None for single-process roles
-    (beat, flower, the CLI, tests in-process), which keep the default registry.
+    The base folder is METRICS_MULTIPROC_DIR (not prometheus_client's own variable,
+    so beat, Flower and the CLI, which keep the in-memory registry, are not switched
+    to files). Idempotent within a process. Returns the folder, or None for those roles.
     """
     if _state["role"] is not None:
         return _state["dir"]  # type: ignore[return-value]
@@ -101,7 +102,7 @@ def prepare(role: str | None = None, instance: str | None = None) -> Path | None
         instance = detected_instance
     if not instance:
         instance = str(settings.api_port if role == "api" else settings.worker_metrics_port)
-    base = Path(settings.prometheus_multiproc_dir or (settings.data_dir / "prometheus"))
+    base = Path(settings.metrics_multiproc_dir or (settings.data_dir / "prometheus"))
     leaf = f"{role}-{instance}"
     path = base if base.name == leaf else base / leaf
     path.mkdir(parents=True, exist_ok=True)
