@@ -137,6 +137,7 @@ class Settings(BaseSettings):
     flower_port: int = Field(5555, ge=1)
     flower_basic_auth: str = Field("", description="user:password[,user2:password2]; required")
     flower_url_prefix: str = Field("", description="e.g. services/flower behind the hub proxy")
+    flower_url: str = Field("", description="Flower as the hub reaches it (its service URL)")
     # --- end Operations ---
 
     @field_validator("allowed_origins", mode="before")
