@@ -1,9 +1,9 @@
 """Loaders: the research trace as typed pandas DataFrames, fetched in bulk.
 
-Each loader renders one SELECT (filters bound by psycopg2, never string-formatted),
-streams it with ``COPY (...) TO STDOUT WITH CSV`` into memory and parses it with
-pyarrow's multi-threaded CSV reader, typed column by column. That avoids building one
-Python tuple per row, which is where ``pandas.read_sql`` spends its time.
+Each loader renders one SELECT (filters bound by psycopg2, never string-formatted) and
+hands it to ``analytics.pgcopy.copy_frame``: COPY TO STDOUT as CSV, parsed by pyarrow
+into declared dtypes (tz-aware UTC timestamps, categoricals, nullable integers and
+booleans), large results split over a few connections on one snapshot.
 
 Students without research consent are left out in SQL, so their rows never reach the
 analyst's process; ``include_non_consenting=True`` is for audits only.
@@ -11,43 +11,37 @@ analyst's process; ``include_non_consenting=True`` is for audits only.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pcsv
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import NullPool
 
-from ainative.db.engine import get_engine, normalise_url
 from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, MODES, STATUSES
+from analytics.pgcopy import (
+    CAT,
+    TS,
+    Column,
+    Source,
+    copy_frame,
+    parse_csv,
+    raw_connection,
+)
 
-Source = str | Engine | None
-TS = pa.timestamp("us", tz="UTC")
-CAT = pa.dictionary(pa.int32(), pa.string())
-_PANDAS_TYPES = {
-    pa.int8(): pd.Int8Dtype(),
-    pa.int16(): pd.Int16Dtype(),
-    pa.int32(): pd.Int32Dtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-    pa.float64(): pd.Float64Dtype(),
-}
-
-
-@dataclass(frozen=True)
-class Column:
-    """One output column: its SQL expression, its arrow type, fixed categories if any."""
-
-    name: str
-    sql: str
-    type: pa.DataType
-    categories: tuple[str, ...] | None = None
+__all__ = [
+    "Column",
+    "Source",
+    "copy_frame",
+    "load_deadlines",
+    "load_enrolments",
+    "load_events",
+    "load_interactions",
+    "load_sessions",
+    "parse_csv",
+    "raw_connection",
+]
+UUID_PARTITION = "get_byte(uuid_send(x.id), 15)"
 
 
 def _c(name: str, sql: str | None, type_: pa.DataType, cats: tuple[str, ...] | None = None):
@@ -123,70 +117,6 @@ ENROLMENT_COLUMNS = (
 )
 
 
-@contextmanager
-def raw_connection(source: Source = None) -> Iterator[Any]:
-    """A DBAPI (psycopg2) connection for `source`: a URL, an Engine, or Settings' default."""
-    owned = None
-    if isinstance(source, str):
-        owned = engine = create_engine(normalise_url(source), poolclass=NullPool)
-    else:
-        engine = source if source is not None else get_engine()
-    conn = engine.raw_connection()
-    try:
-        yield conn
-    finally:
-        conn.rollback()
-        conn.close()
-        if owned is not None:
-            owned.dispose()
-
-
-def copy_frame(
-    sql: str,
-    params: dict[str, Any],
-    columns: Sequence[Column],
-    source: Source,
-    multiline: bool = False,
-) -> pd.DataFrame:
-    """Run `sql` through COPY TO STDOUT and parse it into typed columns.
-
-    `multiline` must be set when text columns may hold newlines (code, prompts); it
-    costs the parser some parallelism, so the numeric loaders leave it off.
-    """
-    buffer = io.BytesIO()
-    with raw_connection(source) as conn:
-        with conn.cursor() as cur:
-            cur.execute("SET LOCAL TIME ZONE 'UTC'; SET LOCAL statement_timeout = 0")
-            query = cur.mogrify(sql, params).decode()
-            cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)", buffer)
-    return parse_csv(buffer.getbuffer(), columns, multiline)
-
-
-def parse_csv(
-    data: bytes | memoryview, columns: Sequence[Column], multiline: bool = False
-) -> pd.DataFrame:
-    """Parse PostgreSQL CSV (NULL unquoted, '' quoted) into the declared dtypes."""
-    table = pcsv.read_csv(
-        pa.py_buffer(data),
-        parse_options=pcsv.ParseOptions(newlines_in_values=multiline),
-        convert_options=pcsv.ConvertOptions(
-            column_types={c.name: c.type for c in columns},
-            true_values=["t"],
-            false_values=["f"],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-    for col in columns:
-        if col.type == CAT:
-            cats = col.categories
-            if cats is None:
-                cats = tuple(sorted(str(v) for v in frame[col.name].cat.categories))
-            frame[col.name] = frame[col.name].cat.set_categories(list(cats))
-    return frame
-
-
 def select_sql(columns: Sequence[Column], table: str, joins: str = "") -> str:
     """The SELECT list of `columns` from `table` aliased as x."""
     select_list = ", ".join(f"{c.sql} AS {c.name}" for c in columns)
@@ -243,8 +173,11 @@ def _load(
     **filters: Any,
 ) -> pd.DataFrame:
     joins, where, params = _filters(time_column=time_column, **filters)
-    sql = f"{select_sql(columns, table, joins)} WHERE {where} ORDER BY x.{time_column}"
-    return copy_frame(sql, params, columns, source, multiline)
+    sql = f"{select_sql(columns, table, joins)} WHERE {where}"
+    return copy_frame(
+        sql, params, columns, source, multiline=multiline, order_by=[time_column],
+        partition=UUID_PARTITION,
+    )  # fmt: skip
 
 
 def load_interactions(
@@ -294,8 +227,11 @@ def load_events(
     if event_types is not None:
         params["event_types"] = list(event_types)
         where += " AND x.event_type = ANY(%(event_types)s::text[])"
-    sql = f"{select_sql(columns, 'events', joins)} WHERE {where} ORDER BY x.occurred_at, x.id"
-    return copy_frame(sql, params, columns, source, multiline=include_text)
+    sql = f"{select_sql(columns, 'events', joins)} WHERE {where}"
+    return copy_frame(
+        sql, params, columns, source, multiline=include_text, order_by=["occurred_at"],
+        partition="x.id",
+    )  # fmt: skip
 
 
 def load_sessions(
@@ -330,8 +266,8 @@ def load_enrolments(
     if role is not None:
         params["role"] = role
         where += " AND x.role = %(role)s"
-    sql = f"{select_sql(ENROLMENT_COLUMNS, 'memberships', joins)} WHERE {where} ORDER BY x.id"
-    return copy_frame(sql, params, ENROLMENT_COLUMNS, source)
+    sql = f"{select_sql(ENROLMENT_COLUMNS, 'memberships', joins)} WHERE {where}"
+    return copy_frame(sql, params, ENROLMENT_COLUMNS, source, order_by=["course_id", "user_id"])
 
 
 DEADLINE_COLUMNS = (
@@ -353,5 +289,5 @@ def load_deadlines(
             user_ids=None, include_non_consenting=True,
         )  # fmt: skip
         where += f" AND {clause}"
-    sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where} ORDER BY x.occurred_at"
-    return copy_frame(sql, params, DEADLINE_COLUMNS, source)
+    sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where}"
+    return copy_frame(sql, params, DEADLINE_COLUMNS, source, order_by=["deadline"])
