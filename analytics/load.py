@@ -69,7 +69,6 @@ INTERACTION_COLUMNS = (
     _c("rating", None, pa.int16()),
     _c("has_error", "(x.error IS NOT NULL)", pa.bool_()),
     _c("answer_has_code", "(strpos(x.answer, '```') > 0)", pa.bool_()),
-    _c("context_has_error", "(COALESCE(x.context->>'error', '') <> '')", pa.bool_()),
     _c("created_at", None, TS),
     _c("started_at", None, TS),
     _c("completed_at", None, TS),
