@@ -38,6 +38,16 @@ ClientEventType = Literal[
 ]
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class CellExecutedPayload(BaseModel):
     """What one cell execution records: the code and how it ended."""
 
@@ -72,9 +82,12 @@ class EventIn(BaseModel):
     @field_validator("payload")
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
-        size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        size = len(text.encode())
         if size > MAX_PAYLOAD_BYTES:
             raise ValueError(f"is {size} bytes; at most {MAX_PAYLOAD_BYTES} are accepted")
+        if _has_nul(value):  # PostgreSQL's jsonb cannot store NUL
+            raise ValueError("must not contain NUL characters (\\u0000)")
         return value
 
     @model_validator(mode="after")

@@ -125,3 +125,10 @@ def test_clip_keeps_utf8_whole() -> None:
     text_ = "é" * 10
     clipped = activity.clip(text_, 5)
     assert clipped == "éé" and len(clipped.encode()) <= 5
+
+
+def test_nul_characters_never_reach_the_api() -> None:
+    assert activity.clip("a\x00b", 100) == "a\ufffdb"
+    event = activity.cell_event("x = '\x00'", ValueError("bad \x00 byte"), 3)
+    assert "\x00" not in event["payload"]["code"]
+    assert "\x00" not in event["payload"]["error_message"]

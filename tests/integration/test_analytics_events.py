@@ -127,6 +127,7 @@ def test_course_must_be_the_callers(api, make_user, db) -> None:
         ({"events": [{**cell(), "occurred_at": "yesterday"}]}, "occurred_at"),
         ({"events": "nope"}, "events"),
         ({"session_id": "not-a-uuid", "events": [cell()]}, "session_id"),
+        ({"events": [cell("print('\x00')")]}, "NUL"),
     ],
 )
 def test_malformed_or_oversized_batches_get_422(api, make_user, db, body, fragment) -> None:

@@ -36,6 +36,7 @@ LIMITS_PATH = "/api/v1/events/limits"
 
 def clip(text: str, max_bytes: int) -> str:
     """`text` cut to at most `max_bytes` of UTF-8, never inside a character."""
+    text = text.replace("\x00", "\ufffd")  # the API refuses NUL (jsonb cannot store it)
     data = text.encode("utf-8", "replace")
     if len(data) <= max_bytes:
         return text
@@ -51,7 +52,7 @@ def cell_event(code: str, error: BaseException | None, execution_count: int | No
     }
     if error is not None:
         payload["error_type"] = type(error).__name__[:200]
-        payload["error_message"] = str(error)[:MAX_MESSAGE_CHARS]
+        payload["error_message"] = clip(str(error), MAX_MESSAGE_CHARS * 4)[:MAX_MESSAGE_CHARS]
     return {
         "type": "cell.executed",
         "occurred_at": datetime.now(UTC).isoformat(),
