@@ -1,9 +1,11 @@
 """TutorClient / AsyncTutorClient: ask the platform's tutor from a notebook kernel.
 
 The hub puts AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN and AINATIVE_REFRESH_TOKEN into the
-single-user server's environment. The clients refresh the pair on a 401, retry politely on
-503 and connection errors, and turn the API's refusals into messages a student can act on.
-The widget uses the async client so the kernel stays responsive while a question is open.
+single-user server's environment. The clients refresh the pair on a 401 (through one
+TokenStore per kernel, shared with the activity recorder, so a rotated refresh token is
+never replayed), retry politely on 503 and connection errors, and turn the API's refusals
+into messages a student can act on. The widget uses the async client so the kernel stays
+responsive while a question is open.
 """
 
 from __future__ import annotations
@@ -11,100 +13,40 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
+import weakref
 from typing import Any
 
 import httpx
 
-from ainative.config import Settings
+from ainative.notebook.models import (
+    RETRY_STATUSES,
+    Interaction,
+    Quota,
+    QuotaExceededError,
+    SessionExpiredError,
+    TutorError,
+    TutorUnavailableError,
+    _detail,
+    clock,
+)
+from ainative.notebook.tokens import EXPIRED, TokenStore, shared_tokens
 
-TERMINAL = ("done", "error")
-RETRY_STATUSES = (502, 503, 504)
-
-
-class TutorError(Exception):
-    """A problem the student should read; the message says what to do."""
-
-
-class SessionExpiredError(TutorError):
-    pass
-
-
-class QuotaExceededError(TutorError):
-    pass
-
-
-class TutorUnavailableError(TutorError):
-    pass
-
-
-@dataclass(frozen=True)
-class Interaction:
-    """One answered (or failed) question, as the API returns it."""
-
-    id: str
-    status: str
-    answer: str | None = None
-    mode: str | None = None
-    classification: str | None = None
-    error: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Interaction:
-        return cls(
-            id=str(data["id"]),
-            status=str(data.get("status", "")),
-            answer=data.get("answer"),
-            mode=data.get("mode"),
-            classification=data.get("classification"),
-            error=data.get("error"),
-            raw=data,
-        )
-
-    @property
-    def finished(self) -> bool:
-        return self.status in TERMINAL
-
-
-@dataclass(frozen=True)
-class Quota:
-    remaining: int
-    limit: int
-    refills_at: str | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Quota:
-        return cls(
-            remaining=int(data.get("remaining", 0)),
-            limit=int(data.get("limit", 0)),
-            refills_at=data.get("refills_at") or data.get("resets_at"),
-        )
-
-
-def clock(iso: str | None) -> str:
-    """'2026-11-28T14:05:00+00:00' -> '14:05' in the kernel's local time."""
-    if not iso:
-        return "later"
-    try:
-        moment = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-        return moment.astimezone().strftime("%H:%M")
-    except ValueError:
-        return str(iso)
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    detail = body.get("detail") if isinstance(body, dict) else None
-    return detail if isinstance(detail, str) else str(body)[:200]
+__all__ = [
+    "AsyncTutorClient",
+    "Interaction",
+    "Quota",
+    "QuotaExceededError",
+    "SessionExpiredError",
+    "TokenStore",
+    "TutorClient",
+    "TutorError",
+    "TutorUnavailableError",
+    "clock",
+]
 
 
 class _Core:
-    """Configuration, token state and the interpretation of responses (no I/O)."""
+    """Configuration, the shared token store and the reading of responses (no I/O)."""
 
     def __init__(
         self,
@@ -112,24 +54,33 @@ class _Core:
         access_token: str | None = None,
         refresh_token: str | None = None,
         *,
+        tokens: TokenStore | None = None,
         wait_seconds: float = 25.0,
         retries: int = 4,
         backoff: float = 0.5,
         timeout: float = 60.0,
     ) -> None:
-        env = Settings() if None in (api_url, access_token, refresh_token) else None
-        self.api_url = (api_url or (env.ainative_api_url if env else "")).rstrip("/")
-        self.access_token = access_token or (env.ainative_access_token if env else "")
-        self.refresh_token = refresh_token or (env.ainative_refresh_token if env else "")
-        if not self.api_url or not self.access_token:
-            raise TutorError(
-                "the tutor is not configured here: open this notebook from JupyterHub "
-                "(AINATIVE_API_URL and AINATIVE_ACCESS_TOKEN are missing)"
-            )
+        if tokens is None:
+            explicit = api_url and access_token
+            tokens = TokenStore(api_url, access_token, refresh_token or "") if explicit else None
+        self.tokens = tokens or shared_tokens()
+        self.api_url = self.tokens.api_url
         self.wait_seconds = wait_seconds
         self.retries = retries
         self.backoff = backoff
         self.timeout = timeout
+
+    @property
+    def access_token(self) -> str:
+        return self.tokens.access_token
+
+    @access_token.setter
+    def access_token(self, value: str) -> None:
+        self.tokens.access_token = value
+
+    @property
+    def refresh_token(self) -> str:
+        return self.tokens.refresh_token
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token}"}
@@ -147,20 +98,13 @@ class _Core:
             body["course_id"] = course_id
         return body
 
-    def _store_tokens(self, response: httpx.Response) -> None:
-        if response.status_code != 200:
-            raise SessionExpiredError("your session expired — log in to the hub again")
-        pair = response.json()
-        self.access_token = pair["access_token"]
-        self.refresh_token = pair.get("refresh_token", self.refresh_token)
-
     @staticmethod
     def _raise_for(response: httpx.Response, quota: Quota | None = None) -> None:
         code = response.status_code
         if code < 400:
             return
         if code == 401:
-            raise SessionExpiredError("your session expired — log in to the hub again")
+            raise SessionExpiredError(EXPIRED)
         if code == 429:
             body = response.json() if "json" in response.headers.get("content-type", "") else {}
             refills = Quota.from_json(body).refills_at if isinstance(body, dict) else None
@@ -193,6 +137,7 @@ class TutorClient(_Core):
         """One call with a token refresh on 401 and backoff on 5xx/connection errors."""
         refreshed = False
         for attempt in range(self.retries + 1):
+            used = self.access_token
             try:
                 response = self._http.request(method, path, headers=self._headers(), **kwargs)
             except httpx.TransportError as exc:
@@ -204,7 +149,7 @@ class TutorClient(_Core):
                 continue
             if response.status_code == 401 and not refreshed and self.refresh_token:
                 refreshed = True
-                self.refresh()
+                self.tokens.refresh(used)
                 continue
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
                 time.sleep(self.backoff * 2**attempt)
@@ -214,11 +159,7 @@ class TutorClient(_Core):
 
     def refresh(self) -> None:
         """Trade the refresh token for a new pair (POST /api/v1/auth/refresh)."""
-        try:
-            r = self._http.post("/api/v1/auth/refresh", json={"refresh_token": self.refresh_token})
-        except httpx.TransportError as exc:
-            raise TutorUnavailableError(f"cannot reach the tutor at {self.api_url}") from exc
-        self._store_tokens(r)
+        self.tokens.refresh()
 
     def submit(
         self, prompt: str, mode: str = "socratic", context: dict | None = None,
@@ -270,16 +211,34 @@ class AsyncTutorClient(_Core):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._http = httpx.AsyncClient(base_url=self.api_url, timeout=self.timeout)
+        # One connection pool per event loop: ipykernel may run widget callbacks and cells
+        # on different loops, and an httpx pool must not cross loops.
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._pools = weakref.WeakKeyDictionary()
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None or pool.is_closed:
+            pool = self._pools[loop] = httpx.AsyncClient(
+                base_url=self.api_url, timeout=self.timeout
+            )
+        return pool
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the pool of the current loop (others close with their loops)."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.aclose()
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         refreshed = False
         for attempt in range(self.retries + 1):
+            used = self.access_token
             try:
-                response = await self._http.request(method, path, headers=self._headers(), **kwargs)
+                response = await self._http().request(
+                    method, path, headers=self._headers(), **kwargs
+                )
             except httpx.TransportError as exc:
                 if attempt == self.retries:
                     raise TutorUnavailableError(
@@ -289,7 +248,7 @@ class AsyncTutorClient(_Core):
                 continue
             if response.status_code == 401 and not refreshed and self.refresh_token:
                 refreshed = True
-                await self.refresh()
+                await asyncio.to_thread(self.tokens.refresh, used)
                 continue
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
                 await asyncio.sleep(self.backoff * 2**attempt)
@@ -298,13 +257,7 @@ class AsyncTutorClient(_Core):
         raise AssertionError("unreachable")
 
     async def refresh(self) -> None:
-        try:
-            r = await self._http.post(
-                "/api/v1/auth/refresh", json={"refresh_token": self.refresh_token}
-            )
-        except httpx.TransportError as exc:
-            raise TutorUnavailableError(f"cannot reach the tutor at {self.api_url}") from exc
-        self._store_tokens(r)
+        await asyncio.to_thread(self.tokens.refresh)
 
     async def submit(
         self, prompt: str, mode: str = "socratic", context: dict | None = None,

@@ -1,0 +1,58 @@
+"""Remember the student's last executed cell and its error, for "include my current cell".
+
+IPython's post_run_cell event gives the cell's source and, when it failed, the exception;
+the tutor's own cells (%tutor, %load_ext) are not the student's work and are skipped.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+MAX_CODE_CHARS = 8_000
+MAX_ERROR_CHARS = 4_000
+TUTOR_CELL_PREFIXES = ("%tutor", "%load_ext ainative", "%reload_ext ainative")
+
+
+def format_error(exc: BaseException) -> str:
+    """The last frames of the traceback and the message, as a student would read them."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/IPython/" not in f.filename]
+    lines = traceback.format_list(frames[-3:]) + traceback.format_exception_only(type(exc), exc)
+    return "".join(lines).strip()[-MAX_ERROR_CHARS:]
+
+
+@dataclass
+class CellCapture:
+    """The last cell the student ran and its error (None when it succeeded)."""
+
+    code: str | None = None
+    error: str | None = None
+
+    def post_run_cell(self, result: Any) -> None:
+        """IPython post_run_cell callback: `result` is an ExecutionResult."""
+        info = getattr(result, "info", None)
+        source = getattr(info, "raw_cell", None) or ""
+        if not source.strip() or source.lstrip().startswith(TUTOR_CELL_PREFIXES):
+            return
+        self.code = source[-MAX_CODE_CHARS:]
+        exc = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+        self.error = format_error(exc) if exc is not None else None
+
+    def context(self) -> dict[str, str] | None:
+        """The tutor request's context ({code, error}) or None when nothing ran yet."""
+        if self.code is None:
+            return None
+        ctx = {"code": self.code}
+        if self.error:
+            ctx["error"] = self.error
+        return ctx
+
+    def register(self, ip: Any) -> None:
+        ip.events.register("post_run_cell", self.post_run_cell)
+
+    def unregister(self, ip: Any) -> None:
+        try:
+            ip.events.unregister("post_run_cell", self.post_run_cell)
+        except ValueError:
+            pass

@@ -1,0 +1,74 @@
+"""One access/refresh token pair per kernel, shared by every client in it.
+
+Refresh tokens rotate and a reused one revokes its whole family, so two holders of the
+same refresh token (the widget's client, a TutorClient in a cell, the activity recorder)
+must never refresh independently. They all go through one TokenStore: refreshes are
+serialised by a lock, and a caller whose token was already replaced just takes the new one.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+
+from ainative.config import Settings
+from ainative.notebook.models import SessionExpiredError, TutorError, TutorUnavailableError
+
+EXPIRED = "your session expired — log in to the hub again"
+
+
+class TokenStore:
+    """The kernel's API URL and token pair, refreshed through POST /api/v1/auth/refresh."""
+
+    def __init__(self, api_url: str, access_token: str, refresh_token: str = "") -> None:
+        self.api_url = api_url.rstrip("/")
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self._lock = threading.Lock()
+
+    def refresh(self, used_access_token: str | None = None) -> str:
+        """A fresh access token; no network call if someone already replaced `used_access_token`.
+
+        Blocking (called from a thread by the async client and the activity recorder).
+        """
+        with self._lock:
+            if used_access_token is not None and used_access_token != self.access_token:
+                return self.access_token
+            if not self.refresh_token:
+                raise SessionExpiredError(EXPIRED)
+            try:
+                r = httpx.post(
+                    f"{self.api_url}/api/v1/auth/refresh",
+                    json={"refresh_token": self.refresh_token},
+                    timeout=30,
+                )
+            except httpx.TransportError as exc:
+                raise TutorUnavailableError(f"cannot reach the tutor at {self.api_url}") from exc
+            if r.status_code != 200:
+                raise SessionExpiredError(EXPIRED)
+            pair = r.json()
+            self.access_token = pair["access_token"]
+            self.refresh_token = pair.get("refresh_token") or self.refresh_token
+            return self.access_token
+
+
+_shared: TokenStore | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_tokens() -> TokenStore:
+    """The kernel's store, built once from AINATIVE_API_URL / _ACCESS_TOKEN / _REFRESH_TOKEN."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            env = Settings()
+            if not env.ainative_api_url or not env.ainative_access_token:
+                raise TutorError(
+                    "the tutor is not configured here: open this notebook from JupyterHub "
+                    "(AINATIVE_API_URL and AINATIVE_ACCESS_TOKEN are missing)"
+                )
+            _shared = TokenStore(
+                env.ainative_api_url, env.ainative_access_token, env.ainative_refresh_token
+            )
+        return _shared
