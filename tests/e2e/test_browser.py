@@ -98,3 +98,19 @@ def test_student_asks_the_tutor_in_jupyterlab(hub, make_user, page, output_dir):
     page.locator(".ainative-tutor-status").get_by_text("rating was recorded").wait_for()
     widget.screenshot(path=str(output_dir / "hub_tutor_widget.png"))
     page.screenshot(path=str(output_dir / "hub_browser.png"))
+
+    # While a question waits (no worker running), the kernel still runs the student's cells.
+    hub.stack.kill("worker")
+    try:
+        page.locator(".ainative-tutor-question textarea").fill("What is a for loop for?")
+        page.locator("button.ainative-tutor-ask").click()
+        status = page.locator(".ainative-tutor-status")
+        status.get_by_text("queued").wait_for()
+        cell = page.locator(".jp-CodeCell").nth(1)  # the student's starter cell
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        cell.locator(".jp-InputPrompt").get_by_text("[3]").wait_for()
+        assert "answered" not in status.inner_text()
+    finally:
+        hub.stack.start_worker()
+    status.get_by_text("answered").wait_for(timeout=120_000)
