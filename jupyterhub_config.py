@@ -4,6 +4,7 @@ Every value comes from ainative.config.Settings (the one place reading the envir
 HUB_PORT (public, 8000), HUB_IP, HUB_API_PORT (8081), HUB_PROXY_API_PORT (8001),
 HUB_DATABASE_URL (default sqlite in DATA_DIR/hub), HUB_API_URL (the platform API as seen
 from single-user servers), HUB_AUTH_REFRESH_AGE, HUB_ALLOWED_COURSES, JUPYTERHUB_CRYPT_KEY,
+HUB_AUTHENTICATE_PROMETHEUS,
 plus the platform's DATABASE_URL / REDIS_URL / JWT_* shared with the API.
 
 Locally (`make run`, the e2e tests) it spawns JupyterLab as a local process with the same
@@ -66,6 +67,9 @@ chp = REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 if chp.exists():
     c.ConfigurableHTTPProxy.command = [str(chp)]
 c.CryptKeeper.keys = [crypt_key()]
+# Prometheus scrapes /hub/metrics without credentials (deploy/prometheus); the reverse proxy
+# keeps that path private. HUB_AUTHENTICATE_PROMETHEUS=true requires a token instead.
+c.JupyterHub.authenticate_prometheus = settings.hub_authenticate_prometheus
 
 # --- who may log in: the platform's accounts ---
 c.JupyterHub.authenticator_class = "ainative"

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     hub_public_url: str = Field("", description="the hub as browsers reach it; login links")
     hub_auth_refresh_age: int = Field(300, ge=0, description="seconds between DB re-checks")
     hub_allowed_courses: str = Field("", description="comma-separated course codes; '' = all")
+    hub_authenticate_prometheus: bool = Field(
+        False, description="require a token for /hub/metrics (keep the path private otherwise)"
+    )
     jupyterhub_crypt_key: str = Field("", description="encrypts auth_state (tokens)")
     # Read inside single-user servers by ainative.notebook.TutorClient (set by the hub).
     ainative_api_url: str = ""
@@ -124,21 +127,6 @@ class Settings(BaseSettings):
     )
     sweeper_batch_size: int = Field(100, ge=1, description="rows the sweeper handles per pass")
     # --- end Tutoring pipeline ---
-
-    # --- Operations (ops work: ainative.observability, api/metrics.py, worker/metrics.py) ---
-    log_format: Literal["json", "text"] = Field("json", description="text for humans (make run)")
-    log_level: str = Field("INFO", description="root log level")
-    metrics_multiproc_dir: str = Field(
-        "", description="base of PROMETHEUS_MULTIPROC_DIR (api/worker); default DATA_DIR/prometheus"
-    )
-    worker_metrics_host: str = Field("127.0.0.1", description="0.0.0.0 in containers")
-    worker_metrics_port: int = Field(9808, ge=0, description="worker /metrics port; 0 disables")
-    flower_host: str = "127.0.0.1"
-    flower_port: int = Field(5555, ge=1)
-    flower_basic_auth: str = Field("", description="user:password[,user2:password2]; required")
-    flower_url_prefix: str = Field("", description="e.g. services/flower behind the hub proxy")
-    flower_url: str = Field("", description="Flower as the hub reaches it (its service URL)")
-    # --- end Operations ---
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
