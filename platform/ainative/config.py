@@ -128,6 +128,21 @@ class Settings(BaseSettings):
     sweeper_batch_size: int = Field(100, ge=1, description="rows the sweeper handles per pass")
     # --- end Tutoring pipeline ---
 
+    # --- Operations (ops work: ainative.observability, api/metrics.py, worker/metrics.py) ---
+    log_format: Literal["json", "text"] = Field("json", description="text for humans (make run)")
+    log_level: str = Field("INFO", description="root log level")
+    metrics_multiproc_dir: str = Field(
+        "", description="base of PROMETHEUS_MULTIPROC_DIR (api/worker); default DATA_DIR/prometheus"
+    )
+    worker_metrics_host: str = Field("127.0.0.1", description="0.0.0.0 in containers")
+    worker_metrics_port: int = Field(9808, ge=0, description="worker /metrics port; 0 disables")
+    flower_host: str = "127.0.0.1"
+    flower_port: int = Field(5555, ge=1)
+    flower_basic_auth: str = Field("", description="user:password[,user2:password2]; required")
+    flower_url_prefix: str = Field("", description="e.g. services/flower behind the hub proxy")
+    flower_url: str = Field("", description="Flower as the hub reaches it (its service URL)")
+    # --- end Operations ---
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
