@@ -1,0 +1,140 @@
+"""The notebook side without a hub: cell capture in a real IPython shell, %tutor, error mapping.
+
+The clients' traffic with the real API (refresh, long-poll, rating) is exercised end to end in
+tests/e2e (a kernel in a spawned server, and the widget in a browser).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from IPython.core.error import UsageError
+from IPython.testing.globalipapp import start_ipython
+
+from ainative.devservices import free_port
+from ainative.notebook import tokens
+from ainative.notebook.client import (
+    QuotaExceededError,
+    SessionExpiredError,
+    TokenStore,
+    TutorClient,
+    TutorError,
+    TutorUnavailableError,
+    _Core,
+)
+
+
+@pytest.fixture(scope="module")
+def ip():
+    shell = start_ipython()
+    shell.run_cell("%load_ext ainative.notebook")
+    yield shell
+    shell.run_cell("%unload_ext ainative.notebook")
+
+
+@pytest.mark.parametrize(
+    ("cell", "code", "error"),
+    [
+        ("x = 1", "x = 1", None),
+        (
+            "def f(xs):\n    return xs[3]\nf([1])",
+            "def f(xs)",
+            "IndexError: list index out of range",
+        ),
+        ("1/0", "1/0", "ZeroDivisionError: division by zero"),
+        ("def broken(:\n    pass", "def broken(", "SyntaxError"),
+    ],
+)
+def test_capture_remembers_last_cell_and_error(ip, cell, code, error):
+    from ainative import notebook
+
+    ip.run_cell(cell)
+    ip.run_cell("%tutor")  # the tutor's own cell is not the student's work
+    ctx = notebook._capture.context()
+    assert ctx["code"].startswith(code)
+    if error is None:
+        assert "error" not in ctx
+    else:
+        assert error in ctx["error"]
+        assert "/IPython/" not in ctx["error"]  # only the student's frames
+
+
+@pytest.mark.parametrize(("line", "mode"), [("", "socratic"), ("hints", "hints"),
+                                            ("metacognitive", "metacognitive")])  # fmt: skip
+def test_tutor_magic_shows_widget_in_mode(ip, line, mode):
+    from ainative.notebook.widget import TutorWidget
+
+    widget = ip.run_line_magic("tutor", line)
+    assert isinstance(widget, TutorWidget)
+    assert widget.mode.value == mode
+    assert widget.include_context.value is True
+
+
+def test_tutor_magic_rejects_unknown_mode(ip):
+    with pytest.raises(UsageError, match="unknown tutor mode 'chatty'"):
+        ip.run_line_magic("tutor", "chatty")
+
+
+def _response(status: int, body: dict | None = None) -> httpx.Response:
+    return httpx.Response(status, json=body or {}, request=httpx.Request("GET", "http://x/"))
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "message"),
+    [
+        (200, {}, None, None),
+        (202, {"id": "1", "status": "queued"}, None, None),
+        (401, {"detail": "token has expired"}, SessionExpiredError, "log in to the hub again"),
+        (429, {"detail": "tutor quota exceeded", "resets_at": "2026-11-28T14:05:00+00:00"},
+         QuotaExceededError, "tutor quota used up, refills at "),
+        (429, {"detail": "too many login attempts"}, QuotaExceededError, "too many requests"),
+        (503, {"detail": "busy"}, TutorUnavailableError, "try again in a minute"),
+        (422, {"detail": "the question is empty"}, TutorError, "the question is empty"),
+    ],
+)  # fmt: skip
+def test_responses_become_readable_errors(status, body, error, message):
+    if error is None:
+        _Core._raise_for(_response(status, body))
+        return
+    with pytest.raises(error) as exc:
+        _Core._raise_for(_response(status, body))
+    assert message in str(exc.value)
+    if "refills at" in message:
+        local = datetime(2026, 11, 28, 14, 5, tzinfo=UTC).astimezone().strftime("%H:%M")
+        assert str(exc.value).endswith(local)
+
+
+def test_token_store_takes_a_token_someone_else_refreshed():
+    store = TokenStore(f"http://127.0.0.1:{free_port()}", "new-access", "refresh")
+    # the caller used an older token: no network call (the port is closed), just the new one
+    assert store.refresh("old-access") == "new-access"
+    with pytest.raises(TutorUnavailableError):
+        store.refresh("new-access")
+    with pytest.raises(SessionExpiredError, match="log in to the hub again"):
+        TokenStore("http://127.0.0.1:1", "a", "").refresh("a")
+
+
+def test_client_outside_the_hub_says_so(monkeypatch):
+    monkeypatch.setattr(tokens, "_shared", None)
+    monkeypatch.delenv("AINATIVE_ACCESS_TOKEN", raising=False)
+    with pytest.raises(TutorError, match="open this notebook from JupyterHub"):
+        TutorClient()
+
+
+def test_client_gives_up_politely_when_the_api_is_down():
+    client = TutorClient(f"http://127.0.0.1:{free_port()}", "access", "refresh", retries=2,
+                         backoff=0.01)  # fmt: skip
+    with pytest.raises(TutorUnavailableError, match="cannot reach the tutor"):
+        client.ask("why?")
+
+
+def test_widget_asks_for_a_question_first():
+    from ainative.notebook.widget import TutorWidget
+
+    widget = TutorWidget(client=object())  # never used: the question is empty
+    asyncio.run(widget.ask())
+    assert "Type a question first" in widget.status.value
+    assert widget.ask_button.disabled is False
