@@ -11,8 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 import ainative
 from ainative.config import Settings, get_settings
 from api.errors import install_error_handlers
+from api.metrics import install_observability
 from api.redis_client import make_async_redis
-from api.routes import auth, courses, events, health, hub, tutor, users
+from api.routes import admin, auth, courses, events, health, hub, tutor, users
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,8 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for module in (auth, hub, users, courses, tutor, events, health):
+    for module in (auth, hub, users, courses, tutor, events, health, admin):
         app.include_router(module.router)
+    install_observability(app)
     return app
 
 
