@@ -41,8 +41,9 @@ class DoneNotifier:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            # asyncio.wait neither re-cancels nor blocks past the timeout: a redis
+            # connection stuck in close cannot hang the API's shutdown.
+            await asyncio.wait({self._task}, timeout=5)
         self._wake_all()
 
     @contextlib.contextmanager
@@ -96,7 +97,7 @@ class DoneNotifier:
             finally:
                 self.connected = False
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await asyncio.wait_for(pubsub.aclose(), 2)
                 with contextlib.suppress(Exception):
-                    await client.aclose()
+                    await asyncio.wait_for(client.aclose(), 2)
             await asyncio.sleep(RECONNECT_DELAY)
