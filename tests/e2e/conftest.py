@@ -88,6 +88,16 @@ def wait_hub(url: str, proc, timeout: float = 90.0) -> None:
     raise TimeoutError(f"JupyterHub did not answer at {url} within {timeout} s")
 
 
+def stop_orphan_proxy(pid_file: Path) -> None:
+    """configurable-http-proxy runs in its own session; stop it if the hub could not."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        if b"configurable-http-proxy" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        pass  # no pid file, or the hub already stopped it
+
+
 @pytest.fixture(scope="session")
 def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
     """JupyterHub + proxy on free ports, logging to stack-logs/hub.log."""
@@ -116,6 +126,7 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
     finally:
         if "hub" in stack.processes:
             stack.kill("hub", signal.SIGTERM)
+        stop_orphan_proxy(data_dir / "hub" / "proxy.pid")
 
 
 @pytest.fixture
