@@ -131,6 +131,7 @@ def _child(method: str, url: str) -> dict[str, Any]:
 def run(url: str, repeat: int = 3, rows: int = ROWS) -> dict[str, Any]:
     """Seed if needed, then alternate the two methods `repeat` times each."""
     seeded_s = seed(url, rows)
+    load_before = os.getloadavg()[0]
     results: dict[str, list[dict[str, Any]]] = {"copy": [], "read_sql": []}
     for i in range(repeat):
         for method in ("copy", "read_sql") if i % 2 == 0 else ("read_sql", "copy"):
@@ -144,7 +145,8 @@ def run(url: str, repeat: int = 3, rows: int = ROWS) -> dict[str, Any]:
         "rows": runs[0]["rows"],
     } for m, runs in results.items()}  # fmt: skip
     speedup = summary["read_sql"]["seconds_median"] / summary["copy"]["seconds_median"]
-    return {"seed_seconds": round(seeded_s, 1), "speedup": speedup, **summary}
+    machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg()[0]}
+    return {"seed_seconds": round(seeded_s, 1), "speedup": speedup, "machine": machine, **summary}
 
 
 def report(result: dict[str, Any]) -> str:
@@ -162,6 +164,11 @@ def report(result: dict[str, Any]) -> str:
         )
     verdict = "meets" if result["speedup"] >= 5 else "MISSES"
     lines.append(f"  speedup {result['speedup']:.1f}x ({verdict} the >= 5x target)")
+    m = result["machine"]
+    lines.append(
+        f"  machine: {m['cpus']} CPUs, load average {m['load_before']:.1f} before and "
+        f"{m['load_after']:.1f} after (other work on the machine slows the parallel COPY most)"
+    )
     return "\n".join(lines)
 
 
