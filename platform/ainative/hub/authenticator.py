@@ -27,7 +27,7 @@ from ainative import ratelimit
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import get_settings
 from ainative.db.engine import get_engine
-from ainative.hub import accounts
+from ainative.hub import accounts, model
 from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler
 
@@ -40,11 +40,6 @@ def _redis(url: str) -> redis.Redis:
 
 
 INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
-DEFAULT_INSTRUCTOR_SCOPES = [
-    "access:servers!group={group}",
-    "read:servers!group={group}",
-    "read:users!group={group}",
-]
 
 
 class AINativeAuthenticator(Authenticator):
@@ -109,7 +104,7 @@ class AINativeAuthenticator(Authenticator):
 
     @default("instructor_scopes")
     def _default_instructor_scopes(self) -> list[str]:
-        return list(DEFAULT_INSTRUCTOR_SCOPES)
+        return list(model.DEFAULT_INSTRUCTOR_SCOPES)
 
     @default("login_rate_limit")
     def _default_login_rate_limit(self) -> int:
@@ -192,38 +187,16 @@ class AINativeAuthenticator(Authenticator):
     # -- decisions -------------------------------------------------------------------------
 
     def group_name(self, code: str) -> str:
-        return self.course_group_prefix + accounts.course_slug(code)
+        return model.group_name(self.course_group_prefix, code)
 
     def auth_model(self, account: Account, tokens: dict[str, Any] | None = None) -> dict:
         """The dict JupyterHub stores: name, admin, groups, roles and auth_state."""
-        groups = sorted({self.group_name(c.code) for c in account.courses})
-        roles: list[dict[str, Any]] = [{"name": "user"}]
-        if account.is_admin:
-            roles.append({"name": "admin"})
-        for course in account.courses:
-            if course.role == "instructor":
-                group = self.group_name(course.code)
-                roles.append(
-                    {
-                        "name": f"instructor-{group}",
-                        "description": f"Instructor access to the servers of {course.code}",
-                        "scopes": [s.format(group=group) for s in self.instructor_scopes],
-                    }
-                )
-        model: dict[str, Any] = {
-            "name": account.hub_name,
-            "admin": account.is_admin,
-            "groups": groups,
-            "roles": roles,
-        }
-        if tokens is not None:
-            model["auth_state"] = {
-                "user_id": account.id,
-                "username": account.username,
-                "roles": list(account.roles),
-                **tokens,
-            }
-        return model
+        return model.auth_model(
+            account,
+            group_prefix=self.course_group_prefix,
+            instructor_scopes=list(self.instructor_scopes),
+            tokens=tokens,
+        )
 
     def check_allowed(self, username: str, authentication: dict | None = None) -> bool:
         """allowed_users, or membership in one of allowed_courses; admins always."""

@@ -1,0 +1,63 @@
+"""What the hub stores about a platform account: name, admin flag, groups, roles, auth_state.
+
+Pure functions, so the mapping from platform roles and course memberships to hub groups and
+scopes can be read (and tested) in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ainative.hub.accounts import Account, course_slug
+
+DEFAULT_INSTRUCTOR_SCOPES = [
+    "access:servers!group={group}",
+    "read:servers!group={group}",
+    "read:users!group={group}",
+]
+
+
+def group_name(prefix: str, code: str) -> str:
+    """Course CS101 with prefix 'course-' -> hub group 'course-cs101'."""
+    return prefix + course_slug(code)
+
+
+def auth_model(
+    account: Account,
+    *,
+    group_prefix: str,
+    instructor_scopes: list[str],
+    tokens: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The dict JupyterHub's authenticate/refresh_user return for `account`.
+
+    Roles always include the default 'user' (and 'admin' for admins), because JupyterHub
+    strips any role missing from this list when the authenticator manages roles.
+    """
+    roles: list[dict[str, Any]] = [{"name": "user"}]
+    if account.is_admin:
+        roles.append({"name": "admin"})
+    for course in account.courses:
+        if course.role == "instructor":
+            group = group_name(group_prefix, course.code)
+            roles.append(
+                {
+                    "name": f"instructor-{group}",
+                    "description": f"Instructor access to the servers of {course.code}",
+                    "scopes": [s.format(group=group) for s in instructor_scopes],
+                }
+            )
+    model: dict[str, Any] = {
+        "name": account.hub_name,
+        "admin": account.is_admin,
+        "groups": sorted({group_name(group_prefix, c.code) for c in account.courses}),
+        "roles": roles,
+    }
+    if tokens is not None:
+        model["auth_state"] = {
+            "user_id": account.id,
+            "username": account.username,
+            "roles": list(account.roles),
+            **tokens,
+        }
+    return model
