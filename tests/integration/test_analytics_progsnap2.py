@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ KEY = "test-pseudonym-key"
 
 
 @pytest.fixture
-def exported(fresh_database_url: str, tmp_path: Path, monkeypatch) -> dict:
+def exported(fresh_database_url: str, tmp_path: Path, monkeypatch) -> Iterator[dict]:
     spec = CohortSpec(
         students=15, days=8, seed=11, consent_rate=0.6, end=datetime(2026, 4, 1, tzinfo=UTC)
     )
@@ -37,10 +38,10 @@ def exported(fresh_database_url: str, tmp_path: Path, monkeypatch) -> dict:
     out = tmp_path / "ps2"
     try:
         assert cli_main(["export", "progsnap2", "--out", str(out), "--course", "DEMO101"]) == 0
+        main = pd.read_csv(out / "MainTable.csv", dtype=str, keep_default_na=False)
+        yield {"out": out, "main": main, "users": users}
     finally:
-        get_settings.cache_clear()
-    main = pd.read_csv(out / "MainTable.csv", dtype=str, keep_default_na=False)
-    return {"out": out, "main": main, "users": users}
+        get_settings.cache_clear()  # before monkeypatch restores the environment
 
 
 def test_required_columns_present_and_filled(exported: dict) -> None:
