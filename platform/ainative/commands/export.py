@@ -27,6 +27,8 @@ def run_progsnap2(args: argparse.Namespace) -> int:
 
     from analytics.progsnap2 import export_progsnap2
 
+    if _no_database():
+        return 2
     for name in ("since", "until"):
         value = getattr(args, name)
         if value is not None:
@@ -48,3 +50,16 @@ def run_progsnap2(args: argparse.Namespace) -> int:
         f"{summary['code_states']} code states to {args.out}"
     )
     return 0
+
+
+def _no_database() -> bool:
+    """True (after saying what to do) when DATABASE_URL is not set."""
+    from ainative.config import get_settings
+
+    if get_settings().database_url:
+        return False
+    print(
+        "export: DATABASE_URL is not set; export the Database URL that `make run` prints "
+        "(or point it at your PostgreSQL) and try again"
+    )
+    return True

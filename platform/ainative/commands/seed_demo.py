@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from analytics.synth import CohortSpec, generate, write
 
+    if _no_database():
+        return 2
     if args.students < 1 or args.days < 1:
         print("seed-demo: --students and --days must be at least 1")
         return 2
@@ -49,3 +51,16 @@ def run(args: argparse.Namespace) -> int:
         f"students log in as e.g. {cohort.users.username.iloc[0]} with password {spec.password!r}"
     )
     return 0
+
+
+def _no_database() -> bool:
+    """True (after saying what to do) when DATABASE_URL is not set."""
+    from ainative.config import get_settings
+
+    if get_settings().database_url:
+        return False
+    print(
+        "seed-demo: DATABASE_URL is not set; export the Database URL that `make run` prints "
+        "(or point it at your PostgreSQL) and try again"
+    )
+    return True
