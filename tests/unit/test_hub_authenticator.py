@@ -336,3 +336,31 @@ async def test_password_attempts_are_rate_limited(fresh_database_url, services, 
 def test_bad_configuration_fails_early(trait, value):
     with pytest.raises(Exception, match=trait):
         AINativeAuthenticator(**{trait: value})
+
+
+async def test_server_refresh_families_are_retired(auth, make_account, engine):
+    account = make_account()
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    user = FakeHubUser(model["name"], model["auth_state"])
+
+    def family_revoked(refresh_token: str) -> bool:
+        fam = uuid.UUID(decode_token(refresh_token, "refresh")["fam"])
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(RefreshToken.revoked_at).where(RefreshToken.family_id == fam)
+            ).all()
+        return bool(rows) and all(r.revoked_at is not None for r in rows)
+
+    login_refresh = model["auth_state"]["refresh_token"]
+    first, second = SimpleNamespace(environment={}), SimpleNamespace(environment={})
+    await auth.pre_spawn_start(user, first)
+    assert family_revoked(login_refresh)
+    first_refresh = first.environment["AINATIVE_REFRESH_TOKEN"]
+    assert not family_revoked(first_refresh)
+    await auth.pre_spawn_start(user, second)  # a new server replaces the first
+    assert family_revoked(first_refresh)
+    second_refresh = second.environment["AINATIVE_REFRESH_TOKEN"]
+    await auth.post_spawn_stop(user, second)
+    assert family_revoked(second_refresh)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ainative.auth import users as users_service
 from ainative.auth.passwords import burn_password_check, verify_password
+from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import Settings
 from ainative.db.models import Course, Membership, UsedLoginToken, User
 
@@ -133,3 +134,14 @@ def issue_api_tokens(session: Session, account: Account, settings: Settings) -> 
         "access_expires_at": int(time.time()) + pair.expires_in,
         "refresh_token": pair.refresh_token,
     }
+
+
+def retire_refresh_family(session: Session, refresh_token: str | None, settings: Settings) -> None:
+    """Revoke the family of a server's refresh token once that server is gone or replaced."""
+    if not refresh_token:
+        return
+    try:
+        claims = decode_token(refresh_token, "refresh", settings)
+    except TokenError:
+        return  # expired or malformed: nothing left to revoke
+    users_service.revoke_family(session, family_id=claims["fam"])

@@ -304,6 +304,7 @@ class AINativeAuthenticator(Authenticator):
             )
             if account is None or not account.is_active:
                 return account, None
+            accounts.retire_refresh_family(session, state.get("refresh_token"), settings)
             return account, accounts.issue_api_tokens(session, account, settings)
 
         account, tokens = await self._db(mint)
@@ -317,3 +318,9 @@ class AINativeAuthenticator(Authenticator):
                 "AINATIVE_REFRESH_TOKEN": tokens["refresh_token"],
             }
         )
+
+    async def post_spawn_stop(self, user: Any, spawner: Any) -> None:
+        """A stopped server's refresh tokens die with it."""
+        state = await user.get_auth_state() or {}
+        settings = get_settings()
+        await self._db(accounts.retire_refresh_family, state.get("refresh_token"), settings)

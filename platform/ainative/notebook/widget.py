@@ -101,6 +101,9 @@ class TutorWidget:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = asyncio.get_event_loop()
+        if not loop.is_running():  # plain IPython without a kernel loop: nothing to drive it
+            coro.close()
+            return
         task = loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
