@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from ainative.hub.authenticator import INACTIVE_MESSAGE
@@ -80,3 +81,46 @@ def test_forged_token_is_refused(hub):
     r = httpx.get(f"{hub.url}/hub/login", params={"token": "eyJhbGciOiJub25lIn0.e30."}, timeout=30)
     assert r.status_code == 403
     assert "not valid" in r.text
+
+
+def test_courses_become_groups_and_instructors_see_their_students(hub, make_user, stack):
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    student, outsider = make_user(), make_user()
+    teacher, admin = make_user(roles=("instructor",)), make_user(roles=("admin",))
+    code = f"E2E-{uuid.uuid4().hex[:6]}"
+    engine = create_engine(stack.database_url)
+    with engine.begin() as conn:
+        course = conn.execute(
+            text("INSERT INTO courses (code, title) VALUES (:c, :c) RETURNING id"), {"c": code}
+        ).scalar_one()
+        for member, role in ((student, "student"), (teacher, "instructor")):
+            conn.execute(
+                text("INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, :r)"),
+                {"c": course, "u": member.id, "r": role},
+            )
+    engine.dispose()
+    for member in (student, outsider):
+        hub.session(member.username, member.password)  # the hub learns them at login
+    group = f"course-{code.lower()}"
+
+    def me(user) -> tuple[dict, str]:
+        client = hub.session(user.username, user.password)
+        token = hub.api_token(client, user.username.lower())
+        auth = {"Authorization": f"token {token}"}
+        return client.get("/hub/api/user", headers=auth).json(), token
+
+    student_model, _ = me(student)
+    assert student_model["groups"] == [group] and student_model["admin"] is False
+    teacher_model, teacher_token = me(teacher)
+    assert teacher_model["groups"] == [group]
+    assert f"instructor-{group}" in teacher_model["roles"]
+    auth = {"Authorization": f"token {teacher_token}"}
+    seen = httpx.get(f"{hub.url}/hub/api/users/{student.username.lower()}", headers=auth)
+    assert seen.status_code == 200, seen.text
+    hidden = httpx.get(f"{hub.url}/hub/api/users/{outsider.username.lower()}", headers=auth)
+    assert hidden.status_code in (403, 404)
+    admin_model, _ = me(admin)
+    assert admin_model["admin"] is True and "admin" in admin_model["roles"]
