@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from ainative.hub.authenticator import INACTIVE_MESSAGE
 from tests.e2e.conftest import AUTH_REFRESH_AGE
@@ -43,8 +46,6 @@ def test_deactivated_user_is_refused_at_login(hub, make_user, deactivate):
 
 
 def test_deactivated_user_loses_the_hub_after_refresh_age(hub, make_user, deactivate):
-    import time
-
     user = make_user()
     client = hub.session(user.username, user.password)
     assert client.get("/hub/home").status_code == 200
@@ -55,8 +56,6 @@ def test_deactivated_user_loses_the_hub_after_refresh_age(hub, make_user, deacti
 
 
 def test_token_login_works_once(hub, api, make_user):
-    import httpx
-
     user = make_user()
     r = api.post("/api/v1/auth/hub-token", headers=user.headers, json={"next": "/hub/home"})
     assert r.status_code == 200, r.text
@@ -76,18 +75,12 @@ def test_token_login_works_once(hub, api, make_user):
 
 
 def test_forged_token_is_refused(hub):
-    import httpx
-
     r = httpx.get(f"{hub.url}/hub/login", params={"token": "eyJhbGciOiJub25lIn0.e30."}, timeout=30)
     assert r.status_code == 403
     assert "not valid" in r.text
 
 
 def test_courses_become_groups_and_instructors_see_their_students(hub, make_user, stack):
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
     student, outsider = make_user(), make_user()
     teacher, admin = make_user(roles=("instructor",)), make_user(roles=("admin",))
     code = f"E2E-{uuid.uuid4().hex[:6]}"
