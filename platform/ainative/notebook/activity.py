@@ -185,12 +185,12 @@ class ActivityRecorder:
                 response = self._post(BATCH_PATH, body)
                 if response.status_code == 422:  # a poisoned batch is dropped, not retried
                     log.warning("activity: batch rejected: %s", response.text[:200])
-                    self._remove(len(batch))
+                    self._remove(batch)
                     self.dropped += len(batch)
                     continue
                 if response.status_code != 200:
                     return False
-                self._remove(len(batch))
+                self._remove(batch)
                 if not response.json().get("consent", True):
                     self._disable()
                     return True
@@ -203,10 +203,12 @@ class ActivityRecorder:
             log.debug("activity: unexpected error; events stay queued", exc_info=True)
             return False
 
-    def _remove(self, count: int) -> None:
+    def _remove(self, batch: list[dict]) -> None:
+        """Drop a delivered batch from the head (by identity: overflow may have taken some)."""
         with self._lock:
-            for _ in range(min(count, len(self._queue))):
-                self._queue.popleft()
+            for item in batch:
+                if self._queue and self._queue[0] is item:
+                    self._queue.popleft()
 
     def close(self, final_flush: bool = True) -> None:
         """Stop the thread; one last short attempt to send what is queued."""
