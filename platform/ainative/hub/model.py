@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jupyterhub.roles import get_default_roles
+
 from ainative.hub.accounts import Account, course_slug
 
 DEFAULT_INSTRUCTOR_SCOPES = [
@@ -15,6 +17,12 @@ DEFAULT_INSTRUCTOR_SCOPES = [
     "read:servers!group={group}",
     "read:users!group={group}",
 ]
+
+
+def builtin_role(name: str) -> dict[str, Any]:
+    """JupyterHub's own role with its default scopes (restated so it is never altered)."""
+    spec = next(r for r in get_default_roles() if r["name"] == name)
+    return {"name": name, "scopes": list(spec["scopes"])}
 
 
 def group_name(prefix: str, code: str) -> str:
@@ -34,9 +42,9 @@ def auth_model(
     Roles always include the default 'user' (and 'admin' for admins), because JupyterHub
     strips any role missing from this list when the authenticator manages roles.
     """
-    roles: list[dict[str, Any]] = [{"name": "user"}]
+    roles: list[dict[str, Any]] = [builtin_role("user")]
     if account.is_admin:
-        roles.append({"name": "admin"})
+        roles.append(builtin_role("admin"))
     for course in account.courses:
         if course.role == "instructor":
             group = group_name(group_prefix, course.code)
