@@ -127,6 +127,7 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
         if "hub" in stack.processes:
             stack.kill("hub", signal.SIGTERM)
         stop_orphan_proxy(data_dir / "hub" / "proxy.pid")
+        shutil.rmtree(data_dir, ignore_errors=True)  # users' homes; the log is in stack-logs
 
 
 @pytest.fixture

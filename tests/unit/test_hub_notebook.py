@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
+from IPython.core.interactiveshell import InteractiveShell
 
 from ainative.devservices import free_port
 from ainative.notebook import tokens
@@ -29,10 +29,11 @@ from ainative.notebook.client import (
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = start_ipython()
+    shell = InteractiveShell.instance()
     shell.run_cell("%load_ext ainative.notebook")
     yield shell
     shell.run_cell("%unload_ext ainative.notebook")
+    InteractiveShell.clear_instance()
 
 
 @pytest.mark.parametrize(
