@@ -48,11 +48,15 @@ def test_deactivated_user_is_refused_at_login(hub, make_user, deactivate):
 def test_deactivated_user_loses_the_hub_after_refresh_age(hub, make_user, deactivate):
     user = make_user()
     client = hub.session(user.username, user.password)
+    token = hub.api_token(client, user.username.lower())
+    api_auth = {"Authorization": f"token {token}"}
     assert client.get("/hub/home").status_code == 200
+    assert httpx.get(f"{hub.url}/hub/api/user", headers=api_auth).status_code == 200
     deactivate(user.id)
     time.sleep(AUTH_REFRESH_AGE + 0.5)
     r = client.get("/hub/home")
     assert r.status_code == 302 and "/hub/login" in r.headers["location"]
+    assert httpx.get(f"{hub.url}/hub/api/user", headers=api_auth).status_code == 403
 
 
 def test_token_login_works_once(hub, api, make_user):

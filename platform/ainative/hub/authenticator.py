@@ -135,6 +135,12 @@ class AINativeAuthenticator(Authenticator):
     def _default_refresh_pre_spawn(self) -> bool:
         return True
 
+    @default("auth_refresh_strict")
+    def _default_auth_refresh_strict(self) -> bool:
+        # refresh_user fails only for a deactivated or deleted account: then API tokens
+        # (the student's running server) must stop working too, not only the cookie.
+        return True
+
     @default("auth_refresh_age")
     def _default_auth_refresh_age(self) -> int:
         return get_settings().hub_auth_refresh_age
