@@ -6,14 +6,16 @@ name means the same thing everywhere and production refuses unsafe values at sta
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_JWT_SECRET = "dev-insecure-change-me"
+# Long enough for HS256 (no PyJWT key-length warning), refused in production all the same.
+DEFAULT_JWT_SECRET = "dev-insecure-change-me-0123456789abcdef"
 MIN_SECRET_LENGTH = 32
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +66,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     hub_port: int = 8000
-    allowed_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    # NoDecode: ALLOWED_ORIGINS=a,b is a comma list, not JSON.
+    allowed_origins: Annotated[list[str], NoDecode] = [
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+    ]
     public_api_url: str = ""
 
     # Abuse limits
@@ -146,7 +152,10 @@ class Settings(BaseSettings):
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        """Accept a comma list (a,b) or a JSON list (["a","b"]) from the environment."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
 
