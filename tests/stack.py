@@ -128,7 +128,8 @@ class Stack:
     def settings(self) -> Settings:
         return Settings(**{k.lower(): v for k, v in self.env.items() if k.isupper()})
 
-    def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None):
+    def spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None):
+        """Run argv in its own process group with the stack's env, logging to log_dir/name.log."""
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115
         env = {**os.environ, **self.env, "AINATIVE_PROCESS": name, **(extra_env or {})}
         proc = subprocess.Popen(
@@ -139,12 +140,12 @@ class Stack:
         return proc
 
     def start_api(self) -> None:
-        proc = self._spawn("api", api_command(self.settings(), port=self.api_port))
+        proc = self.spawn("api", api_command(self.settings(), port=self.api_port))
         wait_http(f"{self.api_url}/api/v1/health", process=proc)
 
     def start_worker(self, name: str = "worker", extra_env: dict[str, str] | None = None):
         """Start a Celery worker and wait until it answers a ping."""
-        proc = self._spawn(name, worker_command(self.settings(), name=name), extra_env)
+        proc = self.spawn(name, worker_command(self.settings(), name=name), extra_env)
         self.wait_worker(name, proc)
         return proc
 
@@ -165,7 +166,7 @@ class Stack:
             app.close()
 
     def start_beat(self) -> None:
-        self._spawn("beat", beat_command(self.settings(), str(self.log_dir / "beat-schedule")))
+        self.spawn("beat", beat_command(self.settings(), str(self.log_dir / "beat-schedule")))
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Signal a process's whole group (a worker and its pool) and reap it."""

@@ -77,7 +77,7 @@ def start_metrics_worker(stack: Stack, name: str, *extra_argv: str) -> str:
     port = free_port()
     env = {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_HOST": "127.0.0.1"}
     argv = worker_command(stack.settings(), name=name) + list(extra_argv)
-    proc = stack._spawn(name, argv, env)
+    proc = stack.spawn(name, argv, env)
     stack.wait_worker(name, proc)
     url = f"http://127.0.0.1:{port}/metrics"
     wait_http(url, process=proc)

@@ -53,11 +53,11 @@ class OpsStack:
 
     def start(self) -> None:
         st = self.stack
-        api = st._spawn("api", api_command(st.settings(), port=st.api_port) + ["--workers", "2"])
+        api = st.spawn("api", api_command(st.settings(), port=st.api_port) + ["--workers", "2"])
         wait_http(f"{self.api_url}/api/v1/health", process=api)
         argv = worker_command(st.settings(), name="opsw") + ["--pool", "prefork"]
         argv += ["--concurrency", "2"]
-        worker = st._spawn("opsw", argv)
+        worker = st.spawn("opsw", argv)
         st.wait_worker("opsw", worker)
         wait_http(self.worker_url, process=worker)
 
