@@ -100,8 +100,11 @@ class TutorWidget:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            loop = asyncio.get_event_loop()
-        if not loop.is_running():  # plain IPython without a kernel loop: nothing to drive it
+            try:
+                loop = asyncio.get_event_loop()
+            except RuntimeError:  # no loop at all in this thread
+                loop = None
+        if loop is None or not loop.is_running():  # plain IPython: nothing to drive it
             coro.close()
             return
         task = loop.create_task(coro)
