@@ -43,7 +43,7 @@ def create_demo_accounts(session: Session, data_dir: Path) -> dict[str, str] | N
     for username, roles, course_role in DEMO_USERS:
         passwords[username] = _password()
         user = User(
-            email=f"{username}@demo.local",
+            email=f"{username}@example.org",
             username=username,
             password_hash=hash_password(passwords[username]),
             roles=roles,

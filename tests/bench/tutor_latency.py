@@ -28,7 +28,7 @@ def _register(client: httpx.Client) -> dict[str, str]:
     password = "Bench-pass-1"
     client.post(
         "/api/v1/auth/register",
-        json={"email": f"{name}@bench.local", "username": name, "password": password},
+        json={"email": f"{name}@example.org", "username": name, "password": password},
     ).raise_for_status()
     token = client.post("/api/v1/auth/login", json={"username": name, "password": password})
     token.raise_for_status()
