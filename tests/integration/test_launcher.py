@@ -1,4 +1,4 @@
-"""`make run` stays true: `ainative up` on an empty data folder starts everything and stops on Ctrl-C."""
+"""`make run` stays true: `ainative up` on an empty data folder starts all, stops on Ctrl-C."""
 
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 
 A stack of its own on an isolated queue: the API under uvicorn with two workers and
 a Celery worker with two prefork children, each endpoint adding up its processes'
-files (PROMETHEUS_MULTIPROC_DIR under METRICS_MULTIPROC_DIR). Tutoring requests go through the real API and
-worker; the deltas of the counters and histograms must equal what was done.
+files (PROMETHEUS_MULTIPROC_DIR under METRICS_MULTIPROC_DIR). Tutoring requests go
+through the real API and worker; the deltas of the counters and histograms must equal
+what was done.
 """
 
 from __future__ import annotations
