@@ -8,6 +8,7 @@ the same commands `ainative up` runs (ainative.processes).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -68,6 +69,8 @@ class Services:
     def stop(self) -> None:
         for server in reversed(self.started):
             server.stop()  # type: ignore[attr-defined]
+            if isinstance(server, EmbeddedPostgres):
+                shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
 def start_services(output_dir: Path) -> Services:
