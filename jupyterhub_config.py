@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from ainative.config import REPO_ROOT, get_settings
+from ainative.observability.logging import hub_logging_config
 
 c = get_config()  # noqa: F821
 settings = get_settings()
@@ -70,6 +71,18 @@ c.CryptKeeper.keys = [crypt_key()]
 # Prometheus scrapes /hub/metrics without credentials (deploy/prometheus); the reverse proxy
 # keeps that path private. HUB_AUTHENTICATE_PROMETHEUS=true requires a token instead.
 c.JupyterHub.authenticate_prometheus = settings.hub_authenticate_prometheus
+# The hub's lines in the platform's format (JSON, or text under make run), redacted.
+c.JupyterHub.logging_config = hub_logging_config()
+
+# --- Flower for admins at /services/flower/ (Flower keeps its own basic auth) ---
+# Flower must serve under the same prefix: FLOWER_URL_PREFIX=services/flower.
+c.JupyterHub.services = [
+    {
+        "name": "flower",
+        "url": settings.flower_url or f"http://{settings.flower_host}:{settings.flower_port}",
+        "display": True,
+    }
+]
 
 # --- who may log in: the platform's accounts ---
 c.JupyterHub.authenticator_class = "ainative"

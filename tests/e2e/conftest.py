@@ -34,6 +34,7 @@ class Hub:
     data_dir: Path
     stack: Stack
     timings: dict[str, float]
+    flower_port: int
 
     def login(self, username: str, password: str) -> httpx.Response:
         """The hub's login form as a browser submits it (XSRF cookie + field); returns the reply."""
@@ -103,7 +104,7 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
     """JupyterHub + proxy on free ports, logging to stack-logs/hub.log."""
     data_dir = output_dir / f"hub-data-{os.getpid()}"
     shutil.rmtree(data_dir, ignore_errors=True)
-    port = free_port()
+    port, flower_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     node_bin = REPO_ROOT / "node_modules" / ".bin"
     env = {
@@ -115,6 +116,7 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
         "HUB_PUBLIC_URL": url,
         "HUB_AUTH_REFRESH_AGE": str(AUTH_REFRESH_AGE),
         "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32),
+        "FLOWER_URL": f"http://127.0.0.1:{flower_port}",
         "PATH": f"{node_bin}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     started = time.monotonic()
@@ -122,7 +124,7 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
     try:
         wait_hub(f"{url}/hub/health", proc)
         timings = {"hub_start": time.monotonic() - started}
-        yield Hub(url=url, data_dir=data_dir, stack=stack, timings=timings)
+        yield Hub(url, data_dir, stack, timings, flower_port)
     finally:
         if "hub" in stack.processes:
             stack.kill("hub", signal.SIGTERM)

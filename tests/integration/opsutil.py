@@ -85,12 +85,12 @@ def start_metrics_worker(stack: Stack, name: str, *extra_argv: str) -> str:
 
 
 def start_flower(
-    env: dict[str, str], log_path: Path, auth: str, prefix: str = ""
+    env: dict[str, str], log_path: Path, auth: str, prefix: str = "", port: int | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """Flower as the launcher runs it (flower_command) on a free loopback port; its base URL."""
+    """Flower as the launcher runs it (flower_command) on a loopback port; its base URL."""
     from ainative.config import Settings
 
-    port = free_port()
+    port = port or free_port()
     full_env = {**os.environ, **env, "FLOWER_BASIC_AUTH": auth, "FLOWER_PORT": str(port),
                 "FLOWER_HOST": "127.0.0.1", "FLOWER_URL_PREFIX": prefix}  # fmt: skip
     settings = Settings(**{k.lower(): v for k, v in full_env.items() if k.isupper()})

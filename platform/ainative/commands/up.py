@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     started, env = ensure_services(data_dir, persist=True)
     os.environ.update(env)
     os.environ.setdefault("LOG_FORMAT", "text")
+    # Flower serves under the prefix the hub proxies to it (c.JupyterHub.services).
+    os.environ.setdefault("FLOWER_URL_PREFIX", "services/flower")
     if settings.environment != "production":
         os.environ.setdefault("JUPYTERHUB_CRYPT_KEY", _dev_secret(data_dir, "hub_crypt_key"))
         os.environ.setdefault("FLOWER_BASIC_AUTH", f"admin:{_dev_secret(data_dir, 'flower', 12)}")
@@ -96,8 +98,13 @@ def _print_banner(settings, demo, procs, flower_auth: str, data_dir: Path) -> No
     if "hub" in procs:
         lines.append(f"  JupyterHub http://{host}:{settings.hub_port}")
     if "flower" in procs:
-        port = os.environ.get("FLOWER_PORT", "5555")
-        lines.append(f"  Flower     http://{host}:{port}  (user:password {flower_auth})")
+        prefix = settings.flower_url_prefix.strip("/")
+        path = f"/{prefix}/" if prefix else "/"
+        lines.append(f"  Flower     http://{host}:{settings.flower_port}{path}  ({flower_auth})")
+        if prefix and "hub" in procs:
+            lines.append(
+                f"             and through the hub: http://{host}:{settings.hub_port}{path}"
+            )
     lines.append(f"  Database   {os.environ['DATABASE_URL']}")
     lines.append(f"  Redis      {os.environ['REDIS_URL']}")
     if demo:
