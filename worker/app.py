@@ -1,7 +1,10 @@
 """The worker's Celery app: the shared definition plus the task bodies and signals."""
 
+from ainative.config import get_settings
 from ainative.queue import make_celery
 from worker import metrics  # noqa: F401  (prepares metrics and logs; serves /metrics)
 
-app = make_celery()
+settings = get_settings()
+settings.check_production()  # refuse unsafe production settings before taking any task
+app = make_celery(settings)
 app.autodiscover_tasks(["worker"], related_name="tasks", force=True)
