@@ -1,3 +1,0 @@
-def test_stack_answers_health(api) -> None:
-    r = api.get("/api/v1/health")
-    assert r.status_code == 200
