@@ -44,14 +44,20 @@ __all__ = [
 UUID_PARTITION = "get_byte(uuid_send(x.id), 15)"
 
 
-def _c(name: str, sql: str | None, type_: pa.DataType, cats: tuple[str, ...] | None = None):
-    return Column(name, sql or f"x.{name}", type_, cats)
+def _c(
+    name: str,
+    sql: str | None,
+    type_: pa.DataType,
+    cats: tuple[str, ...] | None = None,
+    wire: str | None = None,
+) -> Column:
+    return Column(name, sql or f"x.{name}", type_, cats, wire)
 
 
 INTERACTION_COLUMNS = (
-    _c("id", "x.id::text", pa.string()),
+    _c("id", "x.id::text", pa.string(), wire="x.id"),
     _c("user_id", None, pa.int64()),
-    _c("session_id", "x.session_id::text", pa.string()),
+    _c("session_id", "x.session_id::text", pa.string(), wire="x.session_id"),
     _c("course_id", None, pa.int64()),
     _c("mode", None, CAT, MODES),
     _c("status", None, CAT, STATUSES),
@@ -116,9 +122,9 @@ ENROLMENT_COLUMNS = (
 )
 
 
-def select_sql(columns: Sequence[Column], table: str, joins: str = "") -> str:
-    """The SELECT list of `columns` from `table` aliased as x."""
-    select_list = ", ".join(f"{c.sql} AS {c.name}" for c in columns)
+def select_sql(columns: Sequence[Column], table: str, joins: str = "", wire: bool = False) -> str:
+    """The SELECT list of `columns` from `table` aliased as x (`wire`: their wire forms)."""
+    select_list = ", ".join(f"{(wire and c.wire) or c.sql} AS {c.name}" for c in columns)
     return f"SELECT {select_list} FROM {table} x {joins}"
 
 
@@ -173,9 +179,10 @@ def _load(
 ) -> pd.DataFrame:
     joins, where, params = _filters(time_column=time_column, **filters)
     sql = f"{select_sql(columns, table, joins)} WHERE {where}"
+    wire_sql = f"{select_sql(columns, table, joins, wire=True)} WHERE {where}"
     return copy_frame(
         sql, params, columns, source, multiline=multiline, order_by=[time_column],
-        partition=UUID_PARTITION,
+        partition=UUID_PARTITION, wire_sql=wire_sql,
     )  # fmt: skip
 
 

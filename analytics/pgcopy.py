@@ -25,6 +25,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from ainative.db.engine import get_engine, normalise_url
+from analytics import pgbinary
 
 Source = str | Engine | None
 TS = pa.timestamp("us", tz="UTC")
@@ -42,12 +43,17 @@ _PANDAS_TYPES = {
 
 @dataclass(frozen=True)
 class Column:
-    """One output column: its SQL expression, its arrow type, fixed categories if any."""
+    """One output column: its SQL expression, its arrow type, fixed categories if any.
+
+    `wire` is what the binary path selects instead of `sql` when they differ (a uuid
+    rather than its text: 16 bytes on the wire, formatted client-side).
+    """
 
     name: str
     sql: str
     type: pa.DataType
     categories: tuple[str, ...] | None = None
+    wire: str | None = None
 
 
 @contextmanager
@@ -115,17 +121,17 @@ def _begin(cur: Any, snapshot: str | None) -> None:
     cur.execute("SET LOCAL TIME ZONE 'UTC'; SET LOCAL statement_timeout = 0")
 
 
-def _copy_part(engine: Engine, query: str, snapshot: str | None, columns, multiline) -> pa.Table:
+def _copy_part(engine: Engine, copy: str, snapshot: str | None) -> io.BytesIO:
     buffer = io.BytesIO()
     conn = engine.raw_connection()
     try:
         with conn.cursor() as cur:
             _begin(cur, snapshot)
-            cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)", buffer)
+            cur.copy_expert(copy, buffer)
     finally:
         conn.rollback()
         conn.close()
-    return _read(buffer.getbuffer(), columns, multiline)
+    return buffer
 
 
 def _estimated_rows(cur: Any, query: str) -> int:
@@ -143,6 +149,7 @@ def copy_frame(
     order_by: Sequence[str] = (),
     partition: str | None = None,
     workers: int | None = None,
+    wire_sql: str | None = None,
 ) -> pd.DataFrame:
     """Run `sql` (a SELECT ending in its WHERE clause) through COPY into a typed frame.
 
@@ -150,6 +157,8 @@ def copy_frame(
     `partition` is an integer SQL expression (e.g. ``x.user_id``) that splits a large
     result over `workers` connections (default: up to 4 when the planner expects at
     least PARALLEL_MIN_ROWS rows). Rows are sorted by `order_by` here, not in SQL.
+    Fixed-width results go through ``pgbinary`` (binary COPY, no parse), using `wire_sql`
+    (`sql` with the columns' `wire` expressions) when given; anything else through CSV.
     """
     with engine_for(source) as engine:
         lead = engine.raw_connection()
@@ -157,30 +166,42 @@ def copy_frame(
             with lead.cursor() as cur:
                 _begin(cur, None)
                 query = cur.mogrify(sql, params).decode()
+                wire_query = cur.mogrify(wire_sql or sql, params).decode()
+                layout = None if multiline else pgbinary.plan(cur, wire_query, columns)
                 if workers is None:
                     big = partition and _estimated_rows(cur, query) >= PARALLEL_MIN_ROWS
                     workers = min(4, os.cpu_count() or 1) if big else 1
-                if workers <= 1 or not partition:
-                    buffer = io.BytesIO()
-                    copy = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)"
-                    cur.copy_expert(copy, buffer)
-                    table = _read(buffer.getbuffer(), columns, multiline)
-                else:
-                    cur.execute("SELECT pg_export_snapshot()")
-                    snapshot = cur.fetchone()[0]
-                    parts = [
-                        f"{query} AND (({partition}) % {workers}) = {k}" for k in range(workers)
-                    ]
-                    with ThreadPoolExecutor(workers) as pool:
-                        tables = list(
-                            pool.map(
-                                lambda q: _copy_part(engine, q, snapshot, columns, multiline), parts
-                            )
-                        )
-                    table = pa.concat_tables(tables)
+                cur.execute("SELECT pg_export_snapshot()")  # the lead's own reads see it too
+                snapshot = cur.fetchone()[0]
+                split = [""]
+                if workers > 1 and partition:
+                    split = [f" AND (({partition}) % {workers}) = {k}" for k in range(workers)]
+
+                def fetch(where: str) -> Any:
+                    if layout is None:
+                        copy = f"COPY ({query}{where}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+                        buffer = _copy_part(engine, copy, snapshot)
+                        return _read(buffer.getbuffer(), columns, multiline)
+                    wire = pgbinary.wire_sql(wire_query + where, layout)
+                    copy = f"COPY ({wire}) TO STDOUT (FORMAT binary)"
+                    return pgbinary.rows(_copy_part(engine, copy, snapshot).getbuffer(), layout)
+
+                with ThreadPoolExecutor(len(split) + 1) as pool:
+                    cats = layout and pool.submit(pgbinary.categories, cur, wire_query, layout)
+                    parts = list(pool.map(fetch, split))
+                    cats = cats and cats.result()
         finally:
             lead.rollback()
             lead.close()
+    if layout is not None and cats is None:  # open categories collide: fall back to CSV
+        return copy_frame(sql, params, columns, source, multiline=True, order_by=order_by,
+                          partition=partition, workers=workers)  # fmt: skip
+    if layout is not None:
+        table = pgbinary.to_table(parts, layout, columns, cats, order_by)
+        if pgbinary.sorts(layout, order_by):
+            return to_frame(table, columns)
+    else:
+        table = pa.concat_tables(parts)
     frame = to_frame(table, columns)
     if order_by:
         frame = frame.sort_values(list(order_by), kind="stable", ignore_index=True)

@@ -8,6 +8,7 @@ child; `run()` prepares the data and drives the children.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -81,7 +82,11 @@ def seed(url: str, rows: int = ROWS) -> float:
 
 
 def same_query() -> str:
-    """The SQL load_interactions() runs, for read_sql to run verbatim."""
+    """The SQL load_interactions() runs, for read_sql to run verbatim, with its row order.
+
+    load_interactions() returns rows ordered by created_at (sorted client-side), so the
+    baseline is asked for the same order: same rows, same order, apples to apples.
+    """
     from analytics.load import INTERACTION_COLUMNS, _filters, select_sql
 
     joins, where, _ = _filters(
@@ -89,7 +94,14 @@ def same_query() -> str:
         include_non_consenting=False,
     )  # fmt: skip
     select = select_sql(INTERACTION_COLUMNS, "interactions", joins)
-    return f"{select} WHERE {where}"
+    return f"{select} WHERE {where} ORDER BY x.created_at"
+
+
+def digest(frame: Any) -> str:
+    """Fingerprint of the ordered (created_at, id) pairs, to check both methods agree."""
+    micros = frame["created_at"].dt.as_unit("us").astype("int64").to_numpy()
+    ids = "\n".join(frame["id"].astype(str).tolist()).encode()
+    return hashlib.sha256(micros.tobytes() + b"|" + ids).hexdigest()
 
 
 def measure(method: str, url: str) -> dict[str, Any]:
@@ -117,6 +129,7 @@ def measure(method: str, url: str) -> dict[str, Any]:
         "peak_rss_mb": peak_kb / 1024,
         "rss_growth_mb": (peak_kb - baseline_kb) / 1024,
         "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
+        "digest": digest(frame),
     }
 
 
@@ -136,6 +149,9 @@ def run(url: str, repeat: int = 3, rows: int = ROWS) -> dict[str, Any]:
     for i in range(repeat):
         for method in ("copy", "read_sql") if i % 2 == 0 else ("read_sql", "copy"):
             results[method].append(_child(method, url))
+    digests = {r["digest"] for runs in results.values() for r in runs}
+    if len(digests) != 1:
+        raise AssertionError("load_interactions and read_sql returned different rows or order")
     summary = {m: {
         "seconds_median": statistics.median(r["seconds"] for r in runs),
         "seconds_all": [round(r["seconds"], 2) for r in runs],

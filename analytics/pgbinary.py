@@ -1,0 +1,193 @@
+"""Fixed-width binary COPY: the fast path of ``analytics.pgcopy`` for trace-shaped queries.
+
+PostgreSQL's binary COPY sends each value in its send format (timestamps and integers as
+big-endian int64/int32, uuids as 16 bytes), which costs the server less than text output
+and the client nothing to parse -- *if* every row has the same width. So NULLs are turned
+into in-band sentinels in SQL (the type's minimum integer, ``-infinity`` for timestamps,
+a separate flag for uuids and booleans) and categorical text becomes a small-int code via
+a CASE over its categories; the whole COPY stream is then one numpy structured array,
+sorted with one argsort and handed to pyarrow without a parse. Queries with other column
+kinds (free text, JSON) return None and take the CSV path.
+
+Caveat: an integer column holding its type's minimum value (e.g. -2147483648) reads as
+NULL; no trace column can hold one (durations, token counts, ratings, ids).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_INT = {21: ("i2", "int2"), 23: ("i4", "int4"), 20: ("i8", "int8")}  # by pg type oid
+_BOOL, _TS, _UUID, _TEXT = 16, 1184, 2950, (25, 1043)
+_EPOCH_2000_US = 946_684_800_000_000
+_INT_SENTINEL = {2: -(2**15), 4: -(2**31), 8: -(2**63)}
+_HEX_PAIRS = np.array(  # byte -> its two hex digits, as one uint16 in memory order
+    [np.frombuffer(f"{b:02x}".encode(), np.uint16)[0] for b in range(256)], np.uint16
+)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def plan(cur: Any, query: str, columns: Sequence[Any]) -> list | None:
+    """Per column (name, SQL wire expression over ``s``, numpy dtype, kind), or None.
+
+    None means: some column is not expressible in fixed width, use CSV. Categorical text
+    with fixed categories travels as its index (CASE); with open categories as its
+    ``hashtext``, resolved afterwards by `categories` (which runs alongside the COPY).
+    """
+    cur.execute(f"SELECT * FROM ({query}) s LIMIT 0")
+    out = []
+    for col, d in zip(columns, cur.description, strict=True):
+        n, oid = f"s.{col.name}", d.type_code
+        if oid in _INT:
+            code, pg_type = _INT[oid]
+            least = _INT_SENTINEL[int(code[1])]
+            out.append((col.name, f"coalesce({n}, '{least}'::{pg_type})", ">" + code, "int"))
+        elif oid == _BOOL:
+            out.append((col.name, f"coalesce({n}::int4, 2)", ">i4", "bool"))
+        elif oid == _TS:
+            out.append((col.name, f"coalesce({n}, '-infinity')", ">i8", "ts"))
+        elif oid == _UUID:
+            nil = "'00000000-0000-0000-0000-000000000000'::uuid"
+            out.append((col.name, f"coalesce({n}, {nil})", "V16", "uuid"))
+            out.append((col.name + "\0null", f"({n} IS NULL)", "u1", "flag"))
+        elif oid in _TEXT and isinstance(col.type, pa.DictionaryType) and col.categories:
+            whens = " ".join(f"WHEN {_quote(v)} THEN {i}" for i, v in enumerate(col.categories))
+            out.append((col.name, f"coalesce(CASE {n} {whens} END, -1)::int2", ">i2", "cat"))
+        elif oid in _TEXT and isinstance(col.type, pa.DictionaryType):
+            out.append((col.name, f"coalesce(hashtext({n}), 0)", ">i4", "hash"))
+        else:
+            return None
+    return out
+
+
+def categories(cur: Any, query: str, layout: list) -> dict[str, tuple[list, np.ndarray]] | None:
+    """For each hashed column: its sorted values and their hashes (None on a collision).
+
+    One DISTINCT over all of them together: one hash table of combinations, far cheaper
+    than a pass per column, and the combinations (provider, model) are few.
+    """
+    names = [name for name, _, _, kind in layout if kind == "hash"]
+    if not names:
+        return {}
+    cols = ", ".join(f"s.{n}" for n in names)
+    hashes = ", ".join(f"hashtext(d.{n})" for n in names)
+    cur.execute(f"SELECT d.*, {hashes} FROM (SELECT DISTINCT {cols} FROM ({query}) s) d")
+    rows = cur.fetchall()
+    found = {}
+    for k, name in enumerate(names):
+        pairs = sorted({(r[k], r[k + len(names)]) for r in rows if r[k] is not None})
+        codes = np.array([h for _, h in pairs], np.int64)
+        if len(set(codes.tolist()) | {0}) != len(codes) + 1:
+            return None  # two values (or a value and NULL, hashed as 0) share a hash
+        found[name] = ([v for v, _ in pairs], codes)
+    return found
+
+
+def wire_sql(query: str, layout: list) -> str:
+    """The SELECT that COPY ... (FORMAT binary) runs: one fixed-width row per input row."""
+    return f"SELECT {', '.join(expr for _, expr, _, _ in layout)} FROM ({query}) s"
+
+
+def row_dtype(layout: list) -> np.dtype:
+    """Binary COPY row: int16 field count, then per field int32 length and the value."""
+    fields = [("nfields", ">i2")]
+    for i, (_, _, dtype, _) in enumerate(layout):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", dtype)]
+    return np.dtype(fields)
+
+
+def rows(data: memoryview, layout: list) -> np.ndarray:
+    """The rows of one binary COPY stream as a structured array (no copy)."""
+    if bytes(data[:11]) != SIGNATURE:
+        raise ValueError("not a PostgreSQL binary COPY stream")
+    start = 19 + int.from_bytes(data[15:19], "big")
+    dtype = row_dtype(layout)
+    body = data[start : len(data) - 2]
+    if len(body) % dtype.itemsize:
+        raise ValueError("binary COPY rows are not fixed-width")
+    return np.frombuffer(body, dtype)
+
+
+def _uuid_text(raw: np.ndarray, null: np.ndarray) -> pa.Array:
+    """16-byte uuids -> canonical 36-character text, formatted with numpy."""
+    pairs = np.ascontiguousarray(raw).view(np.uint8).reshape(-1, 16)
+    hexed = _HEX_PAIRS[pairs].view(np.uint8)  # (n, 32) hex digits
+    text = np.full((len(pairs), 36), ord("-"), np.uint8)
+    for start, end, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        text[:, at : at + end - start] = hexed[:, start:end]
+    offsets = np.arange(0, 36 * len(pairs) + 1, 36, dtype=np.int32)
+    valid = pa.py_buffer(np.packbits(~null, bitorder="little")) if null.any() else None
+    return pa.StringArray.from_buffers(
+        len(pairs), pa.py_buffer(offsets), pa.py_buffer(text), valid, int(null.sum())
+    )
+
+
+def to_table(
+    parts: list[np.ndarray], layout: list, columns: Sequence[Any], cats: dict, order_by=()
+) -> pa.Table:
+    """Decode sentinels and codes into an arrow table with the columns' declared types,
+    rows ordered by `order_by` when its keys are integers or timestamps (stable, NULLs
+    last as in pandas; see `sorts`), else in arrival order."""
+    index = {entry[0]: k for k, entry in enumerate(layout)}
+    order = _order(parts, layout, order_by) if sorts(layout, order_by) else None
+
+    def field(i: int) -> np.ndarray:
+        values = np.concatenate([p[f"v{i}"] for p in parts])
+        return values if order is None else values[order]
+
+    arrays = []
+    for col in columns:
+        i = index[col.name]
+        kind, raw = layout[i][3], field(i)
+        if kind == "int":
+            mask = raw == _INT_SENTINEL[raw.dtype.itemsize]
+            arrays.append(pa.array(raw.astype(col.type.to_pandas_dtype()), mask=mask))
+        elif kind == "bool":
+            arrays.append(pa.array(raw == 1, mask=raw == 2))
+        elif kind == "ts":
+            values = raw.astype(np.int64)
+            mask = values == _INT_SENTINEL[8]
+            values += _EPOCH_2000_US
+            arrays.append(pa.array(values, mask=mask).view(col.type))
+        elif kind == "uuid":
+            arrays.append(_uuid_text(raw, field(i + 1).astype(bool)))
+        else:
+            codes = raw.astype(np.int32)
+            values = list(col.categories or ())
+            if kind == "hash":
+                values, hashes = cats[col.name]
+                by_hash = np.argsort(hashes)
+                at = np.searchsorted(hashes[by_hash], codes).clip(0, max(len(hashes) - 1, 0))
+                known = hashes[by_hash][at] == codes if len(hashes) else np.zeros(len(codes), bool)
+                codes = np.where(known, by_hash[at] if len(hashes) else 0, -1).astype(np.int32)
+            arrays.append(
+                pa.DictionaryArray.from_arrays(
+                    pa.array(codes, mask=codes < 0), pa.array(values, pa.string())
+                )
+            )
+    return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+
+
+def _order(parts: list[np.ndarray], layout: list, order_by: Sequence[str]) -> np.ndarray:
+    index = {entry[0]: k for k, entry in enumerate(layout)}
+    keys = []
+    for name in reversed(order_by):
+        i = index[name]
+        raw = np.concatenate([p[f"v{i}"] for p in parts]).astype(np.int64)
+        raw[raw == _INT_SENTINEL[parts[0][f"v{i}"].dtype.itemsize]] = np.iinfo(np.int64).max
+        keys.append(raw)
+    return np.argsort(keys[0], kind="stable") if len(keys) == 1 else np.lexsort(keys)
+
+
+def sorts(layout: list, order_by: Sequence[str]) -> bool:
+    """Whether to_table orders the rows itself (keys are integers or timestamps)."""
+    kinds = {entry[0]: entry[3] for entry in layout}
+    return bool(order_by) and all(kinds[name] in ("int", "ts") for name in order_by)
