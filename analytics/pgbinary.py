@@ -15,7 +15,9 @@ NULL; no trace column can hold one (durations, token counts, ratings, ids).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -135,7 +137,8 @@ def to_table(
 ) -> pa.Table:
     """Decode sentinels and codes into an arrow table with the columns' declared types,
     rows ordered by `order_by` when its keys are integers or timestamps (stable, NULLs
-    last as in pandas; see `sorts`), else in arrival order."""
+    last as in pandas; see `sorts`), else in arrival order. Columns are decoded on a few
+    threads: numpy and pyarrow release the GIL for this work."""
     index = {entry[0]: k for k, entry in enumerate(layout)}
     order = _order(parts, layout, order_by) if sorts(layout, order_by) else None
 
@@ -143,37 +146,38 @@ def to_table(
         values = np.concatenate([p[f"v{i}"] for p in parts])
         return values if order is None else values[order]
 
-    arrays = []
-    for col in columns:
+    def decode(col: Any) -> pa.Array:
         i = index[col.name]
-        kind, raw = layout[i][3], field(i)
-        if kind == "int":
-            mask = raw == _INT_SENTINEL[raw.dtype.itemsize]
-            arrays.append(pa.array(raw.astype(col.type.to_pandas_dtype()), mask=mask))
-        elif kind == "bool":
-            arrays.append(pa.array(raw == 1, mask=raw == 2))
-        elif kind == "ts":
-            values = raw.astype(np.int64)
-            mask = values == _INT_SENTINEL[8]
-            values += _EPOCH_2000_US
-            arrays.append(pa.array(values, mask=mask).view(col.type))
-        elif kind == "uuid":
-            arrays.append(_uuid_text(raw, field(i + 1).astype(bool)))
-        else:
-            codes = raw.astype(np.int32)
-            values = list(col.categories or ())
-            if kind == "hash":
-                values, hashes = cats[col.name]
-                by_hash = np.argsort(hashes)
-                at = np.searchsorted(hashes[by_hash], codes).clip(0, max(len(hashes) - 1, 0))
-                known = hashes[by_hash][at] == codes if len(hashes) else np.zeros(len(codes), bool)
-                codes = np.where(known, by_hash[at] if len(hashes) else 0, -1).astype(np.int32)
-            arrays.append(
-                pa.DictionaryArray.from_arrays(
-                    pa.array(codes, mask=codes < 0), pa.array(values, pa.string())
-                )
-            )
+        return _decode(col, layout[i][3], field(i), lambda: field(i + 1), cats)
+
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+        arrays = list(pool.map(decode, columns))
     return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+
+
+def _decode(col: Any, kind: str, raw: np.ndarray, flags: Any, cats: dict) -> pa.Array:
+    if kind == "int":
+        values = raw.astype(col.type.to_pandas_dtype())
+        return pa.array(values, mask=raw == _INT_SENTINEL[raw.dtype.itemsize])
+    if kind == "bool":
+        return pa.array(raw == 1, mask=raw == 2)
+    if kind == "ts":
+        values = raw.astype(np.int64)
+        mask = values == _INT_SENTINEL[8]
+        values += _EPOCH_2000_US
+        return pa.array(values, mask=mask).view(col.type)
+    if kind == "uuid":
+        return _uuid_text(raw, flags().astype(bool))
+    codes = raw.astype(np.int32)
+    values = list(col.categories or ())
+    if kind == "hash":
+        values, hashes = cats[col.name]
+        by_hash = np.argsort(hashes)
+        at = np.searchsorted(hashes[by_hash], codes).clip(0, max(len(hashes) - 1, 0))
+        known = hashes[by_hash][at] == codes if len(hashes) else np.zeros(len(codes), bool)
+        codes = np.where(known, by_hash[at] if len(hashes) else 0, -1).astype(np.int32)
+    indices = pa.array(codes, mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()))
 
 
 def _order(parts: list[np.ndarray], layout: list, order_by: Sequence[str]) -> np.ndarray:
