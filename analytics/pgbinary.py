@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+MANY_CATEGORIES = 32  # beyond this, name hashes with one DISTINCT pass, not row lookups
 _INT = {21: ("i2", "int2"), 23: ("i4", "int4"), 20: ("i8", "int8")}  # by pg type oid
 _BOOL, _TS, _UUID, _TEXT = 16, 1184, 2950, (25, 1043)
 _EPOCH_2000_US = 946_684_800_000_000
@@ -42,7 +43,7 @@ def plan(cur: Any, query: str, columns: Sequence[Any]) -> list | None:
 
     None means: some column is not expressible in fixed width, use CSV. Categorical text
     with fixed categories travels as its index (CASE); with open categories as its
-    ``hashtext``, resolved afterwards by `categories` (which runs alongside the COPY).
+    64-bit hash, named afterwards by `categories`.
     """
     cur.execute(f"SELECT * FROM ({query}) s LIMIT 0")
     out = []
@@ -64,31 +65,40 @@ def plan(cur: Any, query: str, columns: Sequence[Any]) -> list | None:
             whens = " ".join(f"WHEN {_quote(v)} THEN {i}" for i, v in enumerate(col.categories))
             out.append((col.name, f"coalesce(CASE {n} {whens} END, -1)::int2", ">i2", "cat"))
         elif oid in _TEXT and isinstance(col.type, pa.DictionaryType):
-            out.append((col.name, f"coalesce(hashtext({n}), 0)", ">i4", "hash"))
+            out.append((col.name, f"coalesce(hashtextextended({n}, 0), 0)", ">i8", "hash"))
         else:
             return None
     return out
 
 
-def categories(cur: Any, query: str, layout: list) -> dict[str, tuple[list, np.ndarray]] | None:
+def categories(cur: Any, query: str, layout: list, parts: list[np.ndarray]) -> dict | None:
     """For each hashed column: its sorted values and their hashes (None on a collision).
 
-    One DISTINCT over all of them together: one hash table of combinations, far cheaper
-    than a pass per column, and the combinations (provider, model) are few.
+    Runs after the COPY, in its snapshot: each distinct hash in the data is named by the
+    first row carrying it (``LIMIT 1`` stops the scan early for all but rare values).
+    Many distinct hashes take one DISTINCT pass instead, which also detects collisions.
+    The 64-bit hash makes a collision between a column's few values (or with NULL,
+    sent as 0) a ~2^-60 event; the LIMIT 1 route does not check for one.
     """
-    names = [name for name, _, _, kind in layout if kind == "hash"]
-    if not names:
-        return {}
-    cols = ", ".join(f"s.{n}" for n in names)
-    hashes = ", ".join(f"hashtext(d.{n})" for n in names)
-    cur.execute(f"SELECT d.*, {hashes} FROM (SELECT DISTINCT {cols} FROM ({query}) s) d")
-    rows = cur.fetchall()
     found = {}
-    for k, name in enumerate(names):
-        pairs = sorted({(r[k], r[k + len(names)]) for r in rows if r[k] is not None})
+    for k, (name, _, _, kind) in enumerate(layout):
+        if kind != "hash":
+            continue
+        seen = np.unique(np.concatenate([p[f"v{k}"] for p in parts]).astype(np.int64))
+        seen = seen[seen != 0].tolist()
+        hashed = f"hashtextextended(s.{name}, 0)"
+        if len(seen) > MANY_CATEGORIES:
+            cur.execute(f"SELECT DISTINCT s.{name}, {hashed} FROM ({query}) s")
+            pairs = sorted((v, h) for v, h in cur.fetchall() if v is not None)
+        else:
+            pairs = []
+            for h in seen:
+                cur.execute(f"SELECT s.{name} FROM ({query}) s WHERE {hashed} = %s LIMIT 1", (h,))
+                pairs.append((cur.fetchone()[0], h))
+            pairs.sort()
         codes = np.array([h for _, h in pairs], np.int64)
         if len(set(codes.tolist()) | {0}) != len(codes) + 1:
-            return None  # two values (or a value and NULL, hashed as 0) share a hash
+            return None  # two values (or a value and NULL) share a hash
         found[name] = ([v for v, _ in pairs], codes)
     return found
 
@@ -168,7 +178,7 @@ def _decode(col: Any, kind: str, raw: np.ndarray, flags: Any, cats: dict) -> pa.
         return pa.array(values, mask=mask).view(col.type)
     if kind == "uuid":
         return _uuid_text(raw, flags().astype(bool))
-    codes = raw.astype(np.int32)
+    codes = raw.astype(np.int64)
     values = list(col.categories or ())
     if kind == "hash":
         values, hashes = cats[col.name]
@@ -176,7 +186,7 @@ def _decode(col: Any, kind: str, raw: np.ndarray, flags: Any, cats: dict) -> pa.
         at = np.searchsorted(hashes[by_hash], codes).clip(0, max(len(hashes) - 1, 0))
         known = hashes[by_hash][at] == codes if len(hashes) else np.zeros(len(codes), bool)
         codes = np.where(known, by_hash[at] if len(hashes) else 0, -1).astype(np.int32)
-    indices = pa.array(codes, mask=codes < 0)
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
     return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()))
 
 

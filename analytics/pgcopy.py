@@ -186,10 +186,9 @@ def copy_frame(
                     copy = f"COPY ({wire}) TO STDOUT (FORMAT binary)"
                     return pgbinary.rows(_copy_part(engine, copy, snapshot).getbuffer(), layout)
 
-                with ThreadPoolExecutor(len(split) + 1) as pool:
-                    cats = layout and pool.submit(pgbinary.categories, cur, wire_query, layout)
+                with ThreadPoolExecutor(len(split)) as pool:
                     parts = list(pool.map(fetch, split))
-                    cats = cats and cats.result()
+                cats = layout and pgbinary.categories(cur, wire_query, layout, parts)
         finally:
             lead.rollback()
             lead.close()
