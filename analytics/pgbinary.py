@@ -2,15 +2,18 @@
 
 PostgreSQL's binary COPY sends each value in its send format (timestamps and integers as
 big-endian int64/int32, uuids as 16 bytes), which costs the server less than text output
-and the client nothing to parse -- *if* every row has the same width. So NULLs are turned
-into in-band sentinels in SQL (the type's minimum integer, ``-infinity`` for timestamps,
-a separate flag for uuids and booleans) and categorical text becomes a small-int code via
-a CASE over its categories; the whole COPY stream is then one numpy structured array,
-sorted with one argsort and handed to pyarrow without a parse. Queries with other column
-kinds (free text, JSON) return None and take the CSV path.
+(timestamps and uuids above all) and the client nothing to parse -- *if* every row has
+the same width. So NULLs become in-band sentinels in SQL (the type's minimum integer,
+``-infinity`` for timestamps, 2 for booleans sent as int4, a flag column for uuids),
+categorical text becomes a small-int code (CASE over fixed categories) or a 64-bit hash
+(open categories, named afterwards by `categories`). The COPY stream is then a numpy
+structured array: sorted with one argsort, decoded per column on a few threads and handed
+to pyarrow, never parsed. Queries with other column kinds (free text, JSON): `plan`
+returns None and they take the CSV path.
 
-Caveat: an integer column holding its type's minimum value (e.g. -2147483648) reads as
-NULL; no trace column can hold one (durations, token counts, ratings, ids).
+Caveat: an integer column holding its type's minimum value (e.g. -2147483648) and a
+``-infinity`` timestamp read as NULL; no trace column holds one (durations, token
+counts, ratings, ids, real times).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+PACKED = "\0packed"  # the int4 field carrying the small codes
 MANY_CATEGORIES = 32  # beyond this, name hashes with one DISTINCT pass, not row lookups
 _INT = {21: ("i2", "int2"), 23: ("i4", "int4"), 20: ("i8", "int8")}  # by pg type oid
 _BOOL, _TS, _UUID, _TEXT = 16, 1184, 2950, (25, 1043)
@@ -39,35 +43,56 @@ def _quote(value: str) -> str:
 
 
 def plan(cur: Any, query: str, columns: Sequence[Any]) -> list | None:
-    """Per column (name, SQL wire expression over ``s``, numpy dtype, kind), or None.
+    """Per column (name, SQL wire expression over ``s``, numpy dtype, kind, bits), or None.
 
     None means: some column is not expressible in fixed width, use CSV. Categorical text
     with fixed categories travels as its index (CASE); with open categories as its
-    64-bit hash, named afterwards by `categories`.
+    64-bit hash, named afterwards by `categories`. Small codes (fixed categories, booleans,
+    uuid NULL flags) are packed into one int4 field, `bits` = (shift, width): every field
+    costs the server a send call, so fewer fields is less server time.
     """
     cur.execute(f"SELECT * FROM ({query}) s LIMIT 0")
-    out = []
+    out: list = []
+    packed: list[str] = []
+
+    def small(name: str, kind: str, width: int, case: str, cases: list, other: int) -> bool:
+        """Pack `CASE {case} WHEN test THEN code ... ELSE other END` into PACKED."""
+        shift = sum(entry[4][1] for entry in out if entry[4])
+        if shift + width > 30:
+            return False
+        whens = " ".join(f"WHEN {test} THEN {code << shift}" for test, code in cases)
+        packed.append(f"CASE {case} {whens} ELSE {other << shift} END")
+        out.append((name, "", None, kind, (shift, width)))
+        return True
+
     for col, d in zip(columns, cur.description, strict=True):
         n, oid = f"s.{col.name}", d.type_code
         if oid in _INT:
             code, pg_type = _INT[oid]
             least = _INT_SENTINEL[int(code[1])]
-            out.append((col.name, f"coalesce({n}, '{least}'::{pg_type})", ">" + code, "int"))
+            out.append((col.name, f"coalesce({n}, '{least}'::{pg_type})", ">" + code, "int", None))
         elif oid == _BOOL:
-            out.append((col.name, f"coalesce({n}::int4, 2)", ">i4", "bool"))
+            if not small(col.name, "bool", 2, n, [("true", 1), ("false", 0)], 2):
+                out.append((col.name, f"coalesce({n}::int4, 2)", ">i4", "bool", None))
         elif oid == _TS:
-            out.append((col.name, f"coalesce({n}, '-infinity')", ">i8", "ts"))
+            out.append((col.name, f"coalesce({n}, '-infinity')", ">i8", "ts", None))
         elif oid == _UUID:
             nil = "'00000000-0000-0000-0000-000000000000'::uuid"
-            out.append((col.name, f"coalesce({n}, {nil})", "V16", "uuid"))
-            out.append((col.name + "\0null", f"({n} IS NULL)", "u1", "flag"))
+            out.append((col.name, f"coalesce({n}, {nil})", "V16", "uuid", None))
+            if not small(col.name + "\0null", "flag", 1, "", [(f"{n} IS NULL", 1)], 0):
+                out.append((col.name + "\0null", f"({n} IS NULL)", "u1", "flag", None))
         elif oid in _TEXT and isinstance(col.type, pa.DictionaryType) and col.categories:
-            whens = " ".join(f"WHEN {_quote(v)} THEN {i}" for i, v in enumerate(col.categories))
-            out.append((col.name, f"coalesce(CASE {n} {whens} END, -1)::int2", ">i2", "cat"))
+            cats = [(_quote(v), i) for i, v in enumerate(col.categories)]
+            if len(cats) >= 15 or not small(col.name, "cat", 4, n, cats, 15):
+                whens = " ".join(f"WHEN {v} THEN {i}" for v, i in cats)
+                wire = f"coalesce(CASE {n} {whens} END, -1)::int2"
+                out.append((col.name, wire, ">i2", "cat", None))
         elif oid in _TEXT and isinstance(col.type, pa.DictionaryType):
-            out.append((col.name, f"coalesce(hashtextextended({n}, 0), 0)", ">i8", "hash"))
+            out.append((col.name, f"coalesce(hashtextextended({n}, 0), 0)", ">i8", "hash", None))
         else:
             return None
+    if packed:
+        out.append((PACKED, " + ".join(packed), ">i4", "packed", None))
     return out
 
 
@@ -81,7 +106,7 @@ def categories(cur: Any, query: str, layout: list, parts: list[np.ndarray]) -> d
     sent as 0) a ~2^-60 event; the LIMIT 1 route does not check for one.
     """
     found = {}
-    for k, (name, _, _, kind) in enumerate(layout):
+    for k, (name, _, _, kind, _) in enumerate(layout):
         if kind != "hash":
             continue
         seen = np.unique(np.concatenate([p[f"v{k}"] for p in parts]).astype(np.int64))
@@ -105,13 +130,16 @@ def categories(cur: Any, query: str, layout: list, parts: list[np.ndarray]) -> d
 
 def wire_sql(query: str, layout: list) -> str:
     """The SELECT that COPY ... (FORMAT binary) runs: one fixed-width row per input row."""
-    return f"SELECT {', '.join(expr for _, expr, _, _ in layout)} FROM ({query}) s"
+    fields = ", ".join(expr for _, expr, dtype, _, _ in layout if dtype)
+    return f"SELECT {fields} FROM ({query}) s"
 
 
 def row_dtype(layout: list) -> np.dtype:
     """Binary COPY row: int16 field count, then per field int32 length and the value."""
     fields = [("nfields", ">i2")]
-    for i, (_, _, dtype, _) in enumerate(layout):
+    for i, (_, _, dtype, _, _) in enumerate(layout):
+        if dtype is None:  # packed into the PACKED field
+            continue
         fields += [(f"len{i}", ">i4"), (f"v{i}", dtype)]
     return np.dtype(fields)
 
@@ -153,6 +181,11 @@ def to_table(
     order = _order(parts, layout, order_by) if sorts(layout, order_by) else None
 
     def field(i: int) -> np.ndarray:
+        bits = layout[i][4]
+        if bits:
+            shift, width = bits
+            code = (field(index[PACKED]) >> shift) & ((1 << width) - 1)
+            return np.where(code == 15, -1, code) if layout[i][3] == "cat" else code
         values = np.concatenate([p[f"v{i}"] for p in parts])
         return values if order is None else values[order]
 
