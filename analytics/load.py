@@ -175,14 +175,21 @@ def _load(
     time_column: str,
     source: Source,
     multiline: bool = False,
+    *,
+    partition: str = UUID_PARTITION,
+    extra_where: str = "",
+    extra_params: dict[str, Any] | None = None,
     **filters: Any,
 ) -> pd.DataFrame:
+    """Filter, select and COPY one trace table, ordered by `time_column`."""
     joins, where, params = _filters(time_column=time_column, **filters)
+    where += extra_where
+    params.update(extra_params or {})
     sql = f"{select_sql(columns, table, joins)} WHERE {where}"
     wire_sql = f"{select_sql(columns, table, joins, wire=True)} WHERE {where}"
     return copy_frame(
         sql, params, columns, source, multiline=multiline, order_by=[time_column],
-        partition=UUID_PARTITION, wire_sql=wire_sql,
+        partition=partition, wire_sql=wire_sql,
     )  # fmt: skip
 
 
@@ -226,17 +233,13 @@ def load_events(
     `include_text` adds the cell's code, the error message and the raw payload (JSON text).
     """
     columns = EVENT_COLUMNS + (EVENT_TEXT_COLUMNS if include_text else ())
-    joins, where, params = _filters(
-        time_column="occurred_at", courses=courses, since=since, until=until,
-        user_ids=user_ids, include_non_consenting=include_non_consenting,
-    )  # fmt: skip
-    if event_types is not None:
-        params["event_types"] = list(event_types)
-        where += " AND x.event_type = ANY(%(event_types)s::text[])"
-    sql = f"{select_sql(columns, 'events', joins)} WHERE {where}"
-    return copy_frame(
-        sql, params, columns, source, multiline=include_text, order_by=["occurred_at"],
-        partition="x.id",
+    by_type = event_types is not None
+    return _load(
+        columns, "events", "occurred_at", source, include_text, partition="x.id",
+        extra_where=" AND x.event_type = ANY(%(event_types)s::text[])" if by_type else "",
+        extra_params={"event_types": list(event_types)} if by_type else None,
+        courses=courses, since=since, until=until, user_ids=user_ids,
+        include_non_consenting=include_non_consenting,
     )  # fmt: skip
 
 
