@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 from redis.exceptions import RedisError
@@ -17,33 +19,35 @@ from ainative.config import get_settings
 from ainative.queue import DONE_CHANNEL
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _lock = threading.Lock()
 _clients: dict[int, redis.Redis] = {}
 _caches: dict[int, ResponseCache] = {}
 
 
-def redis_client() -> redis.Redis:
+def _per_process(store: dict[int, T], build: Callable[[], T]) -> T:
+    """The object `build` made in this process, created once (thread-safe)."""
     pid = os.getpid()
-    client = _clients.get(pid)
-    if client is None:
+    value = store.get(pid)
+    if value is None:
         with _lock:
-            client = _clients.get(pid)
-            if client is None:
-                client = _clients[pid] = redis.Redis.from_url(
-                    get_settings().redis_url, socket_connect_timeout=1.0, socket_timeout=2.0
-                )
-    return client
+            value = store.get(pid)
+            if value is None:
+                value = store[pid] = build()
+    return value
+
+
+def redis_client() -> redis.Redis:
+    return _per_process(
+        _clients,
+        lambda: redis.Redis.from_url(
+            get_settings().redis_url, socket_connect_timeout=1.0, socket_timeout=2.0
+        ),
+    )
 
 
 def response_cache() -> ResponseCache:
-    pid = os.getpid()
-    cache = _caches.get(pid)
-    if cache is None:
-        with _lock:
-            cache = _caches.get(pid)
-            if cache is None:
-                cache = _caches[pid] = ResponseCache(get_settings())
-    return cache
+    return _per_process(_caches, lambda: ResponseCache(get_settings()))
 
 
 def publish_done(interaction_id: str) -> None:
