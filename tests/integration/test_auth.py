@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -12,6 +11,7 @@ import jwt
 import pytest
 
 from tests.conftest import TEST_ENV
+from tests.forged_tokens import access_claims, b64
 
 pytestmark = pytest.mark.integration
 SECRET = TEST_ENV["JWT_SECRET_KEY"]
@@ -195,25 +195,8 @@ def test_student_sets_own_consent_but_nothing_else(api: httpx.Client, make_user)
 # --- tokens crafted by an attacker ------------------------------------------------------------
 
 
-def _b64(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
 def _claims(user_id: int, **overrides: object) -> dict:
-    now = int(time.time())
-    claims = {
-        "sub": str(user_id),
-        "type": "access",
-        "jti": str(uuid.uuid4()),
-        "iat": now,
-        "exp": now + 600,
-        "iss": "ainative",
-        "aud": "ainative-api",
-        "username": "x",
-        "roles": ["admin"],
-    }
-    claims.update(overrides)
-    return claims
+    return access_claims(user_id, username="x", roles=["admin"], **overrides)
 
 
 ATTACKS = {
@@ -226,7 +209,7 @@ ATTACKS = {
     "wrong audience": lambda u: jwt.encode(
         _claims(u.id, aud="jupyterhub"), SECRET, algorithm="HS256"
     ),
-    "alg none": lambda u: f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(u.id))}.",
+    "alg none": lambda u: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(_claims(u.id))}.",
     "refresh as access": lambda u: u.refresh_token,
 }
 

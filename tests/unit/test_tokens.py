@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
-import uuid
 
 import jwt
 import pytest
@@ -18,6 +15,7 @@ from ainative.auth.tokens import (
     issue_refresh_token,
 )
 from ainative.config import InsecureConfigurationError, Settings
+from tests.forged_tokens import access_claims, b64
 
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
 
@@ -27,27 +25,6 @@ def settings() -> Settings:
     return Settings(
         jwt_secret_key=SECRET, jwt_algorithm="HS256", jwt_issuer="ainative", environment="test"
     )
-
-
-def claims(**overrides: object) -> dict:
-    now = int(time.time())
-    base = {
-        "sub": "7",
-        "type": "access",
-        "jti": str(uuid.uuid4()),
-        "iat": now,
-        "exp": now + 600,
-        "iss": "ainative",
-        "aud": "ainative-api",
-        "username": "ada",
-        "roles": ["student"],
-    }
-    base.update(overrides)
-    return {k: v for k, v in base.items() if v is not None}
-
-
-def b64(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 def test_issued_tokens_round_trip(settings: Settings) -> None:
@@ -76,22 +53,28 @@ def _tampered(settings: Settings) -> str:
 
 BAD_TOKENS = {
     "tampered payload": lambda s: _tampered(s),
-    "other secret": lambda s: jwt.encode(claims(), "another-secret-" * 4, algorithm="HS256"),
+    "other secret": lambda s: jwt.encode(access_claims(), "another-secret-" * 4, algorithm="HS256"),
     "expired": lambda s: jwt.encode(
-        claims(exp=int(time.time()) - 60, iat=int(time.time()) - 660), SECRET, algorithm="HS256"
+        access_claims(exp=int(time.time()) - 60, iat=int(time.time()) - 660),
+        SECRET,
+        algorithm="HS256",
     ),
-    "wrong audience": lambda s: jwt.encode(claims(aud="jupyterhub"), SECRET, algorithm="HS256"),
-    "wrong issuer": lambda s: jwt.encode(claims(iss="evil"), SECRET, algorithm="HS256"),
-    "alg none": lambda s: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}.",
-    "other HS algorithm": lambda s: jwt.encode(claims(), SECRET, algorithm="HS512"),
+    "wrong audience": lambda s: jwt.encode(
+        access_claims(aud="jupyterhub"), SECRET, algorithm="HS256"
+    ),
+    "wrong issuer": lambda s: jwt.encode(access_claims(iss="evil"), SECRET, algorithm="HS256"),
+    "alg none": lambda s: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(access_claims())}.",
+    "other HS algorithm": lambda s: jwt.encode(access_claims(), SECRET, algorithm="HS512"),
     "refresh as access": lambda s: issue_refresh_token(7, "fam", s).token,
     "login as access": lambda s: jwt.encode(
-        claims(type="login", aud="ainative-api"), SECRET, algorithm="HS256"
+        access_claims(type="login", aud="ainative-api"), SECRET, algorithm="HS256"
     ),
-    "missing jti": lambda s: jwt.encode(claims(jti=None), SECRET, algorithm="HS256"),
-    "missing exp": lambda s: jwt.encode(claims(exp=None), SECRET, algorithm="HS256"),
-    "malformed jti": lambda s: jwt.encode(claims(jti="not-a-uuid"), SECRET, algorithm="HS256"),
-    "non-numeric sub": lambda s: jwt.encode(claims(sub="admin"), SECRET, algorithm="HS256"),
+    "missing jti": lambda s: jwt.encode(access_claims(jti=None), SECRET, algorithm="HS256"),
+    "missing exp": lambda s: jwt.encode(access_claims(exp=None), SECRET, algorithm="HS256"),
+    "malformed jti": lambda s: jwt.encode(
+        access_claims(jti="not-a-uuid"), SECRET, algorithm="HS256"
+    ),
+    "non-numeric sub": lambda s: jwt.encode(access_claims(sub="admin"), SECRET, algorithm="HS256"),
     "garbage": lambda s: "not.a.jwt",
 }
 
@@ -105,7 +88,7 @@ def test_decode_refuses(case: str, settings: Settings) -> None:
 
 def test_crafted_valid_token_is_accepted(settings: Settings) -> None:
     """The fixtures above differ from a good token only in the broken part."""
-    token = jwt.encode(claims(), SECRET, algorithm="HS256")
+    token = jwt.encode(access_claims(), SECRET, algorithm="HS256")
     assert decode_token(token, "access", settings)["username"] == "ada"
 
 
