@@ -283,24 +283,31 @@ def test_rotation_waits_for_the_row_lock(fresh_database_url: str) -> None:
                     return str(exc)
                 return "rotated"
 
-        with ThreadPoolExecutor(1) as pool:
+        pool = ThreadPoolExecutor(1)
+        try:
             future = pool.submit(rotate)
+            # A busy machine can take many seconds to reach the lock: wait on the condition
+            # with a generous deadline, not a fixed number of short sleeps.
+            deadline = time.monotonic() + 120
+            waiting = 0
             with engine.connect() as probe:
-                for _ in range(300):
+                while time.monotonic() < deadline and not future.done():
                     waiting = probe.execute(
                         text(
                             "SELECT count(*) FROM pg_stat_activity "
                             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
                         )
                     ).scalar_one()
-                    if waiting or future.done():
+                    if waiting:
                         break
                     time.sleep(0.05)
             assert waiting == 1, "the rotation should be waiting on the row lock"
             row.used_at = row.issued_at
             holder.commit()
-            holder.close()
-            assert "already used" in future.result(timeout=30)
+            assert "already used" in future.result(timeout=120)
+        finally:
+            holder.close()  # releases the lock on failure too, so the rotation cannot hang
+            pool.shutdown(wait=True)
     finally:
         engine.dispose()
 
