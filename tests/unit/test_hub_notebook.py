@@ -1,6 +1,7 @@
 """The notebook side without a hub: cell capture in a real IPython shell, %tutor, error mapping.
 
-The clients' traffic with the real API (refresh, long-poll, rating) is exercised end to end in
+The client's retries and refreshes against a scripted server are in test_notebook_client.py;
+its traffic with the real API (refresh, long-poll, rating) is exercised end to end in
 tests/e2e (a kernel in a spawned server, and the widget in a browser).
 """
 
@@ -16,15 +17,16 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from ainative.devservices import free_port
 from ainative.notebook import tokens
-from ainative.notebook.client import (
+from ainative.notebook.client import TutorClient
+from ainative.notebook.models import (
     QuotaExceededError,
     SessionExpiredError,
-    TokenStore,
-    TutorClient,
-    TutorError,
+    TutorClientError,
     TutorUnavailableError,
-    _Core,
+    raise_for,
 )
+from ainative.notebook.tokens import TokenStore
+from ainative.tutor.modes import DEFAULT_MODE, all_modes
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +65,9 @@ def test_capture_remembers_last_cell_and_error(ip, cell, code, error):
         assert "/IPython/" not in ctx["error"]  # only the student's frames
 
 
-@pytest.mark.parametrize(("line", "mode"), [("", "socratic"), ("hints", "hints"),
-                                            ("metacognitive", "metacognitive")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("line", "mode"), [("", DEFAULT_MODE)] + [(m.name, m.name) for m in all_modes()]
+)
 def test_tutor_magic_shows_widget_in_mode(ip, line, mode):
     from ainative.notebook.widget import TutorWidget
 
@@ -72,6 +75,8 @@ def test_tutor_magic_shows_widget_in_mode(ip, line, mode):
     assert isinstance(widget, TutorWidget)
     assert widget.mode.value == mode
     assert widget.include_context.value is True
+    # the dropdown offers exactly the registry's modes, titled as the registry titles them
+    assert list(widget.mode.options) == [(m.title, m.name) for m in all_modes()]
 
 
 def test_tutor_magic_rejects_unknown_mode(ip):
@@ -89,19 +94,23 @@ def _response(status: int, body: dict | None = None) -> httpx.Response:
         (200, {}, None, None),
         (202, {"id": "1", "status": "queued"}, None, None),
         (401, {"detail": "token has expired"}, SessionExpiredError, "log in to the hub again"),
-        (429, {"detail": "tutor quota exceeded", "resets_at": "2026-11-28T14:05:00+00:00"},
-         QuotaExceededError, "tutor quota used up, refills at "),
+        (
+            429,
+            {"detail": "tutor quota exceeded", "resets_at": "2026-11-28T14:05:00+00:00"},
+            QuotaExceededError,
+            "tutor quota used up, refills at ",
+        ),
         (429, {"detail": "too many login attempts"}, QuotaExceededError, "too many requests"),
         (503, {"detail": "busy"}, TutorUnavailableError, "try again in a minute"),
-        (422, {"detail": "the question is empty"}, TutorError, "the question is empty"),
+        (422, {"detail": "the question is empty"}, TutorClientError, "the question is empty"),
     ],
-)  # fmt: skip
+)
 def test_responses_become_readable_errors(status, body, error, message):
     if error is None:
-        _Core._raise_for(_response(status, body))
+        raise_for(_response(status, body))
         return
     with pytest.raises(error) as exc:
-        _Core._raise_for(_response(status, body))
+        raise_for(_response(status, body))
     assert message in str(exc.value)
     if "refills at" in message:
         local = datetime(2026, 11, 28, 14, 5, tzinfo=UTC).astimezone().strftime("%H:%M")
@@ -121,14 +130,16 @@ def test_token_store_takes_a_token_someone_else_refreshed():
 def test_client_outside_the_hub_says_so(monkeypatch):
     monkeypatch.setattr(tokens, "_shared", None)
     monkeypatch.delenv("AINATIVE_ACCESS_TOKEN", raising=False)
-    with pytest.raises(TutorError, match="open this notebook from JupyterHub"):
+    with pytest.raises(TutorClientError, match="open this notebook from JupyterHub"):
         TutorClient()
 
 
 def test_client_gives_up_politely_when_the_api_is_down():
-    client = TutorClient(f"http://127.0.0.1:{free_port()}", "access", "refresh", retries=2,
-                         backoff=0.01)  # fmt: skip
-    with pytest.raises(TutorUnavailableError, match="cannot reach the tutor"):
+    url = f"http://127.0.0.1:{free_port()}"
+    with (
+        TutorClient(url, "access", "refresh", retries=2, backoff=0.01) as client,
+        pytest.raises(TutorUnavailableError, match="cannot reach the tutor"),
+    ):
         client.ask("why?")
 
 
@@ -139,3 +150,24 @@ def test_widget_asks_for_a_question_first():
     asyncio.run(widget.ask())
     assert "Type a question first" in widget.status.value
     assert widget.ask_button.disabled is False
+
+
+def test_package_face_is_cheap_and_complete():
+    """`from ainative.notebook import TutorClient, TutorWidget` works; the import alone is light."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ainative.notebook as nb\n"
+        "heavy = [m for m in ('ipywidgets', 'httpx') if m in sys.modules]\n"
+        "from ainative.notebook import TutorClient, TutorWidget, TutorClientError\n"
+        "from ainative.notebook import activity\n"
+        "print(heavy, TutorClient.__module__, TutorWidget.__module__, 'ipywidgets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [
+        "[]",
+        "ainative.notebook.client",
+        "ainative.notebook.widget",
+        "True",
+    ]

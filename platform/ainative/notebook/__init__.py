@@ -1,29 +1,88 @@
 """The tutor inside notebooks: TutorClient, TutorWidget and the `%tutor` IPython extension.
 
     %load_ext ainative.notebook
-    %tutor            # the widget (default mode socratic)
+    %tutor            # the widget, in the default mode
     %tutor hints      # start in another mode
+
+    from ainative.notebook import TutorClient, TutorWidget
 
 Loading the extension also starts remembering the last executed cell and its error, which
 the widget sends along when "include my current cell and its last error" is ticked.
-Importing this package does not import ipywidgets; only %tutor does.
+Importing this package is cheap: the client, the widget (and ipywidgets) load on first use
+of their names.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ainative.notebook.capture import CellCapture
+
+if TYPE_CHECKING:
+    from ainative.notebook.client import AsyncTutorClient, TutorClient
+    from ainative.notebook.models import (
+        Interaction,
+        Quota,
+        QuotaExceededError,
+        SessionExpiredError,
+        TutorClientError,
+        TutorUnavailableError,
+    )
+    from ainative.notebook.widget import TutorWidget
+
+# public name -> the module that defines it, imported when the name is first used
+_LAZY = {
+    "AsyncTutorClient": "ainative.notebook.client",
+    "TutorClient": "ainative.notebook.client",
+    "TutorWidget": "ainative.notebook.widget",
+    "Interaction": "ainative.notebook.models",
+    "Quota": "ainative.notebook.models",
+    "QuotaExceededError": "ainative.notebook.models",
+    "SessionExpiredError": "ainative.notebook.models",
+    "TutorClientError": "ainative.notebook.models",
+    "TutorUnavailableError": "ainative.notebook.models",
+}
+
+__all__ = [
+    "AsyncTutorClient",
+    "Interaction",
+    "Quota",
+    "QuotaExceededError",
+    "SessionExpiredError",
+    "TutorClient",
+    "TutorClientError",
+    "TutorUnavailableError",
+    "TutorWidget",
+    "load_ipython_extension",
+    "tutor_widget",
+    "unload_ipython_extension",
+]
 
 _capture: CellCapture | None = None
 
 
-def tutor_widget(line: str = "", capture: CellCapture | None = None) -> Any:
-    """A TutorWidget wired to the cell capture; `line` may name the starting mode."""
-    from ainative.notebook.widget import MODES, TutorWidget
+def __getattr__(name: str) -> Any:
+    """The lazy names of `_LAZY`; anything else is missing (so submodules import as usual)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-    mode = line.strip() or "socratic"
-    known = [value for _, value in MODES]
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def tutor_widget(line: str = "", capture: CellCapture | None = None) -> TutorWidget:
+    """A TutorWidget wired to the cell capture; `line` may name the starting mode."""
+    from ainative.notebook.widget import TutorWidget
+    from ainative.tutor.modes import DEFAULT_MODE, all_modes
+
+    mode = line.strip() or DEFAULT_MODE
+    known = [m.name for m in all_modes()]
     if mode not in known:
         raise ValueError(f"unknown tutor mode {mode!r}; choose one of {', '.join(known)}")
     capture = capture or _capture
@@ -32,14 +91,15 @@ def tutor_widget(line: str = "", capture: CellCapture | None = None) -> Any:
 
 def load_ipython_extension(ip: Any) -> None:
     """%load_ext ainative.notebook: the %tutor magic and the last-cell capture."""
+    from ainative.tutor.modes import all_modes
+
     global _capture
     if _capture is not None:
         _capture.unregister(ip)
     _capture = CellCapture()
     _capture.register(ip)
 
-    def tutor(line: str = "") -> Any:
-        """Show the AI tutor widget: %tutor [socratic|explanatory|hints|metacognitive]."""
+    def tutor(line: str = "") -> TutorWidget:
         from IPython.core.error import UsageError
 
         try:
@@ -47,6 +107,8 @@ def load_ipython_extension(ip: Any) -> None:
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
 
+    names = "|".join(m.name for m in all_modes())
+    tutor.__doc__ = f"Show the AI tutor widget: %tutor [{names}]."
     ip.register_magic_function(tutor, "line", "tutor")
     try:
         from ainative.notebook import activity
@@ -57,12 +119,12 @@ def load_ipython_extension(ip: Any) -> None:
 
 def _shared_token_hooks() -> dict[str, Any]:
     """Let the activity recorder follow the kernel's token rotations instead of its own copy."""
-    from ainative.notebook.models import TutorError
+    from ainative.notebook.models import TutorClientError
     from ainative.notebook.tokens import shared_tokens
 
     try:
         store = shared_tokens()
-    except TutorError:
+    except TutorClientError:
         return {}  # not started by the hub: the recorder stays off by itself
     return {
         "api_url": store.api_url,

@@ -33,6 +33,8 @@ MAX_MESSAGE_CHARS = 2_000
 BATCH_PATH = "/api/v1/events/batch"
 LIMITS_PATH = "/api/v1/events/limits"
 
+Event = dict[str, Any]  # one event as api/schemas/events.py reads it: type, occurred_at, payload
+
 
 def clip(text: str, max_bytes: int) -> str:
     """`text` cut to at most `max_bytes` of UTF-8, never inside a character."""
@@ -43,7 +45,7 @@ def clip(text: str, max_bytes: int) -> str:
     return data[:max_bytes].decode("utf-8", "ignore")
 
 
-def cell_event(code: str, error: BaseException | None, execution_count: int | None) -> dict:
+def cell_event(code: str, error: BaseException | None, execution_count: int | None) -> Event:
     """The event one cell execution produces (the schema of api/schemas/events.py)."""
     payload: dict[str, Any] = {
         "code": clip(code, MAX_CODE_BYTES),
@@ -87,7 +89,7 @@ class ActivityRecorder:
         self.sent = 0
         self.dropped = 0  # queue overflow or rejected by the API
         self.failures = 0  # consecutive failed sends
-        self._queue: deque[dict] = deque()
+        self._queue: deque[Event] = deque()
         self._max_queue = max_queue
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -96,7 +98,7 @@ class ActivityRecorder:
         self._thread = threading.Thread(target=self._run, name="ainative-activity", daemon=True)
 
     # --- kernel side: must stay cheap ---------------------------------------------------
-    def record(self, event: dict) -> None:
+    def record(self, event: Event) -> None:
         """Queue one event; when full, the oldest is dropped and counted."""
         if self.consent is False:
             return
@@ -147,7 +149,7 @@ class ActivityRecorder:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token_provider()}"}
 
-    def _post(self, path: str, body: dict | None = None) -> httpx.Response:
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         method = "POST" if body is not None else "GET"
         response = self._http.request(method, path, json=body, headers=self._headers())
         if response.status_code == 401 and self.refresher is not None:
@@ -203,7 +205,7 @@ class ActivityRecorder:
             log.debug("activity: unexpected error; events stay queued", exc_info=True)
             return False
 
-    def _remove(self, batch: list[dict]) -> None:
+    def _remove(self, batch: list[Event]) -> None:
         """Drop a delivered batch from the head (by identity: overflow may have taken some)."""
         with self._lock:
             for item in batch:

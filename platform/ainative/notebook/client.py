@@ -1,11 +1,16 @@
-"""TutorClient / AsyncTutorClient: ask the platform's tutor from a notebook kernel.
+"""AsyncTutorClient / TutorClient: ask the platform's tutor from a notebook kernel.
 
 The hub puts AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN and AINATIVE_REFRESH_TOKEN into the
-single-user server's environment. The clients refresh the pair on a 401 (through one
+single-user server's environment. The client refreshes the pair on a 401 (through one
 TokenStore per kernel, shared with the activity recorder, so a rotated refresh token is
-never replayed), retry politely on 503 and connection errors, and turn the API's refusals
-into messages a student can act on. The widget uses the async client so the kernel stays
-responsive while a question is open.
+never replayed), retries politely on 502/503/504 and connection errors (waiting at least
+what Retry-After asks, and not at all when it asks for longer than a student should wait),
+and turns the API's refusals into messages a student can act on. A 429 is not retried: the
+quota refills in minutes, so the student reads when.
+
+There is one implementation, the async client (the widget uses it on the kernel's loop).
+TutorClient is its blocking face: each call runs the same coroutine on a private loop in a
+dedicated thread, so it also works in a kernel whose main thread already runs a loop.
 """
 
 from __future__ import annotations
@@ -14,22 +19,26 @@ import asyncio
 import time
 import uuid
 import weakref
-from typing import Any
+from collections.abc import Coroutine
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
 
 import httpx
 
+from ainative.notebook.loop import LoopThread
 from ainative.notebook.models import (
     RETRY_STATUSES,
     Interaction,
     Quota,
     QuotaExceededError,
     SessionExpiredError,
-    TutorError,
+    TutorClientError,
     TutorUnavailableError,
-    _detail,
     clock,
+    raise_for,
 )
-from ainative.notebook.tokens import EXPIRED, TokenStore, shared_tokens
+from ainative.notebook.tokens import TokenStore, shared_tokens
+from ainative.tutor.modes import DEFAULT_MODE
 
 __all__ = [
     "AsyncTutorClient",
@@ -39,14 +48,48 @@ __all__ = [
     "SessionExpiredError",
     "TokenStore",
     "TutorClient",
-    "TutorError",
+    "TutorClientError",
     "TutorUnavailableError",
     "clock",
 ]
 
+T = TypeVar("T")
 
-class _Core:
-    """Configuration, the shared token store and the reading of responses (no I/O)."""
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a Retry-After header asks for (delta-seconds or HTTP date), if any."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def question(
+    prompt: str, mode: str, context: dict[str, Any] | None, course_id: int | None
+) -> dict[str, Any]:
+    """The body of POST /api/v1/tutor/requests, with a fresh idempotency key."""
+    body: dict[str, Any] = {
+        "prompt": prompt,
+        "mode": mode,
+        "client_request_id": f"nb-{uuid.uuid4().hex}",
+    }
+    if context:
+        body["context"] = {k: v for k, v in context.items() if v}
+    if course_id is not None:
+        body["course_id"] = course_id
+    return body
+
+
+class AsyncTutorClient:
+    """The tutor API from a notebook: `await AsyncTutorClient().ask("why does it stop?")`."""
 
     def __init__(
         self,
@@ -58,17 +101,22 @@ class _Core:
         wait_seconds: float = 25.0,
         retries: int = 4,
         backoff: float = 0.5,
+        max_retry_wait: float = 10.0,
         timeout: float = 60.0,
     ) -> None:
-        if tokens is None:
-            explicit = api_url and access_token
-            tokens = TokenStore(api_url, access_token, refresh_token or "") if explicit else None
+        if tokens is None and api_url and access_token:
+            tokens = TokenStore(api_url, access_token, refresh_token or "")
         self.tokens = tokens or shared_tokens()
         self.api_url = self.tokens.api_url
         self.wait_seconds = wait_seconds
         self.retries = retries
         self.backoff = backoff
+        self.max_retry_wait = max_retry_wait
         self.timeout = timeout
+        # One connection pool per event loop: ipykernel may run widget callbacks and cells
+        # on different loops, and an httpx pool must not cross loops.
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._pools = weakref.WeakKeyDictionary()
 
     @property
     def access_token(self) -> str:
@@ -82,147 +130,12 @@ class _Core:
     def refresh_token(self) -> str:
         return self.tokens.refresh_token
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-    @staticmethod
-    def _question(prompt: str, mode: str, context: dict | None, course_id: int | None) -> dict:
-        body: dict[str, Any] = {
-            "prompt": prompt,
-            "mode": mode,
-            "client_request_id": f"nb-{uuid.uuid4().hex}",
-        }
-        if context:
-            body["context"] = {k: v for k, v in context.items() if v}
-        if course_id is not None:
-            body["course_id"] = course_id
-        return body
-
-    @staticmethod
-    def _raise_for(response: httpx.Response, quota: Quota | None = None) -> None:
-        code = response.status_code
-        if code < 400:
-            return
-        if code == 401:
-            raise SessionExpiredError(EXPIRED)
-        if code == 429:
-            body = response.json() if "json" in response.headers.get("content-type", "") else {}
-            refills = Quota.from_json(body).refills_at if isinstance(body, dict) else None
-            refills = refills or (quota.refills_at if quota else None)
-            if refills or "quota" in _detail(response).lower():
-                raise QuotaExceededError(f"tutor quota used up, refills at {clock(refills)}")
-            raise QuotaExceededError(f"too many requests: {_detail(response)}")
-        if code in RETRY_STATUSES:
-            raise TutorUnavailableError("the tutor is busy or restarting; try again in a minute")
-        raise TutorError(f"the tutor refused the request ({code}): {_detail(response)}")
-
-
-class TutorClient(_Core):
-    """Blocking client: `TutorClient().ask("why does my loop stop early?")`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._http = httpx.Client(base_url=self.api_url, timeout=self.timeout)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> TutorClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One call with a token refresh on 401 and backoff on 5xx/connection errors."""
-        refreshed = False
-        for attempt in range(self.retries + 1):
-            used = self.access_token
-            try:
-                response = self._http.request(method, path, headers=self._headers(), **kwargs)
-            except httpx.TransportError as exc:
-                if attempt == self.retries:
-                    raise TutorUnavailableError(
-                        f"cannot reach the tutor at {self.api_url}"
-                    ) from exc
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            if response.status_code == 401 and not refreshed and self.refresh_token:
-                refreshed = True
-                self.tokens.refresh(used)
-                continue
-            if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            return response
-        raise AssertionError("unreachable")
-
-    def refresh(self) -> None:
-        """Trade the refresh token for a new pair (POST /api/v1/auth/refresh)."""
-        self.tokens.refresh()
-
-    def submit(
-        self, prompt: str, mode: str = "socratic", context: dict | None = None,
-        course_id: int | None = None,
-    ) -> Interaction:  # fmt: skip
-        body = self._question(prompt, mode, context, course_id)
-        r = self._send("POST", "/api/v1/tutor/requests", json=body)
-        if r.status_code == 429:
-            self._raise_for(r, self._quota_or_none())
-        self._raise_for(r)
-        return Interaction.from_json(r.json())
-
-    def wait(self, interaction_id: str, timeout: float = 300.0) -> Interaction:
-        deadline = time.monotonic() + timeout
-        while True:
-            wait = max(1.0, min(self.wait_seconds, deadline - time.monotonic()))
-            r = self._send("GET", f"/api/v1/tutor/requests/{interaction_id}", params={"wait": wait})
-            self._raise_for(r)
-            item = Interaction.from_json(r.json())
-            if item.finished or time.monotonic() >= deadline:
-                return item
-
-    def ask(
-        self, prompt: str, mode: str = "socratic", context: dict | None = None,
-        course_id: int | None = None, timeout: float = 300.0,
-    ) -> Interaction:  # fmt: skip
-        """Submit a question and long-poll until it is answered (or failed)."""
-        item = self.submit(prompt, mode, context, course_id)
-        return item if item.finished else self.wait(item.id, timeout)
-
-    def rate(self, interaction_id: str, rating: int) -> None:
-        path = f"/api/v1/tutor/requests/{interaction_id}/rating"
-        self._raise_for(self._send("POST", path, json={"rating": rating}))
-
-    def quota(self) -> Quota:
-        r = self._send("GET", "/api/v1/tutor/quota")
-        self._raise_for(r)
-        return Quota.from_json(r.json())
-
-    def _quota_or_none(self) -> Quota | None:
-        try:
-            return self.quota()
-        except TutorError:
-            return None
-
-
-class AsyncTutorClient(_Core):
-    """The same calls as TutorClient, awaitable (for the widget on the kernel's loop)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # One connection pool per event loop: ipykernel may run widget callbacks and cells
-        # on different loops, and an httpx pool must not cross loops.
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
-        self._pools = weakref.WeakKeyDictionary()
-
     def _http(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None or pool.is_closed:
-            pool = self._pools[loop] = httpx.AsyncClient(
-                base_url=self.api_url, timeout=self.timeout
-            )
+            pool = httpx.AsyncClient(base_url=self.api_url, timeout=self.timeout)
+            self._pools[loop] = pool
         return pool
 
     async def aclose(self) -> None:
@@ -231,74 +144,220 @@ class AsyncTutorClient(_Core):
         if pool is not None:
             await pool.aclose()
 
+    def _delay(self, attempt: int, response: httpx.Response | None = None) -> float | None:
+        """Seconds to wait before attempt `attempt + 1`, or None to stop retrying."""
+        if attempt >= self.retries:
+            return None
+        delay = self.backoff * 2.0**attempt
+        asked = retry_after(response) if response is not None else None
+        if asked is not None:
+            if asked > self.max_retry_wait:  # longer than a student should sit and wait
+                return None
+            delay = max(delay, asked)
+        return delay
+
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One call: a token refresh on the first 401, backoff on 5xx and connection errors.
+
+        Ends with the last response (the caller's `raise_for` reads it) or a
+        TutorUnavailableError; the one refresh is not counted against `retries`.
+        """
         refreshed = False
-        for attempt in range(self.retries + 1):
+        attempt = 0
+        while True:
             used = self.access_token
+            headers = {"Authorization": f"Bearer {used}"}
             try:
-                response = await self._http().request(
-                    method, path, headers=self._headers(), **kwargs
-                )
+                response = await self._http().request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
-                if attempt == self.retries:
+                delay = self._delay(attempt)
+                if delay is None:
                     raise TutorUnavailableError(
                         f"cannot reach the tutor at {self.api_url}"
                     ) from exc
-                await asyncio.sleep(self.backoff * 2**attempt)
-                continue
-            if response.status_code == 401 and not refreshed and self.refresh_token:
-                refreshed = True
-                await asyncio.to_thread(self.tokens.refresh, used)
-                continue
-            if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                await asyncio.sleep(self.backoff * 2**attempt)
-                continue
-            return response
-        raise AssertionError("unreachable")
+            else:
+                if response.status_code == 401 and not refreshed and self.refresh_token:
+                    refreshed = True
+                    await asyncio.to_thread(self.tokens.refresh, used)
+                    continue
+                if response.status_code not in RETRY_STATUSES:
+                    return response
+                delay = self._delay(attempt, response)
+                if delay is None:
+                    return response
+            await asyncio.sleep(delay)
+            attempt += 1
 
     async def refresh(self) -> None:
+        """Trade the refresh token for a new pair (POST /api/v1/auth/refresh)."""
         await asyncio.to_thread(self.tokens.refresh)
 
     async def submit(
-        self, prompt: str, mode: str = "socratic", context: dict | None = None,
+        self,
+        prompt: str,
+        mode: str = DEFAULT_MODE,
+        context: dict[str, Any] | None = None,
         course_id: int | None = None,
-    ) -> Interaction:  # fmt: skip
-        body = self._question(prompt, mode, context, course_id)
-        r = await self._send("POST", "/api/v1/tutor/requests", json=body)
+    ) -> Interaction:
+        """Send a question; the answer may already be there (a cache hit) or be queued."""
+        r = await self._send(
+            "POST", "/api/v1/tutor/requests", json=question(prompt, mode, context, course_id)
+        )
         if r.status_code == 429:
-            self._raise_for(r, await self._quota_or_none())
-        self._raise_for(r)
+            raise_for(r, await self._quota_or_none())
+        raise_for(r)
         return Interaction.from_json(r.json())
 
     async def wait(self, interaction_id: str, timeout: float = 300.0) -> Interaction:
+        """Long-poll the interaction until it is finished or `timeout` seconds have passed."""
         deadline = time.monotonic() + timeout
+        path = f"/api/v1/tutor/requests/{interaction_id}"
         while True:
             wait = max(1.0, min(self.wait_seconds, deadline - time.monotonic()))
-            path = f"/api/v1/tutor/requests/{interaction_id}"
             r = await self._send("GET", path, params={"wait": wait})
-            self._raise_for(r)
+            raise_for(r)
             item = Interaction.from_json(r.json())
             if item.finished or time.monotonic() >= deadline:
                 return item
 
     async def ask(
-        self, prompt: str, mode: str = "socratic", context: dict | None = None,
-        course_id: int | None = None, timeout: float = 300.0,
-    ) -> Interaction:  # fmt: skip
+        self,
+        prompt: str,
+        mode: str = DEFAULT_MODE,
+        context: dict[str, Any] | None = None,
+        course_id: int | None = None,
+        timeout: float = 300.0,
+    ) -> Interaction:
+        """Submit a question and long-poll until it is answered (or failed)."""
         item = await self.submit(prompt, mode, context, course_id)
         return item if item.finished else await self.wait(item.id, timeout)
 
     async def rate(self, interaction_id: str, rating: int) -> None:
+        """Record helpful (1) / not helpful (-1) for an answer."""
         path = f"/api/v1/tutor/requests/{interaction_id}/rating"
-        self._raise_for(await self._send("POST", path, json={"rating": rating}))
+        raise_for(await self._send("POST", path, json={"rating": rating}))
 
     async def quota(self) -> Quota:
+        """The student's remaining questions and when they refill."""
         r = await self._send("GET", "/api/v1/tutor/quota")
-        self._raise_for(r)
+        raise_for(r)
         return Quota.from_json(r.json())
 
     async def _quota_or_none(self) -> Quota | None:
         try:
             return await self.quota()
-        except TutorError:
+        except TutorClientError:
             return None
+
+
+def _shut(runner: LoopThread, client: AsyncTutorClient) -> None:
+    """Close the client's pool on its loop, then stop the loop (also at garbage collection)."""
+    if runner.running:
+        try:
+            runner.run(client.aclose())
+        finally:
+            runner.stop()
+
+
+class TutorClient:
+    """Blocking client: `TutorClient().ask("why does my loop stop early?")`.
+
+    The same arguments and calls as AsyncTutorClient, each run to completion on a private
+    loop (see ainative.notebook.loop), so it works inside a kernel's running loop too.
+    """
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        *,
+        tokens: TokenStore | None = None,
+        wait_seconds: float = 25.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_retry_wait: float = 10.0,
+        timeout: float = 60.0,
+    ) -> None:
+        self.async_client = AsyncTutorClient(
+            api_url,
+            access_token,
+            refresh_token,
+            tokens=tokens,
+            wait_seconds=wait_seconds,
+            retries=retries,
+            backoff=backoff,
+            max_retry_wait=max_retry_wait,
+            timeout=timeout,
+        )
+        self._runner = LoopThread("ainative-tutor-client")
+        self._closer = weakref.finalize(self, _shut, self._runner, self.async_client)
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._runner.run(coro)
+
+    def close(self) -> None:
+        self._closer()
+
+    def __enter__(self) -> TutorClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def tokens(self) -> TokenStore:
+        return self.async_client.tokens
+
+    @property
+    def api_url(self) -> str:
+        return self.async_client.api_url
+
+    @property
+    def access_token(self) -> str:
+        return self.async_client.access_token
+
+    @access_token.setter
+    def access_token(self, value: str) -> None:
+        self.async_client.access_token = value
+
+    @property
+    def refresh_token(self) -> str:
+        return self.async_client.refresh_token
+
+    def refresh(self) -> None:
+        """Trade the refresh token for a new pair (POST /api/v1/auth/refresh)."""
+        self._run(self.async_client.refresh())
+
+    def submit(
+        self,
+        prompt: str,
+        mode: str = DEFAULT_MODE,
+        context: dict[str, Any] | None = None,
+        course_id: int | None = None,
+    ) -> Interaction:
+        """Send a question; the answer may already be there (a cache hit) or be queued."""
+        return self._run(self.async_client.submit(prompt, mode, context, course_id))
+
+    def wait(self, interaction_id: str, timeout: float = 300.0) -> Interaction:
+        """Long-poll the interaction until it is finished or `timeout` seconds have passed."""
+        return self._run(self.async_client.wait(interaction_id, timeout))
+
+    def ask(
+        self,
+        prompt: str,
+        mode: str = DEFAULT_MODE,
+        context: dict[str, Any] | None = None,
+        course_id: int | None = None,
+        timeout: float = 300.0,
+    ) -> Interaction:
+        """Submit a question and long-poll until it is answered (or failed)."""
+        return self._run(self.async_client.ask(prompt, mode, context, course_id, timeout))
+
+    def rate(self, interaction_id: str, rating: int) -> None:
+        """Record helpful (1) / not helpful (-1) for an answer."""
+        self._run(self.async_client.rate(interaction_id, rating))
+
+    def quota(self) -> Quota:
+        """The student's remaining questions and when they refill."""
+        return self._run(self.async_client.quota())

@@ -1,4 +1,8 @@
-"""What the tutor API returns, as small dataclasses, and the errors a student reads."""
+"""What the tutor API returns, as small dataclasses, and the errors a student reads.
+
+The error classes are the notebook client's own (`TutorClientError` and its kinds); the
+server side's `ainative.tutor.service.TutorError` is a different thing (an HTTP refusal).
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,22 @@ import httpx
 
 TERMINAL = ("done", "error")
 RETRY_STATUSES = (502, 503, 504)
+EXPIRED = "your session expired — log in to the hub again"
 
 
-class TutorError(Exception):
+class TutorClientError(Exception):
     """A problem the student should read; the message says what to do."""
 
 
-class SessionExpiredError(TutorError):
+class SessionExpiredError(TutorClientError):
     pass
 
 
-class QuotaExceededError(TutorError):
+class QuotaExceededError(TutorClientError):
     pass
 
 
-class TutorUnavailableError(TutorError):
+class TutorUnavailableError(TutorClientError):
     pass
 
 
@@ -90,3 +95,25 @@ def _detail(response: httpx.Response) -> str:
         return response.text[:200]
     detail = body.get("detail") if isinstance(body, dict) else None
     return detail if isinstance(detail, str) else str(body)[:200]
+
+
+def raise_for(response: httpx.Response, quota: Quota | None = None) -> None:
+    """Turn the API's refusal into the error a student can act on (nothing below 400).
+
+    `quota` (read after a 429 without a refill time) lets the message say when to come back.
+    """
+    code = response.status_code
+    if code < 400:
+        return
+    if code == 401:
+        raise SessionExpiredError(EXPIRED)
+    if code == 429:
+        body = response.json() if "json" in response.headers.get("content-type", "") else {}
+        refills = Quota.from_json(body).refills_at if isinstance(body, dict) else None
+        refills = refills or (quota.refills_at if quota else None)
+        if refills or "quota" in _detail(response).lower():
+            raise QuotaExceededError(f"tutor quota used up, refills at {clock(refills)}")
+        raise QuotaExceededError(f"too many requests: {_detail(response)}")
+    if code in RETRY_STATUSES:
+        raise TutorUnavailableError("the tutor is busy or restarting; try again in a minute")
+    raise TutorClientError(f"the tutor refused the request ({code}): {_detail(response)}")

@@ -13,9 +13,12 @@ import threading
 import httpx
 
 from ainative.config import Settings
-from ainative.notebook.models import SessionExpiredError, TutorError, TutorUnavailableError
-
-EXPIRED = "your session expired — log in to the hub again"
+from ainative.notebook.models import (
+    EXPIRED,
+    SessionExpiredError,
+    TutorClientError,
+    TutorUnavailableError,
+)
 
 
 class TokenStore:
@@ -64,7 +67,7 @@ def shared_tokens() -> TokenStore:
         if _shared is None:
             env = Settings()
             if not env.ainative_api_url or not env.ainative_access_token:
-                raise TutorError(
+                raise TutorClientError(
                     "the tutor is not configured here: open this notebook from JupyterHub "
                     "(AINATIVE_API_URL and AINATIVE_ACCESS_TOKEN are missing)"
                 )

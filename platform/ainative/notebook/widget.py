@@ -16,14 +16,10 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import Markdown, display
 
-from ainative.notebook.client import AsyncTutorClient, Interaction, TutorError, clock
+from ainative.notebook.client import AsyncTutorClient
+from ainative.notebook.models import Interaction, TutorClientError, clock
+from ainative.tutor.modes import DEFAULT_MODE, all_modes
 
-MODES = [
-    ("Socratic: guide me with questions", "socratic"),
-    ("Explain the concept", "explanatory"),
-    ("Hints only", "hints"),
-    ("Help me reflect", "metacognitive"),
-]
 PHASES = {"queued": "queued", "running": "thinking", "done": "answered", "error": "failed"}
 POLL_WAIT = 10.0  # seconds per long-poll: short enough to show queued -> thinking
 
@@ -35,11 +31,11 @@ class TutorWidget:
         self,
         client: AsyncTutorClient | None = None,
         context_provider: Callable[[], dict[str, str] | None] | None = None,
-        mode: str = "socratic",
+        mode: str = DEFAULT_MODE,
     ) -> None:
         self._client = client
         self._context_provider = context_provider or (lambda: None)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._asking = False
         self.interaction: Interaction | None = None
 
@@ -48,7 +44,10 @@ class TutorWidget:
             layout=widgets.Layout(width="100%", height="5em"),
         )
         self.mode = widgets.Dropdown(
-            options=MODES, value=mode, description="Mode", layout=widgets.Layout(width="24em")
+            options=[(m.title, m.name) for m in all_modes()],
+            value=mode,
+            description="Mode",
+            layout=widgets.Layout(width="24em"),
         )
         self.include_context = widgets.Checkbox(
             value=context_provider is not None,
@@ -72,7 +71,7 @@ class TutorWidget:
             (self.helpful, "helpful"),
             (self.not_helpful, "not-helpful"),
         ):
-            w.add_class(f"ainative-tutor-{cls}")  # fmt: skip
+            w.add_class(f"ainative-tutor-{cls}")
         self.ask_button.on_click(lambda _: self._spawn(self.ask()))
         self.helpful.on_click(lambda _: self._spawn(self.rate(1)))
         self.not_helpful.on_click(lambda _: self._spawn(self.rate(-1)))
@@ -92,7 +91,7 @@ class TutorWidget:
     # -- display and plumbing --------------------------------------------------------------
 
     def _ipython_display_(self) -> None:
-        display(self.box)
+        display(self.box)  # type: ignore[no-untyped-call]  # IPython.display is unannotated
         self._spawn(self.refresh_quota())
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -147,12 +146,13 @@ class TutorWidget:
             self.interaction = item
             elapsed = time.monotonic() - started
             if item.status == "done":
-                self.answer.append_display_data(Markdown(item.answer or "_(empty answer)_"))
+                shown = Markdown(item.answer or "_(empty answer)_")  # type: ignore[no-untyped-call]
+                self.answer.append_display_data(shown)
                 self._say(f"answered in {elapsed:.1f} s")
                 self.helpful.disabled = self.not_helpful.disabled = False
             else:
                 self._say(f"the tutor could not answer: {item.error or 'unknown error'}", True)
-        except TutorError as exc:
+        except TutorClientError as exc:
             self._say(str(exc), error=True)
         except Exception as exc:  # a widget must say what went wrong, not die silently
             self._say(f"unexpected problem: {exc}", error=True)
@@ -176,13 +176,15 @@ class TutorWidget:
             await self.client.rate(self.interaction.id, rating)
             self._say("Thanks, your rating was recorded.")
         except Exception as exc:  # shown, never lost in a background task
-            self._say(str(exc) if isinstance(exc, TutorError) else f"rating failed: {exc!r}", True)
+            self._say(
+                str(exc) if isinstance(exc, TutorClientError) else f"rating failed: {exc!r}", True
+            )
             self.helpful.disabled = self.not_helpful.disabled = False
 
     async def refresh_quota(self) -> None:
         try:
             quota = await self.client.quota()
-        except TutorError as exc:
+        except TutorClientError as exc:
             self.quota.value = f"<small>{html.escape(str(exc))}</small>"
             return
         self.quota.value = (
