@@ -8,9 +8,15 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from ainative.cache import AsyncResponseCache, CachedAnswer, MemoryLRU, ResponseCache, cache_key
 from ainative.config import Settings
 from ainative.devservices import free_port
+from ainative.tutor.cache import (
+    AsyncResponseCache,
+    CachedAnswer,
+    MemoryLRU,
+    ResponseCache,
+    cache_key,
+)
 from ainative.tutor.prompts import PROMPT_VERSION
 
 BASE = dict(

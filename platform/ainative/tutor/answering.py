@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ainative.cache import CachedAnswer, ResponseCache, cache_key
 from ainative.config import Settings
 from ainative.llm import LLMError, LLMRequest, LLMResult, get_provider, resolve_provider
 from ainative.observability.metrics import LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
+from ainative.tutor.cache import CachedAnswer, ResponseCache, cache_key
 from ainative.tutor.classify import classify
 from ainative.tutor.guardrails import apply_guardrail
 from ainative.tutor.prompts import PROMPT_VERSION, build_messages
