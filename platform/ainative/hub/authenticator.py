@@ -221,6 +221,7 @@ class AINativeAuthenticator(Authenticator):
 
     async def authenticate(self, handler: Any, data: dict) -> dict | None:
         """Token login when `data` carries a token (GET only), else the password form."""
+        account: Account | None
         if data.get("token"):
             account = await self._token_account(str(data["token"]))
         else:
