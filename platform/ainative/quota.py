@@ -24,9 +24,7 @@ from ainative.config import Settings, get_settings
 from ainative.ratelimit import FixedWindow
 
 log = logging.getLogger(__name__)
-WINDOW = 3600
-PREFIX = "ainative:quota"
-HOURLY = FixedWindow(PREFIX, WINDOW, grace=60)
+HOURLY = FixedWindow("ainative:quota", 3600, grace=60)  # keys ainative:quota:<user>:<course>:<hour>
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class QuotaStatus:
             "limit": self.limit,
             "used": min(self.used, self.limit),
             "remaining": self.remaining,
-            "window_seconds": WINDOW,
+            "window_seconds": HOURLY.seconds,
             "resets_at": self.resets_at.isoformat(),
             "enforced": self.enforced,
         }
@@ -89,17 +87,16 @@ async def consume(
 ) -> QuotaStatus:
     """Count one question; `allowed` is false when it is over the limit (it then does not count)."""
     now = time.time()
-    who = _who(user_id, course_id)
+    who, resets_at = _who(user_id, course_id), _resets_at(now)
     try:
         used = await HOURLY.add(client, who, now)
         if used > limit:
             await HOURLY.add(client, who, now, -1)
+            return QuotaStatus(False, limit, limit, resets_at)
     except RedisError as exc:
         log.warning("quota not enforced, Redis unavailable: %s", exc)
-        return QuotaStatus(True, limit, 0, _resets_at(now), enforced=False)
-    if used > limit:
-        return QuotaStatus(False, limit, limit, _resets_at(now))
-    return QuotaStatus(True, limit, used, _resets_at(now))
+        return QuotaStatus(True, limit, 0, resets_at, enforced=False)
+    return QuotaStatus(True, limit, used, resets_at)
 
 
 async def refund(client: aioredis.Redis, user_id: int, course_id: int | None) -> None:
