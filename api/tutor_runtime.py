@@ -15,9 +15,9 @@ import redis.asyncio as aioredis
 from celery import Celery
 from fastapi import FastAPI, Request
 
-from ainative.cache import AsyncResponseCache
 from ainative.config import Settings
 from ainative.queue import TASK_ANSWER, make_celery
+from ainative.tutor.cache import AsyncResponseCache
 from api.notify import DoneNotifier
 from api.redis_client import make_async_redis
 

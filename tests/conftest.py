@@ -2,7 +2,8 @@
 
 Unit tests that need a database get their own (`fresh_database_url`, a copy of the
 migrated template). Integration tests share one started stack (`stack`) and keep
-apart by creating their own users (`make_user`).
+apart by creating their own users (`make_user`); a test that kills or restarts
+processes starts a stack of its own (`own_stack`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -100,19 +102,24 @@ def _default_reply() -> str:
     return DEFAULT_REPLY
 
 
+def stack_env(database_url: str, redis_url: str, fake_llm: FakeOpenAIServer) -> dict[str, str]:
+    """The environment of a test stack's processes."""
+    return {
+        **TEST_ENV,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "OPENAI_BASE_URL": fake_llm.base_url,
+        "OPENAI_API_KEY": "sk-fake-test-key",
+        "LLM_MODEL": "fake-model",
+    }
+
+
 @pytest.fixture(scope="session")
 def stack(services: Services, fake_llm: FakeOpenAIServer, output_dir: Path) -> Iterator[Stack]:
     """API + Celery worker + beat, real subprocesses, shared by all integration tests."""
     log_dir = output_dir / "stack-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = {
-        **TEST_ENV,
-        "DATABASE_URL": os.environ["DATABASE_URL"],
-        "REDIS_URL": services.redis_url,
-        "OPENAI_BASE_URL": fake_llm.base_url,
-        "OPENAI_API_KEY": "sk-fake-test-key",
-        "LLM_MODEL": "fake-model",
-    }
+    env = stack_env(os.environ["DATABASE_URL"], services.redis_url, fake_llm)
     st = Stack(services=services, env=env, log_dir=log_dir)
     try:
         st.start_api()
@@ -143,32 +150,86 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
+def register_user(
+    api: httpx.Client,
+    database_url: str,
+    roles: tuple[str, ...] = ("student",),
+    consent: bool = True,
+) -> TestUser:
+    """Register and log in a fresh user; roles beyond student are granted in the database."""
+    name = f"u{uuid.uuid4().hex[:10]}"
+    password = "Secret-pass-1"
+    email = f"{name}@example.org"
+    r = api.post(
+        "/api/v1/auth/register", json={"email": email, "username": name, "password": password}
+    )
+    assert r.status_code == 201, r.text
+    user_id = r.json()["id"]
+    if set(roles) != {"student"} or consent:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(database_url)
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE users SET roles = :roles, research_consent = :c WHERE id = :id"),
+                {"roles": list(roles), "c": consent, "id": user_id},
+            )
+        engine.dispose()
+    r = api.post("/api/v1/auth/login", json={"username": name, "password": password})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return TestUser(user_id, name, email, password, body["access_token"], body["refresh_token"])
+
+
 @pytest.fixture
 def make_user(api: httpx.Client, stack: Stack) -> Callable[..., TestUser]:
-    """Register and log in a fresh user; roles beyond student are granted in the database."""
+    """Register and log in a fresh user on the shared stack."""
 
     def make(roles: tuple[str, ...] = ("student",), consent: bool = True) -> TestUser:
-        name = f"u{uuid.uuid4().hex[:10]}"
-        password = "Secret-pass-1"
-        email = f"{name}@example.org"
-        r = api.post(
-            "/api/v1/auth/register", json={"email": email, "username": name, "password": password}
-        )
-        assert r.status_code == 201, r.text
-        user_id = r.json()["id"]
-        if set(roles) != {"student"} or consent:
-            from sqlalchemy import create_engine, text
-
-            engine = create_engine(stack.database_url)
-            with engine.begin() as conn:
-                conn.execute(
-                    text("UPDATE users SET roles = :roles, research_consent = :c WHERE id = :id"),
-                    {"roles": list(roles), "c": consent, "id": user_id},
-                )
-            engine.dispose()
-        r = api.post("/api/v1/auth/login", json={"username": name, "password": password})
-        assert r.status_code == 200, r.text
-        body = r.json()
-        return TestUser(user_id, name, email, password, body["access_token"], body["refresh_token"])
+        return register_user(api, stack.database_url, roles, consent)
 
     return make
+
+
+@dataclass
+class OwnStack:
+    """A stack of one test's own: its processes, an API client and user maker."""
+
+    stack: Stack
+    api: httpx.Client
+
+    def make_user(self, roles: tuple[str, ...] = ("student",), consent: bool = True) -> TestUser:
+        return register_user(self.api, self.stack.database_url, roles, consent)
+
+
+def other_redis_db(redis_url: str) -> str:
+    """The same Redis server, the next database number (0-15)."""
+    parts = urlsplit(redis_url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
+
+
+@pytest.fixture
+def own_stack(
+    services: Services, fake_llm: FakeOpenAIServer, output_dir: Path
+) -> Iterator[OwnStack]:
+    """API, Celery worker and beat of this test's own, for tests that kill or restart workers.
+
+    Its own database (a template copy) and its own Redis database: the broker queue,
+    the worker presence and the sweeper are all separate, so the shared worker never
+    sees these tasks and nothing this test does to its workers reaches other tests.
+    """
+    database_url = services.create_database("own")
+    log_dir = output_dir / "stack-logs" / f"own-{uuid.uuid4().hex[:8]}"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = stack_env(database_url, other_redis_db(services.redis_url), fake_llm)
+    st = Stack(services=services, env=env, log_dir=log_dir)
+    try:
+        st.start_api()
+        st.start_worker()
+        st.start_beat()
+        with httpx.Client(base_url=st.api_url, timeout=40) as client:
+            yield OwnStack(st, client)
+    finally:
+        st.stop()
+        services.drop_database(database_url)

@@ -2,7 +2,7 @@
 
 from ainative.config import get_settings
 from ainative.queue import make_celery
-from worker import metrics  # noqa: F401  (prepares metrics and logs; serves /metrics)
+from worker import observability  # noqa: F401  (prepares metrics and logs; serves /metrics)
 
 settings = get_settings()
 settings.check_production()  # refuse unsafe production settings before taking any task

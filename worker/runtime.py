@@ -14,9 +14,9 @@ from typing import TypeVar
 import redis
 from redis.exceptions import RedisError
 
-from ainative.cache import ResponseCache
 from ainative.config import get_settings
 from ainative.queue import DONE_CHANNEL
+from ainative.tutor.cache import ResponseCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

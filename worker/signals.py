@@ -10,17 +10,20 @@ from ainative.db.engine import dispose_after_fork
 from worker import heartbeat
 
 
-@worker_process_init.connect
 def _reset_pools(**_: Any) -> None:
     """Prefork children must not share the parent's database connections."""
     dispose_after_fork()
 
 
-@worker_ready.connect
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     heartbeat.start(getattr(sender, "hostname", None) or "worker")
 
 
-@worker_shutdown.connect
 def _stop_heartbeat(sender: Any = None, **_: Any) -> None:
     heartbeat.stop(getattr(sender, "hostname", None) or "worker")
+
+
+# Connected by plain calls: Celery's decorators carry no types.
+worker_process_init.connect(_reset_pools)
+worker_ready.connect(_start_heartbeat)
+worker_shutdown.connect(_stop_heartbeat)

@@ -9,8 +9,10 @@ again or re-enqueued by the sweeper; either way one row gets one answer.
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from ainative.config import get_settings
 from ainative.db.engine import get_engine
@@ -26,11 +28,14 @@ from worker.sweeper import sweep_once
 logger = logging.getLogger(__name__)
 
 
-class InteractionLog(logging.LoggerAdapter):
+class InteractionLog(logging.LoggerAdapter[logging.Logger]):
     """Prefix every line with the interaction id; never log prompts or answers."""
 
-    def process(self, msg, kwargs):  # type: ignore[override]
-        return f"[interaction {self.extra['interaction_id']}] {msg}", kwargs
+    def process(
+        self, msg: Any, kwargs: MutableMapping[str, Any]
+    ) -> tuple[Any, MutableMapping[str, Any]]:
+        interaction_id = (self.extra or {}).get("interaction_id")
+        return f"[interaction {interaction_id}] {msg}", kwargs
 
 
 def _fail(interaction_id: str, message: str) -> None:
@@ -39,8 +44,8 @@ def _fail(interaction_id: str, message: str) -> None:
     publish_done(interaction_id)
 
 
-@shared_task(name=TASK_ANSWER, bind=True)
-def answer(self, interaction_id: str) -> str:
+@shared_task(name=TASK_ANSWER, bind=True)  # type: ignore[untyped-decorator]  # Celery: no types
+def answer(self: Task, interaction_id: str) -> str:
     """Answer one tutoring request and wake its waiters."""
     log = InteractionLog(logger, {"interaction_id": interaction_id})
     settings = get_settings()
@@ -82,7 +87,7 @@ def answer(self, interaction_id: str) -> str:
     return "done"
 
 
-@shared_task(name=TASK_SWEEP)
+@shared_task(name=TASK_SWEEP)  # type: ignore[untyped-decorator]  # Celery: no types
 def sweep() -> dict[str, int]:
     """Re-enqueue interactions stuck in queued/running; give up on those out of attempts."""
     result = sweep_once(answer)

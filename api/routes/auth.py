@@ -77,7 +77,7 @@ async def _login(
     request: Request, redis: RedisDep, session: Session, settings: Settings, login: str, pw: str
 ) -> TokenPairPublic:
     account = login.strip().lower()
-    verdict = await ratelimit.acheck_login_allowed(
+    verdict = await ratelimit.check_login_allowed(
         redis, ip=client_ip(request), account=account, settings=settings
     )
     if not verdict.allowed:
@@ -85,7 +85,7 @@ async def _login(
     try:
         pair = await run_in_threadpool(_authenticate, session, login, pw)
     except InvalidCredentialsError as exc:
-        await ratelimit.arecord_login_failure(redis, account=account, settings=settings)
+        await ratelimit.record_login_failure(redis, account=account, settings=settings)
         raise unauthorized(str(exc)) from exc
     except InactiveUserError as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
@@ -101,7 +101,7 @@ async def register_user(
     settings: AppSettings,
 ) -> UserPublic:
     """Create a student account (registration never grants other roles)."""
-    verdict = await ratelimit.acheck_register_allowed(
+    verdict = await ratelimit.check_register_allowed(
         redis, ip=client_ip(request), settings=settings
     )
     if not verdict.allowed:

@@ -1,9 +1,10 @@
-"""Per-student tutor quota: a fixed hourly window counted in Redis.
+"""Per-student tutor quota: a fixed hourly window counted in Redis (ainative.ratelimit's).
 
 The limit comes from the course policy's `quota_per_hour`, else
 Settings.default_quota_per_hour. The counter is per student and course scope, so each
 course's budget is its own; its key carries the hour's index and expires with the
-hour. If Redis is unavailable the quota lets the request through (fail open) and
+hour. A question over the limit is given back at once, so refusals never count. If
+Redis is unavailable the quota lets the request through (fail open) and
 logs: the tutor stays usable and the queue itself reports its own outage.
 """
 
@@ -20,10 +21,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ainative.config import Settings, get_settings
+from ainative.ratelimit import FixedWindow
 
 log = logging.getLogger(__name__)
-WINDOW = 3600
-PREFIX = "ainative:quota"
+HOURLY = FixedWindow("ainative:quota", 3600, grace=60)  # keys ainative:quota:<user>:<course>:<hour>
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class QuotaStatus:
             "limit": self.limit,
             "used": min(self.used, self.limit),
             "remaining": self.remaining,
-            "window_seconds": WINDOW,
+            "window_seconds": HOURLY.seconds,
             "resets_at": self.resets_at.isoformat(),
             "enforced": self.enforced,
         }
@@ -68,42 +69,40 @@ def limit_for(policy: Mapping[str, Any] | None, settings: Settings | None = None
     return (settings or get_settings()).default_quota_per_hour
 
 
-def _window(now: float) -> tuple[int, datetime]:
-    index = int(now // WINDOW)
-    return index, datetime.fromtimestamp((index + 1) * WINDOW, UTC)
+def _who(user_id: int, course_id: int | None) -> str:
+    return f"{user_id}:{course_id or 0}"
 
 
-def quota_key(user_id: int, course_id: int | None, index: int) -> str:
-    return f"{PREFIX}:{user_id}:{course_id or 0}:{index}"
+def _resets_at(now: float) -> datetime:
+    return datetime.fromtimestamp(HOURLY.ends_at(now), UTC)
+
+
+def quota_key(user_id: int, course_id: int | None, now: float | None = None) -> str:
+    """The counter key of the hour holding `now` (default: the current hour)."""
+    return HOURLY.key(_who(user_id, course_id), time.time() if now is None else now)
 
 
 async def consume(
     client: aioredis.Redis, user_id: int, course_id: int | None, limit: int
 ) -> QuotaStatus:
     """Count one question; `allowed` is false when it is over the limit (it then does not count)."""
-    index, resets_at = _window(time.time())
-    key = quota_key(user_id, course_id, index)
+    now = time.time()
+    who, resets_at = _who(user_id, course_id), _resets_at(now)
     try:
-        async with client.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, WINDOW + 60)
-            used, _ = await pipe.execute()
+        used = await HOURLY.add(client, who, now)
+        if used > limit:
+            await HOURLY.add(client, who, now, -1)
+            return QuotaStatus(False, limit, limit, resets_at)
     except RedisError as exc:
         log.warning("quota not enforced, Redis unavailable: %s", exc)
         return QuotaStatus(True, limit, 0, resets_at, enforced=False)
-    if used > limit:
-        await refund(client, user_id, course_id, key=key)
-        return QuotaStatus(False, limit, limit, resets_at)
-    return QuotaStatus(True, limit, int(used), resets_at)
+    return QuotaStatus(True, limit, used, resets_at)
 
 
-async def refund(
-    client: aioredis.Redis, user_id: int, course_id: int | None, key: str | None = None
-) -> None:
+async def refund(client: aioredis.Redis, user_id: int, course_id: int | None) -> None:
     """Give one question back (a duplicate submission, or the queue refused it)."""
-    key = key or quota_key(user_id, course_id, _window(time.time())[0])
     try:
-        await client.decr(key)
+        await HOURLY.add(client, _who(user_id, course_id), time.time(), -1)
     except RedisError:
         pass
 
@@ -112,10 +111,9 @@ async def peek(
     client: aioredis.Redis, user_id: int, course_id: int | None, limit: int
 ) -> QuotaStatus:
     """The current usage without counting anything (for the widget)."""
-    index, resets_at = _window(time.time())
+    now = time.time()
     try:
-        raw = await client.get(quota_key(user_id, course_id, index))
+        used = await HOURLY.read(client, _who(user_id, course_id), now)
     except RedisError:
-        return QuotaStatus(True, limit, 0, resets_at, enforced=False)
-    used = int(raw or 0)
-    return QuotaStatus(used < limit, limit, used, resets_at)
+        return QuotaStatus(True, limit, 0, _resets_at(now), enforced=False)
+    return QuotaStatus(used < limit, limit, used, _resets_at(now))

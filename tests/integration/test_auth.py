@@ -361,34 +361,36 @@ def test_login_rate_limit_per_account_across_ips(services) -> None:
         assert_429(client.post("/api/v1/auth/login", json=right), "login")
 
 
-def test_sync_limiter_counts_ip_attempts_and_account_failures(services) -> None:
-    import redis
+async def test_limiter_counts_ip_attempts_and_account_failures(services) -> None:
+    import redis.asyncio as aioredis
 
     from ainative import ratelimit
     from ainative.config import Settings
 
     settings = Settings(login_rate_limit=2, rate_limit_window_seconds=10**6)
-    client = redis.Redis.from_url(services.redis_url)
+    client = aioredis.Redis.from_url(services.redis_url)
     ip, account = f"ip-{uuid.uuid4().hex}", f"acct-{uuid.uuid4().hex}"
-    assert ratelimit.check_login_allowed(client, ip=ip, account=account, settings=settings).allowed
-    for _ in range(2):
-        ratelimit.record_login_failure(client, account=account, settings=settings)
-    verdict = ratelimit.check_login_allowed(
-        client, ip=f"{ip}-other", account=account, settings=settings
-    )
-    assert not verdict.allowed and 0 < verdict.retry_after <= 10**6
-    assert ratelimit.check_login_allowed(client, ip=ip, account="fresh", settings=settings).allowed
-    assert not ratelimit.check_login_allowed(
-        client, ip=ip, account="fresh", settings=settings
-    ).allowed, "third attempt from one IP with a limit of 2"
+    check = ratelimit.check_login_allowed
+    try:
+        assert (await check(client, ip=ip, account=account, settings=settings)).allowed
+        for _ in range(2):
+            await ratelimit.record_login_failure(client, account=account, settings=settings)
+        verdict = await check(client, ip=f"{ip}-other", account=account, settings=settings)
+        assert not verdict.allowed and 0 < verdict.retry_after <= 10**6
+        assert (await check(client, ip=ip, account="fresh", settings=settings)).allowed
+        third = await check(client, ip=ip, account="fresh", settings=settings)
+        assert not third.allowed, "third attempt from one IP with a limit of 2"
+    finally:
+        await client.aclose()
 
 
-def test_limiter_fails_open_without_redis() -> None:
-    import redis
+async def test_limiter_fails_open_without_redis() -> None:
+    import redis.asyncio as aioredis
 
     from ainative import ratelimit
     from ainative.devservices import free_port
 
-    dead = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
-    verdict = ratelimit.hit_sync(dead, "login", "x", limit=1, window=60)
+    dead = aioredis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    verdict = await ratelimit.hit(dead, "login", "x", limit=1, window=60)
     assert verdict.allowed
+    await dead.aclose()

@@ -8,18 +8,33 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from ainative.cache import AsyncResponseCache, CachedAnswer, MemoryLRU, ResponseCache, cache_key
 from ainative.config import Settings
 from ainative.devservices import free_port
+from ainative.tutor.cache import (
+    AsyncResponseCache,
+    CachedAnswer,
+    MemoryLRU,
+    ResponseCache,
+    cache_key,
+)
 from ainative.tutor.prompts import PROMPT_VERSION
 
 BASE = dict(
-    prompt="Why is my loop infinite?", mode="socratic", context={"code": "while True: pass"},
-    model="m", provider="openai", extra_context="week 3",
-)  # fmt: skip
-ANSWER = CachedAnswer(answer="What changes inside the loop?", provider="openai", model="m",
-                      prompt_version=PROMPT_VERSION, classification="debugging",
-                      guardrail="passed")  # fmt: skip
+    prompt="Why is my loop infinite?",
+    mode="socratic",
+    context={"code": "while True: pass"},
+    model="m",
+    provider="openai",
+    extra_context="week 3",
+)
+ANSWER = CachedAnswer(
+    answer="What changes inside the loop?",
+    provider="openai",
+    model="m",
+    prompt_version=PROMPT_VERSION,
+    classification="debugging",
+    guardrail="passed",
+)
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,16 @@ from typing import Any
 
 import jwt
 import pytest
+import redis.asyncio as aioredis
 from sqlalchemy import create_engine, select, text
 from tornado import web
 
+from ainative import ratelimit
 from ainative.auth.passwords import hash_password
 from ainative.auth.tokens import decode_token, issue_access_token, issue_login_token
 from ainative.config import get_settings
 from ainative.db.models import RefreshToken
+from ainative.devservices import free_port
 from ainative.hub.authenticator import INACTIVE_MESSAGE, AINativeAuthenticator
 
 PASSWORD = "Secret-pass-1"
@@ -51,9 +54,14 @@ def make_account(engine):
                     "INSERT INTO users (email, username, password_hash, roles, is_active)"
                     " VALUES (:e, :u, :h, :r, :a) RETURNING id"
                 ),
-                {"e": f"{name}@ex.org", "u": name, "h": hash_password(PASSWORD), "r": list(roles),
-                 "a": active},
-            ).scalar_one()  # fmt: skip
+                {
+                    "e": f"{name}@ex.org",
+                    "u": name,
+                    "h": hash_password(PASSWORD),
+                    "r": list(roles),
+                    "a": active,
+                },
+            ).scalar_one()
             for code, role in courses:
                 course_id = conn.execute(
                     text(
@@ -87,8 +95,15 @@ def forged(user_id: int, **overrides: Any) -> str:
     """A login token with one claim changed, signed with the real key unless overridden."""
     s = get_settings()
     now = int(time.time())
-    claims = {"sub": str(user_id), "type": "login", "jti": str(uuid.uuid4()), "iat": now,
-              "exp": now + 60, "iss": s.jwt_issuer, "aud": s.jwt_hub_audience}  # fmt: skip
+    claims = {
+        "sub": str(user_id),
+        "type": "login",
+        "jti": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 60,
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_hub_audience,
+    }
     key = overrides.pop("_key", s.jwt_secret_key)
     claims.update(overrides)
     return jwt.encode(claims, key, algorithm="HS256")
@@ -247,8 +262,9 @@ async def test_roles_become_admin_groups_and_scopes(
         ({"CS101"}, ("admin",), (), True),
     ],
 )
-async def test_allowed_courses(fresh_database_url, services, make_account, allowed_courses,
-                               roles, courses, allowed):  # fmt: skip
+async def test_allowed_courses(
+    fresh_database_url, services, make_account, allowed_courses, roles, courses, allowed
+):
     auth = AINativeAuthenticator(
         database_url=fresh_database_url,
         redis_url=services.redis_url,
@@ -262,8 +278,9 @@ async def test_allowed_courses(fresh_database_url, services, make_account, allow
     assert (model is not None) is allowed
 
 
-@pytest.mark.parametrize(("change", "expected"), [("none", dict), ("deactivate", False),
-                                                  ("delete", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "expected"), [("none", dict), ("deactivate", False), ("delete", False)]
+)
 async def test_refresh_user_rechecks_db(auth, make_account, engine, change, expected):
     account = make_account(courses=(("CS101", "student"),))
     model = await auth.get_authenticated_user(
@@ -328,11 +345,55 @@ async def test_password_attempts_are_rate_limited(fresh_database_url, services, 
     assert err.value.status_code == 429
 
 
+async def test_hub_and_api_count_the_same_account_failures(
+    fresh_database_url, services, make_account
+):
+    """Failures the API recorded lock the account on the hub's form too (one key scheme)."""
+    window = 10**6  # one window for the whole test
+    auth = AINativeAuthenticator(
+        database_url=fresh_database_url,
+        redis_url=services.redis_url,
+        login_rate_limit=2,
+        rate_limit_window_seconds=window,
+    )
+    account = make_account()
+    settings = get_settings().model_copy(
+        update={"login_rate_limit": 2, "rate_limit_window_seconds": window}
+    )
+    client = aioredis.Redis.from_url(services.redis_url)
+    try:
+        for _ in range(2):
+            await ratelimit.record_login_failure(
+                client, account=account.username.lower(), settings=settings
+            )
+    finally:
+        await client.aclose()
+    fresh_ip = SimpleNamespace(request=SimpleNamespace(remote_ip=f"ip-{uuid.uuid4().hex}"))
+    right = {"username": account.username, "password": PASSWORD}
+    with pytest.raises(web.HTTPError) as err:
+        await auth.get_authenticated_user(fresh_ip, right)
+    assert err.value.status_code == 429
+
+
+async def test_login_works_when_the_limiter_redis_is_down(fresh_database_url, make_account):
+    auth = AINativeAuthenticator(
+        database_url=fresh_database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0"
+    )
+    account = make_account()
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    assert model["name"] == account.username.lower()
+
+
 @pytest.mark.parametrize(
     ("trait", "value"),
-    [("database_url", "sqlite:///x.db"), ("course_group_prefix", "Course "),
-     ("course_group_prefix", "")],
-)  # fmt: skip
+    [
+        ("database_url", "sqlite:///x.db"),
+        ("course_group_prefix", "Course "),
+        ("course_group_prefix", ""),
+    ],
+)
 def test_bad_configuration_fails_early(trait, value):
     with pytest.raises(Exception, match=trait):
         AINativeAuthenticator(**{trait: value})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import redis.asyncio as aioredis
 
@@ -37,8 +38,31 @@ async def test_consume_until_refused(services) -> None:
         assert (await quota.consume(client, user, 8, limit=2)).allowed
         await quota.refund(client, user, 7)
         assert (await quota.consume(client, user, 7, limit=2)).allowed
-        key = quota.quota_key(user, 7, int(__import__("time").time() // 3600))
-        assert 0 < await client.ttl(key) <= 3660
+        assert 0 < await client.ttl(quota.quota_key(user, 7)) <= 3660
+    finally:
+        await client.aclose()
+
+
+async def test_refill_time_is_the_end_of_the_hour(services) -> None:
+    client = aioredis.Redis.from_url(services.redis_url, decode_responses=True)
+    before = time.time()
+    try:
+        status = await quota.peek(client, random.randint(10**6, 10**9), None, 3)
+    finally:
+        await client.aclose()
+    hour_ends = {(int(t // 3600) + 1) * 3600 for t in (before, time.time())}
+    assert (status.allowed, status.used, status.remaining) == (True, 0, 3)
+    assert status.resets_at.timestamp() in hour_ends
+    assert status.public()["window_seconds"] == 3600
+
+
+async def test_a_refund_keeps_the_counter_expiring(services) -> None:
+    """A refund may be the first write of an hour: its key must still expire."""
+    client = aioredis.Redis.from_url(services.redis_url, decode_responses=True)
+    user = random.randint(10**6, 10**9)
+    try:
+        await quota.refund(client, user, 3)
+        assert 0 < await client.ttl(quota.quota_key(user, 3)) <= 3660
     finally:
         await client.aclose()
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, TypeVar
 
-import redis
+import redis.asyncio as aioredis
 from jupyterhub.auth import Authenticator
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
@@ -32,13 +31,6 @@ from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler
 
 T = TypeVar("T")
-
-
-@lru_cache(maxsize=4)
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-
-
 INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
 
 
@@ -179,6 +171,18 @@ class AINativeAuthenticator(Authenticator):
             )
         return cached[1]
 
+    def _limiter(self) -> aioredis.Redis | None:
+        """The login limit's async Redis client (one per authenticator); None disables it."""
+        if not self.redis_url:
+            return None
+        cached = getattr(self, "_limiter_client", None)
+        if cached is None or cached[0] != self.redis_url:
+            client = aioredis.Redis.from_url(
+                self.redis_url, socket_timeout=2, socket_connect_timeout=2
+            )
+            cached = self._limiter_client = (self.redis_url, client)
+        return cached[1]
+
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(session, *args)` in a thread inside one committed transaction."""
 
@@ -217,6 +221,7 @@ class AINativeAuthenticator(Authenticator):
 
     async def authenticate(self, handler: Any, data: dict) -> dict | None:
         """Token login when `data` carries a token (GET only), else the password form."""
+        account: Account | None
         if data.get("token"):
             account = await self._token_account(str(data["token"]))
         else:
@@ -236,13 +241,13 @@ class AINativeAuthenticator(Authenticator):
         tokens = await self._db(finish)
         return self.auth_model(account, tokens)
 
-    async def _password_account(self, handler: Any, username: str, password: str):
+    async def _password_account(self, handler: Any, username: str, password: str) -> Account | None:
         """The API's login rules: IP and account windows in Redis, failures count."""
         if not username or not password:
             return None
         account_key = username.strip().lower()
         ip = handler.request.remote_ip if handler is not None else "unknown"
-        client = _redis(self.redis_url) if self.redis_url else None
+        client = self._limiter()
         limits = get_settings().model_copy(
             update={
                 "login_rate_limit": self.login_rate_limit,
@@ -250,16 +255,14 @@ class AINativeAuthenticator(Authenticator):
             }
         )
         if client is not None:
-            verdict = await asyncio.to_thread(
-                ratelimit.check_login_allowed, client, ip=ip, account=account_key, settings=limits
+            verdict = await ratelimit.check_login_allowed(
+                client, ip=ip, account=account_key, settings=limits
             )
             if not verdict.allowed:
                 raise web.HTTPError(429, f"Too many login attempts. {verdict.detail()}.")
         account = await self._db(accounts.check_password, username, password)
         if account is None and client is not None:
-            await asyncio.to_thread(
-                ratelimit.record_login_failure, client, account=account_key, settings=limits
-            )
+            await ratelimit.record_login_failure(client, account=account_key, settings=limits)
         return account
 
     async def _token_account(self, token: str) -> Account:

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ainative.cache import CachedAnswer, ResponseCache, cache_key
 from ainative.config import Settings
 from ainative.llm import LLMError, LLMRequest, LLMResult, get_provider, resolve_provider
 from ainative.observability.metrics import LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
+from ainative.tutor.cache import CachedAnswer, ResponseCache, cache_key
 from ainative.tutor.classify import classify
 from ainative.tutor.guardrails import apply_guardrail
 from ainative.tutor.prompts import PROMPT_VERSION, build_messages
@@ -70,9 +70,13 @@ def call_with_retries(
 def cache_key_for(row: Mapping[str, Any], policy: Mapping[str, Any], settings: Settings) -> str:
     provider, model = resolve_provider(policy, settings)
     return cache_key(
-        prompt=row["prompt"], mode=row["mode"], context=row.get("context"), model=model,
-        provider=provider, extra_context=policy.get("extra_context"),
-    )  # fmt: skip
+        prompt=row["prompt"],
+        mode=row["mode"],
+        context=row.get("context"),
+        model=model,
+        provider=provider,
+        extra_context=policy.get("extra_context"),
+    )
 
 
 def produce_answer(
@@ -91,23 +95,37 @@ def produce_answer(
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return AnswerValues(
-            answer=cached.answer, provider=cached.provider, model=cached.model,
-            prompt_version=cached.prompt_version, prompt_tokens=0, completion_tokens=0,
-            llm_ms=0, cache_hit=True, classification=cached.classification or classification,
-            guardrail=cached.guardrail or "passed", guardrail_detail=cached.guardrail_detail,
-        )  # fmt: skip
+            answer=cached.answer,
+            provider=cached.provider,
+            model=cached.model,
+            prompt_version=cached.prompt_version,
+            prompt_tokens=0,
+            completion_tokens=0,
+            llm_ms=0,
+            cache_hit=True,
+            classification=cached.classification or classification,
+            guardrail=cached.guardrail or "passed",
+            guardrail_detail=cached.guardrail_detail,
+        )
     provider_name, model = resolve_provider(policy, settings)
     provider = get_provider(provider_name)
     request = LLMRequest(
         messages=build_messages(row["prompt"], row["mode"], context, policy.get("extra_context")),
-        model=model, max_tokens=settings.llm_max_tokens, mode=row["mode"],
-        question=row["prompt"], context=context, timeout=settings.llm_timeout_seconds,
-    )  # fmt: skip
+        model=model,
+        max_tokens=settings.llm_max_tokens,
+        mode=row["mode"],
+        question=row["prompt"],
+        context=context,
+        timeout=settings.llm_timeout_seconds,
+    )
     started = time.perf_counter()
     result = call_with_retries(
-        lambda: provider.complete(request), provider=provider_name,
-        retries=settings.task_max_retries, backoff=settings.llm_retry_backoff_seconds, sleep=sleep,
-    )  # fmt: skip
+        lambda: provider.complete(request),
+        provider=provider_name,
+        retries=settings.task_max_retries,
+        backoff=settings.llm_retry_backoff_seconds,
+        sleep=sleep,
+    )
     elapsed = time.perf_counter() - started
     LLM_LATENCY.labels(provider_name).observe(elapsed)
     LLM_TOKENS.labels(provider_name, "prompt").inc(result.prompt_tokens)
@@ -115,11 +133,18 @@ def produce_answer(
     checked = apply_guardrail(result.text, classification)
     detail = {**checked.detail, "provider_metadata": result.metadata}
     values = AnswerValues(
-        answer=checked.answer, provider=result.provider, model=result.model,
-        prompt_version=PROMPT_VERSION, prompt_tokens=result.prompt_tokens,
-        completion_tokens=result.completion_tokens, llm_ms=int(elapsed * 1000), cache_hit=False,
-        classification=classification, guardrail=checked.outcome, guardrail_detail=detail,
-    )  # fmt: skip
+        answer=checked.answer,
+        provider=result.provider,
+        model=result.model,
+        prompt_version=PROMPT_VERSION,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+        llm_ms=int(elapsed * 1000),
+        cache_hit=False,
+        classification=classification,
+        guardrail=checked.outcome,
+        guardrail_detail=detail,
+    )
     if cache is not None:
         cache.set(key, cached_from(values))
     return values
@@ -127,8 +152,13 @@ def produce_answer(
 
 def cached_from(values: AnswerValues) -> CachedAnswer:
     return CachedAnswer(
-        answer=values.answer, provider=values.provider, model=values.model,
-        prompt_version=values.prompt_version, prompt_tokens=values.prompt_tokens,
-        completion_tokens=values.completion_tokens, classification=values.classification,
-        guardrail=values.guardrail, guardrail_detail=values.guardrail_detail,
-    )  # fmt: skip
+        answer=values.answer,
+        provider=values.provider,
+        model=values.model,
+        prompt_version=values.prompt_version,
+        prompt_tokens=values.prompt_tokens,
+        completion_tokens=values.completion_tokens,
+        classification=values.classification,
+        guardrail=values.guardrail,
+        guardrail_detail=values.guardrail_detail,
+    )

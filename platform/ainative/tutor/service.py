@@ -18,12 +18,12 @@ import redis.asyncio as aioredis
 from sqlalchemy import Connection
 
 from ainative import quota
-from ainative.cache import AsyncResponseCache, cache_key
 from ainative.config import Settings
 from ainative.llm import resolve_provider
 from ainative.observability.metrics import TUTOR_REQUESTS
 from ainative.tutor import repository as repo
 from ainative.tutor import trace
+from ainative.tutor.cache import AsyncResponseCache, cache_key
 from ainative.tutor.classify import classify
 
 

@@ -7,7 +7,11 @@ the broker's. When Redis is unreachable the cache answers from a bounded LRU of
 LLM_CACHE_MAX_ENTRIES in this process, says so in `status()`, and retries Redis
 after a short pause instead of paying a connect timeout on every call.
 
-The API uses AsyncResponseCache (with its async client); the worker ResponseCache.
+One implementation, two faces: the steps of `get` and `set` (Redis first, memory on
+failure, TTL, (de)serialisation, hit/miss counting) are written once, as generators
+that yield each Redis `Command` they need and receive its reply or its RedisError.
+ResponseCache runs them on a sync client (the worker), AsyncResponseCache on the
+API's async client; neither face holds any logic of its own.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aioredis
@@ -33,6 +37,7 @@ from ainative.tutor.prompts import PROMPT_VERSION
 log = logging.getLogger(__name__)
 PREFIX = "ainative:llmcache:v1:"
 RETRY_REDIS_AFTER = 5.0  # seconds the cache stays on memory after a Redis failure
+T = TypeVar("T")
 
 
 def cache_key(
@@ -113,7 +118,59 @@ class MemoryLRU:
         return len(self._data)
 
 
-class _Base:
+@dataclass(frozen=True)
+class Command:
+    """One Redis call a step needs: `client.<name>(*args, **kwargs)`."""
+
+    name: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+# A cache operation: yields Commands, is sent their replies (or thrown their RedisError).
+Steps = Generator[Command, Any, T]
+
+
+def _resume(steps: Steps[T], outcome: Any) -> Command:
+    """Hand the last command's reply, or throw its RedisError, into `steps`; get the next one."""
+    if isinstance(outcome, RedisError):
+        return steps.throw(outcome)
+    return steps.send(outcome)
+
+
+def run_sync(client: redis.Redis, steps: Steps[T]) -> T:
+    """Drive `steps` on a sync client."""
+    outcome: Any = None
+    try:
+        while True:
+            command = _resume(steps, outcome)
+            try:
+                outcome = getattr(client, command.name)(*command.args, **command.kwargs)
+            except RedisError as exc:
+                outcome = exc
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+async def run_async(client: aioredis.Redis, steps: Steps[T]) -> T:
+    """Drive `steps` on an async client."""
+    outcome: Any = None
+    try:
+        while True:
+            command = _resume(steps, outcome)
+            try:
+                outcome = await getattr(client, command.name)(*command.args, **command.kwargs)
+            except RedisError as exc:
+                outcome = exc
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+class CacheCore:
+    """Everything a response cache decides, for both faces: the steps, fallback and status."""
+
     def __init__(self, settings: Settings | None) -> None:
         self.settings = settings or get_settings()
         self.enabled = self.settings.llm_cache_enabled
@@ -143,7 +200,18 @@ class _Base:
         self.last_error = f"{type(exc).__name__}: {exc}"[:200]
         self._down_until = time.monotonic() + RETRY_REDIS_AFTER
 
-    def _decode(self, raw: str | bytes | None) -> CachedAnswer | None:
+    def get_steps(self, key: str) -> Steps[CachedAnswer | None]:
+        """The stored answer for `key`, from Redis or (while it is down) memory; counts hit/miss."""
+        if not self.enabled:
+            return None
+        raw: str | bytes | None = None
+        if self._use_redis():
+            try:
+                raw = yield Command("get", (key,))
+            except RedisError as exc:
+                self._failed(exc)
+        if not self._use_redis():
+            raw = self.memory.get(key)
         hit = None
         if raw is not None:
             try:
@@ -153,9 +221,22 @@ class _Base:
         CACHE_REQUESTS.labels("hit" if hit else "miss").inc()
         return hit
 
+    def set_steps(self, key: str, value: CachedAnswer) -> Steps[None]:
+        """Store `value` for LLM_CACHE_TTL seconds, in Redis or (while it is down) memory."""
+        if not self.enabled:
+            return
+        data = value.dumps()
+        if self._use_redis():
+            try:
+                yield Command("set", (key, data), {"ex": self.ttl})
+                return
+            except RedisError as exc:
+                self._failed(exc)
+        self.memory.set(key, data)
 
-class ResponseCache(_Base):
-    """Synchronous cache for the worker; one Redis client per instance, made lazily."""
+
+class ResponseCache(CacheCore):
+    """The worker's face: a sync Redis client per instance, made lazily."""
 
     def __init__(self, settings: Settings | None = None, client: redis.Redis | None = None):
         super().__init__(settings)
@@ -170,59 +251,21 @@ class ResponseCache(_Base):
         return self._client
 
     def get(self, key: str) -> CachedAnswer | None:
-        if not self.enabled:
-            return None
-        raw = None
-        if self._use_redis():
-            try:
-                raw = self.client.get(key)
-            except RedisError as exc:
-                self._failed(exc)
-        if not self._use_redis():
-            raw = self.memory.get(key)
-        return self._decode(raw)
+        return run_sync(self.client, self.get_steps(key))
 
     def set(self, key: str, value: CachedAnswer) -> None:
-        if not self.enabled:
-            return
-        data = value.dumps()
-        if self._use_redis():
-            try:
-                self.client.set(key, data, ex=self.ttl)
-                return
-            except RedisError as exc:
-                self._failed(exc)
-        self.memory.set(key, data)
+        run_sync(self.client, self.set_steps(key, value))
 
 
-class AsyncResponseCache(_Base):
-    """Asynchronous cache for the API, on the API's one async Redis client."""
+class AsyncResponseCache(CacheCore):
+    """The API's face, on the API's one async Redis client."""
 
     def __init__(self, client: aioredis.Redis, settings: Settings | None = None) -> None:
         super().__init__(settings)
         self.client = client
 
     async def get(self, key: str) -> CachedAnswer | None:
-        if not self.enabled:
-            return None
-        raw = None
-        if self._use_redis():
-            try:
-                raw = await self.client.get(key)
-            except RedisError as exc:
-                self._failed(exc)
-        if not self._use_redis():
-            raw = self.memory.get(key)
-        return self._decode(raw)
+        return await run_async(self.client, self.get_steps(key))
 
     async def set(self, key: str, value: CachedAnswer) -> None:
-        if not self.enabled:
-            return
-        data = value.dumps()
-        if self._use_redis():
-            try:
-                await self.client.set(key, data, ex=self.ttl)
-                return
-            except RedisError as exc:
-                self._failed(exc)
-        self.memory.set(key, data)
+        await run_async(self.client, self.set_steps(key, value))

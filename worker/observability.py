@@ -10,7 +10,8 @@ one argument) and the API's request id when the message headers carry it.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from celery import signals
 
@@ -19,6 +20,9 @@ from ainative.observability import metrics, multiproc, probes
 from ainative.observability.logging import configure_logging, set_context
 from ainative.queue import TASK_ANSWER
 
+if TYPE_CHECKING:
+    from prometheus_client import Metric
+
 log = logging.getLogger(__name__)
 _server: dict[str, Any] = {}
 
@@ -26,7 +30,7 @@ _server: dict[str, Any] = {}
 class ScrapeCollector:
     """Reads Redis and the pool at scrape time, then yields every process's metric files."""
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's Collector protocol
+    def collect(self) -> Iterator[Metric]:
         settings = get_settings()
         if settings.redis_url:
             probes.check_redis_sync(settings.redis_url, [settings.tutor_queue])
@@ -43,7 +47,7 @@ def start_metrics_server(port: int | None = None, host: str | None = None) -> in
     if not port:
         return None
     if "server" in _server:
-        return _server["port"]
+        return int(_server["port"])
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ScrapeCollector())
     try:
@@ -58,13 +62,11 @@ def start_metrics_server(port: int | None = None, host: str | None = None) -> in
     return port
 
 
-@signals.setup_logging.connect
 def _setup_logging(**_: Any) -> None:
     """Replace Celery's log format with the platform's (JSON or text, redacted)."""
     configure_logging(multiproc.detect_role()[0])
 
 
-@signals.worker_init.connect
 def _worker_init(**_: Any) -> None:
     """Main worker process, before the pool starts: serve metrics, export zeroes."""
     for state in ("success", "failure"):
@@ -80,7 +82,6 @@ def _worker_init(**_: Any) -> None:
     start_metrics_server()
 
 
-@signals.worker_process_shutdown.connect
 def _child_shutdown(**_: Any) -> None:
     """A prefork child exits: its live gauges (pool figures) must stop counting."""
     multiproc.mark_dead()
@@ -93,8 +94,7 @@ def _header(request: Any, name: str) -> Any:
     return value
 
 
-@signals.task_prerun.connect
-def _task_prerun(task_id: str | None = None, task: Any = None, args: Any = None, **_: Any):
+def _task_prerun(task_id: str | None = None, task: Any = None, args: Any = None, **_: Any) -> None:
     context: dict[str, Any] = {"task_id": task_id}
     if task is not None and task.name == TASK_ANSWER and args:
         context["interaction_id"] = str(args[0])
@@ -105,7 +105,14 @@ def _task_prerun(task_id: str | None = None, task: Any = None, args: Any = None,
     set_context(context)
 
 
-@signals.task_postrun.connect
 def _task_postrun(**_: Any) -> None:
     probes.record_pool_status()
     set_context(None)
+
+
+# Connected by plain calls: Celery's decorators carry no types.
+signals.setup_logging.connect(_setup_logging)
+signals.worker_init.connect(_worker_init)
+signals.worker_process_shutdown.connect(_child_shutdown)
+signals.task_prerun.connect(_task_prerun)
+signals.task_postrun.connect(_task_postrun)
