@@ -23,6 +23,8 @@ from ainative.config import get_settings
 from ainative.db.models import RefreshToken
 from ainative.hub.authenticator import INACTIVE_MESSAGE, AINativeAuthenticator
 
+pytestmark = pytest.mark.integration
+
 PASSWORD = "Secret-pass-1"
 HANDLER = SimpleNamespace(request=SimpleNamespace(remote_ip="127.0.0.9"))
 
@@ -326,16 +328,6 @@ async def test_password_attempts_are_rate_limited(fresh_database_url, services, 
             handler, {"username": account.username, "password": PASSWORD}
         )
     assert err.value.status_code == 429
-
-
-@pytest.mark.parametrize(
-    ("trait", "value"),
-    [("database_url", "sqlite:///x.db"), ("course_group_prefix", "Course "),
-     ("course_group_prefix", "")],
-)  # fmt: skip
-def test_bad_configuration_fails_early(trait, value):
-    with pytest.raises(Exception, match=trait):
-        AINativeAuthenticator(**{trait: value})
 
 
 async def test_server_refresh_families_are_retired(auth, make_account, engine):
