@@ -26,7 +26,7 @@ _server: dict[str, Any] = {}
 class ScrapeCollector:
     """Reads Redis and the pool at scrape time, then yields every process's metric files."""
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's Collector protocol
+    def collect(self):  # prometheus_client's Collector protocol
         settings = get_settings()
         if settings.redis_url:
             probes.check_redis_sync(settings.redis_url, [settings.tutor_queue])

@@ -29,7 +29,7 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path:
         FLOWER_PORT=str(flower_port),
         BCRYPT_ROUNDS="4",
     )
-    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "up.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ainative.cli", "up", "--no-hub"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
