@@ -15,12 +15,21 @@ from ainative.tutor.prompts import PROMPT_VERSION
 pytestmark = pytest.mark.integration
 
 BASE = dict(
-    prompt="Why is my loop infinite?", mode="socratic", context={"code": "while True: pass"},
-    model="m", provider="openai", extra_context="week 3",
-)  # fmt: skip
-ANSWER = CachedAnswer(answer="What changes inside the loop?", provider="openai", model="m",
-                      prompt_version=PROMPT_VERSION, classification="debugging",
-                      guardrail="passed")  # fmt: skip
+    prompt="Why is my loop infinite?",
+    mode="socratic",
+    context={"code": "while True: pass"},
+    model="m",
+    provider="openai",
+    extra_context="week 3",
+)
+ANSWER = CachedAnswer(
+    answer="What changes inside the loop?",
+    provider="openai",
+    model="m",
+    prompt_version=PROMPT_VERSION,
+    classification="debugging",
+    guardrail="passed",
+)
 
 
 def test_redis_keys_carry_the_ttl(services) -> None:

@@ -53,9 +53,14 @@ def make_account(engine):
                     "INSERT INTO users (email, username, password_hash, roles, is_active)"
                     " VALUES (:e, :u, :h, :r, :a) RETURNING id"
                 ),
-                {"e": f"{name}@ex.org", "u": name, "h": hash_password(PASSWORD), "r": list(roles),
-                 "a": active},
-            ).scalar_one()  # fmt: skip
+                {
+                    "e": f"{name}@ex.org",
+                    "u": name,
+                    "h": hash_password(PASSWORD),
+                    "r": list(roles),
+                    "a": active,
+                },
+            ).scalar_one()
             for code, role in courses:
                 course_id = conn.execute(
                     text(
@@ -89,8 +94,15 @@ def forged(user_id: int, **overrides: Any) -> str:
     """A login token with one claim changed, signed with the real key unless overridden."""
     s = get_settings()
     now = int(time.time())
-    claims = {"sub": str(user_id), "type": "login", "jti": str(uuid.uuid4()), "iat": now,
-              "exp": now + 60, "iss": s.jwt_issuer, "aud": s.jwt_hub_audience}  # fmt: skip
+    claims = {
+        "sub": str(user_id),
+        "type": "login",
+        "jti": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 60,
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_hub_audience,
+    }
     key = overrides.pop("_key", s.jwt_secret_key)
     claims.update(overrides)
     return jwt.encode(claims, key, algorithm="HS256")
@@ -249,8 +261,9 @@ async def test_roles_become_admin_groups_and_scopes(
         ({"CS101"}, ("admin",), (), True),
     ],
 )
-async def test_allowed_courses(fresh_database_url, services, make_account, allowed_courses,
-                               roles, courses, allowed):  # fmt: skip
+async def test_allowed_courses(
+    fresh_database_url, services, make_account, allowed_courses, roles, courses, allowed
+):
     auth = AINativeAuthenticator(
         database_url=fresh_database_url,
         redis_url=services.redis_url,
@@ -264,8 +277,9 @@ async def test_allowed_courses(fresh_database_url, services, make_account, allow
     assert (model is not None) is allowed
 
 
-@pytest.mark.parametrize(("change", "expected"), [("none", dict), ("deactivate", False),
-                                                  ("delete", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "expected"), [("none", dict), ("deactivate", False), ("delete", False)]
+)
 async def test_refresh_user_rechecks_db(auth, make_account, engine, change, expected):
     account = make_account(courses=(("CS101", "student"),))
     model = await auth.get_authenticated_user(

@@ -51,8 +51,12 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(
     log = open(tmp_path / "up.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ainative.cli", "up", "--no-hub"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         health = None
         deadline = time.monotonic() + 90

@@ -9,9 +9,12 @@ from ainative.hub.authenticator import AINativeAuthenticator
 
 @pytest.mark.parametrize(
     ("trait", "value"),
-    [("database_url", "sqlite:///x.db"), ("course_group_prefix", "Course "),
-     ("course_group_prefix", "")],
-)  # fmt: skip
+    [
+        ("database_url", "sqlite:///x.db"),
+        ("course_group_prefix", "Course "),
+        ("course_group_prefix", ""),
+    ],
+)
 def test_bad_configuration_fails_early(trait, value):
     with pytest.raises(Exception, match=trait):
         AINativeAuthenticator(**{trait: value})
