@@ -24,7 +24,7 @@ from pathlib import Path
 from ainative.config import REPO_ROOT, get_settings
 from ainative.observability.logging import hub_logging_config
 
-c = get_config()  # noqa: F821
+c = get_config()
 settings = get_settings()
 settings.check_production()
 hub_dir = Path(settings.data_dir) / "hub"

@@ -1,9 +1,11 @@
 """Shared fixtures: real PostgreSQL, Redis, Celery worker and API, started once a session.
 
-Unit tests that need a database get their own (`fresh_database_url`, a copy of the
-migrated template). Integration tests share one started stack (`stack`) and keep
-apart by creating their own users (`make_user`); a test that kills or restarts
-processes starts a stack of its own (`own_stack`).
+Every server fixture is lazy: nothing starts until a test asks for it, and tests under
+tests/unit may not ask (`make test-fast` runs with no server at all). Tests that need a
+database get their own (`fresh_database_url`, a copy of the migrated template);
+integration tests share one started stack (`stack`) and keep apart by creating their
+own users (`make_user`); a test that kills or restarts processes starts a stack of its
+own (`own_stack`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,26 @@ TEST_ENV = {
     "LOG_FORMAT": "json",  # tests read the stack's logs line by line
     "WORKER_METRICS_PORT": "0",  # tests that scrape a worker start one on a free port
 }
+
+
+# Fixtures that start a server (directly or through another fixture).
+SERVER_FIXTURES = frozenset({"services", "fresh_database_url", "stack", "api", "make_user"})
+UNIT_DIR = Path(__file__).parent / "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a unit test that would start a server: it belongs in tests/integration."""
+    offenders = [
+        item.nodeid
+        for item in items
+        if item.path.is_relative_to(UNIT_DIR)
+        and SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    ]
+    if offenders:
+        raise pytest.UsageError(
+            "unit tests must run without servers; move these to tests/integration: "
+            + ", ".join(offenders)
+        )
 
 
 def _reset_settings() -> None:

@@ -133,7 +133,7 @@ class Stack:
 
     def spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None):
         """Run argv in its own process group with the stack's env, logging to log_dir/name.log."""
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115
+        log = open(self.log_dir / f"{name}.log", "ab")
         env = {**os.environ, **self.env, "AINATIVE_PROCESS": name, **(extra_env or {})}
         proc = subprocess.Popen(
             argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

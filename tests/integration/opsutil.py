@@ -94,7 +94,7 @@ def start_flower(
     full_env = {**os.environ, **env, "FLOWER_BASIC_AUTH": auth, "FLOWER_PORT": str(port),
                 "FLOWER_HOST": "127.0.0.1", "FLOWER_URL_PREFIX": prefix}  # fmt: skip
     settings = Settings(**{k.lower(): v for k, v in full_env.items() if k.isupper()})
-    log = open(log_path, "ab")  # noqa: SIM115
+    log = open(log_path, "ab")
     proc = subprocess.Popen(
         flower_command(settings), cwd=REPO_ROOT, env=full_env, stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,

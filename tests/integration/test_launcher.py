@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ainative.devservices import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """An empty data folder outside pytest's temp root.
+
+    As root, pgserver runs PostgreSQL as another user that must traverse the path, and every
+    pytest session that starts resets /tmp/pytest-of-root to 0700: a concurrent session would
+    lock the server out of tmp_path.
+    """
+    parent = Path(tempfile.mkdtemp(prefix="ainative-launcher-"))
+    yield parent / "data"
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(
+    tmp_path: Path, data_dir: Path
+) -> None:
     api_port, flower_port = free_port(), free_port()
     env = {
         k: v
@@ -24,16 +43,20 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path:
         if k not in {"DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "FLOWER_BASIC_AUTH"}
     }
     env.update(
-        DATA_DIR=str(tmp_path / "data"),
+        DATA_DIR=str(data_dir),
         API_PORT=str(api_port),
         FLOWER_PORT=str(flower_port),
         BCRYPT_ROUNDS="4",
     )
-    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "up.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ainative.cli", "up", "--no-hub"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         health = None
         deadline = time.monotonic() + 90
@@ -50,7 +73,7 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path:
         assert "Demo accounts" in output
         login = httpx.post(
             f"http://127.0.0.1:{api_port}/api/v1/auth/login",
-            json={"username": "student", "password": _demo_password(tmp_path, "student")},
+            json={"username": "student", "password": _demo_password(data_dir, "student")},
             timeout=10,
         )
         assert login.status_code == 200, login.text
@@ -59,11 +82,11 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path:
         proc.wait(60)
     # Everything it started is gone, embedded servers included.
     leftover = subprocess.run(
-        ["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True
+        ["pgrep", "-f", str(data_dir)], capture_output=True, text=True
     ).stdout.split()
     assert leftover == [], (tmp_path / "up.log").read_text()[-3000:]
 
 
-def _demo_password(tmp_path: Path, user: str) -> str:
-    lines = (tmp_path / "data" / "demo_accounts.txt").read_text().splitlines()
+def _demo_password(data_dir: Path, user: str) -> str:
+    lines = (data_dir / "demo_accounts.txt").read_text().splitlines()
     return dict(line.split("\t") for line in lines)[user]

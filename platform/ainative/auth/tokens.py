@@ -40,8 +40,8 @@ def _keys(algorithm: str, secret: str, private_file: str | None, public_file: st
         return secret, secret
     if not (private_file or public_file):
         raise RuntimeError("RS256 needs JWT_PRIVATE_KEY_FILE and/or JWT_PUBLIC_KEY_FILE")
-    private = open(private_file).read() if private_file else None  # noqa: SIM115
-    public = open(public_file).read() if public_file else None  # noqa: SIM115
+    private = open(private_file).read() if private_file else None
+    public = open(public_file).read() if public_file else None
     return private, public
 
 

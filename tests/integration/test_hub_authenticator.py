@@ -26,6 +26,8 @@ from ainative.db.models import RefreshToken
 from ainative.devservices import free_port
 from ainative.hub.authenticator import INACTIVE_MESSAGE, AINativeAuthenticator
 
+pytestmark = pytest.mark.integration
+
 PASSWORD = "Secret-pass-1"
 HANDLER = SimpleNamespace(request=SimpleNamespace(remote_ip="127.0.0.9"))
 
@@ -384,19 +386,6 @@ async def test_login_works_when_the_limiter_redis_is_down(fresh_database_url, ma
         HANDLER, {"username": account.username, "password": PASSWORD}
     )
     assert model["name"] == account.username.lower()
-
-
-@pytest.mark.parametrize(
-    ("trait", "value"),
-    [
-        ("database_url", "sqlite:///x.db"),
-        ("course_group_prefix", "Course "),
-        ("course_group_prefix", ""),
-    ],
-)
-def test_bad_configuration_fails_early(trait, value):
-    with pytest.raises(Exception, match=trait):
-        AINativeAuthenticator(**{trait: value})
 
 
 async def test_server_refresh_families_are_retired(auth, make_account, engine):

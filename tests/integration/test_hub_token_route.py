@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from ainative.auth.tokens import decode_token, issue_access_token
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def client(services):

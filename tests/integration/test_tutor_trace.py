@@ -11,11 +11,21 @@ from sqlalchemy import Engine, create_engine, text
 from ainative.tutor import trace
 from ainative.tutor.repository import insert_interaction
 
+pytestmark = pytest.mark.integration
+
 VALUES = dict(
-    answer="Which line surprises you?", provider="offline", model="m", prompt_version="v",
-    prompt_tokens=3, completion_tokens=4, llm_ms=5, cache_hit=False, classification="debugging",
-    guardrail="passed", guardrail_detail={},
-)  # fmt: skip
+    answer="Which line surprises you?",
+    provider="offline",
+    model="m",
+    prompt_version="v",
+    prompt_tokens=3,
+    completion_tokens=4,
+    llm_ms=5,
+    cache_hit=False,
+    classification="debugging",
+    guardrail="passed",
+    guardrail_detail={},
+)
 
 
 @pytest.fixture
