@@ -55,7 +55,7 @@ class FakeApi:
 
 
 @pytest.fixture
-def api() -> Iterator[FakeApi]:
+def fake_api() -> Iterator[FakeApi]:
     fake = FakeApi()
 
     class Handler(BaseHTTPRequestHandler):
@@ -87,116 +87,119 @@ def api() -> Iterator[FakeApi]:
     server.server_close()
 
 
-def sync_client(api: FakeApi, **options: Any) -> TutorClient:
-    return TutorClient(api.url, "access-0", "refresh-0", backoff=0.01, **options)
+def sync_client(fake_api: FakeApi, **options: Any) -> TutorClient:
+    return TutorClient(fake_api.url, "access-0", "refresh-0", backoff=0.01, **options)
 
 
 # --- the defect: AssertionError("unreachable") instead of the student's message -----------
 
 
-def test_a_401_on_the_last_attempt_is_a_readable_error(api):
-    api.script = [Reply(401, {"detail": "token has expired"})]
-    with sync_client(api, retries=0) as client, pytest.raises(SessionExpiredError) as exc:
+def test_a_401_on_the_last_attempt_is_a_readable_error(fake_api):
+    fake_api.script = [Reply(401, {"detail": "token has expired"})]
+    with sync_client(fake_api, retries=0) as client, pytest.raises(SessionExpiredError) as exc:
         client.quota()
     assert "log in to the hub again" in str(exc.value)
     # one refresh, one retry with the new token, then the second 401 is the answer
-    assert api.refreshes == 1
-    assert [token for *_, token in api.calls] == ["access-0", "access-1"]
+    assert fake_api.refreshes == 1
+    assert [token for *_, token in fake_api.calls] == ["access-0", "access-1"]
 
 
-def test_four_503s_then_a_401_with_default_retries_is_a_readable_error(api):
-    api.script = [Reply(503, {"detail": "busy"})] * 4 + [Reply(401, {"detail": "expired"})]
-    with sync_client(api) as client, pytest.raises(SessionExpiredError, match="log in"):
+def test_four_503s_then_a_401_with_default_retries_is_a_readable_error(fake_api):
+    fake_api.script = [Reply(503, {"detail": "busy"})] * 4 + [Reply(401, {"detail": "expired"})]
+    with sync_client(fake_api) as client, pytest.raises(SessionExpiredError, match="log in"):
         client.quota()
-    assert len(api.calls) == 6  # 4 retried 503s, the 401, the retry after the refresh
-    assert api.refreshes == 1
+    assert len(fake_api.calls) == 6  # 4 retried 503s, the 401, the retry after the refresh
+    assert fake_api.refreshes == 1
 
 
-def test_the_refresh_is_not_counted_against_the_retries(api):
-    api.script = [Reply(503)] * 4 + [Reply(401), Reply(200, QUOTA)]
-    with sync_client(api) as client:
+def test_the_refresh_is_not_counted_against_the_retries(fake_api):
+    fake_api.script = [Reply(503)] * 4 + [Reply(401), Reply(200, QUOTA)]
+    with sync_client(fake_api) as client:
         assert client.quota().remaining == 9
         assert client.access_token == "access-1"
         assert client.refresh_token == "refresh-1"
 
 
-def test_503s_beyond_the_retries_say_the_tutor_is_busy(api):
-    api.script = [Reply(503, {"detail": "busy"})]
-    with sync_client(api, retries=2) as client, pytest.raises(TutorUnavailableError) as exc:
+def test_503s_beyond_the_retries_say_the_tutor_is_busy(fake_api):
+    fake_api.script = [Reply(503, {"detail": "busy"})]
+    with sync_client(fake_api, retries=2) as client, pytest.raises(TutorUnavailableError) as exc:
         client.ask("why?")
     assert "try again in a minute" in str(exc.value)
-    assert len(api.calls) == 3
+    assert len(fake_api.calls) == 3
 
 
 # --- politeness ---------------------------------------------------------------------------
 
 
-def test_a_retry_after_longer_than_a_student_waits_is_not_retried(api):
-    api.script = [Reply(503, {"detail": "queue down"}, {"Retry-After": "3600"})]
-    with sync_client(api) as client, pytest.raises(TutorUnavailableError):
+def test_a_retry_after_longer_than_a_student_waits_is_not_retried(fake_api):
+    fake_api.script = [Reply(503, {"detail": "queue down"}, {"Retry-After": "3600"})]
+    with sync_client(fake_api) as client, pytest.raises(TutorUnavailableError):
         client.quota()
-    assert len(api.calls) == 1
+    assert len(fake_api.calls) == 1
 
 
-def test_a_short_retry_after_is_waited_for_and_retried(api):
-    api.script = [Reply(503, {}, {"Retry-After": "0"}), Reply(200, QUOTA)]
-    with sync_client(api) as client:
+def test_a_short_retry_after_is_waited_for_and_retried(fake_api):
+    fake_api.script = [Reply(503, {}, {"Retry-After": "0"}), Reply(200, QUOTA)]
+    with sync_client(fake_api) as client:
         assert client.quota().limit == 10
-    assert len(api.calls) == 2
+    assert len(fake_api.calls) == 2
 
 
-def test_a_used_up_quota_is_not_retried_and_says_when_it_refills(api):
-    api.script = [Reply(429, {"detail": "tutor quota used up"}, {"Retry-After": "1800"})]
+def test_a_used_up_quota_is_not_retried_and_says_when_it_refills(fake_api):
+    fake_api.script = [Reply(429, {"detail": "tutor quota used up"}, {"Retry-After": "1800"})]
     with (
-        sync_client(api) as client,
+        sync_client(fake_api) as client,
         pytest.raises(QuotaExceededError, match="quota used up, refills at"),
     ):
         client.submit("why?")
     # the submit, then the quota lookup for the refill time (answered 429 as well)
-    assert [path for _, path, _ in api.calls] == ["/api/v1/tutor/requests", "/api/v1/tutor/quota"]
+    assert [path for _, path, _ in fake_api.calls] == [
+        "/api/v1/tutor/requests",
+        "/api/v1/tutor/quota",
+    ]
 
 
 # --- one implementation, two faces --------------------------------------------------------
 
 
-def test_async_client_asks_and_long_polls(api):
+def test_async_client_asks_and_long_polls(fake_api):
     queued = {"id": "7", "status": "queued"}
-    api.script = [
+    fake_api.script = [
         Reply(202, queued),
         Reply(200, {"id": "7", "status": "running"}),
         Reply(200, ANSWER),
     ]
 
     async def scenario() -> str | None:
-        client = AsyncTutorClient(api.url, "access-0", "refresh-0", backoff=0.01)
+        client = AsyncTutorClient(fake_api.url, "access-0", "refresh-0", backoff=0.01)
         try:
             return (await client.ask("why?", context={"code": "x", "error": ""})).answer
         finally:
             await client.aclose()
 
     assert asyncio.run(scenario()) == ANSWER["answer"]
-    assert [(m, p) for m, p, _ in api.calls] == [
+    assert [(m, p) for m, p, _ in fake_api.calls] == [
         ("POST", "/api/v1/tutor/requests"),
         ("GET", "/api/v1/tutor/requests/7"),
         ("GET", "/api/v1/tutor/requests/7"),
     ]
 
 
-def test_sync_client_works_inside_a_running_event_loop(api):
+def test_sync_client_works_inside_a_running_event_loop(fake_api):
     """As in a Jupyter kernel: a cell calls the blocking client while the thread's loop runs."""
-    api.script = [Reply(200, ANSWER)]
+    fake_api.script = [Reply(200, ANSWER)]
 
     async def cell() -> str | None:
         asyncio.get_running_loop()  # there is one, as in ipykernel
-        with sync_client(api) as client:
+        with sync_client(fake_api) as client:
             return client.ask("why?").answer
 
     assert asyncio.run(cell()) == ANSWER["answer"]
 
 
-def test_sync_client_works_without_an_event_loop_and_reuses_its_loop(api):
-    api.script = [Reply(200, QUOTA)]
-    client = sync_client(api)
+def test_sync_client_works_without_an_event_loop_and_reuses_its_loop(fake_api):
+    fake_api.script = [Reply(200, QUOTA)]
+    client = sync_client(fake_api)
     try:
         assert [client.quota().remaining for _ in range(3)] == [9, 9, 9]
         assert len(client.async_client._pools) == 1  # one private loop, one pool
@@ -207,9 +210,9 @@ def test_sync_client_works_without_an_event_loop_and_reuses_its_loop(api):
         client.quota()
 
 
-def test_sync_and_async_clients_share_the_kernels_token_store(api):
+def test_sync_and_async_clients_share_the_kernels_token_store(fake_api):
     """A refresh by one is seen by the other, so a rotated refresh token is never replayed."""
-    api.script = [Reply(401), Reply(200, QUOTA)]
+    fake_api.script = [Reply(401), Reply(200, QUOTA)]
 
     async def ask_quota(other: AsyncTutorClient) -> None:
         try:
@@ -217,10 +220,10 @@ def test_sync_and_async_clients_share_the_kernels_token_store(api):
         finally:
             await other.aclose()
 
-    with sync_client(api) as client:
+    with sync_client(fake_api) as client:
         client.quota()
-        api.script = [Reply(200, QUOTA)]
-        api.calls.clear()
+        fake_api.script = [Reply(200, QUOTA)]
+        fake_api.calls.clear()
         asyncio.run(ask_quota(AsyncTutorClient(tokens=client.tokens)))
-    assert api.refreshes == 1
-    assert api.calls[0][2] == "access-1"
+    assert fake_api.refreshes == 1
+    assert fake_api.calls[0][2] == "access-1"
