@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, MODES, STATUSES
+from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, STATUSES
+from ainative.tutor.modes import MODE_NAMES
 from analytics.pgcopy import (
     CAT,
     TS,
@@ -59,7 +60,7 @@ INTERACTION_COLUMNS = (
     _c("user_id", None, pa.int64()),
     _c("session_id", "x.session_id::text", pa.string(), wire="x.session_id"),
     _c("course_id", None, pa.int64()),
-    _c("mode", None, CAT, MODES),
+    _c("mode", None, CAT, MODE_NAMES),
     _c("status", None, CAT, STATUSES),
     _c("classification", None, CAT, CLASSIFICATIONS),
     _c("guardrail", None, CAT, GUARDRAIL_OUTCOMES),
