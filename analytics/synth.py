@@ -293,8 +293,3 @@ def write(cohort: Cohort, source: Source = None, password_hash: str | None = Non
         conn.commit()
     counts["course_id"] = course_id
     return counts
-
-
-def seed_demo(source: Source = None, **spec: Any) -> dict:
-    """Generate and insert a cohort (the `ainative seed-demo` command)."""
-    return write(generate(CohortSpec(**spec)), source)
