@@ -1,4 +1,4 @@
-"""Every metric against a small hand-built trace whose answers are worked out by hand."""
+"""Every measure against a small hand-built trace whose answers are worked out by hand."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from analytics import metrics as m
+from ainative.tutor.modes import MODE_NAMES
+from analytics import measures as m
 from analytics.progsnap2 import pseudonym
 
-MODES = ["socratic", "explanatory", "hints", "metacognitive"]
 KINDS = ["debugging", "conceptual", "implementation", "solution-request", "off-topic"]
 
 
@@ -45,7 +45,7 @@ def interactions_frame() -> pd.DataFrame:
     )
     frame["status"] = pd.Categorical(frame["status"], categories=["queued", "running", "done",
                                                                    "error"])  # fmt: skip
-    frame["mode"] = pd.Categorical(["socratic"] * 5, categories=MODES)
+    frame["mode"] = pd.Categorical(["socratic"] * 5, categories=MODE_NAMES)
     for col in ("rating", "queue_ms", "llm_ms", "total_ms"):
         frame[col] = frame[col].astype("Int32")
     frame["answer_has_code"] = frame["answer_has_code"].astype("boolean")
