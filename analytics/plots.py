@@ -47,9 +47,13 @@ def bars(
 
 
 def histogram(
-    values: pd.Series, title: str, xlabel: str, ax: Axes | None = None, bins: int = 30,
+    values: pd.Series,
+    title: str,
+    xlabel: str,
+    ax: Axes | None = None,
+    bins: int = 30,
     log: bool = False,
-) -> Axes:  # fmt: skip
+) -> Axes:
     """Histogram of the non-missing `values` (log-spaced bins with `log`)."""
     ax = _axes(ax)
     data = values.dropna().astype(float).to_numpy()
@@ -80,9 +84,13 @@ def ecdf(values: pd.Series, title: str, xlabel: str, ax: Axes | None = None, lab
 
 
 def time_series(
-    frame: pd.DataFrame, x: str, ys: list[str], title: str, ax: Axes | None = None,
+    frame: pd.DataFrame,
+    x: str,
+    ys: list[str],
+    title: str,
+    ax: Axes | None = None,
     ylabel: str = "",
-) -> Axes:  # fmt: skip
+) -> Axes:
     """Lines of `ys` over the time column `x`."""
     ax = _axes(ax)
     for y in ys:
