@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, MODES, STATUSES
+from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, STATUSES
+from ainative.tutor.modes import MODE_NAMES
 from analytics.pgcopy import (
     CAT,
     TS,
@@ -59,7 +60,7 @@ INTERACTION_COLUMNS = (
     _c("user_id", None, pa.int64()),
     _c("session_id", "x.session_id::text", pa.string(), wire="x.session_id"),
     _c("course_id", None, pa.int64()),
-    _c("mode", None, CAT, MODES),
+    _c("mode", None, CAT, MODE_NAMES),
     _c("status", None, CAT, STATUSES),
     _c("classification", None, CAT, CLASSIFICATIONS),
     _c("guardrail", None, CAT, GUARDRAIL_OUTCOMES),
@@ -188,9 +189,15 @@ def _load(
     sql = f"{select_sql(columns, table, joins)} WHERE {where}"
     wire_sql = f"{select_sql(columns, table, joins, wire=True)} WHERE {where}"
     return copy_frame(
-        sql, params, columns, source, multiline=multiline, order_by=[time_column],
-        partition=partition, wire_sql=wire_sql,
-    )  # fmt: skip
+        sql,
+        params,
+        columns,
+        source,
+        multiline=multiline,
+        order_by=[time_column],
+        partition=partition,
+        wire_sql=wire_sql,
+    )
 
 
 def load_interactions(
@@ -211,9 +218,17 @@ def load_interactions(
     """
     columns = INTERACTION_COLUMNS + (INTERACTION_TEXT_COLUMNS if include_text else ())
     return _load(
-        columns, "interactions", "created_at", source, include_text, courses=courses, since=since,
-        until=until, user_ids=user_ids, include_non_consenting=include_non_consenting,
-    )  # fmt: skip
+        columns,
+        "interactions",
+        "created_at",
+        source,
+        include_text,
+        courses=courses,
+        since=since,
+        until=until,
+        user_ids=user_ids,
+        include_non_consenting=include_non_consenting,
+    )
 
 
 def load_events(
@@ -235,12 +250,20 @@ def load_events(
     columns = EVENT_COLUMNS + (EVENT_TEXT_COLUMNS if include_text else ())
     by_type = event_types is not None
     return _load(
-        columns, "events", "occurred_at", source, include_text, partition="x.id",
+        columns,
+        "events",
+        "occurred_at",
+        source,
+        include_text,
+        partition="x.id",
         extra_where=" AND x.event_type = ANY(%(event_types)s::text[])" if by_type else "",
         extra_params={"event_types": list(event_types)} if by_type else None,
-        courses=courses, since=since, until=until, user_ids=user_ids,
+        courses=courses,
+        since=since,
+        until=until,
+        user_ids=user_ids,
         include_non_consenting=include_non_consenting,
-    )  # fmt: skip
+    )
 
 
 def load_sessions(
@@ -254,9 +277,16 @@ def load_sessions(
 ) -> pd.DataFrame:
     """Tutor sessions (a stretch of one student's work), ordered by started_at."""
     return _load(
-        SESSION_COLUMNS, "tutor_sessions", "started_at", source, courses=courses, since=since,
-        until=until, user_ids=user_ids, include_non_consenting=include_non_consenting,
-    )  # fmt: skip
+        SESSION_COLUMNS,
+        "tutor_sessions",
+        "started_at",
+        source,
+        courses=courses,
+        since=since,
+        until=until,
+        user_ids=user_ids,
+        include_non_consenting=include_non_consenting,
+    )
 
 
 def load_enrolments(
@@ -268,9 +298,13 @@ def load_enrolments(
 ) -> pd.DataFrame:
     """Course memberships (students by default): the denominator of reach."""
     joins, where, params = _filters(
-        time_column="created_at", courses=courses, since=None, until=None, user_ids=None,
+        time_column="created_at",
+        courses=courses,
+        since=None,
+        until=None,
+        user_ids=None,
         include_non_consenting=include_non_consenting,
-    )  # fmt: skip
+    )
     joins += " JOIN courses c ON c.id = x.course_id"
     if role is not None:
         params["role"] = role
@@ -294,9 +328,13 @@ def load_deadlines(
     where = "x.event_type = 'course.deadline' AND x.user_id IS NULL"
     if courses is not None:
         _, clause, params = _filters(
-            time_column="occurred_at", courses=courses, since=None, until=None,
-            user_ids=None, include_non_consenting=True,
-        )  # fmt: skip
+            time_column="occurred_at",
+            courses=courses,
+            since=None,
+            until=None,
+            user_ids=None,
+            include_non_consenting=True,
+        )
         where += f" AND {clause}"
     sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where}"
     return copy_frame(sql, params, DEADLINE_COLUMNS, source, order_by=["deadline"])

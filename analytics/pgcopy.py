@@ -193,8 +193,16 @@ def copy_frame(
             lead.rollback()
             lead.close()
     if layout is not None and cats is None:  # open categories collide: fall back to CSV
-        return copy_frame(sql, params, columns, source, multiline=True, order_by=order_by,
-                          partition=partition, workers=workers)  # fmt: skip
+        return copy_frame(
+            sql,
+            params,
+            columns,
+            source,
+            multiline=True,
+            order_by=order_by,
+            partition=partition,
+            workers=workers,
+        )
     if layout is not None:
         table = pgbinary.to_table(parts, layout, columns, cats, order_by)
         if pgbinary.sorts(layout, order_by):

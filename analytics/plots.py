@@ -1,6 +1,6 @@
 """Figures for the analytics notebooks: one function per figure, each returning its Axes.
 
-Inputs are the outputs of ``analytics.metrics``; plotting never computes a metric, so a
+Inputs are the outputs of ``analytics.measures``; plotting never computes a measure, so a
 figure and a table built from the same frame always agree.
 """
 
@@ -19,7 +19,7 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
 
 
 def hour_weekday_heatmap(grid: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Requests per weekday x hour (output of metrics.help_by_hour)."""
+    """Requests per weekday x hour (output of measures.help_by_hour)."""
     ax = _axes(ax, (9, 3.2))
     table = grid.pivot_table(
         index="weekday", columns="hour", values="requests", aggfunc="sum", observed=False
@@ -47,9 +47,13 @@ def bars(
 
 
 def histogram(
-    values: pd.Series, title: str, xlabel: str, ax: Axes | None = None, bins: int = 30,
+    values: pd.Series,
+    title: str,
+    xlabel: str,
+    ax: Axes | None = None,
+    bins: int = 30,
     log: bool = False,
-) -> Axes:  # fmt: skip
+) -> Axes:
     """Histogram of the non-missing `values` (log-spaced bins with `log`)."""
     ax = _axes(ax)
     data = values.dropna().astype(float).to_numpy()
@@ -80,9 +84,13 @@ def ecdf(values: pd.Series, title: str, xlabel: str, ax: Axes | None = None, lab
 
 
 def time_series(
-    frame: pd.DataFrame, x: str, ys: list[str], title: str, ax: Axes | None = None,
+    frame: pd.DataFrame,
+    x: str,
+    ys: list[str],
+    title: str,
+    ax: Axes | None = None,
     ylabel: str = "",
-) -> Axes:  # fmt: skip
+) -> Axes:
     """Lines of `ys` over the time column `x`."""
     ax = _axes(ax)
     for y in ys:
@@ -95,7 +103,7 @@ def time_series(
 
 
 def percentile_bars(summary: pd.DataFrame, group: str, ax: Axes | None = None) -> Axes:
-    """p50/p90/p99 of each latency measure (output of metrics.latency_summary)."""
+    """p50/p90/p99 of each latency measure (output of measures.latency_summary)."""
     ax = _axes(ax, (8, 3.5))
     quantiles = [c for c in summary.columns if c.startswith("p") and c[1:].isdigit()]
     labels = [f"{m}\n{group}={g}" for m, g in zip(summary["measure"], summary[group], strict=True)]

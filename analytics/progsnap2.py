@@ -32,17 +32,41 @@ from analytics.load import Source, load_events, load_interactions, load_sessions
 TOOL_INSTANCES = f"AI-Native Tutor {ainative.__version__}; Python 3 (Jupyter)"
 SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 MAIN_COLUMNS = (
-    "EventType", "EventID", "Order", "SubjectID", "ToolInstances", "CodeStateID",
-    "ServerTimestamp", "ServerTimezone", "CourseID", "SessionID", "ParentEventID",
-    "EventInitiator", "ExecutionResult", "ProgramErrorOutput", "CompileResult",
-    "CompileMessageType", "CompileMessageData", "InterventionCategory", "InterventionType",
-    "InterventionMessage", "X-RequestType", "X-TutorMode", "X-HelpMessage", "X-Rating",
-)  # fmt: skip
+    "EventType",
+    "EventID",
+    "Order",
+    "SubjectID",
+    "ToolInstances",
+    "CodeStateID",
+    "ServerTimestamp",
+    "ServerTimezone",
+    "CourseID",
+    "SessionID",
+    "ParentEventID",
+    "EventInitiator",
+    "ExecutionResult",
+    "ProgramErrorOutput",
+    "CompileResult",
+    "CompileMessageType",
+    "CompileMessageData",
+    "InterventionCategory",
+    "InterventionType",
+    "InterventionMessage",
+    "X-RequestType",
+    "X-TutorMode",
+    "X-HelpMessage",
+    "X-Rating",
+)
 # Tie-break for events with the same timestamp: the causal order.
 TYPE_RANK = {
-    "Session.Start": 0, "Run.Program": 1, "Compile": 1, "Compile.Error": 2,
-    "X-Help.Request": 3, "Intervention": 4, "Session.End": 5,
-}  # fmt: skip
+    "Session.Start": 0,
+    "Run.Program": 1,
+    "Compile": 1,
+    "Compile.Error": 2,
+    "X-Help.Request": 3,
+    "Intervention": 4,
+    "Session.End": 5,
+}
 
 
 def pseudonym(user_id: int, key: str) -> str:
@@ -61,25 +85,42 @@ def _iso(times: pd.Series) -> pd.Series:
 
 def _session_rows(sessions: pd.DataFrame) -> pd.DataFrame:
     start = pd.DataFrame(
-        {"EventType": "Session.Start", "EventID": "ss-" + sessions["id"],
-         "_user": sessions["user_id"], "_t": sessions["started_at"], "_course":
-         sessions["course_id"], "SessionID": sessions["id"], "_code": ""}
-    )  # fmt: skip
+        {
+            "EventType": "Session.Start",
+            "EventID": "ss-" + sessions["id"],
+            "_user": sessions["user_id"],
+            "_t": sessions["started_at"],
+            "_course": sessions["course_id"],
+            "SessionID": sessions["id"],
+            "_code": "",
+        }
+    )
     ended = sessions[sessions["ended_at"].notna()]
     end = pd.DataFrame(
-        {"EventType": "Session.End", "EventID": "se-" + ended["id"], "_user": ended["user_id"],
-         "_t": ended["ended_at"], "_course": ended["course_id"], "SessionID": ended["id"],
-         "_code": ""}
-    )  # fmt: skip
+        {
+            "EventType": "Session.End",
+            "EventID": "se-" + ended["id"],
+            "_user": ended["user_id"],
+            "_t": ended["ended_at"],
+            "_course": ended["course_id"],
+            "SessionID": ended["id"],
+            "_code": "",
+        }
+    )
     return pd.concat([start, end], ignore_index=True)
 
 
 def _run_rows(runs: pd.DataFrame) -> pd.DataFrame:
     base = pd.DataFrame(
-        {"_user": runs["user_id"], "_t": runs["occurred_at"], "_course": runs["course_id"],
-         "SessionID": runs["session_id"], "_code": runs["code"].fillna(""),
-         "EventInitiator": "UserDirectAction"}
-    )  # fmt: skip
+        {
+            "_user": runs["user_id"],
+            "_t": runs["occurred_at"],
+            "_course": runs["course_id"],
+            "SessionID": runs["session_id"],
+            "_code": runs["code"].fillna(""),
+            "EventInitiator": "UserDirectAction",
+        }
+    )
     ids = "run-" + runs["id"].astype("string")
     syntax = runs["error_type"].astype("string").isin(SYNTAX_ERRORS).fillna(False).to_numpy()
     ok = runs["success"].fillna(True).to_numpy(dtype=bool)
@@ -116,29 +157,42 @@ def _context_code(context: Any) -> str:
 def _help_rows(interactions: pd.DataFrame) -> pd.DataFrame:
     request_ids = "help-" + interactions["id"]
     requests = pd.DataFrame(
-        {"EventType": "X-Help.Request", "EventID": request_ids, "_user": interactions["user_id"],
-         "_t": interactions["created_at"], "_course": interactions["course_id"],
-         "SessionID": interactions["session_id"],
-         "_code": [_context_code(c) for c in interactions["context"]],
-         "EventInitiator": "UserDirectAction",
-         "X-RequestType": interactions["classification"].astype("string"),
-         "X-TutorMode": interactions["mode"].astype("string"),
-         "X-HelpMessage": interactions["prompt"]}
-    )  # fmt: skip
+        {
+            "EventType": "X-Help.Request",
+            "EventID": request_ids,
+            "_user": interactions["user_id"],
+            "_t": interactions["created_at"],
+            "_course": interactions["course_id"],
+            "SessionID": interactions["session_id"],
+            "_code": [_context_code(c) for c in interactions["context"]],
+            "EventInitiator": "UserDirectAction",
+            "X-RequestType": interactions["classification"].astype("string"),
+            "X-TutorMode": interactions["mode"].astype("string"),
+            "X-HelpMessage": interactions["prompt"],
+        }
+    )
     answered = interactions["answer"].notna() & interactions["completed_at"].notna()
     ans = interactions[answered]
     debugging = ans["classification"].astype("string").eq("debugging").fillna(False)
+    mode, guardrail = ans["mode"].astype("string"), ans["guardrail"].astype("string")
+    intervention_type = "LLM tutor, " + mode + " mode, guardrail " + guardrail.fillna("none")
     answers = pd.DataFrame(
-        {"EventType": "Intervention", "EventID": "answer-" + ans["id"], "_user": ans["user_id"],
-         "_t": ans["completed_at"], "_course": ans["course_id"], "SessionID": ans["session_id"],
-         "_code": "", "ParentEventID": request_ids[answered],
-         "EventInitiator": "ToolReaction",
-         "InterventionCategory": ["Feedback" if d else "Hint" for d in debugging],
-         "InterventionType": "LLM tutor, " + ans["mode"].astype("string") + " mode, guardrail "
-         + ans["guardrail"].astype("string").fillna("none"),
-         "InterventionMessage": ans["answer"],
-         "X-Rating": ans["rating"].astype("Int64")}
-    )  # fmt: skip
+        {
+            "EventType": "Intervention",
+            "EventID": "answer-" + ans["id"],
+            "_user": ans["user_id"],
+            "_t": ans["completed_at"],
+            "_course": ans["course_id"],
+            "SessionID": ans["session_id"],
+            "_code": "",
+            "ParentEventID": request_ids[answered],
+            "EventInitiator": "ToolReaction",
+            "InterventionCategory": ["Feedback" if d else "Hint" for d in debugging],
+            "InterventionType": intervention_type,
+            "InterventionMessage": ans["answer"],
+            "X-Rating": ans["rating"].astype("Int64"),
+        }
+    )
     return pd.concat([requests, answers], ignore_index=True)
 
 
@@ -220,12 +274,15 @@ def export_progsnap2(
     bar.close()
     code_states.to_csv(out / "CodeStates" / "CodeStates.csv", index=False)
     metadata = pd.DataFrame(
-        {
-            "Property": ["Version", "IsEventOrderingConsistent", "EventOrderScope",
-                         "EventOrderScopeColumns", "CodeStateRepresentation"],
-            "Value": ["1.0", "true", "Global", "", "Table"],
-        }
-    )  # fmt: skip
+        [
+            ("Version", "1.0"),
+            ("IsEventOrderingConsistent", "true"),
+            ("EventOrderScope", "Global"),
+            ("EventOrderScopeColumns", ""),
+            ("CodeStateRepresentation", "Table"),
+        ],
+        columns=["Property", "Value"],
+    )
     metadata.to_csv(out / "DatasetMetadata.csv", index=False)
     return {
         "events": len(main),

@@ -22,8 +22,11 @@ from analytics import synth_text as text
 from analytics.bulk import copy_into
 from analytics.load import Source, raw_connection
 
-MODES = ("socratic", "hints", "explanatory", "metacognitive")
-MODE_WEIGHTS = (0.5, 0.25, 0.2, 0.05)
+# Share of requests per tutor mode. Every mode of the registry (ainative.tutor.modes) needs
+# a weight here; a unit test checks it. The order is part of the seeded output: keep it.
+MODE_WEIGHTS = {"socratic": 0.5, "hints": 0.25, "explanatory": 0.2, "metacognitive": 0.05}
+_MODE_CHOICES = tuple(MODE_WEIGHTS)
+_MODE_P = tuple(MODE_WEIGHTS.values())
 DEADLINE_EVENT = "course.deadline"
 
 
@@ -193,7 +196,7 @@ def _interaction(
             "id": uuid.UUID(bytes=rng.bytes(16), version=4),
             "user_id": student.index,
             "session_id": session_id,
-            "mode": str(rng.choice(MODES, p=MODE_WEIGHTS)),
+            "mode": str(rng.choice(_MODE_CHOICES, p=_MODE_P)),
             "prompt": text.prompt_for(kind, error_type, rng),
             "context": {
                 "code": code,
@@ -290,8 +293,3 @@ def write(cohort: Cohort, source: Source = None, password_hash: str | None = Non
         conn.commit()
     counts["course_id"] = course_id
     return counts
-
-
-def seed_demo(source: Source = None, **spec: Any) -> dict:
-    """Generate and insert a cohort (the `ainative seed-demo` command)."""
-    return write(generate(CohortSpec(**spec)), source)

@@ -7,16 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ainative.tutor.modes import MODE_NAMES, ModeName
 from api.schemas.auth import Strict
-
-Mode = Literal["socratic", "explanatory", "hints", "metacognitive"]
-ALL_MODES: list[Mode] = ["socratic", "explanatory", "hints", "metacognitive"]
 
 
 class TutorPolicy(Strict):
     """How the tutor behaves in a course; omitted quota means the platform default."""
 
-    allowed_modes: list[Mode] = Field(default_factory=lambda: list(ALL_MODES), min_length=1)
+    allowed_modes: list[ModeName] = Field(default_factory=lambda: list(MODE_NAMES), min_length=1)
     quota_per_hour: int | None = Field(None, ge=0, le=10_000)
     extra_context: str = Field("", max_length=4000)
     provider: Literal["offline", "openai"] | None = None
@@ -24,7 +22,7 @@ class TutorPolicy(Strict):
 
     @model_validator(mode="after")
     def _dedupe_modes(self) -> TutorPolicy:
-        self.allowed_modes = [m for m in ALL_MODES if m in self.allowed_modes]
+        self.allowed_modes = [m for m in MODE_NAMES if m in self.allowed_modes]
         return self
 
     def stored(self) -> dict:

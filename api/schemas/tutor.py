@@ -9,8 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ainative.config import get_settings
+from ainative.tutor.modes import DEFAULT_MODE, ModeName
 
-ModeName = Literal["socratic", "explanatory", "hints", "metacognitive"]
 Status = Literal["queued", "running", "done", "error"]
 
 
@@ -45,7 +45,7 @@ class TutorRequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str
-    mode: ModeName = "socratic"
+    mode: ModeName = DEFAULT_MODE
     session_id: uuid.UUID | None = None
     course_id: int | None = Field(default=None, ge=1)
     context: TutorContext | None = None

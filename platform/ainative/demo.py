@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ainative.auth.passwords import hash_password
 from ainative.db.models import Course, Membership, User
+from ainative.tutor.modes import MODE_NAMES
 
 DEMO_COURSE = "PY101"
 DEMO_USERS = (
@@ -35,7 +36,7 @@ def create_demo_accounts(session: Session, data_dir: Path) -> dict[str, str] | N
     course = Course(
         code=DEMO_COURSE,
         title="Introduction to Python (demo)",
-        tutor_policy={"allowed_modes": ["socratic", "hints", "explanatory", "metacognitive"]},
+        tutor_policy={"allowed_modes": list(MODE_NAMES)},
     )
     session.add(course)
     session.flush()

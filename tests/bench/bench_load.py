@@ -20,8 +20,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from ainative.tutor.modes import MODE_NAMES
+
 ROWS = 1_000_000
 USERS = 1_000
+MODES_SQL = ",".join(f"'{name}'" for name in MODE_NAMES)
 
 SEED_SQL = """
 INSERT INTO users (email, username, password_hash, research_consent)
@@ -36,7 +39,7 @@ SELECT
     gen_random_uuid(),
     u.first + (g % {users}),
     c.id,
-    (ARRAY['socratic','hints','explanatory','metacognitive'])[1 + g % 4],
+    (ARRAY[{modes}])[1 + g % {mode_count}],
     'Why does my loop stop early? (' || g || ')',
     jsonb_build_object('code', 'for i in range(10):\n    print(i)', 'error',
                        CASE WHEN g % 3 = 0 THEN 'IndexError: list index out of range' END),
@@ -76,7 +79,8 @@ def seed(url: str, rows: int = ROWS) -> float:
         if cur.fetchone()[0]:
             return 0.0
         cur.execute("SET LOCAL statement_timeout = 0")
-        cur.execute(SEED_SQL.format(rows=rows, users=USERS))  # no parameters: '%' stays literal
+        modes = {"modes": MODES_SQL, "mode_count": len(MODE_NAMES)}
+        cur.execute(SEED_SQL.format(rows=rows, users=USERS, **modes))  # '%' stays literal
         conn.commit()
     return time.perf_counter() - started
 

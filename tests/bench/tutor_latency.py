@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from ainative.tutor.modes import DEFAULT_MODE
+
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -39,7 +41,7 @@ def ask(client: httpx.Client, headers: dict[str, str], prompt: str) -> tuple[flo
     """Seconds from submit to a finished answer, and whether it was a cache hit."""
     start = time.perf_counter()
     r = client.post(
-        "/api/v1/tutor/requests", json={"prompt": prompt, "mode": "socratic"}, headers=headers
+        "/api/v1/tutor/requests", json={"prompt": prompt, "mode": DEFAULT_MODE}, headers=headers
     )
     r.raise_for_status()
     body = r.json()

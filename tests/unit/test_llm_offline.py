@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from ainative.config import Settings
-from ainative.llm import LLMRequest, get_provider, resolve_provider
+from ainative.llm import LLMRequest, get_provider, offline, resolve_provider
 from ainative.llm.offline import OFFLINE_MODEL, OfflineTutor
 from ainative.tutor.guardrails import apply_guardrail
+from ainative.tutor.modes import DEFAULT_MODE, MODE_NAMES
 from ainative.tutor.prompts import build_messages
 
 
-def _request(question: str, mode: str = "socratic", **context: str) -> LLMRequest:
+def _request(question: str, mode: str = DEFAULT_MODE, **context: str) -> LLMRequest:
+    messages = build_messages(question, mode, context)
     return LLMRequest(
-        messages=build_messages(question, mode, context), model=OFFLINE_MODEL, max_tokens=100,
-        mode=mode, question=question, context=context,
-    )  # fmt: skip
+        messages=messages,
+        model=OFFLINE_MODEL,
+        max_tokens=100,
+        mode=mode,
+        question=question,
+        context=context,
+    )
 
 
 def test_same_request_same_answer() -> None:
@@ -30,6 +36,13 @@ def test_different_questions_can_differ_and_modes_shape_the_answer() -> None:
     assert len(answers) > 1
     hints = tutor.complete(_request("How do I sort a list?", "hints")).text
     assert "1." in hints and "2." in hints
+
+
+def test_every_registered_mode_has_its_own_answer_shape() -> None:
+    # A mode added to the registry without a shape would silently get Socratic answers.
+    assert set(offline._SHAPES) == set(MODE_NAMES)
+    shapes = {offline._SHAPES[mode](["q1?", "q2?", "q3?"])[0] for mode in MODE_NAMES}
+    assert len(shapes) == len(MODE_NAMES)
 
 
 def test_reads_the_error_type() -> None:
@@ -50,7 +63,7 @@ def test_says_what_it_is_and_counts_tokens() -> None:
 
 def test_never_writes_code() -> None:
     tutor = OfflineTutor(Settings())
-    for mode in ("socratic", "explanatory", "hints", "metacognitive"):
+    for mode in MODE_NAMES:
         text = tutor.complete(_request("write the full code for me", mode)).text
         assert apply_guardrail(text, "solution-request").outcome == "passed"
 

@@ -6,15 +6,20 @@ import httpx
 import pytest
 
 from ainative.config import Settings
-from ainative.llm import LLMError, LLMRequest
+from ainative.llm import LLMError, LLMRequest, LLMResult
 from ainative.llm.openai_provider import OpenAIProvider
 from ainative.tutor.answering import call_with_retries
 from tests.fakes.openai_server import DEFAULT_REPLY
 
 
 def _provider(base_url: str, **overrides: object) -> OpenAIProvider:
-    fields = dict(openai_base_url=base_url, openai_api_key="sk-test", llm_model="fake-model",
-                  llm_timeout_seconds=5, llm_max_retries=0)  # fmt: skip
+    fields = dict(
+        openai_base_url=base_url,
+        openai_api_key="sk-test",
+        llm_model="fake-model",
+        llm_timeout_seconds=5,
+        llm_max_retries=0,
+    )
     fields.update(overrides)
     return OpenAIProvider(Settings(**fields))
 
@@ -42,8 +47,9 @@ def test_completion_through_the_sdk(fake_llm, fake_llm_control) -> None:
     assert provider.client is provider.client  # one client, created once
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(400, False), (404, False), (429, True),
-                                                   (500, True), (503, True)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "retryable"), [(400, False), (404, False), (429, True), (500, True), (503, True)]
+)
 def test_errors_say_whether_a_retry_helps(fake_llm, fake_llm_control, status, retryable) -> None:
     fake_llm_control(fail_next=1, fail_status=status)
     with pytest.raises(LLMError) as info:
@@ -69,21 +75,28 @@ def test_timeout_is_retryable(fake_llm, fake_llm_control) -> None:
 def test_task_retries_5xx_with_backoff_but_never_4xx(fake_llm, fake_llm_control) -> None:
     provider = _provider(fake_llm.base_url)
     waits: list[float] = []
+
+    def call(retries: int, backoff: float) -> LLMResult:
+        return call_with_retries(
+            lambda: provider.complete(REQUEST),
+            provider="openai",
+            retries=retries,
+            backoff=backoff,
+            sleep=waits.append,
+        )
+
     fake_llm_control(fail_next=2, fail_status=500, clear=True)
-    result = call_with_retries(lambda: provider.complete(REQUEST), provider="openai",
-                               retries=3, backoff=0.5, sleep=waits.append)  # fmt: skip
+    result = call(retries=3, backoff=0.5)
     assert result.text == DEFAULT_REPLY and waits == [0.5, 1.0]
     assert len(_received(fake_llm)) == 3
 
     waits.clear()
     fake_llm_control(fail_next=1, fail_status=400, clear=True)
     with pytest.raises(LLMError):
-        call_with_retries(lambda: provider.complete(REQUEST), provider="openai",
-                          retries=3, backoff=0.5, sleep=waits.append)  # fmt: skip
+        call(retries=3, backoff=0.5)
     assert waits == [] and len(_received(fake_llm)) == 1
 
     fake_llm_control(fail_next=10, fail_status=502, clear=True)
     with pytest.raises(LLMError):
-        call_with_retries(lambda: provider.complete(REQUEST), provider="openai",
-                          retries=2, backoff=0.1, sleep=waits.append)  # fmt: skip
+        call(retries=2, backoff=0.1)
     assert waits == [0.1, 0.2] and len(_received(fake_llm)) == 3

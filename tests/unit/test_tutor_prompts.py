@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ainative.db.models import MODES
-from ainative.tutor.modes import get_mode
+from ainative.tutor.modes import MODE_NAMES, get_mode
 from ainative.tutor.prompts import PROMPT_VERSION, build_messages
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODE_NAMES)
 def test_each_mode_puts_its_instructions_in_the_system_message(mode: str) -> None:
     system, user = build_messages("Why is my loop infinite?", mode)
     assert system["role"] == "system" and user["role"] == "user"
@@ -19,8 +18,8 @@ def test_each_mode_puts_its_instructions_in_the_system_message(mode: str) -> Non
 
 
 def test_modes_differ() -> None:
-    systems = {build_messages("q", m)[0]["content"] for m in MODES}
-    assert len(systems) == len(MODES)
+    systems = {build_messages("q", m)[0]["content"] for m in MODE_NAMES}
+    assert len(systems) == len(MODE_NAMES)
 
 
 def test_context_and_course_policy_are_included() -> None:

@@ -30,9 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ainative.tutor.modes import MODE_NAMES
+
 ROLES = ("student", "instructor", "admin")
 COURSE_ROLES = ("student", "instructor")
-MODES = ("socratic", "explanatory", "hints", "metacognitive")
 STATUSES = ("queued", "running", "done", "error")
 CLASSIFICATIONS = ("debugging", "conceptual", "implementation", "solution-request", "off-topic")
 GUARDRAIL_OUTCOMES = ("passed", "rewritten", "refused")
@@ -168,7 +169,7 @@ class Interaction(Base):
 
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint(_in("mode", MODES), name="mode"),
+        CheckConstraint(_in("mode", MODE_NAMES), name="mode"),
         CheckConstraint("rating IS NULL OR rating BETWEEN -1 AND 5", name="rating"),
         UniqueConstraint("user_id", "client_request_id", name="uq_interactions_client_request"),
         Index("ix_interactions_user_created", "user_id", "created_at"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ainative.tutor.modes import DEFAULT_MODE
+
 
 @dataclass(frozen=True)
 class LLMRequest:
@@ -14,7 +16,7 @@ class LLMRequest:
     messages: list[dict[str, str]]
     model: str
     max_tokens: int
-    mode: str = "socratic"
+    mode: str = DEFAULT_MODE
     question: str = ""
     context: dict[str, Any] = field(default_factory=dict)
     timeout: float | None = None

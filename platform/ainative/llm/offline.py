@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
 
 from ainative.config import Settings
 from ainative.llm.base import LLMRequest, LLMResult
@@ -57,6 +58,41 @@ def _error_of(error: str) -> tuple[str, str] | None:
     return None
 
 
+def _socratic(questions: list[str]) -> list[str]:
+    return [f"- {q}" for q in questions[:2]]
+
+
+def _hints(questions: list[str]) -> list[str]:
+    return ["Some hints, from general to specific:"] + [
+        f"{i}. {q}" for i, q in enumerate(questions, 1)
+    ]
+
+
+def _explanatory(questions: list[str]) -> list[str]:
+    return [
+        "Let's separate the idea from your exercise: break the task into the input, "
+        "the transformation and the output, and check each part on its own.",
+        f"Now apply it: {questions[0]}",
+    ]
+
+
+def _metacognitive(questions: list[str]) -> list[str]:
+    return [
+        "Let's look at how you are approaching this.",
+        f"- {questions[0]}\n- What would tell you that you are done?",
+    ]
+
+
+# How each tutor mode (ainative.tutor.modes) shapes the answer; a unit test checks that
+# every registered mode has a shape. An unknown mode gets Socratic questions.
+_SHAPES: dict[str, Callable[[list[str]], list[str]]] = {
+    "socratic": _socratic,
+    "explanatory": _explanatory,
+    "hints": _hints,
+    "metacognitive": _metacognitive,
+}
+
+
 class OfflineTutor:
     """A provider that needs no network and no key."""
 
@@ -86,21 +122,8 @@ class OfflineTutor:
                 f"Your code stops with a **{kind}**" + (f": `{message}`." if message else ".")
             )
             lines.append(_ERROR_HINTS.get(kind, "What does the last line of the traceback say?"))
-        questions = self._pick(seed, 3)
-        if request.mode == "hints":
-            lines.append("Some hints, from general to specific:")
-            lines += [f"{i}. {q}" for i, q in enumerate(questions, 1)]
-        elif request.mode == "explanatory":
-            lines.append(
-                "Let's separate the idea from your exercise: break the task into the input, "
-                "the transformation and the output, and check each part on its own."
-            )
-            lines.append(f"Now apply it: {questions[0]}")
-        elif request.mode == "metacognitive":
-            lines.append("Let's look at how you are approaching this.")
-            lines.append(f"- {questions[0]}\n- What would tell you that you are done?")
-        else:
-            lines += [f"- {q}" for q in questions[:2]]
+        shape = _SHAPES.get(request.mode, _socratic)
+        lines += shape(self._pick(seed, 3))
         return "\n\n".join(lines)
 
     def complete(self, request: LLMRequest) -> LLMResult:

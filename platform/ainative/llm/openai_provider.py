@@ -9,8 +9,10 @@ timeouts, connection errors, 429 and 5xx only, so the task never retries a 4xx.
 from __future__ import annotations
 
 import threading
+from typing import cast
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from ainative.config import Settings
 from ainative.llm.base import LLMError, LLMRequest, LLMResult
@@ -27,11 +29,14 @@ def to_llm_error(exc: Exception) -> LLMError:
         retryable = status == 429 or status >= 500
         reason = "rate_limited" if status == 429 else f"http_{status // 100}xx"
         return LLMError(
-            f"the language model answered HTTP {status}", retryable=retryable, reason=reason,
+            f"the language model answered HTTP {status}",
+            retryable=retryable,
+            reason=reason,
             status=status,
-        )  # fmt: skip
-    return LLMError(f"language model call failed: {type(exc).__name__}", retryable=False,
-                    reason="other")  # fmt: skip
+        )
+    return LLMError(
+        f"language model call failed: {type(exc).__name__}", retryable=False, reason="other"
+    )
 
 
 class OpenAIProvider:
@@ -64,15 +69,17 @@ class OpenAIProvider:
         try:
             response = self.client.chat.completions.create(
                 model=request.model or self.settings.llm_model,
-                messages=request.messages,  # type: ignore[arg-type]
+                # Plain role/content dicts, which is what the SDK's TypedDict union describes.
+                messages=cast("list[ChatCompletionMessageParam]", request.messages),
                 max_tokens=request.max_tokens,
                 timeout=request.timeout or self.settings.llm_timeout_seconds,
             )
         except openai.OpenAIError as exc:
             raise to_llm_error(exc) from exc
         if not response.choices or not response.choices[0].message.content:
-            raise LLMError("the language model returned an empty answer", retryable=True,
-                           reason="empty")  # fmt: skip
+            raise LLMError(
+                "the language model returned an empty answer", retryable=True, reason="empty"
+            )
         usage = response.usage
         return LLMResult(
             text=response.choices[0].message.content,

@@ -9,10 +9,18 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from ainative.tutor.modes import MODE_NAMES
+
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# The allowed modes come from the registry (ainative.tutor.modes), as of when this
+# migration runs. A database migrated earlier keeps the list it was created with, so a
+# later change to the modes needs a NEW migration that reads the registry again and
+# replaces ck_interactions_mode (drop, then create with the new list).
+_MODE_CHECK = "mode IN ({})".format(", ".join(f"'{name}'" for name in MODE_NAMES))
 
 
 def upgrade() -> None:
@@ -197,10 +205,7 @@ def upgrade() -> None:
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("rating", sa.SmallInteger(), nullable=True),
         sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "mode IN ('socratic', 'explanatory', 'hints', 'metacognitive')",
-            name=op.f("ck_interactions_mode"),
-        ),
+        sa.CheckConstraint(_MODE_CHECK, name=op.f("ck_interactions_mode")),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'done', 'error')", name=op.f("ck_interactions_status")
         ),

@@ -1,4 +1,4 @@
-"""Every metric against a small hand-built trace whose answers are worked out by hand."""
+"""Every measure against a small hand-built trace whose answers are worked out by hand."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from analytics import metrics as m
+from ainative.tutor.modes import MODE_NAMES
+from analytics import measures as m
 from analytics.progsnap2 import pseudonym
 
-MODES = ["socratic", "explanatory", "hints", "metacognitive"]
 KINDS = ["debugging", "conceptual", "implementation", "solution-request", "off-topic"]
 
 
@@ -20,6 +20,7 @@ def ts(text: str) -> pd.Timestamp:
 def interactions_frame() -> pd.DataFrame:
     """Five requests of students 1 and 2 in course 10 (2026-03-02 is a Monday)."""
     rows = [
+        # one request per row (a table, hence fmt: skip)
         # user, created, kind, guardrail, code, rating, status, cache, queue, llm, total
         (1, "2026-03-02 10:00", "debugging", "passed", True, 5, "done", False, 100, 900, 1000),
         (1, "2026-03-02 10:10", "solution-request", "refused", False, 1, "done", True, None,
@@ -29,11 +30,11 @@ def interactions_frame() -> pd.DataFrame:
         (2, "2026-03-07 20:00", "conceptual", "passed", False, 4, "done", False, 200, 2800, 3000),
         (2, "2026-03-07 20:05", None, None, False, None, "error", False, 400, None, 5000),
     ]  # fmt: skip
-    frame = pd.DataFrame(
-        rows,
-        columns=["user_id", "created_at", "classification", "guardrail", "answer_has_code",
-                 "rating", "status", "cache_hit", "queue_ms", "llm_ms", "total_ms"],
-    )  # fmt: skip
+    columns = (
+        "user_id created_at classification guardrail answer_has_code rating status cache_hit "
+        "queue_ms llm_ms total_ms"
+    )
+    frame = pd.DataFrame(rows, columns=columns.split())
     frame["id"] = [f"i{k}" for k in range(len(frame))]
     frame["course_id"] = pd.array([10] * 5, dtype="Int64")
     frame["user_id"] = frame["user_id"].astype("Int64")
@@ -43,9 +44,10 @@ def interactions_frame() -> pd.DataFrame:
     frame["guardrail"] = pd.Categorical(
         frame["guardrail"], categories=["passed", "rewritten", "refused"]
     )
-    frame["status"] = pd.Categorical(frame["status"], categories=["queued", "running", "done",
-                                                                   "error"])  # fmt: skip
-    frame["mode"] = pd.Categorical(["socratic"] * 5, categories=MODES)
+    frame["status"] = pd.Categorical(
+        frame["status"], categories=["queued", "running", "done", "error"]
+    )
+    frame["mode"] = pd.Categorical(["socratic"] * 5, categories=MODE_NAMES)
     for col in ("rating", "queue_ms", "llm_ms", "total_ms"):
         frame[col] = frame[col].astype("Int32")
     frame["answer_has_code"] = frame["answer_has_code"].astype("boolean")
@@ -55,9 +57,11 @@ def interactions_frame() -> pd.DataFrame:
 
 def enrolments_frame() -> pd.DataFrame:
     return pd.DataFrame(
-        {"course_id": pd.array([10, 10, 10], dtype="Int64"),
-         "user_id": pd.array([1, 2, 3], dtype="Int64")}
-    )  # fmt: skip
+        {
+            "course_id": pd.array([10, 10, 10], dtype="Int64"),
+            "user_id": pd.array([1, 2, 3], dtype="Int64"),
+        }
+    )
 
 
 def events_frame() -> pd.DataFrame:
@@ -132,9 +136,11 @@ def test_outside_working_hours(inter: pd.DataFrame) -> None:
 
 def test_hours_to_deadline_and_profile(inter: pd.DataFrame) -> None:
     deadlines = pd.DataFrame(
-        {"course_id": pd.array([10, 10], dtype="Int64"),
-         "deadline": [ts("2026-03-02 16:00"), ts("2026-03-08 00:00")]}
-    )  # fmt: skip
+        {
+            "course_id": pd.array([10, 10], dtype="Int64"),
+            "deadline": [ts("2026-03-02 16:00"), ts("2026-03-08 00:00")],
+        }
+    )
     hours = m.hours_to_deadline(inter, deadlines)
     assert hours.tolist() == pytest.approx([6.0, 35 / 6, 4.0, 4.0, 3 + 55 / 60])
     assert hours.index.equals(inter.index)

@@ -1,4 +1,4 @@
-"""Help-seeking metrics: pure functions from long-format DataFrames to new DataFrames.
+"""Help-seeking measures: pure functions from long-format DataFrames to new DataFrames.
 
 Conventions (pingouin's): every function takes the frame(s) returned by
 ``analytics.load`` plus column names, never modifies its input, returns a new
