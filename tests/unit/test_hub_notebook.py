@@ -76,7 +76,7 @@ def test_tutor_magic_shows_widget_in_mode(ip, line, mode):
     assert widget.mode.value == mode
     assert widget.include_context.value is True
     # the dropdown offers exactly the registry's modes, titled as the registry titles them
-    assert list(widget.mode.options) == [(m.title, m.name) for m in all_modes()]
+    assert list(widget.mode.options) == [(m.label, m.name) for m in all_modes()]
 
 
 def test_tutor_magic_rejects_unknown_mode(ip):

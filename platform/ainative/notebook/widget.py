@@ -44,7 +44,7 @@ class TutorWidget:
             layout=widgets.Layout(width="100%", height="5em"),
         )
         self.mode = widgets.Dropdown(
-            options=[(m.title, m.name) for m in all_modes()],
+            options=[(m.label, m.name) for m in all_modes()],
             value=mode,
             description="Mode",
             layout=widgets.Layout(width="24em"),
