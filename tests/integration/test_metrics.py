@@ -159,6 +159,7 @@ def test_admin_stats_show_live_cache_redis_pool_and_queue(api, make_user) -> Non
     assert stats["cache"]["hits"] == before["cache"]["hits"] + 1
     assert stats["cache"]["misses"] == before["cache"]["misses"]
     assert 0 < stats["cache"]["hit_rate"] <= 1
+    assert stats["cache"]["enabled"] is True and stats["cache"]["backend"] == "redis"
     assert stats["redis"]["up"] is True and stats["redis"]["used_memory"] > 0
     assert stats["redis"]["maxmemory_policy"]
     assert stats["db_pool"]["size"] == 5 and stats["db_pool"]["checkedout"] >= 0

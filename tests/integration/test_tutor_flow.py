@@ -193,22 +193,29 @@ def test_long_poll_returns_unfinished_at_the_deadline(api, make_user, db, fake_l
 
 def test_long_poll_without_pubsub_falls_back_to_the_database(make_user, stack) -> None:
     """An API process whose subscription cannot connect still answers, by re-reading the DB."""
+    import dataclasses
+
     from fastapi.testclient import TestClient
 
     from ainative.config import get_settings
     from ainative.devservices import free_port
+    from ainative.tutor.notify import DoneNotifier
     from api.main import create_app
-    from api.notify import DoneNotifier
 
     student = make_user()
     with TestClient(create_app(get_settings())) as client:
-        runtime = client.app.state.tutor
-        client.portal.call(runtime.notifier.stop)
-        runtime.notifier = DoneNotifier(f"redis://127.0.0.1:{free_port()}/0")
-        r = client.post(REQUESTS, json={"prompt": f"What is a dict? {uuid.uuid4().hex}"},
-                        headers=student.headers)  # fmt: skip
-        assert r.status_code == 202, r.text
-        body = client.get(f"{REQUESTS}/{r.json()['id']}", params={"wait": 30},
-                          headers=student.headers).json()  # fmt: skip
-        assert not runtime.notifier.connected
+        state = client.app.state.api
+        cut_off = DoneNotifier(f"redis://127.0.0.1:{free_port()}/0")
+        client.portal.call(cut_off.start)
+        client.app.state.api = dataclasses.replace(state, notifier=cut_off)
+        try:
+            r = client.post(REQUESTS, json={"prompt": f"What is a dict? {uuid.uuid4().hex}"},
+                            headers=student.headers)  # fmt: skip
+            assert r.status_code == 202, r.text
+            body = client.get(f"{REQUESTS}/{r.json()['id']}", params={"wait": 30},
+                              headers=student.headers).json()  # fmt: skip
+            assert not cut_off.connected
+        finally:
+            client.portal.call(cut_off.stop)
+            client.app.state.api = state
     assert body["status"] == "done"
