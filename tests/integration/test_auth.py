@@ -285,7 +285,9 @@ def test_rotation_waits_for_the_row_lock(fresh_database_url: str) -> None:
 
         with ThreadPoolExecutor(1) as pool:
             future = pool.submit(rotate)
-            with engine.connect() as probe:
+            # Autocommit: each probe is its own transaction, so pg_stat_activity is read
+            # afresh (inside one transaction Postgres keeps serving its first snapshot).
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
                 for _ in range(300):
                     waiting = probe.execute(
                         text(
@@ -296,10 +298,12 @@ def test_rotation_waits_for_the_row_lock(fresh_database_url: str) -> None:
                     if waiting or future.done():
                         break
                     time.sleep(0.05)
-            assert waiting == 1, "the rotation should be waiting on the row lock"
-            row.used_at = row.issued_at
-            holder.commit()
-            holder.close()
+            try:
+                assert waiting == 1, "the rotation should be waiting on the row lock"
+                row.used_at = row.issued_at
+                holder.commit()
+            finally:
+                holder.close()  # releases the lock even when an assertion failed
             assert "already used" in future.result(timeout=30)
     finally:
         engine.dispose()
