@@ -1,5 +1,7 @@
 """Request dependencies: database session, Redis, the authenticated principal, role checks.
 
+Every client comes from the process's `ApiState` (api.state), opened by the lifespan.
+
 Authentication reads the access token only (no database round trip); logout and
 deactivation take effect through Redis keys checked in one MGET.
 """
@@ -7,7 +9,7 @@ deactivation take effect through Redis keys checked in one MGET.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.auth.users import disabled_user_key, revoked_access_key  # shared with the CLI
-from ainative.config import Settings, get_settings
-from ainative.db.engine import get_sessionmaker
+from ainative.config import Settings
+from api.state import StateDep
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +43,23 @@ class Principal:
         return any(r in self.roles for r in roles)
 
 
-def get_db() -> Iterator[Session]:
-    session = get_sessionmaker()()
-    try:
+def get_db(state: StateDep) -> Iterator[Session]:
+    with state.sessions() as session:
         yield session
-    finally:
-        session.close()
 
 
-def get_redis(request: Request) -> aioredis.Redis:
-    return request.app.state.redis
+def get_redis(state: StateDep) -> aioredis.Redis:
+    return state.redis
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+def get_app_settings(state: StateDep) -> Settings:
+    """The settings the app was built with (tests build apps with their own limits)."""
+    return state.settings
+
+
 SessionDep = Annotated[Session, Depends(get_db)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
+AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
@@ -65,7 +69,7 @@ def unauthorized(detail: str) -> HTTPException:
 
 
 async def get_current_user(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, redis: RedisDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     """The caller from a valid, unrevoked access token, else 401."""
     if not token:
@@ -81,7 +85,6 @@ async def get_current_user(
         jti=str(claims["jti"]),
         expires_at=int(claims["exp"]),
     )
-    redis: aioredis.Redis = request.app.state.redis
     try:
         revoked, disabled = await redis.mget(
             revoked_access_key(principal.jti), disabled_user_key(principal.id)
@@ -101,7 +104,7 @@ async def get_current_user(
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-def require_roles(*roles: str):
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only callers holding one of `roles`."""
 
     async def check(user: CurrentUser) -> Principal:
@@ -113,4 +116,3 @@ def require_roles(*roles: str):
 
 
 AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
-StaffUser = Annotated[Principal, Depends(require_roles("admin", "instructor"))]

@@ -1,20 +1,82 @@
-"""Error replies: validation errors become a 422 whose message a student can read."""
+"""Error replies, in one place: domain refusals become HTTP statuses, validation errors a 422
+whose message a student can read.
+
+Services raise their own errors (UserError, CourseError, EventError, TutorError) with a
+message safe to show; routes do not catch them: one handler replies, with the status
+listed here for each class (a TutorError names its own).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from ainative.auth import users
+from ainative.courses import (
+    CourseError,
+    CourseNotFoundError,
+    CoursePermissionError,
+    DuplicateCourseError,
+)
+from ainative.events import EventError
+from ainative.tutor.service import TutorError
 
-def _describe(error: dict) -> str:
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+# Most specific class first: the first isinstance match wins.
+STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
+    (users.DuplicateUserError, status.HTTP_409_CONFLICT),
+    (users.InvalidUserInput, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (users.InvalidCredentialsError, status.HTTP_401_UNAUTHORIZED),
+    (users.InvalidRefreshTokenError, status.HTTP_401_UNAUTHORIZED),
+    (users.InactiveUserError, status.HTTP_403_FORBIDDEN),
+    (users.IncorrectPasswordError, status.HTTP_400_BAD_REQUEST),
+    (users.UserNotFoundError, status.HTTP_404_NOT_FOUND),
+    (users.SelfLockoutError, status.HTTP_409_CONFLICT),
+    (users.AccessNotUpdatedError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (DuplicateCourseError, status.HTTP_409_CONFLICT),
+    (CourseNotFoundError, status.HTTP_404_NOT_FOUND),
+    (CoursePermissionError, status.HTTP_403_FORBIDDEN),
+    (CourseError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (EventError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+)
+DOMAIN_ERRORS = (users.UserError, CourseError, EventError, TutorError)
+
+
+def status_of(exc: Exception) -> int:
+    for cls, code in STATUS_OF:
+        if isinstance(exc, cls):
+            return code
+    raise LookupError(f"no HTTP status for {type(exc).__name__}") from exc
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A service's refusal: its message as `detail`, with the status of its class.
+
+    A TutorError carries its own status, headers (Retry-After) and extra body fields.
+    """
+    if isinstance(exc, TutorError):
+        body = {**exc.extra, "detail": exc.detail}
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers or None)
+    code = status_of(exc)
+    headers = UNAUTHORIZED_HEADERS if code == status.HTTP_401_UNAUTHORIZED else None
+    return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
+
+
+def _describe(error: Mapping[str, Any]) -> str:
     location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
     message = str(error.get("msg", "is invalid"))
     message = message.removeprefix("Value error, ")
     return f"{location}: {message}" if location else message
 
 
-async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, RequestValidationError):
+        raise TypeError(f"not a RequestValidationError: {exc!r}") from exc
     errors = exc.errors()
     readable = "; ".join(_describe(e) for e in errors) or "the request is malformed"
     details = [
@@ -25,3 +87,5 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    for cls in DOMAIN_ERRORS:
+        app.add_exception_handler(cls, domain_error_handler)

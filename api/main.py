@@ -11,9 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 import ainative
 from ainative.config import Settings, get_settings
 from api.errors import install_error_handlers
-from api.metrics import install_observability
-from api.redis_client import make_async_redis
+from api.observability import install_observability
 from api.routes import admin, auth, courses, events, health, hub, tutor, users
+from api.state import open_state
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,16 +23,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.redis = make_async_redis(settings)
-        for hook in app.state.startup_hooks:
-            await hook(app)
-        try:
+        """The one start-up path: open the process's state, close it on shutdown."""
+        async with open_state(settings) as state:
+            app.state.api = state
             yield
-        finally:
-            for hook in reversed(app.state.shutdown_hooks):
-                await hook(app)
-            await app.state.redis.aclose()
 
     app = FastAPI(
         title="AI-Native Tutor Platform",
@@ -40,8 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         debug=settings.debug,
     )
-    app.state.startup_hooks = []
-    app.state.shutdown_hooks = []
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,

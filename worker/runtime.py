@@ -15,8 +15,8 @@ import redis
 from redis.exceptions import RedisError
 
 from ainative.config import get_settings
-from ainative.queue import DONE_CHANNEL
 from ainative.tutor.cache import ResponseCache
+from ainative.tutor.notify import publish_done as publish
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,6 +53,6 @@ def response_cache() -> ResponseCache:
 def publish_done(interaction_id: str) -> None:
     """Wake the API's long-poll waiters; if Redis is down they fall back to re-reading the DB."""
     try:
-        redis_client().publish(DONE_CHANNEL, interaction_id)
+        publish(redis_client(), interaction_id)
     except RedisError as exc:
         log.warning("could not publish completion of %s: %s", interaction_id, exc)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 
-from ainative.config import get_settings
 from ainative.observability import multiproc, probes
 from api.deps import require_roles
+from api.state import StateDep
 
 router = APIRouter(
     prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(require_roles("admin"))]
@@ -21,7 +21,8 @@ REDIS_MEMORY_FIELDS = ("used_memory", "used_memory_human", "maxmemory", "maxmemo
 def cache_counts() -> dict[str, Any]:
     """Cache lookups counted by the processes behind this API port, from the metrics files."""
     counts = {"hit": 0.0, "miss": 0.0}
-    for family in multiproc.registry().collect():
+    registry = multiproc.registry()  # type: ignore[no-untyped-call]  # unannotated upstream
+    for family in registry.collect():
         if family.name == "ainative_cache_requests":
             for sample in family.samples:
                 if sample.name.endswith("_total") and sample.labels.get("result") in counts:
@@ -36,10 +37,10 @@ def cache_counts() -> dict[str, Any]:
 
 
 @router.get("/stats")
-async def read_stats(request: Request) -> dict[str, Any]:
-    """Cache hit rate, Redis memory, DB pool and queue depth, read now."""
-    settings = get_settings()
-    redis_check = await probes.check_redis_async(request.app.state.redis, [settings.tutor_queue])
+async def read_stats(state: StateDep) -> dict[str, Any]:
+    """Cache hit rate and backend, Redis memory, DB pool and queue depth, read now."""
+    settings = state.settings
+    redis_check = await probes.check_redis_async(state.redis, [settings.tutor_queue])
     redis_info: dict[str, Any] = {"up": redis_check["up"]}
     if redis_check["up"]:
         memory = redis_check["memory"]
@@ -47,10 +48,7 @@ async def read_stats(request: Request) -> dict[str, Any]:
         maxmemory = float(memory.get("maxmemory") or 0)
         used = float(memory.get("used_memory") or 0)
         redis_info["memory_ratio"] = round(used / maxmemory, 4) if maxmemory else None
-    cache = cache_counts()
-    response_cache = getattr(request.app.state, "cache", None)
-    if response_cache is not None and hasattr(response_cache, "status"):
-        cache["backend"] = response_cache.status()
+    cache = {**cache_counts(), **state.cache.status()}  # this process's backend: redis|memory
     pool = await run_in_threadpool(probes.record_pool_status)
     return {
         "cache": cache,

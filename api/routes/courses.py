@@ -7,16 +7,16 @@ is decided once, by the `course_access` dependency.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
+from sqlalchemy.orm import Session
 
 from ainative import courses as courses_service
-from ainative.auth import users as users_service
-from ainative.courses import CourseError, DuplicateCourseError
 from ainative.db.models import Course
-from api.deps import CurrentUser, SessionDep, require_roles
+from api.deps import CurrentUser, Principal, SessionDep, require_roles
 from api.schemas.courses import (
     CourseCreate,
     CoursePublic,
@@ -38,7 +38,7 @@ class CourseAccess:
     role: str  # "admin", "instructor" or "student"
 
 
-def course_access(*allowed: str):
+def course_access(*allowed: str) -> Callable[[int, Principal, Session], CourseAccess]:
     """A dependency: the course of the path, if the caller is an admin or holds `allowed`."""
 
     def check(course_id: int, user: CurrentUser, session: SessionDep) -> CourseAccess:
@@ -83,12 +83,9 @@ def course_public(course: Course, role: str | None) -> CoursePublic:
 def create_course(body: CourseCreate, session: SessionDep) -> CoursePublic:
     """Create a course (admins)."""
     policy = body.tutor_policy.stored() if body.tutor_policy else {}
-    try:
-        course = courses_service.create_course(
-            session, code=body.code, title=body.title, tutor_policy=policy
-        )
-    except DuplicateCourseError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    course = courses_service.create_course(
+        session, code=body.code, title=body.title, tutor_policy=policy
+    )
     return course_public(course, None)
 
 
@@ -119,41 +116,23 @@ def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
 )
 def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) -> MemberPublic:
     """Enrol a user (or change their role); only admins assign instructors."""
-    if body.role == "instructor" and access.role != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins assign instructors")
-    if body.user_id is not None:
-        target = users_service.get_user(session, user_id=body.user_id)
-    else:
-        target = users_service.get_user_by_login(session, login=body.username or "")
-    if target is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
-    current = courses_service.member_role(session, course_id=access.course.id, user_id=target.id)
-    if current == "instructor" and access.role != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins change an instructor's role")
-    try:
-        courses_service.add_member(
-            session, course_id=access.course.id, user_id=target.id, role=body.role
-        )
-    except CourseError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    return MemberPublic(
-        user_id=target.id,
-        username=target.username,
-        email=target.email,
+    member = courses_service.enrol(
+        session,
+        course_id=access.course.id,
+        actor_role=access.role,
         role=body.role,
-        research_consent=target.research_consent,
+        user_id=body.user_id,
+        username=body.username,
     )
+    return MemberPublic.model_validate(member)
 
 
 @router.delete("/{course_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_member(user_id: int, access: CourseStaff, session: SessionDep) -> Response:
     """Remove a member; only admins remove instructors."""
-    current = courses_service.member_role(session, course_id=access.course.id, user_id=user_id)
-    if current is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "that user is not a member of this course")
-    if current == "instructor" and access.role != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins remove instructors")
-    courses_service.remove_member(session, course_id=access.course.id, user_id=user_id)
+    courses_service.unenrol(
+        session, course_id=access.course.id, actor_role=access.role, user_id=user_id
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

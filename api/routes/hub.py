@@ -12,8 +12,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
 from ainative.auth.tokens import issue_login_token
-from ainative.config import Settings, get_settings
-from api.deps import CurrentUser
+from ainative.config import Settings
+from api.deps import AppSettings, CurrentUser
 
 router = APIRouter(prefix="/api/v1/auth", tags=["hub"])
 
@@ -42,9 +42,10 @@ def hub_public_url(settings: Settings) -> str:
 
 
 @router.post("/hub-token", response_model=HubTokenPublic)
-def create_hub_token(user: CurrentUser, body: HubTokenCreate | None = None) -> HubTokenPublic:
+def create_hub_token(
+    user: CurrentUser, settings: AppSettings, body: HubTokenCreate | None = None
+) -> HubTokenPublic:
     """A short-lived, single-use link that logs the caller into JupyterHub."""
-    settings = get_settings()
     issued = issue_login_token(user.id, user.username, settings)
     query = {"token": issued.token}
     if body is not None and body.next:

@@ -5,15 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.concurrency import run_in_threadpool
-from redis.exceptions import RedisError
-from sqlalchemy.orm import Session
 
 from ainative.auth import users as users_service
-from ainative.auth.users import DuplicateUserError, InvalidUserInput
-from ainative.config import get_settings
-from ainative.db.models import User
-from api.deps import AdminUser, RedisDep, SessionDep, disabled_user_key, require_roles
+from api.deps import AdminUser, AppSettings, RedisDep, SessionDep, require_roles
 from api.schemas.users import UserCreate, UserPublic, UsersPublic, UserUpdate
 
 router = APIRouter(
@@ -21,30 +15,18 @@ router = APIRouter(
 )
 
 
-def _user_or_404(session: Session, user_id: int) -> User:
-    user = users_service.get_user(session, user_id=user_id)
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user with id {user_id}")
-    return user
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
 def create_user(body: UserCreate, session: SessionDep) -> UserPublic:
     """Create an account with any roles."""
-    try:
-        user = users_service.create_user(
-            session,
-            username=body.username,
-            email=str(body.email),
-            password=body.password,
-            roles=body.roles,
-            is_verified=body.is_verified,
-            research_consent=body.research_consent,
-        )
-    except DuplicateUserError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except InvalidUserInput as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+    user = users_service.create_user(
+        session,
+        username=body.username,
+        email=str(body.email),
+        password=body.password,
+        roles=body.roles,
+        is_verified=body.is_verified,
+        research_consent=body.research_consent,
+    )
     return UserPublic.model_validate(user)
 
 
@@ -64,45 +46,31 @@ def read_users(
 @router.get("/{user_id}", response_model=UserPublic)
 def read_user(user_id: int, session: SessionDep) -> UserPublic:
     """One account."""
-    return UserPublic.model_validate(_user_or_404(session, user_id))
+    user = users_service.get_user(session, user_id=user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user with id {user_id}")
+    return UserPublic.model_validate(user)
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
 async def update_user(
-    user_id: int, body: UserUpdate, admin: AdminUser, session: SessionDep, redis: RedisDep
+    user_id: int,
+    body: UserUpdate,
+    admin: AdminUser,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: AppSettings,
 ) -> UserPublic:
     """Set roles and flags; deactivating cuts off the user's live tokens at once."""
-    if user_id == admin.id and (
-        body.is_active is False or (body.roles is not None and "admin" not in body.roles)
-    ):
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "admins cannot deactivate or demote themselves"
-        )
-
-    def work() -> User:
-        user = _user_or_404(session, user_id)
-        return users_service.update_user(
-            session,
-            user=user,
-            roles=body.roles,
-            is_active=body.is_active,
-            is_verified=body.is_verified,
-            research_consent=body.research_consent,
-        )
-
-    try:
-        user = await run_in_threadpool(work)
-    except InvalidUserInput as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    try:
-        if body.is_active is False:
-            ttl = get_settings().jwt_access_token_expire_minutes * 60 + 10
-            await redis.set(disabled_user_key(user_id), "1", ex=ttl)
-        elif body.is_active is True:
-            await redis.delete(disabled_user_key(user_id))
-    except RedisError as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "saved, but live access tokens could not be updated in Redis: repeat the request",
-        ) from exc
+    user = await users_service.update_account(
+        session,
+        redis,
+        user_id=user_id,
+        actor_id=admin.id,
+        roles=body.roles,
+        is_active=body.is_active,
+        is_verified=body.is_verified,
+        research_consent=body.research_consent,
+        settings=settings,
+    )
     return UserPublic.model_validate(user)

@@ -77,7 +77,3 @@ class PasswordChange(Strict):
     new_password: str = Field(max_length=128)
 
     _new_password = field_validator("new_password")(check_password)
-
-
-class Message(BaseModel):
-    detail: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -25,7 +25,7 @@ class TutorPolicy(Strict):
         self.allowed_modes = [m for m in MODE_NAMES if m in self.allowed_modes]
         return self
 
-    def stored(self) -> dict:
+    def stored(self) -> dict[str, Any]:
         """The JSON kept in courses.tutor_policy (unset optional fields left out)."""
         return self.model_dump(exclude_none=True)
 
@@ -42,7 +42,7 @@ class CoursePublic(BaseModel):
     id: int
     code: str
     title: str
-    tutor_policy: dict
+    tutor_policy: dict[str, Any]
     created_at: datetime
     role: str | None = Field(None, description="the caller's role in the course, if a member")
 

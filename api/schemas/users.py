@@ -12,11 +12,15 @@ from api.schemas.auth import Strict, check_password, check_username
 Role = Literal["student", "instructor", "admin"]
 
 
+def _student_only() -> list[Role]:
+    return ["student"]
+
+
 class UserCreate(Strict):
     email: EmailStr
     username: str = Field(max_length=32)
     password: str = Field(max_length=128)
-    roles: list[Role] = Field(default_factory=lambda: ["student"], min_length=1)
+    roles: list[Role] = Field(default_factory=_student_only, min_length=1)
     is_verified: bool = False
     research_consent: bool = False
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ainative.auth.users import get_user_by_login
 from ainative.db.models import COURSE_ROLES, Course, Interaction, Membership, User
 
 
@@ -25,6 +26,14 @@ class CourseError(Exception):
 
 class DuplicateCourseError(CourseError):
     """The course code is taken."""
+
+
+class CourseNotFoundError(CourseError):
+    """No such user, or no such member of the course."""
+
+
+class CoursePermissionError(CourseError):
+    """The caller's role in the course does not allow the change."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,45 @@ def add_member(session: Session, *, course_id: int, user_id: int, role: str) -> 
         stmt.on_conflict_do_update(constraint="uq_memberships_course_user", set_={"role": role})
     )
     session.commit()
+
+
+def enrol(
+    session: Session,
+    *,
+    course_id: int,
+    actor_role: str,
+    role: str,
+    user_id: int | None = None,
+    username: str | None = None,
+) -> MemberRow:
+    """Enrol a user (by id, else by username or email) or change their role.
+
+    `actor_role` is the caller's role in the course ("admin" for platform admins): only
+    admins assign instructors or change an instructor's role.
+    """
+    if role == "instructor" and actor_role != "admin":
+        raise CoursePermissionError("only admins assign instructors")
+    if user_id is not None:
+        target = session.get(User, user_id)
+    else:
+        target = get_user_by_login(session, login=username or "")
+    if target is None:
+        raise CourseNotFoundError("no such user")
+    current = member_role(session, course_id=course_id, user_id=target.id)
+    if current == "instructor" and actor_role != "admin":
+        raise CoursePermissionError("only admins change an instructor's role")
+    add_member(session, course_id=course_id, user_id=target.id, role=role)
+    return MemberRow(target.id, target.username, target.email, role, target.research_consent)
+
+
+def unenrol(session: Session, *, course_id: int, actor_role: str, user_id: int) -> None:
+    """Remove a member; only admins remove instructors."""
+    current = member_role(session, course_id=course_id, user_id=user_id)
+    if current is None:
+        raise CourseNotFoundError("that user is not a member of this course")
+    if current == "instructor" and actor_role != "admin":
+        raise CoursePermissionError("only admins remove instructors")
+    remove_member(session, course_id=course_id, user_id=user_id)
 
 
 def remove_member(session: Session, *, course_id: int, user_id: int) -> bool:

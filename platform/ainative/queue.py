@@ -7,15 +7,12 @@ bodies. Tasks take ids, never objects: `tutor.answer(interaction_id: str)`.
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu.entity import Queue
 
 from ainative.config import Settings, get_settings
 
 TASK_ANSWER = "tutor.answer"
 TASK_SWEEP = "tutor.sweep"
-# Workers publish an interaction id here when it reaches done or error; the API's
-# long-poll waiters subscribe to it.
-DONE_CHANNEL = "ainative:interactions:done"
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -33,7 +30,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=settings.tutor_queue,
-        task_queues=[Queue(settings.tutor_queue)],
+        task_queues=[Queue(settings.tutor_queue)],  # type: ignore[no-untyped-call]  # kombu
         task_routes={"tutor.*": {"queue": settings.tutor_queue}},
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},

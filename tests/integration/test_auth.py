@@ -287,10 +287,12 @@ def test_rotation_waits_for_the_row_lock(fresh_database_url: str) -> None:
         try:
             future = pool.submit(rotate)
             # A busy machine can take many seconds to reach the lock: wait on the condition
-            # with a generous deadline, not a fixed number of short sleeps.
+            # with a generous deadline, not a fixed number of short sleeps. Autocommit: each
+            # probe is its own transaction, so pg_stat_activity is read afresh (inside one
+            # transaction Postgres keeps serving its first snapshot).
             deadline = time.monotonic() + 120
             waiting = 0
-            with engine.connect() as probe:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
                 while time.monotonic() < deadline and not future.done():
                     waiting = probe.execute(
                         text(

@@ -8,7 +8,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from ainative.cache import AsyncResponseCache, CachedAnswer, ResponseCache, cache_key
+from ainative.tutor.cache import AsyncResponseCache, CachedAnswer, ResponseCache, cache_key
 from ainative.config import Settings
 from ainative.tutor.prompts import PROMPT_VERSION
 

@@ -209,6 +209,7 @@ def test_admin_stats_show_live_cache_redis_pool_and_queue(api, make_user, stack)
     assert stats["cache"]["misses"] == before["cache"]["misses"]
     hits, misses = stats["cache"]["hits"], stats["cache"]["misses"]
     assert stats["cache"]["hit_rate"] == round(hits / (hits + misses), 4)
+    assert stats["cache"]["enabled"] is True and stats["cache"]["backend"] == "redis"
     assert stats["redis"]["up"] is True and stats["redis"]["used_memory"] > 0
     with redis.Redis.from_url(stack.services.redis_url, decode_responses=True) as client:
         config = client.config_get("maxmemory*")

@@ -37,8 +37,9 @@ def test_students_cannot_read_each_others_interactions(api, make_user) -> None:
     assert missing.status_code == 404
     assert api.get(f"{REQUESTS}/{interaction_id}", headers=admin.headers).status_code == 200
     assert api.get(REQUESTS, headers=bob.headers).json()["items"] == []
-    rating = api.post(f"{REQUESTS}/{interaction_id}/rating", json={"rating": 1},
-                      headers=bob.headers)  # fmt: skip
+    rating = api.post(
+        f"{REQUESTS}/{interaction_id}/rating", json={"rating": 1}, headers=bob.headers
+    )
     assert rating.status_code == 404
     assert api.get(f"{REQUESTS}/{interaction_id}").status_code == 401
 
@@ -75,8 +76,11 @@ def test_invalid_requests_get_a_readable_422(api, make_user, body, needle) -> No
 
 def test_malformed_json_is_a_readable_422(api, make_user) -> None:
     student = make_user()
-    r = api.post(REQUESTS, content=b'{"prompt": "unterminated',
-                 headers={**student.headers, "Content-Type": "application/json"})  # fmt: skip
+    r = api.post(
+        REQUESTS,
+        content=b'{"prompt": "unterminated',
+        headers={**student.headers, "Content-Type": "application/json"},
+    )
     assert r.status_code == 422
     assert isinstance(r.json()["detail"], str) and r.json()["detail"]
 
@@ -133,19 +137,20 @@ def test_client_request_id_makes_submission_idempotent(api, make_user, db) -> No
 
 def test_rating_and_sessions_record_events(api, make_user, db) -> None:
     student = make_user()
-    session = api.post("/api/v1/tutor/sessions", json={"client": "widget"},
-                       headers=student.headers)  # fmt: skip
+    session = api.post("/api/v1/tutor/sessions", json={"client": "widget"}, headers=student.headers)
     assert session.status_code == 201, session.text
     session_id = session.json()["id"]
     r = _ask(api, student, session_id=session_id)
     assert r.status_code == 202, r.text
     interaction_id = r.json()["id"]
     assert wait_done(api, student, interaction_id)["status"] == "done"
-    rated = api.post(f"{REQUESTS}/{interaction_id}/rating", json={"helpful": True},
-                     headers=student.headers)  # fmt: skip
+    rated = api.post(
+        f"{REQUESTS}/{interaction_id}/rating", json={"helpful": True}, headers=student.headers
+    )
     assert rated.status_code == 200 and rated.json()["rating"] == 1
-    bad = api.post(f"{REQUESTS}/{interaction_id}/rating", json={"rating": 9},
-                   headers=student.headers)  # fmt: skip
+    bad = api.post(
+        f"{REQUESTS}/{interaction_id}/rating", json={"rating": 9}, headers=student.headers
+    )
     assert bad.status_code == 422
     row = row_of(db, interaction_id)
     assert row["rating"] == 1 and row["rated_at"] is not None
@@ -158,5 +163,7 @@ def test_rating_and_sessions_record_events(api, make_user, db) -> None:
     other = make_user()
     foreign = _ask(api, other, session_id=session_id)
     assert foreign.status_code == 404
-    assert api.post(f"/api/v1/tutor/sessions/{session_id}/end",
-                    headers=other.headers).status_code == 404  # fmt: skip
+    assert (
+        api.post(f"/api/v1/tutor/sessions/{session_id}/end", headers=other.headers).status_code
+        == 404
+    )

@@ -75,8 +75,11 @@ def test_offline_ask_long_poll_answer_then_cache_hit(api, make_user, db) -> None
     student = make_user()
     question = f"Why does my for loop skip the last element? ({uuid.uuid4().hex[:6]})"
     context = {"code": "for i in range(len(xs) - 1):\n    print(xs[i])"}
-    r = api.post(REQUESTS, json={"prompt": question, "mode": "socratic", "context": context},
-                 headers=student.headers)  # fmt: skip
+    r = api.post(
+        REQUESTS,
+        json={"prompt": question, "mode": "socratic", "context": context},
+        headers=student.headers,
+    )
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "queued"
     interaction_id = r.json()["id"]
@@ -96,8 +99,11 @@ def test_offline_ask_long_poll_answer_then_cache_hit(api, make_user, db) -> None
     assert row["attempts"] == 1 and row["completed_at"] is not None
     assert row["context"] == context
 
-    again = api.post(REQUESTS, json={"prompt": question, "mode": "socratic", "context": context},
-                     headers=student.headers)  # fmt: skip
+    again = api.post(
+        REQUESTS,
+        json={"prompt": question, "mode": "socratic", "context": context},
+        headers=student.headers,
+    )
     assert again.status_code == 200, again.text
     hit = again.json()
     assert hit["status"] == "done" and hit["cache_hit"] is True
@@ -115,11 +121,16 @@ def test_openai_provider_through_the_fake_server(
 ) -> None:
     fake_llm_control(clear=True)
     student = make_user()
-    course = make_course(db, {"provider": "openai", "extra_context": "Week 2: lists"},
-                         [(student.id, "student")])  # fmt: skip
+    course = make_course(
+        db, {"provider": "openai", "extra_context": "Week 2: lists"}, [(student.id, "student")]
+    )
     question = f"How do I find the largest number in a list? ({uuid.uuid4().hex[:6]})"
-    payload = {"prompt": question, "mode": "hints", "course_id": course,
-               "context": {"error": "TypeError: 'int' object is not iterable"}}  # fmt: skip
+    payload = {
+        "prompt": question,
+        "mode": "hints",
+        "course_id": course,
+        "context": {"error": "TypeError: 'int' object is not iterable"},
+    }
     r = api.post(REQUESTS, json=payload, headers=student.headers)
     assert r.status_code == 202, r.text
     body = wait_done(api, student, r.json()["id"])
@@ -183,8 +194,11 @@ def test_long_poll_returns_unfinished_at_the_deadline(api, make_user, db, fake_l
     fake_llm_control(latency=3.0)
     student = make_user()
     course = make_course(db, {"provider": "openai"}, [(student.id, "student")])
-    r = api.post(REQUESTS, json={"prompt": f"What is a set? {uuid.uuid4().hex}",
-                                 "course_id": course}, headers=student.headers)  # fmt: skip
+    r = api.post(
+        REQUESTS,
+        json={"prompt": f"What is a set? {uuid.uuid4().hex}", "course_id": course},
+        headers=student.headers,
+    )
     assert r.status_code == 202, r.text
     early = api.get(f"{REQUESTS}/{r.json()['id']}", params={"wait": 0.5}, headers=student.headers)
     assert early.status_code == 200 and early.json()["status"] in ("queued", "running")
@@ -193,22 +207,33 @@ def test_long_poll_returns_unfinished_at_the_deadline(api, make_user, db, fake_l
 
 def test_long_poll_without_pubsub_falls_back_to_the_database(make_user, stack) -> None:
     """An API process whose subscription cannot connect still answers, by re-reading the DB."""
+    import dataclasses
+
     from fastapi.testclient import TestClient
 
     from ainative.config import get_settings
     from ainative.devservices import free_port
+    from ainative.tutor.notify import DoneNotifier
     from api.main import create_app
-    from api.notify import DoneNotifier
 
     student = make_user()
     with TestClient(create_app(get_settings())) as client:
-        runtime = client.app.state.tutor
-        client.portal.call(runtime.notifier.stop)
-        runtime.notifier = DoneNotifier(f"redis://127.0.0.1:{free_port()}/0")
-        r = client.post(REQUESTS, json={"prompt": f"What is a dict? {uuid.uuid4().hex}"},
-                        headers=student.headers)  # fmt: skip
-        assert r.status_code == 202, r.text
-        body = client.get(f"{REQUESTS}/{r.json()['id']}", params={"wait": 30},
-                          headers=student.headers).json()  # fmt: skip
-        assert not runtime.notifier.connected
+        state = client.app.state.api
+        cut_off = DoneNotifier(f"redis://127.0.0.1:{free_port()}/0")
+        client.portal.call(cut_off.start)
+        client.app.state.api = dataclasses.replace(state, notifier=cut_off)
+        try:
+            r = client.post(
+                REQUESTS,
+                json={"prompt": f"What is a dict? {uuid.uuid4().hex}"},
+                headers=student.headers,
+            )
+            assert r.status_code == 202, r.text
+            body = client.get(
+                f"{REQUESTS}/{r.json()['id']}", params={"wait": 30}, headers=student.headers
+            ).json()
+            assert not cut_off.connected
+        finally:
+            client.portal.call(cut_off.stop)
+            client.app.state.api = state
     assert body["status"] == "done"

@@ -1,14 +1,13 @@
-"""The API's done-notifier against a real Redis: one subscription wakes only the published id."""
+"""The done signal against a real Redis: `publish_done` wakes the waiters of that id only."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-import redis.asyncio as aioredis
+import redis
 
-from ainative.queue import DONE_CHANNEL
-from api.notify import DoneNotifier
+from ainative.tutor.notify import DoneNotifier, publish_done
 
 pytestmark = pytest.mark.integration
 
@@ -23,19 +22,19 @@ async def _until(predicate, rounds: int = 200) -> None:
 async def test_publish_wakes_only_that_ids_waiters(services) -> None:
     notifier = DoneNotifier(services.redis_url)
     notifier.start()
-    publisher = aioredis.Redis.from_url(services.redis_url)
+    publisher = redis.Redis.from_url(services.redis_url)
     try:
         await _until(lambda: notifier.connected)
         assert notifier.connected
         with notifier.waiter("a") as a1, notifier.waiter("a") as a2, notifier.waiter("b") as b:
-            await publisher.publish(DONE_CHANNEL, "a")
+            publish_done(publisher, "a")
             await asyncio.wait_for(a1.wait(), 10)
             await asyncio.wait_for(a2.wait(), 10)
             assert not b.is_set()
             b.clear()
-            await publisher.publish(DONE_CHANNEL, "b")
+            publish_done(publisher, "b")
             await asyncio.wait_for(b.wait(), 10)
         assert notifier._waiters == {}  # waiters deregister on exit
     finally:
         await notifier.stop()
-        await publisher.aclose()
+        publisher.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from ainative.devservices import free_port
-from api.notify import DoneNotifier
+from ainative.tutor.notify import DoneNotifier
 
 
 async def test_without_redis_it_reports_disconnected_and_keeps_trying() -> None:

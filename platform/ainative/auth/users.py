@@ -13,8 +13,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+import anyio
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,8 +64,24 @@ class InactiveUserError(UserError):
     """The account exists but has been deactivated."""
 
 
+class IncorrectPasswordError(UserError):
+    """The current password given to confirm a change is wrong."""
+
+
 class InvalidRefreshTokenError(UserError):
-    """The refresh token is malformed, expired, unknown, used or revoked."""
+    """The refresh token is malformed, expired, unknown, used, revoked, or its account inactive."""
+
+
+class UserNotFoundError(UserError):
+    """No account with that id."""
+
+
+class SelfLockoutError(UserError):
+    """An admin tried to deactivate or demote their own account."""
+
+
+class AccessNotUpdatedError(UserError):
+    """The account was saved, but Redis could not take the live access tokens' flag."""
 
 
 @dataclass(frozen=True)
@@ -207,7 +227,7 @@ def revoke_family(session: Session, *, family_id: str | uuid.UUID) -> int:
         .values(revoked_at=_now())
     )
     session.commit()
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor result
 
 
 def revoke_user_tokens(session: Session, *, user_id: int) -> int:
@@ -219,7 +239,7 @@ def revoke_user_tokens(session: Session, *, user_id: int) -> int:
         .values(revoked_at=_now())
     )
     session.commit()
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor result
 
 
 def rotate_refresh_token(
@@ -253,7 +273,7 @@ def rotate_refresh_token(
     if user is None or not user.is_active:
         session.rollback()
         revoke_family(session, family_id=row.family_id)
-        raise InactiveUserError("account is deactivated")
+        raise InvalidRefreshTokenError("account is deactivated")
     row.used_at = _now()
     return user, issue_tokens(session, user=user, family_id=str(row.family_id), settings=settings)
 
@@ -275,7 +295,7 @@ def change_password(
     """Set a new password after checking the current one; revokes all refresh tokens."""
     user = session.get(User, user_id)
     if user is None or not verify_password(current_password, user.password_hash):
-        raise InvalidCredentialsError("current password is incorrect")
+        raise IncorrectPasswordError("current password is incorrect")
     problem = password_problem(new_password)
     if problem:
         raise InvalidUserInput(problem)
@@ -313,6 +333,57 @@ def update_user(
     return user
 
 
-def deactivate_user(session: Session, *, user: User) -> User:
-    """Mark inactive and revoke refresh tokens (callers also set disabled_user_key)."""
-    return update_user(session, user=user, is_active=False)
+def disabled_flag_ttl(settings: Settings) -> int:
+    """Seconds the disabled flag must live: longer than any access token issued before it."""
+    return settings.jwt_access_token_expire_minutes * 60 + 10
+
+
+async def update_account(
+    session: Session,
+    redis: aioredis.Redis | None,
+    *,
+    user_id: int,
+    actor_id: int | None = None,
+    roles: Sequence[str] | None = None,
+    is_active: bool | None = None,
+    is_verified: bool | None = None,
+    research_consent: bool | None = None,
+    settings: Settings | None = None,
+) -> User:
+    """Change an account; (de)activating also flips its disabled flag in Redis at once.
+
+    The one path for the API (async Redis) and the CLI (`asyncio.run`): the database work
+    runs in a worker thread. `actor_id` is the admin making the change, who may not lock
+    themselves out. With `redis` None (no REDIS_URL) live access tokens simply expire.
+    Raises AccessNotUpdatedError AFTER saving when Redis could not be written.
+    """
+    if actor_id == user_id and (is_active is False or (roles is not None and "admin" not in roles)):
+        raise SelfLockoutError("admins cannot deactivate or demote themselves")
+
+    def save() -> User:
+        user = get_user(session, user_id=user_id)
+        if user is None:
+            raise UserNotFoundError(f"no user with id {user_id}")
+        return update_user(
+            session,
+            user=user,
+            roles=roles,
+            is_active=is_active,
+            is_verified=is_verified,
+            research_consent=research_consent,
+        )
+
+    user = await anyio.to_thread.run_sync(save)
+    if redis is None or is_active is None:
+        return user
+    try:
+        if is_active:
+            await redis.delete(disabled_user_key(user_id))
+        else:
+            ttl = disabled_flag_ttl(settings or get_settings())
+            await redis.set(disabled_user_key(user_id), "1", ex=ttl)
+    except RedisError as exc:
+        raise AccessNotUpdatedError(
+            "saved, but live access tokens could not be updated in Redis: repeat the request"
+        ) from exc
+    return user

@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from ainative.db.models import ROLES
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("users", help="manage user accounts")
     cmds = p.add_subparsers(dest="users_command", required=True)
 
@@ -104,28 +108,38 @@ def run_set_role(args: argparse.Namespace) -> int:
 
 
 def run_deactivate(args: argparse.Namespace) -> int:
-    from ainative.auth.users import deactivate_user, disabled_user_key, get_user_by_login
-    from ainative.config import get_settings
+    import asyncio
+
+    from ainative.auth.users import get_user_by_login
     from ainative.db.engine import session_scope
 
     with session_scope() as session:
         user = get_user_by_login(session, login=args.username)
         if user is None:
             return _fail(f"no user {args.username!r}")
-        deactivate_user(session, user=user)
-        user_id = user.id
-    settings = get_settings()
-    note = "refresh tokens revoked"
-    if settings.redis_url:
-        import redis
-
-        ttl = settings.jwt_access_token_expire_minutes * 60 + 10
-        try:
-            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2).set(
-                disabled_user_key(user_id), "1", ex=ttl
-            )
-            note += "; access tokens cut off"
-        except redis.RedisError:
-            note += f"; Redis unreachable, access tokens expire within {ttl // 60} minutes"
+        note = asyncio.run(_deactivate(session, user.id))
     print(f"deactivated {args.username}: {note}")
     return 0
+
+
+async def _deactivate(session: Session, user_id: int) -> str:
+    """The API's deactivation (ainative.auth.users.update_account), with a client of our own."""
+    import redis.asyncio as aioredis
+
+    from ainative.auth.users import AccessNotUpdatedError, disabled_flag_ttl, update_account
+    from ainative.config import get_settings
+
+    settings = get_settings()
+    note = "refresh tokens revoked"
+    if not settings.redis_url:
+        await update_account(session, None, user_id=user_id, is_active=False)
+        return note
+    redis = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
+    try:
+        await update_account(session, redis, user_id=user_id, is_active=False, settings=settings)
+    except AccessNotUpdatedError:
+        minutes = disabled_flag_ttl(settings) // 60
+        return f"{note}; Redis unreachable, access tokens expire within {minutes} minutes"
+    finally:
+        await redis.aclose()
+    return f"{note}; access tokens cut off"

@@ -1,9 +1,9 @@
-"""SQL for the tutoring trace, shared by the API (submit, read, rate) and the worker.
+"""SQL the API runs on the tutoring trace: store and read interactions, rate, sessions, events.
 
-Functions take a Connection so the caller decides the transaction: the API's hot path
-runs on an autocommit connection (one round trip per statement), the worker uses
-`engine.begin()`. Writes that finish an interaction are conditional on the row not
-being done, so a retried or duplicated task can never overwrite an answer.
+Functions take a Connection so the caller decides the transaction: the submit hot path
+runs on an autocommit connection (one round trip per statement), the other services in
+one `engine.begin()`. The worker's writes (start an attempt, store the answer or the
+failure, the sweeper's pass) live in ainative.tutor.trace.
 """
 
 from __future__ import annotations
@@ -56,12 +56,25 @@ INSERT_SQL = text(
 )
 
 _DEFAULTS: dict[str, Any] = {
-    "session_id": None, "course_id": None, "client_request_id": None, "context": None,
-    "status": "queued", "cache_hit": False, "answer": None, "provider": None, "model": None,
-    "prompt_version": None, "prompt_tokens": None, "completion_tokens": None,
-    "classification": None, "guardrail": None, "guardrail_detail": None, "queue_ms": None,
-    "llm_ms": None, "total_ms": None,
-}  # fmt: skip
+    "session_id": None,
+    "course_id": None,
+    "client_request_id": None,
+    "context": None,
+    "status": "queued",
+    "cache_hit": False,
+    "answer": None,
+    "provider": None,
+    "model": None,
+    "prompt_version": None,
+    "prompt_tokens": None,
+    "completion_tokens": None,
+    "classification": None,
+    "guardrail": None,
+    "guardrail_detail": None,
+    "queue_ms": None,
+    "llm_ms": None,
+    "total_ms": None,
+}
 
 
 def insert_interaction(conn: Connection, **values: Any) -> Row | None:
@@ -136,12 +149,14 @@ def add_event(
             " CAST(:p AS jsonb))"
         ),
         {
-            "t": event_type, "u": user_id, "c": course_id,
+            "t": event_type,
+            "u": user_id,
+            "c": course_id,
             "s": str(session_id) if session_id else None,
             "i": str(interaction_id) if interaction_id else None,
             "p": json.dumps(dict(payload or {})),
         },
-    )  # fmt: skip
+    )
 
 
 def rate_interaction(

@@ -26,6 +26,8 @@ from ainative.tutor import trace
 from ainative.tutor.cache import AsyncResponseCache, cache_key
 from ainative.tutor.classify import classify
 
+INTERACTION_NOT_FOUND = "interaction not found"
+
 
 class TutorError(Exception):
     """A refusal with the HTTP status and message the API should send."""
@@ -69,7 +71,7 @@ async def course_policy(conn: Connection, user_id: int, course_id: int | None) -
     """The tutor policy of a course the caller belongs to; 404 for unknown or not a member."""
     if course_id is None:
         return {}
-    policy = await _run(repo.course_policy, conn, user_id, course_id)
+    policy: dict[str, Any] | None = await _run(repo.course_policy, conn, user_id, course_id)
     if policy is None:
         raise TutorError(404, f"course {course_id} not found, or you are not a member of it")
     return policy
@@ -100,32 +102,56 @@ async def submit(
     if not status.allowed:
         TUTOR_REQUESTS.labels("quota_exceeded").inc()
         await _run(
-            repo.add_event, conn, "quota.exceeded", user_id=q.user_id, course_id=q.course_id,
-            session_id=q.session_id, payload={"limit": status.limit, "mode": q.mode},
-        )  # fmt: skip
+            repo.add_event,
+            conn,
+            "quota.exceeded",
+            user_id=q.user_id,
+            course_id=q.course_id,
+            session_id=q.session_id,
+            payload={"limit": status.limit, "mode": q.mode},
+        )
         raise TutorError(
             429, status.detail(), {"Retry-After": str(status.retry_after)}, status.public()
         )
     provider, model = resolve_provider(policy, settings)
     key = cache_key(
-        prompt=q.prompt, mode=q.mode, context=q.context, model=model, provider=provider,
+        prompt=q.prompt,
+        mode=q.mode,
+        context=q.context,
+        model=model,
+        provider=provider,
         extra_context=policy.get("extra_context"),
-    )  # fmt: skip
+    )
     base = dict(
-        user_id=q.user_id, session_id=q.session_id, course_id=q.course_id,
-        client_request_id=q.client_request_id, mode=q.mode, prompt=q.prompt,
+        user_id=q.user_id,
+        session_id=q.session_id,
+        course_id=q.course_id,
+        client_request_id=q.client_request_id,
+        mode=q.mode,
+        prompt=q.prompt,
         context=q.context or None,
-    )  # fmt: skip
+    )
     hit = await cache.get(key)
     if hit is not None:
         row = await _run(
-            repo.insert_interaction, conn, **base, status="done", cache_hit=True,
-            answer=hit.answer, provider=hit.provider, model=hit.model,
-            prompt_version=hit.prompt_version, prompt_tokens=0, completion_tokens=0,
+            repo.insert_interaction,
+            conn,
+            **base,
+            status="done",
+            cache_hit=True,
+            answer=hit.answer,
+            provider=hit.provider,
+            model=hit.model,
+            prompt_version=hit.prompt_version,
+            prompt_tokens=0,
+            completion_tokens=0,
             classification=hit.classification or classify(q.prompt, q.context),
-            guardrail=hit.guardrail or "passed", guardrail_detail=hit.guardrail_detail,
-            queue_ms=0, llm_ms=0, total_ms=int((time.perf_counter() - started) * 1000),
-        )  # fmt: skip
+            guardrail=hit.guardrail or "passed",
+            guardrail_detail=hit.guardrail_detail,
+            queue_ms=0,
+            llm_ms=0,
+            total_ms=int((time.perf_counter() - started) * 1000),
+        )
         if row is not None:
             TUTOR_REQUESTS.labels("cache_hit").inc()
             return Submitted("cache_hit", row)
@@ -140,9 +166,10 @@ async def submit(
         await quota.refund(redis, q.user_id, q.course_id)
         TUTOR_REQUESTS.labels("rejected").inc()
         raise TutorError(
-            503, "the tutor queue is unavailable right now; please try again in a minute",
+            503,
+            "the tutor queue is unavailable right now; please try again in a minute",
             {"Retry-After": "30"},
-        ) from exc  # fmt: skip
+        ) from exc
     TUTOR_REQUESTS.labels("queued").inc()
     return Submitted("queued", row)
 

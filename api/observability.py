@@ -8,28 +8,25 @@ cannot blow up the number of series.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ainative.config import get_settings
 from ainative.observability import metrics, multiproc, probes
 from ainative.observability.logging import bind, configure_logging, current_context, log_context
 from ainative.queue import TASK_ANSWER
+from api.state import StateDep
 
 log = logging.getLogger("ainative.access")
 router = APIRouter()
 
-REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 QUIET_ROUTES = {"/metrics", "/api/v1/health", "/api/v1/health/ready", "/api/v1/health/live"}
-POOL_REFRESH_SECONDS = 5.0
 TUTOR_REQUEST_PREFIX = "/api/v1/tutor/requests/{"
 TUTOR_OUTCOMES = ("cache_hit", "queued", "quota_exceeded", "rejected")
 
@@ -37,7 +34,7 @@ TUTOR_OUTCOMES = ("cache_hit", "queued", "quota_exceeded", "rejected")
 def _request_id(scope: dict[str, Any]) -> str:
     for name, value in scope.get("headers") or ():
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if _SAFE_REQUEST_ID.match(candidate):
                 return candidate
     return uuid.uuid4().hex
@@ -107,38 +104,17 @@ class ObservabilityMiddleware:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def read_metrics(request: Request) -> Response:
+async def read_metrics(state: StateDep) -> Response:
     """Prometheus exposition of every process behind this port (plus scrape-time readings)."""
-    settings = get_settings()
-    redis = getattr(request.app.state, "redis", None)
-    if redis is not None:
-        await probes.check_redis_async(redis, [settings.tutor_queue])
+    await probes.check_redis_async(state.redis, [state.settings.tutor_queue])
     await asyncio.to_thread(probes.record_pool_status)
-    body = generate_latest(multiproc.registry())
+    registry = multiproc.registry()  # type: ignore[no-untyped-call]  # unannotated upstream
+    body = generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-async def _refresh_pool_gauges() -> None:
-    """Keep this process's pool gauges current, so every uvicorn worker is counted."""
-    while True:
-        await asyncio.to_thread(probes.record_pool_status)
-        await asyncio.sleep(POOL_REFRESH_SECONDS)
-
-
-async def _start_refresher(app: FastAPI) -> None:
-    app.state.pool_gauge_task = asyncio.create_task(_refresh_pool_gauges())
-
-
-async def _stop_refresher(app: FastAPI) -> None:
-    task = getattr(app.state, "pool_gauge_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 def tag_outgoing_task(
-    sender: str | None = None, headers: dict | None = None, body: Any = None, **_: Any
+    sender: str | None = None, headers: dict[str, Any] | None = None, body: Any = None, **_: Any
 ) -> None:
     """before_task_publish: the request id rides in the message headers to the worker's logs,
     and the enqueued interaction id joins this request's access line."""
@@ -162,5 +138,3 @@ def install_observability(app: FastAPI) -> None:
     before_task_publish.connect(tag_outgoing_task, weak=False, dispatch_uid="ainative-request-id")
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(router)
-    app.state.startup_hooks.append(_start_refresher)
-    app.state.shutdown_hooks.append(_stop_refresher)

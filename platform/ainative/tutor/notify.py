@@ -1,11 +1,12 @@
-"""Long-poll wake-ups: one Redis pub/sub subscriber per API process, events per interaction.
+"""The "answer is done" signal: the worker publishes it, the API's long-polls wait on it.
 
-Workers PUBLISH an interaction id on DONE_CHANNEL when it reaches done or error. The
-listener task sets the events of the requests waiting on that id. Waiters register BEFORE they
-re-check the database, so a completion between the check and the wait is never
-missed. When the subscription (re)connects, every waiter is woken to re-check, since
-messages published while disconnected are lost. While Redis is down `connected` is
-false and waiters fall back to re-reading the database every second.
+The channel and the message (the bare interaction id) are defined here only.
+Workers call `publish_done` when an interaction reaches done or error. The API runs one
+`DoneNotifier` per process: its listener task sets the events of the requests waiting on
+that id. Waiters register BEFORE they re-check the database, so a completion between the
+check and the wait is never missed. When the subscription (re)connects, every waiter is
+woken to re-check, since messages published while disconnected are lost. While Redis is
+down `connected` is false and waiters fall back to re-reading the database every second.
 """
 
 from __future__ import annotations
@@ -16,13 +17,18 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator
 
+import redis
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ainative.queue import DONE_CHANNEL
-
 log = logging.getLogger(__name__)
+DONE_CHANNEL = "ainative:interactions:done"
 RECONNECT_DELAY = 1.0
+
+
+def publish_done(client: redis.Redis, interaction_id: str) -> None:
+    """Announce that `interaction_id` is done or failed (raises RedisError when Redis is down)."""
+    client.publish(DONE_CHANNEL, interaction_id)
 
 
 class DoneNotifier:
@@ -75,9 +81,11 @@ class DoneNotifier:
     async def _run(self) -> None:
         while True:
             client = aioredis.Redis.from_url(
-                self.url, decode_responses=True, socket_connect_timeout=1.0,
+                self.url,
+                decode_responses=True,
+                socket_connect_timeout=1.0,
                 health_check_interval=15,
-            )  # fmt: skip
+            )
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(DONE_CHANNEL)
@@ -97,7 +105,7 @@ class DoneNotifier:
             finally:
                 self.connected = False
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), 2)
+                    await asyncio.wait_for(pubsub.aclose(), 2)  # type: ignore[no-untyped-call]  # unannotated in redis-py
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.aclose(), 2)
             await asyncio.sleep(RECONNECT_DELAY)

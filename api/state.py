@@ -1,0 +1,122 @@
+"""What one API process holds open: built once by the app's lifespan, closed when it ends.
+
+`open_state` is the only place that creates the engine, the async Redis clients, the
+response cache, the done-notifier, the Celery producer and the pool-gauge refresher;
+routes receive the result through `StateDep`. Nothing is created lazily on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+import anyio
+import redis.asyncio as aioredis
+from celery import Celery
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ainative.tutor.cache import AsyncResponseCache
+from ainative.config import Settings
+from ainative.db.engine import get_engine
+from ainative.observability import probes
+from ainative.queue import TASK_ANSWER, make_celery
+from ainative.tutor.notify import DoneNotifier
+
+SEND_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0.2,
+    "interval_step": 0.5,
+    "interval_max": 1.0,
+}
+POOL_REFRESH_SECONDS = 5.0
+
+
+def make_async_redis(settings: Settings, url: str | None = None) -> aioredis.Redis:
+    """A pooled asyncio client with short timeouts so a dead Redis degrades instead of hanging."""
+    return aioredis.Redis.from_url(
+        url or settings.redis_url,
+        decode_responses=True,
+        socket_connect_timeout=1.0,
+        socket_timeout=2.0,
+        health_check_interval=30,
+        max_connections=200,
+    )
+
+
+@dataclass(frozen=True)
+class ApiState:
+    """The process's settings and open clients, shared by every request."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: aioredis.Redis
+    cache: AsyncResponseCache
+    notifier: DoneNotifier
+    celery: Celery
+
+    async def enqueue(self, interaction_id: str) -> None:
+        """Send tutor.answer by name (send_task blocks on the broker, so off the loop)."""
+        await anyio.to_thread.run_sync(
+            lambda: self.celery.send_task(
+                TASK_ANSWER, args=[interaction_id], retry=True, retry_policy=SEND_RETRY_POLICY
+            )
+        )
+
+
+async def _refresh_pool_gauges() -> None:
+    """Keep this process's pool gauges current, so every uvicorn worker is counted."""
+    while True:
+        await asyncio.to_thread(probes.record_pool_status)
+        await asyncio.sleep(POOL_REFRESH_SECONDS)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+@asynccontextmanager
+async def open_state(settings: Settings) -> AsyncIterator[ApiState]:
+    """Open everything the API needs; on exit close it in reverse order."""
+    async with AsyncExitStack() as stack:
+        engine = get_engine(settings.database_url)
+        stack.callback(engine.dispose)
+        redis = make_async_redis(settings)
+        stack.push_async_callback(redis.aclose)
+        cache_client = redis
+        if settings.cache_redis_url and settings.cache_redis_url != settings.redis_url:
+            cache_client = make_async_redis(settings, settings.cache_redis_url)
+            stack.push_async_callback(cache_client.aclose)
+        celery = make_celery(settings)
+        stack.callback(celery.close)
+        notifier = DoneNotifier(settings.redis_url)
+        notifier.start()
+        stack.push_async_callback(notifier.stop)
+        refresher = asyncio.create_task(_refresh_pool_gauges(), name="pool-gauges")
+        stack.push_async_callback(_cancel, refresher)
+        yield ApiState(
+            settings=settings,
+            engine=engine,
+            sessions=sessionmaker(engine, expire_on_commit=False),
+            redis=redis,
+            cache=AsyncResponseCache(cache_client, settings),
+            notifier=notifier,
+            celery=celery,
+        )
+
+
+def get_state(request: Request) -> ApiState:
+    """The state the lifespan opened (an app served without its lifespan has none)."""
+    state: ApiState = request.app.state.api
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]

@@ -1,0 +1,83 @@
+"""Reading an interaction: who may see it, and waiting for its answer (the long-poll).
+
+A waiter subscribes to the done signal BEFORE its first read and clears its event
+before every re-read, so a completion between a read and the wait is never lost.
+The database stays the source of truth: the signal only says "read again".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Sequence
+
+import anyio
+from sqlalchemy import Connection, Engine
+
+from ainative.tutor import repository as repo
+from ainative.tutor.notify import DoneNotifier
+from ainative.tutor.repository import Row
+from ainative.tutor.service import INTERACTION_NOT_FOUND, TutorError
+
+FINAL = ("done", "error")
+FALLBACK_POLL_SECONDS = 1.0  # re-read period while the done signal is unavailable
+
+
+def may_read(conn: Connection, row: Row, *, user_id: int, roles: Sequence[str]) -> bool:
+    """Its author, admins, and instructors of its course may read an interaction."""
+    if row["user_id"] == user_id or "admin" in roles:
+        return True
+    return bool(
+        "instructor" in roles
+        and row["course_id"]
+        and repo.is_course_instructor(conn, user_id, row["course_id"])
+    )
+
+
+def read_interaction(
+    conn: Connection, interaction_id: uuid.UUID, *, user_id: int, roles: Sequence[str]
+) -> Row:
+    """The interaction if the user may read it; 404 alike for missing and not theirs."""
+    row = repo.get_interaction(conn, interaction_id)
+    if row is None or not may_read(conn, row, user_id=user_id, roles=roles):
+        raise TutorError(404, INTERACTION_NOT_FOUND)
+    return row
+
+
+def _read(engine: Engine, interaction_id: uuid.UUID, user_id: int, roles: Sequence[str]) -> Row:
+    with engine.begin() as conn:
+        return read_interaction(conn, interaction_id, user_id=user_id, roles=roles)
+
+
+def _reread(engine: Engine, interaction_id: uuid.UUID) -> Row | None:
+    with engine.begin() as conn:
+        return repo.get_interaction(conn, interaction_id)
+
+
+async def wait_for_answer(
+    engine: Engine,
+    notifier: DoneNotifier,
+    interaction_id: uuid.UUID,
+    *,
+    user_id: int,
+    roles: Sequence[str],
+    wait: float,
+) -> Row:
+    """The interaction once it is done or failed, or as it is after `wait` seconds."""
+    deadline = time.monotonic() + wait
+    with notifier.waiter(str(interaction_id)) as woken:
+        row = await anyio.to_thread.run_sync(_read, engine, interaction_id, user_id, roles)
+        while row["status"] not in FINAL:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            # Without the subscription (Redis down), re-read the database every second.
+            timeout = remaining if notifier.connected else min(FALLBACK_POLL_SECONDS, remaining)
+            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout)
+            woken.clear()
+            latest = await anyio.to_thread.run_sync(_reread, engine, interaction_id)
+            row = latest or row
+    return row

@@ -1,0 +1,49 @@
+"""Tutor sessions (a notebook, a lab): opening and ending one, each with its research event.
+
+Functions take a Connection; the caller decides the transaction (the API runs each call
+in one `engine.begin()`), so a change and its event are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Connection
+
+from ainative.tutor import repository as repo
+from ainative.tutor.repository import Row
+from ainative.tutor.service import TutorError
+
+
+def start_session(conn: Connection, *, user_id: int, course_id: int | None, client: str) -> Row:
+    """Open a session, in a course the user belongs to (404 otherwise)."""
+    if course_id is not None and repo.course_policy(conn, user_id, course_id) is None:
+        raise TutorError(404, f"course {course_id} not found")
+    row = repo.start_session(conn, user_id, course_id, client)
+    if row is None:  # INSERT ... RETURNING always returns the row
+        raise RuntimeError("the session was not stored")
+    repo.add_event(
+        conn,
+        "session.start",
+        user_id=user_id,
+        course_id=course_id,
+        session_id=row["id"],
+        payload={"client": client},
+    )
+    return row
+
+
+def end_session(conn: Connection, *, session_id: uuid.UUID, user_id: int) -> Row:
+    """End the user's own session (idempotent); 404 for anyone else's."""
+    row = repo.end_session(conn, session_id, user_id)
+    if row is None:
+        raise TutorError(404, "session not found")
+    repo.add_event(
+        conn,
+        "session.end",
+        user_id=user_id,
+        course_id=row["course_id"],
+        session_id=row["id"],
+        payload={"client": row["client"]},
+    )
+    return row
