@@ -21,11 +21,11 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ainative.tutor.cache import AsyncResponseCache
 from ainative.config import Settings
 from ainative.db.engine import get_engine
 from ainative.observability import probes
 from ainative.queue import TASK_ANSWER, make_celery
+from ainative.tutor.cache import AsyncResponseCache
 from ainative.tutor.notify import DoneNotifier
 
 SEND_RETRY_POLICY = {

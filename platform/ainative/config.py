@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     sweeper_batch_size: int = Field(100, ge=1, description="rows the sweeper handles per pass")
     # --- end Tutoring pipeline ---
 
-    # --- Operations (ops work: ainative.observability, api/observability.py, worker/observability.py) ---
+    # --- Operations (ops work: ainative.observability, api/metrics.py, worker/observability.py) ---
     log_format: Literal["json", "text"] = Field("json", description="text for humans (make run)")
     log_level: str = Field("INFO", description="root log level")
     metrics_multiproc_dir: str = Field(

@@ -8,8 +8,8 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from ainative.tutor.cache import AsyncResponseCache, CachedAnswer, ResponseCache, cache_key
 from ainative.config import Settings
+from ainative.tutor.cache import AsyncResponseCache, CachedAnswer, ResponseCache, cache_key
 from ainative.tutor.prompts import PROMPT_VERSION
 
 pytestmark = pytest.mark.integration
