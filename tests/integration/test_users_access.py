@@ -13,6 +13,8 @@ from ainative.auth import users
 from ainative.config import Settings
 from ainative.devservices import free_port
 
+pytestmark = pytest.mark.integration
+
 SETTINGS = Settings(jwt_access_token_expire_minutes=7)
 
 
