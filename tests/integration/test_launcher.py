@@ -1,4 +1,8 @@
-"""`make run` stays true: `ainative up` on an empty data folder starts all, stops on Ctrl-C."""
+"""`make run` stays true: `ainative up` on an empty data folder starts all, stops on Ctrl-C.
+
+It runs from an empty folder, not the repository: the package brings what it needs, and
+the data folder defaults to `.data` in the working directory.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +17,15 @@ import httpx
 
 from ainative.devservices import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 
 def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     api_port, flower_port = free_port(), free_port()
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "FLOWER_BASIC_AUTH"}
+        if k not in {"DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "FLOWER_BASIC_AUTH", "DATA_DIR"}
     }
     env.update(
-        DATA_DIR=str(tmp_path / "data"),
         API_PORT=str(api_port),
         FLOWER_PORT=str(flower_port),
         BCRYPT_ROUNDS="4",
@@ -32,8 +33,12 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path:
     log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "ainative.cli", "up", "--no-hub"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         health = None
         deadline = time.monotonic() + 90
@@ -54,16 +59,32 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(tmp_path:
             timeout=10,
         )
         assert login.status_code == 200, login.text
+        # Flower runs from the package's config, behind the per-install password.
+        flower = f"http://127.0.0.1:{flower_port}/services/flower"
+        assert _wait_ok(f"{flower}/healthcheck"), (tmp_path / "up.log").read_text()[-3000:]
+        assert httpx.get(f"{flower}/api/workers", timeout=10).status_code == 401
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(60)
     # Everything it started is gone, embedded servers included.
     leftover = subprocess.run(
-        ["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True
+        ["pgrep", "-f", str(tmp_path / ".data")], capture_output=True, text=True
     ).stdout.split()
     assert leftover == [], (tmp_path / "up.log").read_text()[-3000:]
 
 
+def _wait_ok(url: str, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
 def _demo_password(tmp_path: Path, user: str) -> str:
-    lines = (tmp_path / "data" / "demo_accounts.txt").read_text().splitlines()
+    lines = (tmp_path / ".data" / "demo_accounts.txt").read_text().splitlines()
     return dict(line.split("\t") for line in lines)[user]

@@ -38,11 +38,12 @@ def run(args: argparse.Namespace) -> int:
         components.append("hub")
     if not args.no_flower:
         components.append("flower")
-    settings = _settings_with_local_defaults()
-    settings.check_production(*components)
-    data_dir = settings.data_dir
-    started, env = ensure_services(data_dir)
+    _export_local_defaults(get_settings())
+    _reload_settings().check_production(*components)
+    started, env = ensure_services(get_settings().data_dir)
     os.environ.update(env)
+    settings = _reload_settings()
+    data_dir = settings.data_dir
 
     upgrade()
     demo = None
@@ -73,13 +74,18 @@ def run(args: argparse.Namespace) -> int:
     return int(manager.returncode or 0)
 
 
-def _settings_with_local_defaults() -> Settings:
-    """Settings after exporting what the children need to agree on.
+def _reload_settings() -> Settings:
+    """Settings read again after this process exported variables for its children."""
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _export_local_defaults(settings: Settings) -> None:
+    """Export what the children must agree on, for them and for this process's Settings.
 
     DATA_DIR is fixed for every child; outside production the hub's crypt key and
     Flower's password are per-install secrets kept in the data folder.
     """
-    settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["DATA_DIR"] = str(settings.data_dir)
     os.environ.setdefault("LOG_FORMAT", "text")
@@ -89,8 +95,6 @@ def _settings_with_local_defaults() -> Settings:
         os.environ.setdefault("JUPYTERHUB_CRYPT_KEY", settings.development_secret("hub_crypt_key"))
         flower_password = settings.development_secret("flower", 12)
         os.environ.setdefault("FLOWER_BASIC_AUTH", f"admin:{flower_password}")
-    get_settings.cache_clear()
-    return get_settings()
 
 
 def _print_banner(
