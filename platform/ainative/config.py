@@ -154,7 +154,6 @@ class HttpSettings(Topic):
         "127.0.0.1", description="Address the API listens on; 0.0.0.0 in containers."
     )
     api_port: int = Field(8080, description="Port the API listens on.")
-    hub_port: int = Field(8000, description="Public port of JupyterHub's proxy.")
     # NoDecode: ALLOWED_ORIGINS=a,b is a comma list, not JSON.
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         ["http://127.0.0.1:8000", "http://localhost:8000"],
@@ -276,6 +275,7 @@ class HubSettings(Topic):
     TITLE = "JupyterHub"
 
     hub_ip: str = Field("127.0.0.1", description="Address the hub's proxy listens on.")
+    hub_port: int = Field(8000, description="Public port of JupyterHub's proxy.")
     hub_api_port: int = Field(
         8081, description="The hub's internal API port (spawned servers call it)."
     )
@@ -348,23 +348,6 @@ class OperationsSettings(Topic):
     )
 
 
-# Topics in the order of the configuration table.
-TOPICS: tuple[type[Topic], ...] = (
-    EnvironmentSettings,
-    DatabaseSettings,
-    RedisSettings,
-    TokenSettings,
-    HttpSettings,
-    AbuseSettings,
-    TutoringSettings,
-    WorkerSettings,
-    LlmSettings,
-    ResearchSettings,
-    HubSettings,
-    OperationsSettings,
-)
-
-
 class Settings(
     EnvironmentSettings,
     DatabaseSettings,
@@ -380,7 +363,10 @@ class Settings(
     OperationsSettings,
     BaseSettings,
 ):
-    """Platform configuration; field names are the environment variable names."""
+    """Platform configuration; field names are the environment variable names.
+
+    The bases are the topics, in the order of the configuration table.
+    """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -444,6 +430,10 @@ class Settings(
             raise InsecureConfigurationError(
                 f"refusing to start with ENVIRONMENT={self.environment}: " + "; ".join(problems)
             )
+
+
+# Topics in the order of the configuration table: Settings' bases.
+TOPICS: tuple[type[Topic], ...] = tuple(b for b in Settings.__bases__ if issubclass(b, Topic))
 
 
 @lru_cache
