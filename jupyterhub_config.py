@@ -16,40 +16,27 @@ and overrides the spawner (see deploy/jupyterhub/).
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
-from ainative.config import REPO_ROOT, get_settings
+from ainative import resources
+from ainative.config import get_settings
 from ainative.observability.logging import hub_logging_config
 
-c = get_config()
+c = get_config()  # type: ignore[name-defined]  # injected by traitlets' config loader
 settings = get_settings()
-settings.check_production()
+settings.check_production("hub")
 hub_dir = Path(settings.data_dir) / "hub"
 hub_dir.mkdir(parents=True, exist_ok=True)
-STARTER_NOTEBOOK = REPO_ROOT / "notebooks" / "tutor.ipynb"
+STARTER_NOTEBOOK = resources.starter_notebook()
 
 
-def crypt_key() -> str:
-    """JUPYTERHUB_CRYPT_KEY, or outside production a key kept in DATA_DIR/secrets."""
-    if settings.jupyterhub_crypt_key:
-        return settings.jupyterhub_crypt_key
-    if settings.environment == "production":
-        raise SystemExit("JUPYTERHUB_CRYPT_KEY must be set in production (openssl rand -hex 32)")
-    path = Path(settings.data_dir) / "secrets" / "hub_crypt_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def copy_starter_notebook(spawner) -> None:
-    """Put notebooks/tutor.ipynb in a new user's home (never overwrite their copy)."""
+def copy_starter_notebook(spawner: Any) -> None:
+    """Put the starter tutor.ipynb in a new user's home (never overwrite their copy)."""
     home = getattr(spawner, "home_dir", "")
-    if home and STARTER_NOTEBOOK.exists():
+    if home:
         target = Path(home) / STARTER_NOTEBOOK.name
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
@@ -64,10 +51,9 @@ c.JupyterHub.db_url = settings.hub_database_url or f"sqlite:///{hub_dir / 'jupyt
 c.JupyterHub.cookie_secret_file = str(hub_dir / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.hub_proxy_api_port}"
 c.ConfigurableHTTPProxy.pid_file = str(hub_dir / "proxy.pid")
-chp = REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
-if chp.exists():
-    c.ConfigurableHTTPProxy.command = [str(chp)]
-c.CryptKeeper.keys = [crypt_key()]
+# configurable-http-proxy comes from PATH (the Makefile puts node_modules/.bin first).
+# Outside production, a key kept in DATA_DIR/secrets; production requires the setting.
+c.CryptKeeper.keys = [settings.jupyterhub_crypt_key or settings.development_secret("hub_crypt_key")]
 # Prometheus scrapes /hub/metrics without credentials (deploy/prometheus); the reverse proxy
 # keeps that path private. HUB_AUTHENTICATE_PROMETHEUS=true requires a token instead.
 c.JupyterHub.authenticate_prometheus = settings.hub_authenticate_prometheus

@@ -169,7 +169,7 @@ class Stack:
             app.close()
 
     def start_beat(self) -> None:
-        self.spawn("beat", beat_command(self.settings(), str(self.log_dir / "beat-schedule")))
+        self.spawn("beat", beat_command(str(self.log_dir / "beat-schedule")))
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Signal a process's whole group (a worker and its pool) and reap it."""

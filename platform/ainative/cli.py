@@ -1,4 +1,4 @@
-"""The `ainative` command: up, migrate, users, seed-demo, export, secrets.
+"""The `ainative` command: up, migrate, users, seed-demo, export, secrets, config.
 
 Each subcommand lives in ainative.commands.<name> with a `register(subparsers)`
 function, so parts of the platform add commands without editing this file.

@@ -1,153 +1,168 @@
 """Settings: the one place that reads the environment.
 
-Every process (API, worker, hub, CLI, analytics) builds its configuration here, so a
-name means the same thing everywhere and production refuses unsafe values at start-up.
+Every process (API, worker, hub, Flower, CLI, analytics) builds its configuration here,
+so a name means the same thing everywhere and production refuses unsafe values at
+start-up. Each topic is a small model; `Settings` joins them. A field's `description=`
+is its documentation: `ainative config --markdown` prints the README's table from it.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Long enough for HS256 (no PyJWT key-length warning), refused in production all the same.
 DEFAULT_JWT_SECRET = "dev-insecure-change-me-0123456789abcdef"
+DEFAULT_PSEUDONYM_KEY = "dev-pseudonym-key"
 MIN_SECRET_LENGTH = 32
-REPO_ROOT = Path(__file__).resolve().parents[2]
+MIN_PRODUCTION_BCRYPT_ROUNDS = 12
+
+# Processes with refusals of their own, on top of the rules every process shares.
+Component = Literal["hub", "flower"]
 
 
 class InsecureConfigurationError(RuntimeError):
-    """Raised when ENVIRONMENT=production meets a setting that is unsafe there."""
+    """Raised when a process meets a setting that is unsafe for it, naming the setting."""
 
 
-class Settings(BaseSettings):
-    """Platform configuration; field names are the environment variable names."""
+class Topic(BaseModel):
+    """A group of settings; TITLE heads its part of the configuration table."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    TITLE: ClassVar[str] = ""
 
-    environment: Literal["development", "test", "production"] = "development"
-    debug: bool = False
-    data_dir: Path = REPO_ROOT / ".data"
 
-    # Database (pooled engine, one per process)
-    database_url: str = ""
-    db_pool_size: int = Field(10, ge=1)
-    db_max_overflow: int = Field(20, ge=0)
-    db_pool_timeout: float = Field(30.0, gt=0)
-    db_pool_recycle: int = Field(1800, ge=-1)
-    db_connect_timeout: int = Field(5, ge=1)
-    db_statement_timeout_ms: int = Field(30_000, ge=0)
+class EnvironmentSettings(Topic):
+    TITLE = "Environment"
 
-    # Redis: broker, cache and counters (CACHE_REDIS_URL optionally separates the cache)
-    redis_url: str = ""
-    cache_redis_url: str = ""
-    llm_cache_enabled: bool = True
-    llm_cache_ttl: int = Field(86_400, ge=1)
-    llm_cache_max_entries: int = Field(10_000, ge=1)
+    environment: Literal["development", "test", "production"] = Field(
+        "development",
+        description="development, test or production; production refuses unsafe settings "
+        "and skips the demo accounts.",
+    )
+    debug: bool = Field(False, description="FastAPI debug pages; never in production.")
+    data_dir: Path = Field(
+        Path(".data"),
+        validate_default=True,
+        description="Folder for the embedded servers, hub state, development secrets and "
+        "metrics files; relative to the working directory.",
+    )
 
-    # Tokens
-    jwt_secret_key: str = DEFAULT_JWT_SECRET
-    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256"] = "HS256"
-    jwt_private_key_file: Path | None = None
-    jwt_public_key_file: Path | None = None
-    jwt_access_token_expire_minutes: int = Field(15, ge=1)
-    jwt_refresh_token_expire_days: int = Field(7, ge=1)
-    jwt_login_token_expire_seconds: int = Field(60, ge=5, le=120)
-    jwt_issuer: str = "ainative"
-    jwt_audience: str = "ainative-api"
-    jwt_hub_audience: str = "jupyterhub"
-    bcrypt_rounds: int = Field(12, ge=4, le=16)
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        """Fix a relative folder at start-up, so child processes agree on it."""
+        return value.absolute()
 
-    # HTTP
-    api_host: str = "127.0.0.1"
-    api_port: int = 8080
-    hub_port: int = 8000
+
+class DatabaseSettings(Topic):
+    TITLE = "Database"
+
+    database_url: str = Field(
+        "",
+        description="PostgreSQL URL of the platform; unset, `make run` and `make test` "
+        "start an embedded server.",
+    )
+    db_pool_size: int = Field(
+        10, ge=1, description="Pooled connections each process keeps open; raise with traffic."
+    )
+    db_max_overflow: int = Field(
+        20, ge=0, description="Connections a process may open beyond the pool under load."
+    )
+    db_pool_timeout: float = Field(
+        30.0, gt=0, description="Seconds a request waits for a free connection before failing."
+    )
+    db_pool_recycle: int = Field(
+        1800, ge=-1, description="Seconds after which a connection is replaced; -1 never."
+    )
+    db_connect_timeout: int = Field(
+        5, ge=1, description="Seconds to wait for PostgreSQL when opening a connection."
+    )
+    db_statement_timeout_ms: int = Field(
+        30_000, ge=0, description="Milliseconds before PostgreSQL cancels a statement; 0 never."
+    )
+
+
+class RedisSettings(Topic):
+    TITLE = "Redis & cache"
+
+    redis_url: str = Field(
+        "",
+        description="Redis for the broker, cache and counters; unset, an embedded "
+        "redis-server starts.",
+    )
+    cache_redis_url: str = Field(
+        "", description="A separate Redis for the response cache; unset, REDIS_URL is used."
+    )
+    llm_cache_enabled: bool = Field(
+        True, description="Answer repeated first questions from the response cache."
+    )
+    llm_cache_ttl: int = Field(
+        86_400, ge=1, description="Seconds a cached answer lives (every cache key has a TTL)."
+    )
+    llm_cache_max_entries: int = Field(
+        10_000, ge=1, description="Entries of the in-memory cache used when Redis is missing."
+    )
+
+
+class TokenSettings(Topic):
+    TITLE = "Tokens & passwords"
+
+    jwt_secret_key: str = Field(
+        DEFAULT_JWT_SECRET,
+        description="Signing key of HS* tokens, shared by the API and the hub; at least 32 "
+        "characters in production.",
+    )
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256"] = Field(
+        "HS256", description="Token signature algorithm; RS256 reads the key files below."
+    )
+    jwt_private_key_file: Path | None = Field(
+        None, description="PEM private key that signs tokens when JWT_ALGORITHM is RS256."
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key that verifies tokens when JWT_ALGORITHM is RS256."
+    )
+    jwt_access_token_expire_minutes: int = Field(
+        15, ge=1, description="Lifetime of an access token."
+    )
+    jwt_refresh_token_expire_days: int = Field(
+        7, ge=1, description="Lifetime of a refresh token (each use rotates it)."
+    )
+    jwt_login_token_expire_seconds: int = Field(
+        60, ge=5, le=120, description="Lifetime of a single-use hub login link (at most 120)."
+    )
+    jwt_issuer: str = Field("ainative", description="The `iss` claim issued and required.")
+    jwt_audience: str = Field("ainative-api", description="The `aud` claim of API tokens.")
+    jwt_hub_audience: str = Field("jupyterhub", description="The `aud` claim of hub login tokens.")
+    bcrypt_rounds: int = Field(
+        12,
+        ge=4,
+        le=16,
+        description="Password hashing cost; lower only in tests (12+ in production).",
+    )
+
+
+class HttpSettings(Topic):
+    TITLE = "HTTP"
+
+    api_host: str = Field(
+        "127.0.0.1", description="Address the API listens on; 0.0.0.0 in containers."
+    )
+    api_port: int = Field(8080, description="Port the API listens on.")
     # NoDecode: ALLOWED_ORIGINS=a,b is a comma list, not JSON.
-    allowed_origins: Annotated[list[str], NoDecode] = [
-        "http://127.0.0.1:8000",
-        "http://localhost:8000",
-    ]
-    public_api_url: str = ""
-
-    # Abuse limits
-    register_rate_limit: int = Field(10, ge=1, description="registrations per IP per window")
-    login_rate_limit: int = Field(
-        20, ge=1, description="login attempts per IP or account per window"
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        ["http://127.0.0.1:8000", "http://localhost:8000"],
+        description="CORS origins allowed to call the API, a comma or JSON list; never `*` "
+        "in production.",
     )
-    rate_limit_window_seconds: int = Field(300, ge=1)
-
-    # Tutoring
-    max_prompt_chars: int = Field(8_000, ge=1)
-    max_context_chars: int = Field(20_000, ge=0)
-    default_quota_per_hour: int = Field(30, ge=0)
-    long_poll_max_seconds: float = Field(30.0, gt=0)
-    sweeper_interval_seconds: float = Field(30.0, gt=0)
-    sweeper_stale_seconds: float = Field(120.0, gt=0)
-    sweeper_max_attempts: int = Field(5, ge=1)
-    task_max_retries: int = Field(3, ge=0)
-    worker_concurrency: int = Field(4, ge=1)
-    tutor_queue: str = "tutor"
-
-    # LLM
-    llm_provider: Literal["offline", "openai"] = "offline"
-    llm_model: str = "gpt-4o-mini"
-    openai_api_key: str = ""
-    openai_base_url: str = ""
-    llm_timeout_seconds: float = Field(60.0, gt=0)
-    llm_max_retries: int = Field(2, ge=0)
-    llm_max_tokens: int = Field(800, ge=1)
-    offline_delay_seconds: float = Field(0.0, ge=0)
-
-    # Research
-    pseudonym_key: str = "dev-pseudonym-key"
-
-    # --- JupyterHub (hub work: jupyterhub_config.py, ainative.hub, ainative.notebook) ---
-    hub_ip: str = "127.0.0.1"
-    hub_api_port: int = Field(8081, description="the Hub's internal API (spawned servers call it)")
-    hub_proxy_api_port: int = Field(8001, description="configurable-http-proxy's REST API")
-    hub_database_url: str = Field("", description="the Hub's own DB; default sqlite in DATA_DIR")
-    hub_api_url: str = Field("", description="API URL for single-user servers (AINATIVE_API_URL)")
-    hub_public_url: str = Field("", description="the hub as browsers reach it; login links")
-    hub_auth_refresh_age: int = Field(300, ge=0, description="seconds between DB re-checks")
-    hub_allowed_courses: str = Field("", description="comma-separated course codes; '' = all")
-    hub_authenticate_prometheus: bool = Field(
-        False, description="require a token for /hub/metrics (keep the path private otherwise)"
+    public_api_url: str = Field(
+        "", description="The API's URL as users reach it (behind a proxy or load balancer)."
     )
-    jupyterhub_crypt_key: str = Field("", description="encrypts auth_state (tokens)")
-    # Read inside single-user servers by ainative.notebook.TutorClient (set by the hub).
-    ainative_api_url: str = ""
-    ainative_access_token: str = ""
-    ainative_refresh_token: str = ""
-    # --- end JupyterHub ---
-
-    # --- Tutoring pipeline (tutor work: ainative.tutor, ainative.llm, worker/, api tutor) ---
-    llm_retry_backoff_seconds: float = Field(
-        0.5, ge=0, description="first backoff of the task's LLM retries; doubles each time"
-    )
-    worker_heartbeat_seconds: float = Field(
-        10.0, gt=0, description="how often workers refresh their presence in Redis"
-    )
-    sweeper_batch_size: int = Field(100, ge=1, description="rows the sweeper handles per pass")
-    # --- end Tutoring pipeline ---
-
-    # --- Operations (ops work: ainative.observability, api/metrics.py, worker/observability.py) ---
-    log_format: Literal["json", "text"] = Field("json", description="text for humans (make run)")
-    log_level: str = Field("INFO", description="root log level")
-    metrics_multiproc_dir: str = Field(
-        "", description="base of PROMETHEUS_MULTIPROC_DIR (api/worker); default DATA_DIR/prometheus"
-    )
-    worker_metrics_host: str = Field("127.0.0.1", description="0.0.0.0 in containers")
-    worker_metrics_port: int = Field(9808, ge=0, description="worker /metrics port; 0 disables")
-    flower_host: str = "127.0.0.1"
-    flower_port: int = Field(5555, ge=1)
-    flower_basic_auth: str = Field("", description="user:password[,user2:password2]; required")
-    flower_url_prefix: str = Field("", description="e.g. services/flower behind the hub proxy")
-    flower_url: str = Field("", description="Flower as the hub reaches it (its service URL)")
-    # --- end Operations ---
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -159,12 +174,228 @@ class Settings(BaseSettings):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
 
+
+class AbuseSettings(Topic):
+    TITLE = "Abuse limits"
+
+    register_rate_limit: int = Field(
+        10, ge=1, description="Registrations allowed per IP per rate-limit window."
+    )
+    login_rate_limit: int = Field(
+        20, ge=1, description="Login attempts allowed per IP and per account per window."
+    )
+    rate_limit_window_seconds: int = Field(
+        300, ge=1, description="Length of the registration and login rate-limit window."
+    )
+
+
+class TutoringSettings(Topic):
+    TITLE = "Tutoring"
+
+    max_prompt_chars: int = Field(
+        8_000, ge=1, description="Longest question accepted; longer ones get 422."
+    )
+    max_context_chars: int = Field(
+        20_000, ge=0, description="Longest notebook context (cell, error) accepted with a question."
+    )
+    default_quota_per_hour: int = Field(
+        30,
+        ge=0,
+        description="Questions per student per hour unless the course policy says otherwise.",
+    )
+    long_poll_max_seconds: float = Field(
+        30.0, gt=0, description="Longest `?wait=` a client may ask for when polling an answer."
+    )
+
+
+class WorkerSettings(Topic):
+    TITLE = "Worker"
+
+    worker_concurrency: int = Field(
+        4, ge=1, description="Threads per Celery worker; raise for slow LLM calls."
+    )
+    tutor_queue: str = Field("tutor", description="Celery queue of tutoring tasks.")
+    task_max_retries: int = Field(
+        3, ge=0, description="Retries of a task on LLM rate limits, 5xx and timeouts."
+    )
+    llm_retry_backoff_seconds: float = Field(
+        0.5, ge=0, description="First backoff of the task's LLM retries; doubles each time."
+    )
+    worker_heartbeat_seconds: float = Field(
+        10.0, gt=0, description="How often workers refresh their presence in Redis for health."
+    )
+    sweeper_interval_seconds: float = Field(
+        30.0, gt=0, description="How often beat runs the sweeper of stuck interactions."
+    )
+    sweeper_stale_seconds: float = Field(
+        120.0, gt=0, description="Age after which a queued or running interaction is re-enqueued."
+    )
+    sweeper_max_attempts: int = Field(
+        5, ge=1, description="Re-enqueues of one interaction before it is marked failed."
+    )
+    sweeper_batch_size: int = Field(100, ge=1, description="Rows the sweeper handles per pass.")
+
+
+class LlmSettings(Topic):
+    TITLE = "LLM"
+
+    llm_provider: Literal["offline", "openai"] = Field(
+        "offline",
+        description="Default provider: the rule-based offline tutor, or any OpenAI-compatible "
+        "server.",
+    )
+    llm_model: str = Field(
+        "gpt-4o-mini", description="Default model; a course policy may override it."
+    )
+    openai_api_key: str = Field("", description="API key for the openai provider.")
+    openai_base_url: str = Field(
+        "", description="OpenAI-compatible server (vLLM, Ollama, LiteLLM); unset, OpenAI."
+    )
+    llm_timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one LLM call.")
+    llm_max_retries: int = Field(
+        2, ge=0, description="The SDK's own retries on connection errors, per call."
+    )
+    llm_max_tokens: int = Field(800, ge=1, description="Longest answer, in tokens.")
+    offline_delay_seconds: float = Field(
+        0.0, ge=0, description="Make the offline tutor slow, for demos of progress."
+    )
+
+
+class ResearchSettings(Topic):
+    TITLE = "Research"
+
+    pseudonym_key: str = Field(
+        DEFAULT_PSEUDONYM_KEY,
+        description="HMAC key of the pseudonymous ProgSnap2 SubjectIDs; set your own in "
+        "production.",
+    )
+
+
+class HubSettings(Topic):
+    TITLE = "JupyterHub"
+
+    hub_ip: str = Field("127.0.0.1", description="Address the hub's proxy listens on.")
+    hub_port: int = Field(8000, description="Public port of JupyterHub's proxy.")
+    hub_api_port: int = Field(
+        8081, description="The hub's internal API port (spawned servers call it)."
+    )
+    hub_proxy_api_port: int = Field(8001, description="configurable-http-proxy's REST API port.")
+    hub_database_url: str = Field(
+        "", description="The hub's own database; unset, SQLite in DATA_DIR/hub."
+    )
+    hub_api_url: str = Field(
+        "",
+        description="The API as single-user servers reach it; unset, PUBLIC_API_URL or "
+        "API_HOST:API_PORT.",
+    )
+    hub_public_url: str = Field(
+        "", description="The hub as browsers reach it, for login links the API hands out."
+    )
+    hub_auth_refresh_age: int = Field(
+        300, ge=0, description="Seconds between the hub's re-checks of an account in the DB."
+    )
+    hub_allowed_courses: str = Field(
+        "", description="Comma-separated course codes whose members may log in; unset, all."
+    )
+    hub_authenticate_prometheus: bool = Field(
+        False, description="Require a token for /hub/metrics (otherwise keep the path private)."
+    )
+    jupyterhub_crypt_key: str = Field(
+        "",
+        description="Encrypts the hub's auth_state (users' API tokens); required in "
+        "production, a kept development key otherwise.",
+    )
+    ainative_api_url: str = Field(
+        "", description="Set by the hub in single-user servers: the API for the notebook client."
+    )
+    ainative_access_token: str = Field(
+        "", description="Set by the hub in single-user servers: the student's access token."
+    )
+    ainative_refresh_token: str = Field(
+        "", description="Set by the hub in single-user servers: the student's refresh token."
+    )
+
+
+class OperationsSettings(Topic):
+    TITLE = "Operations: logs, metrics, Flower"
+
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log lines as JSON for collectors, or text for humans (`make run`)."
+    )
+    log_level: str = Field("INFO", description="Root log level.")
+    metrics_multiproc_dir: str = Field(
+        "",
+        description="Base of PROMETHEUS_MULTIPROC_DIR for the API and worker; unset, "
+        "DATA_DIR/prometheus.",
+    )
+    worker_metrics_host: str = Field(
+        "127.0.0.1", description="Address of the worker's /metrics; 0.0.0.0 in containers."
+    )
+    worker_metrics_port: int = Field(
+        9808, ge=0, description="Port of the worker's /metrics; 0 disables it."
+    )
+    flower_host: str = Field("127.0.0.1", description="Address Flower listens on.")
+    flower_port: int = Field(5555, ge=1, description="Port Flower listens on.")
+    flower_basic_auth: str = Field(
+        "",
+        description="Flower's `user:password[,user2:password2]`; required, Flower never runs open.",
+    )
+    flower_url_prefix: str = Field(
+        "", description="Path Flower serves under, e.g. services/flower behind the hub proxy."
+    )
+    flower_url: str = Field(
+        "", description="Flower as the hub reaches it (its service URL); unset, host and port."
+    )
+
+
+class Settings(
+    EnvironmentSettings,
+    DatabaseSettings,
+    RedisSettings,
+    TokenSettings,
+    HttpSettings,
+    AbuseSettings,
+    TutoringSettings,
+    WorkerSettings,
+    LlmSettings,
+    ResearchSettings,
+    HubSettings,
+    OperationsSettings,
+    BaseSettings,
+):
+    """Platform configuration; field names are the environment variable names.
+
+    The bases are the topics, in the order of the configuration table.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
     @property
     def cache_url(self) -> str:
         return self.cache_redis_url or self.redis_url
 
-    def production_problems(self) -> list[str]:
-        """Name every setting that must not reach production as it is."""
+    @property
+    def flower_credentials(self) -> list[str]:
+        """FLOWER_BASIC_AUTH as Flower's list of user:password pairs."""
+        return [pair.strip() for pair in self.flower_basic_auth.split(",") if pair.strip()]
+
+    def development_secret(self, name: str, nbytes: int = 32) -> str:
+        """A per-install secret kept in DATA_DIR/secrets, so restarts keep sessions valid.
+
+        Only for development and tests: production refuses unset secrets instead.
+        """
+        path = self.data_dir / "secrets" / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(nbytes))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def production_problems(self, *components: Component) -> list[str]:
+        """Name every setting that must not reach production as it is.
+
+        The rules every process shares, then those of the named components.
+        """
         problems = []
         if self.jwt_algorithm.startswith("HS"):
             if self.jwt_secret_key == DEFAULT_JWT_SECRET:
@@ -175,20 +406,34 @@ class Settings(BaseSettings):
             problems.append("DEBUG is on")
         if any(o.strip() == "*" for o in self.allowed_origins):
             problems.append("ALLOWED_ORIGINS contains the wildcard '*'")
-        if self.pseudonym_key == "dev-pseudonym-key":
+        if self.pseudonym_key == DEFAULT_PSEUDONYM_KEY:
             problems.append("PSEUDONYM_KEY is the development default")
-        if self.bcrypt_rounds < 12:
-            problems.append("BCRYPT_ROUNDS is below 12")
+        if self.bcrypt_rounds < MIN_PRODUCTION_BCRYPT_ROUNDS:
+            problems.append(f"BCRYPT_ROUNDS is below {MIN_PRODUCTION_BCRYPT_ROUNDS}")
+        if "hub" in components and not self.jupyterhub_crypt_key:
+            problems.append("JUPYTERHUB_CRYPT_KEY is not set (openssl rand -hex 32)")
         return problems
 
-    def check_production(self) -> None:
-        """Refuse to start in production with an unsafe setting, naming it."""
+    def check_production(self, *components: Component) -> None:
+        """Refuse to start with an unsafe setting, naming it.
+
+        With ENVIRONMENT=production every rule of `production_problems` applies. Flower's
+        credentials are required in every environment: an open Flower shows task
+        arguments and can revoke tasks.
+        """
+        problems = []
+        if "flower" in components and not self.flower_credentials:
+            problems.append("FLOWER_BASIC_AUTH is not set (user:password): Flower never runs open")
         if self.environment == "production":
-            problems = self.production_problems()
-            if problems:
-                raise InsecureConfigurationError(
-                    "refusing to start with ENVIRONMENT=production: " + "; ".join(problems)
-                )
+            problems += self.production_problems(*components)
+        if problems:
+            raise InsecureConfigurationError(
+                f"refusing to start with ENVIRONMENT={self.environment}: " + "; ".join(problems)
+            )
+
+
+# Topics in the order of the configuration table: Settings' bases.
+TOPICS: tuple[type[Topic], ...] = tuple(b for b in Settings.__bases__ if issubclass(b, Topic))
 
 
 @lru_cache

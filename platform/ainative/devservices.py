@@ -12,15 +12,26 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import redis
+
+if TYPE_CHECKING:
+    from pgserver.postgres_server import PostgresServer
+
+
+class Service(Protocol):
+    """An embedded server `ensure_services` started; stop() ends it."""
+
+    def stop(self) -> None: ...
 
 
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def redis_server_binary() -> str:
@@ -40,7 +51,7 @@ class EmbeddedRedis:
     data_dir: Path
     port: int = field(default_factory=free_port)
     persist: bool = False
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -50,16 +61,16 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
             redis_server_binary(),
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.data_dir),
+            *("--port", str(self.port)),
+            *("--bind", "127.0.0.1"),
+            *("--dir", str(self.data_dir)),
             # DESIGN.md: eviction may only touch keys with a TTL (cache), never broker keys.
-            "--maxmemory", "512mb",
-            "--maxmemory-policy", "volatile-lru",
-            "--save", "" if not self.persist else "60 1",
-            "--appendonly", "yes" if self.persist else "no",
-            "--logfile", str(self.data_dir / "redis.log"),
-        ]  # fmt: skip
+            *("--maxmemory", "512mb"),
+            *("--maxmemory-policy", "volatile-lru"),
+            *("--save", "60 1" if self.persist else ""),
+            *("--appendonly", "yes" if self.persist else "no"),
+            *("--logfile", str(self.data_dir / "redis.log")),
+        ]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + timeout
@@ -88,13 +99,13 @@ class EmbeddedPostgres:
 
     data_dir: Path
     database: str = "ainative"
-    server: object | None = None
+    server: PostgresServer | None = None
 
     def start(self) -> str:
-        import pgserver
+        from pgserver.postgres_server import get_server
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.server = pgserver.get_server(str(self.data_dir), cleanup_mode="stop")
+        self.server = get_server(str(self.data_dir), cleanup_mode="stop")
         exists = self.server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
         if "1 row" not in exists:
             self.server.psql(f'CREATE DATABASE "{self.database}";')
@@ -103,28 +114,30 @@ class EmbeddedPostgres:
     @property
     def url(self) -> str:
         # pgserver listens on a unix socket only; its directory may differ from data_dir.
-        uri = self.server.get_uri(self.database)  # type: ignore[attr-defined]
+        if self.server is None:
+            raise RuntimeError("the embedded PostgreSQL is not running")
+        uri = self.server.get_uri(self.database)
         return uri.replace("postgresql://postgres:@", "postgresql+psycopg2://postgres@", 1)
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.cleanup()  # type: ignore[attr-defined]
+            self.server.cleanup()
             self.server = None
 
 
-def ensure_services(data_dir: Path, persist: bool = True) -> tuple[list[object], dict[str, str]]:
-    """Start embedded servers for whatever of DATABASE_URL / REDIS_URL is unset.
+def ensure_services(data_dir: Path) -> tuple[list[Service], dict[str, str]]:
+    """Start embedded, persistent servers for whatever of DATABASE_URL / REDIS_URL is unset.
 
     Returns the started servers (to stop later) and the environment to export.
     """
-    started: list[object] = []
+    started: list[Service] = []
     env: dict[str, str] = {}
     if not os.environ.get("DATABASE_URL"):
         pg = EmbeddedPostgres(data_dir / "postgres")
         env["DATABASE_URL"] = pg.start()
         started.append(pg)
     if not os.environ.get("REDIS_URL"):
-        rd = EmbeddedRedis(data_dir / "redis", persist=persist)
+        rd = EmbeddedRedis(data_dir / "redis", persist=True)
         env["REDIS_URL"] = rd.start()
         started.append(rd)
     return started, env

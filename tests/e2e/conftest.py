@@ -120,7 +120,7 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
         "PATH": f"{node_bin}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     started = time.monotonic()
-    proc = stack.spawn("hub", hub_command(stack.settings()), env)
+    proc = stack.spawn("hub", hub_command(), env)
     try:
         wait_hub(f"{url}/hub/health", proc)
         timings = {"hub_start": time.monotonic() - started}

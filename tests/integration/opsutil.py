@@ -88,15 +88,12 @@ def start_flower(
     env: dict[str, str], log_path: Path, auth: str, prefix: str = "", port: int | None = None
 ) -> tuple[subprocess.Popen, str]:
     """Flower as the launcher runs it (flower_command) on a loopback port; its base URL."""
-    from ainative.config import Settings
-
     port = port or free_port()
     full_env = {**os.environ, **env, "FLOWER_BASIC_AUTH": auth, "FLOWER_PORT": str(port),
                 "FLOWER_HOST": "127.0.0.1", "FLOWER_URL_PREFIX": prefix}  # fmt: skip
-    settings = Settings(**{k.lower(): v for k, v in full_env.items() if k.isupper()})
     log = open(log_path, "ab")
     proc = subprocess.Popen(
-        flower_command(settings), cwd=REPO_ROOT, env=full_env, stdout=log,
+        flower_command(), cwd=REPO_ROOT, env=full_env, stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}" + (f"/{prefix}" if prefix else "")

@@ -1,4 +1,8 @@
-"""`make run` stays true: `ainative up` on an empty data folder starts all, stops on Ctrl-C."""
+"""`make run` stays true: `ainative up` on an empty data folder starts all, stops on Ctrl-C.
+
+It runs from an empty folder, not the repository: the package brings what it needs, and
+the data folder defaults to `.data` in the working directory.
+"""
 
 from __future__ import annotations
 
@@ -17,33 +21,30 @@ import pytest
 
 from ainative.devservices import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
-def data_dir() -> Iterator[Path]:
-    """An empty data folder outside pytest's temp root.
+def workdir() -> Iterator[Path]:
+    """An empty working folder outside pytest's temp root.
 
     As root, pgserver runs PostgreSQL as another user that must traverse the path, and every
     pytest session that starts resets /tmp/pytest-of-root to 0700: a concurrent session would
     lock the server out of tmp_path.
     """
-    parent = Path(tempfile.mkdtemp(prefix="ainative-launcher-"))
-    yield parent / "data"
-    shutil.rmtree(parent, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix="ainative-launcher-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(
-    tmp_path: Path, data_dir: Path
+    tmp_path: Path, workdir: Path
 ) -> None:
     api_port, flower_port = free_port(), free_port()
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "FLOWER_BASIC_AUTH"}
+        if k not in {"DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "FLOWER_BASIC_AUTH", "DATA_DIR"}
     }
     env.update(
-        DATA_DIR=str(data_dir),
         API_PORT=str(api_port),
         FLOWER_PORT=str(flower_port),
         BCRYPT_ROUNDS="4",
@@ -51,7 +52,7 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(
     log = open(tmp_path / "up.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ainative.cli", "up", "--no-hub"],
-        cwd=REPO_ROOT,
+        cwd=workdir,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -73,20 +74,36 @@ def test_up_starts_platform_with_embedded_services_and_stops_on_ctrl_c(
         assert "Demo accounts" in output
         login = httpx.post(
             f"http://127.0.0.1:{api_port}/api/v1/auth/login",
-            json={"username": "student", "password": _demo_password(data_dir, "student")},
+            json={"username": "student", "password": _demo_password(workdir, "student")},
             timeout=10,
         )
         assert login.status_code == 200, login.text
+        # Flower runs from the package's config, behind the per-install password.
+        flower = f"http://127.0.0.1:{flower_port}/services/flower"
+        assert _wait_ok(f"{flower}/healthcheck"), (tmp_path / "up.log").read_text()[-3000:]
+        assert httpx.get(f"{flower}/api/workers", timeout=10).status_code == 401
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(60)
     # Everything it started is gone, embedded servers included.
     leftover = subprocess.run(
-        ["pgrep", "-f", str(data_dir)], capture_output=True, text=True
+        ["pgrep", "-f", str(workdir / ".data")], capture_output=True, text=True
     ).stdout.split()
     assert leftover == [], (tmp_path / "up.log").read_text()[-3000:]
 
 
-def _demo_password(data_dir: Path, user: str) -> str:
-    lines = (data_dir / "demo_accounts.txt").read_text().splitlines()
+def _wait_ok(url: str, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _demo_password(workdir: Path, user: str) -> str:
+    lines = (workdir / ".data" / "demo_accounts.txt").read_text().splitlines()
     return dict(line.split("\t") for line in lines)[user]

@@ -1,6 +1,32 @@
+"""Settings: names and defaults as documented, and every production refusal naming its setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
 import pytest
 
-from ainative.config import DEFAULT_JWT_SECRET, Settings
+from ainative.config import (
+    DEFAULT_JWT_SECRET,
+    InsecureConfigurationError,
+    Settings,
+)
+
+# A production configuration that passes every rule, for hub and Flower too.
+SAFE = {
+    "environment": "production",
+    "jwt_secret_key": "s" * 40,
+    "pseudonym_key": "p" * 40,
+    "jupyterhub_crypt_key": "ab" * 32,
+    "flower_basic_auth": "admin:secret-password",
+    "bcrypt_rounds": 12,
+    "debug": False,
+    "allowed_origins": ["https://tutor.example.org"],
+}
+
+
+def settings(**overrides: object) -> Settings:
+    return Settings(_env_file=None, **{**SAFE, **overrides})
 
 
 @pytest.mark.parametrize(
@@ -11,7 +37,76 @@ def test_allowed_origins_from_the_environment(monkeypatch, raw: str) -> None:
     assert Settings().allowed_origins == ["http://a.example", "http://b.example"]
 
 
+def test_data_dir_defaults_to_dot_data_in_the_working_directory(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert Settings(_env_file=None).data_dir == tmp_path / ".data"
+    monkeypatch.setenv("DATA_DIR", "relative/data")
+    assert Settings(_env_file=None).data_dir == tmp_path / "relative" / "data"
+
+
+def test_development_secret_is_kept_across_restarts(tmp_path: Path) -> None:
+    first = Settings(_env_file=None, data_dir=tmp_path).development_secret("k")
+    again = Settings(_env_file=None, data_dir=tmp_path).development_secret("k")
+    assert len(first) == 64 and again == first
+    assert (tmp_path / "secrets" / "k").stat().st_mode & 0o777 == 0o600
+
+
 def test_development_secret_is_long_enough_for_hs256_but_refused_in_production() -> None:
     assert len(DEFAULT_JWT_SECRET.encode()) >= 32
     problems = Settings(environment="production", jwt_secret_key=DEFAULT_JWT_SECRET)
     assert "JWT_SECRET_KEY is the development default" in problems.production_problems()
+
+
+def test_a_safe_production_configuration_starts() -> None:
+    settings().check_production("hub", "flower")
+
+
+@pytest.mark.parametrize(
+    "overrides,components,named",
+    [
+        ({"jwt_secret_key": DEFAULT_JWT_SECRET}, (), "JWT_SECRET_KEY is the development default"),
+        ({"jwt_secret_key": "short"}, (), "JWT_SECRET_KEY is shorter than 32"),
+        ({"debug": True}, (), "DEBUG is on"),
+        ({"allowed_origins": ["https://a.example", "*"]}, (), "ALLOWED_ORIGINS contains"),
+        ({"pseudonym_key": "dev-pseudonym-key"}, (), "PSEUDONYM_KEY is the development default"),
+        ({"bcrypt_rounds": 10}, (), "BCRYPT_ROUNDS is below 12"),
+        ({"jupyterhub_crypt_key": ""}, ("hub",), "JUPYTERHUB_CRYPT_KEY is not set"),
+        ({"flower_basic_auth": " , "}, ("flower",), "FLOWER_BASIC_AUTH is not set"),
+    ],
+)
+def test_production_refuses_each_unsafe_setting_by_name(
+    overrides: dict[str, object], components: tuple[str, ...], named: str
+) -> None:
+    with pytest.raises(InsecureConfigurationError) as refused:
+        settings(**overrides).check_production(*components)
+    assert named in str(refused.value)
+    assert "ENVIRONMENT=production" in str(refused.value)
+
+
+def test_component_rules_apply_only_to_their_process() -> None:
+    settings(jupyterhub_crypt_key="", flower_basic_auth="").check_production()
+    settings(jupyterhub_crypt_key="").check_production("flower")
+
+
+def test_outside_production_only_an_open_flower_is_refused() -> None:
+    relaxed = settings(
+        environment="development",
+        jwt_secret_key=DEFAULT_JWT_SECRET,
+        debug=True,
+        jupyterhub_crypt_key="",
+    )
+    relaxed.check_production("hub")
+    with pytest.raises(InsecureConfigurationError, match="FLOWER_BASIC_AUTH is not set"):
+        relaxed.model_copy(update={"flower_basic_auth": ""}).check_production("flower")
+
+
+def test_flower_credentials_are_pairs() -> None:
+    pairs = settings(flower_basic_auth="a:1, b:2,").flower_credentials
+    assert pairs == ["a:1", "b:2"]
+
+
+def test_environment_variable_names_are_the_field_names(monkeypatch) -> None:
+    monkeypatch.setenv("DB_POOL_SIZE", "3")
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "x:y")
+    assert (Settings().db_pool_size, Settings().flower_basic_auth) == (3, "x:y")

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.unit.deploy_util import expected_commands
+from tests.unit.deploy_util import BASE_IMAGE, expected_commands, inside, local_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
@@ -37,9 +37,9 @@ def test_compose_file_matches_the_compose_schema(compose: dict) -> None:
 
 def test_compose_runs_the_whole_stack(compose: dict) -> None:
     services = compose["services"]
-    for name in ("postgres", "redis", "migrate", *PLATFORM_SERVICES, "prometheus", "grafana",
-                 "nginx"):  # fmt: skip
+    for name in ("postgres", "redis", "migrate", *PLATFORM_SERVICES, "prometheus", "grafana"):
         assert name in services, name
+    assert "nginx" in services
     published = {n for n, s in services.items() if s.get("ports")}
     assert published == {"nginx"}, "only the TLS front publishes ports"
     for name in PLATFORM_SERVICES:
@@ -77,8 +77,8 @@ def test_commands_name_modules_that_exist(compose: dict) -> None:
             module, _, attr = argv[3].partition(":")
             assert importlib.util.find_spec(module) is not None and attr
         for arg in argv:
-            if arg.startswith("/app/") or arg.startswith("--conf=/app/"):
-                assert (ROOT / arg.split("/app/", 1)[1]).is_file(), arg
+            if "/site-packages/" in arg:
+                assert local_file(arg.split("=")[-1]).is_file(), arg
     assert compose["services"]["migrate"]["command"][0] == "ainative"
 
 
@@ -97,6 +97,25 @@ def test_env_example_names_every_secret_the_cli_generates() -> None:
     documented = (ROOT / ".env.example").read_text()
     for name in fresh_secrets():
         assert re.search(rf"^{name}=$", documented, re.M), f"{name} must be in .env.example, empty"
+
+
+@pytest.mark.parametrize("name,process", [("Dockerfile", "api"), ("Dockerfile.hub", "hub")])
+def test_images_install_the_package_and_run_the_launchers_command(name: str, process: str) -> None:
+    """Non-editable, like any user's install: package data, not a checkout, is what runs."""
+    text = (ROOT / "deploy" / "docker" / name).read_text()
+    assert re.findall(r"^FROM (\S+)", text, re.M)[0] == BASE_IMAGE, "site-packages path"
+    installs = re.findall(r"pip install [^&\n]*", text)
+    assert installs and all(" -e " not in f"{i} " for i in installs), installs
+    (cmd,) = re.findall(r"^CMD (.+)$", text, re.M)
+    expected = expected_commands(beat_schedule="-")[process]
+    assert json.loads(cmd) == expected
+
+
+def test_container_paths_name_package_files() -> None:
+    from ainative import resources
+
+    for path in (resources.hub_config(), resources.flower_config(), resources.starter_notebook()):
+        assert local_file(inside([str(path)])[0]) == path
 
 
 def test_images_run_as_non_root_with_healthchecks() -> None:

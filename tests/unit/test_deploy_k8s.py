@@ -106,10 +106,14 @@ def test_workloads_have_probes_resources_and_run_non_root() -> None:
 
 
 def test_containers_run_the_launchers_commands() -> None:
-    expected = expected_commands(beat_schedule="/data/celerybeat-schedule", app_root="/app")
+    expected = expected_commands(beat_schedule="/data/celerybeat-schedule")
     workloads = _workloads()
-    for service, name in (("api", "ainative-api"), ("worker", "ainative-worker"),
-                          ("beat", "ainative-beat"), ("flower", "ainative-flower")):  # fmt: skip
+    for service, name in (
+        ("api", "ainative-api"),
+        ("worker", "ainative-worker"),
+        ("beat", "ainative-beat"),
+        ("flower", "ainative-flower"),
+    ):
         container = workloads[name]["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == expected[service], name
 

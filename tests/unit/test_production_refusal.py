@@ -1,29 +1,66 @@
-"""The worker and beat refuse to start in production on unsafe settings, naming them."""
+"""Each process refuses to start on unsafe settings and names them (Settings.check_production).
+
+The processes run the launcher's commands (ainative.processes) from an empty folder, so
+only the installed package and the environment count: no `.env`, no repository files.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from ainative.config import Settings
+from ainative.processes import beat_command, flower_command, hub_command, worker_command
+
+SAFE_PRODUCTION = {
+    "ENVIRONMENT": "production",
+    "REDIS_URL": "redis://127.0.0.1:1/0",
+    "JWT_SECRET_KEY": "s" * 40,
+    "PSEUDONYM_KEY": "p" * 40,
+    "JUPYTERHUB_CRYPT_KEY": "ab" * 32,
+    "FLOWER_BASIC_AUTH": "admin:secret-password",
+    "BCRYPT_ROUNDS": "12",
+}
+COMMANDS: dict[str, Callable[[Path], list[str]]] = {
+    "worker": lambda tmp: worker_command(Settings(_env_file=None)),
+    "beat": lambda tmp: beat_command(str(tmp / "schedule")),
+    "hub": lambda tmp: hub_command(),
+    "flower": lambda tmp: flower_command(),
+}
 
 
-@pytest.mark.parametrize("process", ["worker", "beat"])
-def test_celery_refuses_default_secret_in_production(process: str) -> None:
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "production",
-        "REDIS_URL": "redis://127.0.0.1:1/0",
-        "PSEUDONYM_KEY": "x" * 40,
-    }
-    env.pop("JWT_SECRET_KEY", None)  # left at the development default
+@pytest.mark.parametrize(
+    "process,change,named",
+    [
+        ("worker", {"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY is the development default"),
+        ("beat", {"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY is the development default"),
+        ("hub", {"JUPYTERHUB_CRYPT_KEY": None}, "JUPYTERHUB_CRYPT_KEY is not set"),
+        # Flower never runs open, in development either.
+        ("flower", {"FLOWER_BASIC_AUTH": None, "ENVIRONMENT": "development"}, "FLOWER_BASIC_AUTH"),
+    ],
+)
+def test_process_refuses_unsafe_setting_by_name(
+    process: str, change: dict[str, str | None], named: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in SAFE_PRODUCTION}
+    env.update(SAFE_PRODUCTION, DATA_DIR=str(tmp_path / "data"))
+    for name, value in change.items():
+        if value is None:
+            env.pop(name)
+        else:
+            env[name] = value
     result = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "worker", process],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode != 0
-    assert "JWT_SECRET_KEY is the development default" in result.stderr + result.stdout
+        COMMANDS[process](tmp_path),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-2000:]
+    assert named in output, output[-2000:]

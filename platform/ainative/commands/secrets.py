@@ -18,7 +18,7 @@ def fresh_secrets(flower_user: str = "admin") -> dict[str, str]:
     }
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "secrets", help="print fresh secrets in .env format (ainative secrets >> .env)"
     )

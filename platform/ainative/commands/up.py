@@ -3,35 +3,25 @@
 Starts embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset,
 migrates, creates demo accounts (development only), then runs the API, a Celery
 worker, beat (the sweeper), JupyterHub and Flower with honcho. Ctrl-C stops all.
+Everything it needs comes from the installed package; its working directory holds
+`.env` and the default data folder `.data` (the repository under `make run`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shlex
 import sys
-from pathlib import Path
 
-from ainative.config import REPO_ROOT, get_settings
+from ainative.config import Component, Settings, get_settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("up", help="run the whole platform locally (make run)")
     p.add_argument("--no-hub", action="store_true", help="do not start JupyterHub")
     p.add_argument("--no-flower", action="store_true", help="do not start Flower")
     p.set_defaults(func=run)
-
-
-def _dev_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
-    """A per-install secret kept in the data folder, so restarts keep sessions valid."""
-    path = data_dir / "secrets" / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(nbytes))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,20 +33,17 @@ def run(args: argparse.Namespace) -> int:
     from ainative.demo import create_demo_accounts
     from ainative.devservices import ensure_services
 
-    settings = get_settings()
-    settings.check_production()
-    data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    started, env = ensure_services(data_dir, persist=True)
+    components: list[Component] = []
+    if not args.no_hub:
+        components.append("hub")
+    if not args.no_flower:
+        components.append("flower")
+    _export_local_defaults(get_settings())
+    _reload_settings().check_production(*components)
+    started, env = ensure_services(get_settings().data_dir)
     os.environ.update(env)
-    os.environ.setdefault("LOG_FORMAT", "text")
-    # Flower serves under the prefix the hub proxies to it (c.JupyterHub.services).
-    os.environ.setdefault("FLOWER_URL_PREFIX", "services/flower")
-    if settings.environment != "production":
-        os.environ.setdefault("JUPYTERHUB_CRYPT_KEY", _dev_secret(data_dir, "hub_crypt_key"))
-        os.environ.setdefault("FLOWER_BASIC_AUTH", f"admin:{_dev_secret(data_dir, 'flower', 12)}")
-    get_settings.cache_clear()
-    settings = get_settings()
+    settings = _reload_settings()
+    data_dir = settings.data_dir
 
     upgrade()
     demo = None
@@ -67,28 +54,52 @@ def run(args: argparse.Namespace) -> int:
     procs = {
         "api": processes.api_command(settings),
         "worker": processes.worker_command(settings),
-        "beat": processes.beat_command(settings, str(data_dir / "celerybeat-schedule")),
+        "beat": processes.beat_command(str(data_dir / "celerybeat-schedule")),
     }
-    if not args.no_hub:
-        procs["hub"] = processes.hub_command(settings)
-    if not args.no_flower:
-        procs["flower"] = processes.flower_command(settings)
+    if "hub" in components:
+        procs["hub"] = processes.hub_command()
+    if "flower" in components:
+        procs["flower"] = processes.flower_command()
 
-    _print_banner(settings, demo, procs, os.environ.get("FLOWER_BASIC_AUTH", ""), data_dir)
+    _print_banner(settings, demo, procs)
     manager = Manager()
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for name, argv in procs.items():
-        manager.add_process(name, shlex.join(argv), env={**child_env, "AINATIVE_PROCESS": name},
-                            cwd=str(REPO_ROOT))  # fmt: skip
+        manager.add_process(name, shlex.join(argv), env={**child_env, "AINATIVE_PROCESS": name})
     try:
         manager.loop()
     finally:
         for server in reversed(started):
-            server.stop()  # type: ignore[attr-defined]
-    return manager.returncode or 0
+            server.stop()
+    return int(manager.returncode or 0)
 
 
-def _print_banner(settings, demo, procs, flower_auth: str, data_dir: Path) -> None:
+def _reload_settings() -> Settings:
+    """Settings read again after this process exported variables for its children."""
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _export_local_defaults(settings: Settings) -> None:
+    """Export what the children must agree on, for them and for this process's Settings.
+
+    DATA_DIR is fixed for every child; outside production the hub's crypt key and
+    Flower's password are per-install secrets kept in the data folder.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["DATA_DIR"] = str(settings.data_dir)
+    os.environ.setdefault("LOG_FORMAT", "text")
+    # Flower serves under the prefix the hub proxies to it (c.JupyterHub.services).
+    os.environ.setdefault("FLOWER_URL_PREFIX", "services/flower")
+    if settings.environment != "production":
+        os.environ.setdefault("JUPYTERHUB_CRYPT_KEY", settings.development_secret("hub_crypt_key"))
+        flower_password = settings.development_secret("flower", 12)
+        os.environ.setdefault("FLOWER_BASIC_AUTH", f"admin:{flower_password}")
+
+
+def _print_banner(
+    settings: Settings, demo: dict[str, str] | None, procs: dict[str, list[str]]
+) -> None:
     host = settings.api_host
     lines = [
         "",
@@ -100,7 +111,8 @@ def _print_banner(settings, demo, procs, flower_auth: str, data_dir: Path) -> No
     if "flower" in procs:
         prefix = settings.flower_url_prefix.strip("/")
         path = f"/{prefix}/" if prefix else "/"
-        lines.append(f"  Flower     http://{host}:{settings.flower_port}{path}  ({flower_auth})")
+        auth = settings.flower_basic_auth
+        lines.append(f"  Flower     http://{host}:{settings.flower_port}{path}  ({auth})")
         if prefix and "hub" in procs:
             lines.append(
                 f"             and through the hub: http://{host}:{settings.hub_port}{path}"
@@ -108,7 +120,7 @@ def _print_banner(settings, demo, procs, flower_auth: str, data_dir: Path) -> No
     lines.append(f"  Database   {os.environ['DATABASE_URL']}")
     lines.append(f"  Redis      {os.environ['REDIS_URL']}")
     if demo:
-        lines.append(f"Demo accounts (shown once; also in {data_dir}/demo_accounts.txt):")
+        lines.append(f"Demo accounts (shown once; also in {settings.data_dir}/demo_accounts.txt):")
         lines += [f"  {user:<11} {password}" for user, password in demo.items()]
     lines.append("Press Ctrl-C to stop everything.\n")
     print("\n".join(lines), file=sys.stderr, flush=True)

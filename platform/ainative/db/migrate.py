@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+from ainative.resources import migrations_dir
 
 
 def alembic_config(database_url: str | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     if database_url:
         cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg

@@ -1,16 +1,16 @@
 """Flower's configuration file (`celery flower --conf=<this file>`), built from Settings.
 
 Credentials come from FLOWER_BASIC_AUTH (environment or .env) and never from the
-command line, where `ps` would show them. Flower refuses to start without them.
+command line, where `ps` would show them. Settings.check_production("flower") refuses
+to start without them, in every environment.
 """
 
 from ainative.config import get_settings
 
 _settings = get_settings()
-if not _settings.flower_basic_auth.strip():
-    raise SystemExit("FLOWER_BASIC_AUTH is not set (user:password): Flower refuses to run open")
+_settings.check_production("flower")
 
-basic_auth = [pair.strip() for pair in _settings.flower_basic_auth.split(",") if pair.strip()]
+basic_auth = _settings.flower_credentials
 port = _settings.flower_port
 address = _settings.flower_host
 url_prefix = _settings.flower_url_prefix.strip("/")
