@@ -108,7 +108,7 @@ async def read_metrics(state: StateDep) -> Response:
     """Prometheus exposition of every process behind this port (plus scrape-time readings)."""
     await probes.check_redis_async(state.redis, [state.settings.tutor_queue])
     await asyncio.to_thread(probes.record_pool_status)
-    registry = multiproc.registry()  # type: ignore[no-untyped-call]  # unannotated upstream
+    registry = multiproc.registry()
     body = generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

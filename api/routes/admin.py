@@ -21,7 +21,7 @@ REDIS_MEMORY_FIELDS = ("used_memory", "used_memory_human", "maxmemory", "maxmemo
 def cache_counts() -> dict[str, Any]:
     """Cache lookups counted by the processes behind this API port, from the metrics files."""
     counts = {"hit": 0.0, "miss": 0.0}
-    registry = multiproc.registry()  # type: ignore[no-untyped-call]  # unannotated upstream
+    registry = multiproc.registry()
     for family in registry.collect():
         if family.name == "ainative_cache_requests":
             for sample in family.samples:

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 import jwt
@@ -35,13 +36,15 @@ class IssuedToken:
 
 
 @lru_cache
-def _keys(algorithm: str, secret: str, private_file: str | None, public_file: str | None):
+def _keys(
+    algorithm: str, secret: str, private_file: str | None, public_file: str | None
+) -> tuple[str | None, str | None]:
     if algorithm.startswith("HS"):
         return secret, secret
     if not (private_file or public_file):
         raise RuntimeError("RS256 needs JWT_PRIVATE_KEY_FILE and/or JWT_PUBLIC_KEY_FILE")
-    private = open(private_file).read() if private_file else None
-    public = open(public_file).read() if public_file else None
+    private = Path(private_file).read_text() if private_file else None
+    public = Path(public_file).read_text() if public_file else None
     return private, public
 
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="export research data (consenting students only)")
     formats = p.add_subparsers(dest="format", required=True)
     ps = formats.add_parser("progsnap2", help="ProgSnap2 dataset (MainTable, CodeStates)")
@@ -23,7 +23,7 @@ def _course(value: str) -> int | str:
 
 
 def run_progsnap2(args: argparse.Namespace) -> int:
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the install
 
     from analytics.progsnap2 import export_progsnap2
 

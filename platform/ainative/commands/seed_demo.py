@@ -6,7 +6,7 @@ import argparse
 import time
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "seed-demo",
         help="insert a synthetic cohort (users, course, sessions, interactions, events)",

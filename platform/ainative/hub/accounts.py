@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -114,9 +114,7 @@ def consume_login_token(session: Session, claims: dict[str, Any]) -> None:
 
 
 def record_login(session: Session, user_id: int) -> None:
-    session.execute(
-        User.__table__.update().where(User.id == user_id).values(last_login=datetime.now(UTC))
-    )
+    session.execute(update(User).where(User.id == user_id).values(last_login=datetime.now(UTC)))
 
 
 def issue_api_tokens(session: Session, account: Account, settings: Settings) -> dict[str, Any]:

@@ -34,7 +34,7 @@ T = TypeVar("T")
 INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
 
 
-class AINativeAuthenticator(Authenticator):
+class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub ships no types
     """Log students, instructors and admins in with their platform accounts."""
 
     database_url = Unicode(
@@ -139,14 +139,14 @@ class AINativeAuthenticator(Authenticator):
 
     @validate("database_url")
     def _check_database_url(self, proposal: Any) -> str:
-        url = proposal["value"]
+        url = str(proposal["value"])
         if url and not url.startswith(("postgresql", "postgres:")):
             raise ValueError(f"AINativeAuthenticator.database_url must be PostgreSQL, got {url!r}")
         return url
 
     @validate("course_group_prefix")
     def _check_prefix(self, proposal: Any) -> str:
-        prefix = proposal["value"]
+        prefix = str(proposal["value"])
         if not prefix or accounts.course_slug(prefix + "x") != prefix + "x":
             raise ValueError(
                 "AINativeAuthenticator.course_group_prefix must be lower-case a-z, 0-9 and '-'"
@@ -199,7 +199,7 @@ class AINativeAuthenticator(Authenticator):
     def group_name(self, code: str) -> str:
         return model.group_name(self.course_group_prefix, code)
 
-    def auth_model(self, account: Account, tokens: dict[str, Any] | None = None) -> dict:
+    def auth_model(self, account: Account, tokens: dict[str, Any] | None = None) -> dict[str, Any]:
         """The dict JupyterHub stores: name, admin, groups, roles and auth_state."""
         return model.auth_model(
             account,
@@ -208,7 +208,7 @@ class AINativeAuthenticator(Authenticator):
             tokens=tokens,
         )
 
-    def check_allowed(self, username: str, authentication: dict | None = None) -> bool:
+    def check_allowed(self, username: str, authentication: dict[str, Any] | None = None) -> bool:
         """allowed_users, or membership in one of allowed_courses; admins always."""
         if username in self.allowed_users:
             return True
@@ -219,7 +219,7 @@ class AINativeAuthenticator(Authenticator):
         wanted = {self.group_name(code) for code in self.allowed_courses}
         return bool(wanted & set(authentication.get("groups") or ()))
 
-    async def authenticate(self, handler: Any, data: dict) -> dict | None:
+    async def authenticate(self, handler: Any, data: dict[str, Any]) -> dict[str, Any] | None:
         """Token login when `data` carries a token (GET only), else the password form."""
         account: Account | None
         if data.get("token"):
@@ -287,7 +287,7 @@ class AINativeAuthenticator(Authenticator):
             raise web.HTTPError(403, "This login link belongs to an account that no longer exists.")
         return account
 
-    async def refresh_user(self, user: Any, handler: Any = None) -> bool | dict:
+    async def refresh_user(self, user: Any, handler: Any = None) -> bool | dict[str, Any]:
         """Re-read the account: gone or deactivated -> log in again; else fresh groups/roles."""
         state = await user.get_auth_state() or {}
         account = await self._db(

@@ -10,13 +10,14 @@ from jupyterhub.handlers.login import LoginHandler
 from tornado import web
 
 
-class TokenLoginHandler(LoginHandler):
+class TokenLoginHandler(LoginHandler):  # type: ignore[misc]  # jupyterhub ships no types
     """LoginHandler that logs in with `?token=` before falling back to the form."""
 
     async def get(self) -> None:
         token = self.get_argument("token", default="", strip=True)
         if not token:
-            return await super().get()
+            await super().get()
+            return
         # A link always logs in as its owner, even over someone else's cookie.
         user = await self.login_user({"token": token})
         if user is None:
@@ -26,10 +27,11 @@ class TokenLoginHandler(LoginHandler):
 
     def append_query_parameters(self, url: str, exclude: list[str] | None = None) -> str:
         # Never carry the login token on into the redirect (history, logs, Referer).
-        return super().append_query_parameters(url, exclude=[*(exclude or ["next"]), "token"])
+        url = super().append_query_parameters(url, exclude=[*(exclude or ["next"]), "token"])
+        return str(url)
 
     async def post(self) -> None:
         # The password form never accepts a token field: token login is GET-only.
         if "token" in self.request.body_arguments:
             raise web.HTTPError(400, "Log in with a token through GET /hub/login?token=...")
-        return await super().post()
+        await super().post()

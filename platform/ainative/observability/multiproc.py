@@ -14,6 +14,10 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 _FILE_RE = re.compile(r"^(?:counter|histogram|summary|gauge_[a-z]+)_(\d+)\.db$")
@@ -115,7 +119,7 @@ def prepare(role: str | None = None, instance: str | None = None) -> Path | None
 
 def _enable_value_class() -> None:
     """If prometheus_client was imported already, switch it to mmap-backed values now."""
-    values = sys.modules.get("prometheus_client.values")
+    values: Any = sys.modules.get("prometheus_client.values")  # a module attribute we swap
     if values is not None and not getattr(values.ValueClass, "_multiprocess", False):
         values.ValueClass = values.MultiProcessValue()
 
@@ -125,15 +129,15 @@ def enabled() -> bool:
     return _state["dir"] is not None
 
 
-def registry():
+def registry() -> CollectorRegistry:
     """The registry a metrics endpoint should render: all processes' files, or this process."""
-    from prometheus_client import REGISTRY, CollectorRegistry
+    from prometheus_client import REGISTRY
     from prometheus_client.multiprocess import MultiProcessCollector
 
     if not enabled():
         return REGISTRY
     reg = CollectorRegistry()
-    MultiProcessCollector(reg, path=str(_state["dir"]))
+    MultiProcessCollector(reg, path=str(_state["dir"]))  # type: ignore[no-untyped-call]
     return reg
 
 
@@ -142,4 +146,6 @@ def mark_dead(pid: int | None = None) -> None:
     if enabled():
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(pid or os.getpid(), str(_state["dir"]))
+        multiprocess.mark_process_dead(  # type: ignore[no-untyped-call]  # untyped upstream
+            pid or os.getpid(), str(_state["dir"])
+        )
