@@ -136,9 +136,13 @@ class Stack:
         log = open(self.log_dir / f"{name}.log", "ab")
         env = {**os.environ, **self.env, "AINATIVE_PROCESS": name, **(extra_env or {})}
         proc = subprocess.Popen(
-            argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            argv,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         self.processes[name] = proc
         return proc
 

@@ -94,9 +94,13 @@ def same_query() -> str:
     from analytics.load import INTERACTION_COLUMNS, _filters, select_sql
 
     joins, where, _ = _filters(
-        time_column="created_at", courses=None, since=None, until=None, user_ids=None,
+        time_column="created_at",
+        courses=None,
+        since=None,
+        until=None,
+        user_ids=None,
         include_non_consenting=False,
-    )  # fmt: skip
+    )
     select = select_sql(INTERACTION_COLUMNS, "interactions", joins)
     return f"{select} WHERE {where} ORDER BY x.created_at"
 
@@ -140,8 +144,11 @@ def measure(method: str, url: str) -> dict[str, Any]:
 def _child(method: str, url: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "tests.bench.bench_load", "--measure", method, "--url", url],
-        capture_output=True, text=True, check=True, env={**os.environ},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -156,14 +163,17 @@ def run(url: str, repeat: int = 3, rows: int = ROWS) -> dict[str, Any]:
     digests = {r["digest"] for runs in results.values() for r in runs}
     if len(digests) != 1:
         raise AssertionError("load_interactions and read_sql returned different rows or order")
-    summary = {m: {
-        "seconds_median": statistics.median(r["seconds"] for r in runs),
-        "seconds_all": [round(r["seconds"], 2) for r in runs],
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "rss_growth_mb": max(r["rss_growth_mb"] for r in runs),
-        "frame_mb": runs[0]["frame_mb"],
-        "rows": runs[0]["rows"],
-    } for m, runs in results.items()}  # fmt: skip
+    summary = {
+        m: {
+            "seconds_median": statistics.median(r["seconds"] for r in runs),
+            "seconds_all": [round(r["seconds"], 2) for r in runs],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            "rss_growth_mb": max(r["rss_growth_mb"] for r in runs),
+            "frame_mb": runs[0]["frame_mb"],
+            "rows": runs[0]["rows"],
+        }
+        for m, runs in results.items()
+    }
     speedup = summary["read_sql"]["seconds_median"] / summary["copy"]["seconds_median"]
     machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg()[0]}
     return {"seed_seconds": round(seeded_s, 1), "speedup": speedup, "machine": machine, **summary}

@@ -65,13 +65,19 @@ def run_in_kernel(server_url: str, token: str, code: str, timeout: float = 120.0
                 },
                 "parent_header": {},
                 "metadata": {},
-                "content": {"code": code, "silent": False, "store_history": True,
-                            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": True,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
                 "channel": "shell",
                 "buffers": [],
             }
         )
-    )  # fmt: skip
+    )
     result = Execution()
     replied = idle = False
     try:

@@ -15,9 +15,12 @@ pytestmark = pytest.mark.e2e
 def test_flower_is_a_hub_service_and_keeps_its_own_auth(hub, stack) -> None:
     password = secrets.token_urlsafe(12)
     proc, _ = start_flower(
-        stack.env, stack.log_dir / "flower-hub.log", f"admin:{password}",
-        prefix="services/flower", port=hub.flower_port,
-    )  # fmt: skip
+        stack.env,
+        stack.log_dir / "flower-hub.log",
+        f"admin:{password}",
+        prefix="services/flower",
+        port=hub.flower_port,
+    )
     try:
         through_hub = f"{hub.url}/services/flower/"
         assert httpx.get(through_hub, timeout=10).status_code == 401

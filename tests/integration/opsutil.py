@@ -89,13 +89,23 @@ def start_flower(
 ) -> tuple[subprocess.Popen, str]:
     """Flower as the launcher runs it (flower_command) on a loopback port; its base URL."""
     port = port or free_port()
-    full_env = {**os.environ, **env, "FLOWER_BASIC_AUTH": auth, "FLOWER_PORT": str(port),
-                "FLOWER_HOST": "127.0.0.1", "FLOWER_URL_PREFIX": prefix}  # fmt: skip
+    full_env = {
+        **os.environ,
+        **env,
+        "FLOWER_BASIC_AUTH": auth,
+        "FLOWER_PORT": str(port),
+        "FLOWER_HOST": "127.0.0.1",
+        "FLOWER_URL_PREFIX": prefix,
+    }
     log = open(log_path, "ab")
     proc = subprocess.Popen(
-        flower_command(), cwd=REPO_ROOT, env=full_env, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        flower_command(),
+        cwd=REPO_ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}" + (f"/{prefix}" if prefix else "")
     wait_http(f"{url}/healthcheck", process=proc)
     return proc, url

@@ -51,9 +51,11 @@ def cell_events(database_url: str, user_id: int) -> list[dict]:
 def test_cell_runs_reach_the_database(shell, stack, make_user) -> None:
     user = make_user(consent=True)
     activity.install(
-        shell, api_url=stack.api_url, token_provider=lambda: user.access_token,
+        shell,
+        api_url=stack.api_url,
+        token_provider=lambda: user.access_token,
         flush_interval=0.2,
-    )  # fmt: skip
+    )
     recorder = activity.current()
     assert recorder is not None
     shell.run_cell("a = 21 * 2")
@@ -74,9 +76,11 @@ def test_cell_runs_reach_the_database(shell, stack, make_user) -> None:
 def test_without_consent_nothing_is_sent(shell, stack, make_user) -> None:
     user = make_user(consent=False)
     activity.install(
-        shell, api_url=stack.api_url, token_provider=lambda: user.access_token,
+        shell,
+        api_url=stack.api_url,
+        token_provider=lambda: user.access_token,
         flush_interval=0.2,
-    )  # fmt: skip
+    )
     recorder = activity.current()
     shell.run_cell("b = 1")
     assert wait_until(lambda: recorder.consent is False)
@@ -88,9 +92,14 @@ def test_without_consent_nothing_is_sent(shell, stack, make_user) -> None:
 def test_a_lost_network_queues_then_drops_with_a_count(shell) -> None:
     dead_api = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     activity.install(
-        shell, api_url=dead_api, token_provider=lambda: "t", max_queue=5, flush_interval=0.05,
-        max_backoff=0.1, timeout=0.5,
-    )  # fmt: skip
+        shell,
+        api_url=dead_api,
+        token_provider=lambda: "t",
+        max_queue=5,
+        flush_interval=0.05,
+        max_backoff=0.1,
+        timeout=0.5,
+    )
     recorder = activity.current()
     for i in range(8):
         result = shell.run_cell(f"x{i} = {i}")
@@ -105,9 +114,11 @@ def test_a_lost_network_queues_then_drops_with_a_count(shell) -> None:
 def test_events_queued_while_offline_are_sent_later(shell, stack, make_user) -> None:
     user = make_user(consent=True)
     activity.install(
-        shell, api_url=stack.api_url, token_provider=lambda: user.access_token,
+        shell,
+        api_url=stack.api_url,
+        token_provider=lambda: user.access_token,
         flush_interval=3600,  # nothing is sent until we flush by hand
-    )  # fmt: skip
+    )
     recorder = activity.current()
     recorder._http.close()  # the connection is gone: sends fail, events stay queued
     shell.run_cell("y = 1")

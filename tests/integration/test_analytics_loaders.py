@@ -107,9 +107,13 @@ def test_parallel_copy_gives_the_same_frame(seeded: dict) -> None:
     from analytics.pgcopy import copy_frame
 
     joins, where, params = load._filters(
-        time_column="created_at", courses=None, since=None, until=None, user_ids=None,
+        time_column="created_at",
+        courses=None,
+        since=None,
+        until=None,
+        user_ids=None,
         include_non_consenting=False,
-    )  # fmt: skip
+    )
     sql = f"{load.select_sql(load.INTERACTION_COLUMNS, 'interactions', joins)} WHERE {where}"
     kwargs = {"order_by": ["created_at", "id"], "partition": load.UUID_PARTITION}
     one = copy_frame(sql, params, load.INTERACTION_COLUMNS, seeded["url"], workers=1, **kwargs)

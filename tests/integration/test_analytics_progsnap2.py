@@ -46,18 +46,30 @@ def exported(fresh_database_url: str, tmp_path: Path, monkeypatch) -> Iterator[d
 
 def test_required_columns_present_and_filled(exported: dict) -> None:
     main = exported["main"]
-    for column in REQUIRED + ("Order", "ServerTimestamp", "ServerTimezone", "CourseID",
-                              "SessionID", "ParentEventID", "EventInitiator",
-                              "InterventionCategory", "InterventionType",
-                              "InterventionMessage"):  # fmt: skip
+    for column in REQUIRED + (
+        "Order",
+        "ServerTimestamp",
+        "ServerTimezone",
+        "CourseID",
+        "SessionID",
+        "ParentEventID",
+        "EventInitiator",
+        "InterventionCategory",
+        "InterventionType",
+        "InterventionMessage",
+    ):
         assert column in main.columns, column
     for column in REQUIRED + ("Order", "ServerTimestamp"):
         assert (main[column] != "").all(), column
     assert main["EventID"].is_unique
     assert set(main["EventType"]) >= {
-        "Session.Start", "Session.End", "Run.Program", "X-Help.Request", "Intervention",
+        "Session.Start",
+        "Session.End",
+        "Run.Program",
+        "X-Help.Request",
+        "Intervention",
         "Compile.Error",
-    }  # fmt: skip
+    }
     assert set(main["CourseID"]) == {"DEMO101"}
 
 

@@ -40,9 +40,10 @@ def test_flower_needs_credentials_and_shows_worker_and_tasks(stack, api, make_us
                 i: t
                 for t in tasks.values()
                 for i in ids
-                if t.get("name") == "tutor.answer" and i in str(t.get("args")) and
-                t.get("state") == "SUCCESS"
-            }  # fmt: skip
+                if t.get("name") == "tutor.answer"
+                and i in str(t.get("args"))
+                and t.get("state") == "SUCCESS"
+            }
             time.sleep(0.5)
         assert set(done) == set(ids), f"Flower saw {len(done)} of {len(ids)} finished tasks"
         assert all(t.get("runtime") is not None for t in done.values())

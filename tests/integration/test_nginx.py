@@ -32,11 +32,15 @@ def self_signed(folder: Path) -> None:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     (folder / "fullchain.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (folder / "privkey.pem").write_bytes(
         key.private_bytes(
@@ -71,8 +75,15 @@ def test_nginx_terminates_tls_proxies_the_api_and_hides_metrics(
     temps = f"client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;"
     conf = conf.replace("http {", "http {\n    " + temps, 1)
     (tmp_path / "nginx.conf").write_text(conf)
-    argv = [str(nginx), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log"),
-            "-g", "daemon off;"]  # fmt: skip
+    argv = [
+        str(nginx),
+        "-c",
+        str(tmp_path / "nginx.conf"),
+        "-e",
+        str(tmp_path / "error.log"),
+        "-g",
+        "daemon off;",
+    ]
     check = subprocess.run([*argv[:-2], "-t"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     proc = subprocess.Popen(argv, start_new_session=True)

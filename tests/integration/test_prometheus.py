@@ -119,11 +119,16 @@ def test_prometheus_scrapes_every_target_and_knows_every_metric_used(
             },
         )
         server = subprocess.Popen(
-            [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{prom_port}"],
-            stdout=open(stack.log_dir / "prometheus.log", "ab"), stderr=subprocess.STDOUT,
+            [
+                prometheus,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+            ],
+            stdout=open(stack.log_dir / "prometheus.log", "ab"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         base = f"http://127.0.0.1:{prom_port}"
         try:
             wait_http(f"{base}/-/ready", process=server)

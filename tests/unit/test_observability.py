@@ -63,7 +63,7 @@ def test_secret_fields_are_redacted_but_counts_kept() -> None:
             password="pw-123456",
             authorization="Bearer abc",
             prompt_tokens=12,
-        )  # fmt: skip
+        )
     )
     assert line["prompt"] == line["password"] == line["authorization"] == REDACTED
     assert line["prompt_tokens"] == 12
@@ -101,27 +101,41 @@ def test_role_comes_from_the_command_line(argv: list[str], role: tuple[str, str]
 
 
 def test_startup_cleans_files_of_dead_processes_only(tmp_path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead_pid = int(dead.stdout)
     live_pid = os.getppid()
-    for name in (f"counter_{dead_pid}.db", f"gauge_livesum_{dead_pid}.db",
-                 f"counter_{live_pid}.db", f"histogram_{os.getpid()}.db", "notes.txt"):  # fmt: skip
+    for name in (
+        f"counter_{dead_pid}.db",
+        f"gauge_livesum_{dead_pid}.db",
+        f"counter_{live_pid}.db",
+        f"histogram_{os.getpid()}.db",
+        "notes.txt",
+    ):
         (tmp_path / name).write_bytes(b"")
     removed = multiproc.clean_stale_files(tmp_path)
     assert sorted(removed) == sorted(
         [f"counter_{dead_pid}.db", f"gauge_livesum_{dead_pid}.db", f"histogram_{os.getpid()}.db"]
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"counter_{live_pid}.db",
-                                                                  "notes.txt"])  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{live_pid}.db", "notes.txt"]
+    )
 
 
 def test_secrets_command_prints_fresh_env_lines() -> None:
     from ainative.commands.secrets import fresh_secrets
 
     first, second = fresh_secrets(), fresh_secrets()
-    assert set(first) >= {"JWT_SECRET_KEY", "JUPYTERHUB_CRYPT_KEY", "PSEUDONYM_KEY",
-                          "FLOWER_BASIC_AUTH"}  # fmt: skip
+    assert set(first) >= {
+        "JWT_SECRET_KEY",
+        "JUPYTERHUB_CRYPT_KEY",
+        "PSEUDONYM_KEY",
+        "FLOWER_BASIC_AUTH",
+    }
     assert all(first[k] != second[k] for k in first)
     assert len(bytes.fromhex(first["JUPYTERHUB_CRYPT_KEY"])) == 32
     assert len(first["JWT_SECRET_KEY"]) >= 32

@@ -41,8 +41,11 @@ SECRET_PATTERNS = [
     (re.compile(r"(?i)([?&](?:token|access_token|code|password)=)[^&\s]+"), r"\1" + REDACTED),
 ]
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {
-    "message", "asctime", "taskName", "color_message",
-}  # fmt: skip
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 _context: ContextVar[dict[str, Any] | None] = ContextVar("ainative_log_context", default=None)
 

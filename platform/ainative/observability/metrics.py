@@ -13,13 +13,16 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 LLM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120)
 
 HTTP_REQUESTS = Counter(
-    "ainative_http_requests_total", "HTTP requests by route template and status",
+    "ainative_http_requests_total",
+    "HTTP requests by route template and status",
     ["method", "route", "status"],
-)  # fmt: skip
+)
 HTTP_LATENCY = Histogram(
-    "ainative_http_request_duration_seconds", "HTTP request latency by route template",
-    ["method", "route"], buckets=LATENCY_BUCKETS,
-)  # fmt: skip
+    "ainative_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
 
 # outcome: cache_hit, queued, answered, error, quota_exceeded, rejected,
 #          guardrail_rewritten, guardrail_refused
@@ -27,21 +30,26 @@ TUTOR_REQUESTS = Counter(
     "ainative_tutor_requests_total", "Tutoring requests by outcome", ["outcome"]
 )
 QUEUE_WAIT = Histogram(
-    "ainative_tutor_queue_wait_seconds", "Time from submission until a worker starts it",
+    "ainative_tutor_queue_wait_seconds",
+    "Time from submission until a worker starts it",
     buckets=LLM_BUCKETS,
-)  # fmt: skip
+)
 LLM_LATENCY = Histogram(
-    "ainative_llm_request_duration_seconds", "LLM provider call latency",
-    ["provider"], buckets=LLM_BUCKETS,
-)  # fmt: skip
-END_TO_END = Histogram(
-    "ainative_tutor_end_to_end_seconds", "Submission to stored answer",
+    "ainative_llm_request_duration_seconds",
+    "LLM provider call latency",
+    ["provider"],
     buckets=LLM_BUCKETS,
-)  # fmt: skip
+)
+END_TO_END = Histogram(
+    "ainative_tutor_end_to_end_seconds",
+    "Submission to stored answer",
+    buckets=LLM_BUCKETS,
+)
 LLM_TOKENS = Counter(
-    "ainative_llm_tokens_total", "LLM tokens by provider and kind (prompt, completion)",
+    "ainative_llm_tokens_total",
+    "LLM tokens by provider and kind (prompt, completion)",
     ["provider", "kind"],
-)  # fmt: skip
+)
 LLM_ERRORS = Counter(
     "ainative_llm_errors_total", "LLM call failures by provider and reason", ["provider", "reason"]
 )
@@ -60,28 +68,34 @@ REDIS_UP = Gauge(
 
 # Set at scrape time (and periodically) by each process; live processes add up.
 DB_POOL_SIZE = Gauge(
-    "ainative_db_pool_size", "Configured connections kept in the DB pool",
+    "ainative_db_pool_size",
+    "Configured connections kept in the DB pool",
     multiprocess_mode="livesum",
-)  # fmt: skip
+)
 DB_POOL_MAX_OVERFLOW = Gauge(
-    "ainative_db_pool_max_overflow", "Connections the DB pool may open beyond its size",
+    "ainative_db_pool_max_overflow",
+    "Connections the DB pool may open beyond its size",
     multiprocess_mode="livesum",
-)  # fmt: skip
+)
 DB_POOL_CHECKED_OUT = Gauge(
     "ainative_db_pool_checked_out", "DB connections in use", multiprocess_mode="livesum"
 )
 DB_POOL_OVERFLOW = Gauge(
-    "ainative_db_pool_overflow", "DB connections open beyond the pool size",
+    "ainative_db_pool_overflow",
+    "DB connections open beyond the pool size",
     multiprocess_mode="livesum",
-)  # fmt: skip
+)
 QUEUE_DEPTH = Gauge(
-    "ainative_queue_depth", "Messages waiting in a Celery queue (Redis LLEN)", ["queue"],
+    "ainative_queue_depth",
+    "Messages waiting in a Celery queue (Redis LLEN)",
+    ["queue"],
     multiprocess_mode="mostrecent",
-)  # fmt: skip
+)
 REDIS_MEMORY_USED = Gauge(
     "ainative_redis_memory_used_bytes", "Redis used_memory", multiprocess_mode="mostrecent"
 )
 REDIS_MEMORY_MAX = Gauge(
-    "ainative_redis_memory_max_bytes", "Redis maxmemory (0 = unlimited)",
+    "ainative_redis_memory_max_bytes",
+    "Redis maxmemory (0 = unlimited)",
     multiprocess_mode="mostrecent",
-)  # fmt: skip
+)

@@ -24,8 +24,16 @@ _FILE_RE = re.compile(r"^(?:counter|histogram|summary|gauge_[a-z]+)_(\d+)\.db$")
 _state: dict[str, object] = {"dir": None, "role": None}
 
 # Celery options that take a value, so `-A worker worker` finds the subcommand.
-_CELERY_VALUE_OPTIONS = {"-A", "--app", "-b", "--broker", "--result-backend", "--loader",
-                         "--config", "--workdir"}  # fmt: skip
+_CELERY_VALUE_OPTIONS = {
+    "-A",
+    "--app",
+    "-b",
+    "--broker",
+    "--result-backend",
+    "--loader",
+    "--config",
+    "--workdir",
+}
 
 
 def detect_role(argv: list[str] | None = None) -> tuple[str, str]:
