@@ -266,30 +266,9 @@ class TutorClient:
     loop (see ainative.notebook.loop), so it works inside a kernel's running loop too.
     """
 
-    def __init__(
-        self,
-        api_url: str | None = None,
-        access_token: str | None = None,
-        refresh_token: str | None = None,
-        *,
-        tokens: TokenStore | None = None,
-        wait_seconds: float = 25.0,
-        retries: int = 4,
-        backoff: float = 0.5,
-        max_retry_wait: float = 10.0,
-        timeout: float = 60.0,
-    ) -> None:
-        self.async_client = AsyncTutorClient(
-            api_url,
-            access_token,
-            refresh_token,
-            tokens=tokens,
-            wait_seconds=wait_seconds,
-            retries=retries,
-            backoff=backoff,
-            max_retry_wait=max_retry_wait,
-            timeout=timeout,
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """The arguments of AsyncTutorClient, passed on unchanged."""
+        self.async_client = AsyncTutorClient(*args, **kwargs)
         self._runner = LoopThread("ainative-tutor-client")
         self._closer = weakref.finalize(self, _shut, self._runner, self.async_client)
 

@@ -94,19 +94,7 @@ def produce_answer(
     key = cache_key_for(row, policy, settings)
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
-        return AnswerValues(
-            answer=cached.answer,
-            provider=cached.provider,
-            model=cached.model,
-            prompt_version=cached.prompt_version,
-            prompt_tokens=0,
-            completion_tokens=0,
-            llm_ms=0,
-            cache_hit=True,
-            classification=cached.classification or classification,
-            guardrail=cached.guardrail or "passed",
-            guardrail_detail=cached.guardrail_detail,
-        )
+        return AnswerValues(**cached.as_hit(classification))
     provider_name, model = resolve_provider(policy, settings)
     provider = get_provider(provider_name)
     request = LLMRequest(

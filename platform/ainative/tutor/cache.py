@@ -87,6 +87,22 @@ class CachedAnswer:
     def loads(cls, raw: str | bytes) -> CachedAnswer:
         return cls(**json.loads(raw))
 
+    def as_hit(self, classification: str) -> dict[str, Any]:
+        """The interaction fields of an answer served from the cache (no LLM, no tokens)."""
+        return {
+            "answer": self.answer,
+            "provider": self.provider,
+            "model": self.model,
+            "prompt_version": self.prompt_version,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "llm_ms": 0,
+            "cache_hit": True,
+            "classification": self.classification or classification,
+            "guardrail": self.guardrail or "passed",
+            "guardrail_detail": self.guardrail_detail,
+        }
+
 
 class MemoryLRU:
     """A thread-safe LRU with per-entry expiry: the fallback when Redis is unreachable."""
