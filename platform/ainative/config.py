@@ -256,6 +256,11 @@ class LlmSettings(Topic):
         2, ge=0, description="The SDK's own retries on connection errors, per call."
     )
     llm_max_tokens: int = Field(800, ge=1, description="Longest answer, in tokens.")
+    llm_max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Most HTTP connections to the LLM server per worker process (calls in flight).",
+    )
     offline_delay_seconds: float = Field(
         0.0, ge=0, description="Make the offline tutor slow, for demos of progress."
     )

@@ -11,6 +11,15 @@ from ainative.llm.openai_provider import OpenAIProvider
 from ainative.tutor.answering import call_with_retries
 from tests.fakes.openai_server import DEFAULT_REPLY
 
+_opened: list[OpenAIProvider] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_providers():
+    yield
+    while _opened:
+        _opened.pop().close()
+
 
 def _provider(base_url: str, **overrides: object) -> OpenAIProvider:
     fields = dict(
@@ -21,7 +30,9 @@ def _provider(base_url: str, **overrides: object) -> OpenAIProvider:
         llm_max_retries=0,
     )
     fields.update(overrides)
-    return OpenAIProvider(Settings(**fields))
+    provider = OpenAIProvider(Settings(**fields))
+    _opened.append(provider)
+    return provider
 
 
 REQUEST = LLMRequest(

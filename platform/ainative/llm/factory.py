@@ -29,6 +29,18 @@ def get_provider(name: str) -> LLMProvider:
     return provider
 
 
+def close_providers() -> None:
+    """Close this process's providers that hold connections (worker shutdown)."""
+    pid = os.getpid()
+    with _lock:
+        mine = [key for key in _providers if key[0] == pid]
+        closing = [_providers.pop(key) for key in mine]
+    for provider in closing:
+        close = getattr(provider, "close", None)
+        if close is not None:
+            close()
+
+
 def _build(name: str, settings: Settings) -> LLMProvider:
     if name == "openai":
         from ainative.llm.openai_provider import OpenAIProvider

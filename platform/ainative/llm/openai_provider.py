@@ -1,26 +1,38 @@
 """The OpenAI provider: the official SDK against OpenAI or any compatible server.
 
-One client per process, created on first use (get_provider caches the provider):
-the SDK pools connections, and its own retries stay on because idle keep-alive
-connections get closed by servers. Errors become LLMError with `retryable` set for
-timeouts, connection errors, 429 and 5xx only, so the task never retries a 4xx.
+One async client per process (get_provider caches the provider), driven by the
+process's own event loop: the SDK pools connections, and its own retries stay on
+because idle keep-alive connections get closed by servers. Errors become LLMError with
+`retryable` set for timeouts, connection errors, 429 and 5xx only, so the task never
+retries a 4xx.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import cast
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
+from ainative.aioloop import LoopThread
 from ainative.config import Settings
 from ainative.llm.base import LLMError, LLMRequest, LLMResult
 
 
+def _refused(exc: BaseException) -> bool:
+    """True when the chain holds a failed connect (the aiohttp transport calls it a timeout)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and not isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def to_llm_error(exc: Exception) -> LLMError:
     """Map an SDK exception to an LLMError a task can decide on."""
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError) and not _refused(exc):
         return LLMError("the language model timed out", retryable=True, reason="timeout")
     if isinstance(exc, openai.APIConnectionError):
         return LLMError("could not reach the language model", retryable=True, reason="connection")
@@ -40,34 +52,52 @@ def to_llm_error(exc: Exception) -> LLMError:
 
 
 class OpenAIProvider:
-    """Chat completions through one lazily created `openai.OpenAI` client."""
+    """Chat completions through one `openai.AsyncOpenAI` client per process, on its own loop.
+
+    An LLM call is waiting, not work: the worker's task threads hand the call to this
+    process's event loop and block until it is done, so hundreds of calls in flight share
+    one aiohttp connection pool (the SDK's `DefaultAioHttpClient`) and one thread, instead
+    of each holding a thread that parses HTTP under the GIL.
+    """
 
     name = "openai"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._client: openai.OpenAI | None = None
-        self._lock = threading.Lock()
+        self._loop = LoopThread("ainative-llm")
+        # aiohttp binds its session to the running loop: build the client on ours.
+        self.client = self._loop.run(self._make_client())
+
+    async def _make_client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            api_key=self.settings.openai_api_key or "not-set",
+            base_url=self.settings.openai_base_url or None,
+            timeout=self.settings.llm_timeout_seconds,
+            max_retries=self.settings.llm_max_retries,
+            http_client=openai.DefaultAioHttpClient(
+                limits=httpx2.Limits(
+                    max_connections=self.settings.llm_max_connections,
+                    max_keepalive_connections=self.settings.llm_max_connections,
+                )
+            ),
+        )
 
     def default_model(self) -> str:
         return self.settings.llm_model
 
-    @property
-    def client(self) -> openai.OpenAI:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = openai.OpenAI(
-                        api_key=self.settings.openai_api_key or "not-set",
-                        base_url=self.settings.openai_base_url or None,
-                        timeout=self.settings.llm_timeout_seconds,
-                        max_retries=self.settings.llm_max_retries,
-                    )
-        return self._client
+    def close(self) -> None:
+        """Close the connection pool and stop the loop (worker shutdown, tests)."""
+        if self._loop.running:
+            self._loop.run(self.client.close())
+        self._loop.stop()
 
     def complete(self, request: LLMRequest) -> LLMResult:
+        """Blocking face for the worker's task threads."""
+        return self._loop.run(self.acomplete(request))
+
+    async def acomplete(self, request: LLMRequest) -> LLMResult:
         try:
-            response = self.client.chat.completions.create(
+            response = await self.client.chat.completions.create(
                 model=request.model or self.settings.llm_model,
                 # Plain role/content dicts, which is what the SDK's TypedDict union describes.
                 messages=cast("list[ChatCompletionMessageParam]", request.messages),

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ainative.notebook.loop import LoopThread
+from ainative.aioloop import LoopThread
 from ainative.notebook.models import (
     RETRY_STATUSES,
     Interaction,
@@ -263,7 +263,7 @@ class TutorClient:
     """Blocking client: `TutorClient().ask("why does my loop stop early?")`.
 
     The same arguments and calls as AsyncTutorClient, each run to completion on a private
-    loop (see ainative.notebook.loop), so it works inside a kernel's running loop too.
+    loop (see ainative.aioloop), so it works inside a kernel's running loop too.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -1,9 +1,11 @@
-"""A private event loop in a daemon thread: how blocking code calls the async tutor client.
+"""A private event loop in a daemon thread: how blocking code calls async code.
 
-A Jupyter kernel already runs an event loop in its main thread, so a blocking call cannot
-use `asyncio.run` or `run_until_complete` there. Running the coroutine on a loop of our own,
-in a thread of our own, works the same with or without a loop in the caller's thread, and
-keeps one connection pool alive between calls.
+Two users: the notebook's blocking TutorClient (a Jupyter kernel already runs a loop in
+its main thread, so `asyncio.run` cannot be used there) and the worker's LLM provider
+(Celery task threads hand their call to one loop per process, so hundreds of calls in
+flight share one connection pool and cost no thread of CPU each). Running coroutines on a
+loop of our own works the same with or without a loop in the caller's thread, and keeps
+connection pools alive between calls.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class LoopThread:
             raise RuntimeError("a blocking call from inside its own loop would wait forever")
         if not self.running:
             coro.close()
-            raise RuntimeError("this client is closed")
+            raise RuntimeError("this event loop is stopped")
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result()
