@@ -8,12 +8,17 @@ listed here for each class (a TutorError names its own).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ainative.auth import users
 from ainative.courses import (
@@ -23,9 +28,26 @@ from ainative.courses import (
     DuplicateCourseError,
 )
 from ainative.events import EventError
+from ainative.observability.metrics import UNAVAILABLE
 from ainative.tutor.service import TutorError
 
+log = logging.getLogger(__name__)
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+# A backing service out of reach is a 503 the client may retry, never a 500.
+# cause, seconds to suggest in Retry-After, what the caller reads
+UNAVAILABLE_OF: tuple[tuple[type[Exception], str, int, str], ...] = (
+    (PoolTimeoutError, "db_pool", 2, "the tutor is very busy right now; please retry shortly"),
+    (
+        OperationalError,
+        "database",
+        5,
+        "the database is unavailable right now; please retry shortly",
+    ),
+    (InterfaceError, "database", 5, "the database is unavailable right now; please retry shortly"),
+    (RedisConnectionError, "redis", 5, "a service is unavailable right now; please retry shortly"),
+    (RedisTimeoutError, "redis", 5, "a service is unavailable right now; please retry shortly"),
+)
 
 # Most specific class first: the first isinstance match wins.
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
@@ -67,6 +89,18 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
 
 
+async def unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After for an exhausted pool or a service that cannot be reached."""
+    for cls, cause, retry_after, message in UNAVAILABLE_OF:
+        if isinstance(exc, cls):
+            UNAVAILABLE.labels(cause).inc()
+            log.warning("503 (%s): %s", cause, type(exc).__name__)
+            return JSONResponse(
+                {"detail": message}, status_code=503, headers={"Retry-After": str(retry_after)}
+            )
+    raise exc
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
     message = str(error.get("msg", "is invalid"))
@@ -89,3 +123,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     for cls in DOMAIN_ERRORS:
         app.add_exception_handler(cls, domain_error_handler)
+    for unavailable, *_ in UNAVAILABLE_OF:
+        app.add_exception_handler(unavailable, unavailable_handler)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import redis.asyncio as aioredis
@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ainative.config import Settings
-from ainative.db.engine import get_engine
+from ainative.db.engine import get_engine, run_db
 from ainative.observability import probes
 from ainative.queue import TASK_ANSWER, make_celery
 from ainative.tutor.cache import AsyncResponseCache
@@ -35,18 +35,25 @@ SEND_RETRY_POLICY = {
     "interval_max": 1.0,
 }
 POOL_REFRESH_SECONDS = 5.0
+T = TypeVar("T")
 
 
 def make_async_redis(settings: Settings, url: str | None = None) -> aioredis.Redis:
-    """A pooled asyncio client with short timeouts so a dead Redis degrades instead of hanging."""
-    return aioredis.Redis.from_url(
+    """A pooled asyncio client with short timeouts so a dead Redis degrades instead of hanging.
+
+    The pool blocks (briefly) when every connection is busy, rather than failing the
+    request: a lab's burst queues for a connection instead of getting 503s.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
         url or settings.redis_url,
         decode_responses=True,
         socket_connect_timeout=1.0,
         socket_timeout=2.0,
         health_check_interval=30,
         max_connections=200,
+        timeout=2.0,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,10 @@ class ApiState:
     cache: AsyncResponseCache
     notifier: DoneNotifier
     celery: Celery
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run fn(conn, ...) in one transaction, checked out and returned in one thread call."""
+        return await run_db(self.engine, fn, *args, atomic=True, **kwargs)
 
     async def enqueue(self, interaction_id: str) -> None:
         """Send tutor.answer by name (send_task blocks on the broker, so off the loop)."""
@@ -87,7 +98,7 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 async def open_state(settings: Settings) -> AsyncIterator[ApiState]:
     """Open everything the API needs; on exit close it in reverse order."""
     async with AsyncExitStack() as stack:
-        engine = get_engine(settings.database_url)
+        engine = get_engine(settings.database_url, pool_timeout=settings.api_db_pool_timeout)
         stack.callback(engine.dispose)
         redis = make_async_redis(settings)
         stack.push_async_callback(redis.aclose)

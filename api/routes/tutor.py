@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import anyio
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection
 
 from ainative import quota
 from ainative.tutor import reading, sessions
@@ -27,29 +24,9 @@ from api.schemas.tutor import (
     TutorRequestAccepted,
     TutorRequestCreate,
 )
-from api.state import ApiState, StateDep
+from api.state import StateDep
 
 router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"])
-T = TypeVar("T")
-
-
-def get_conn(state: StateDep) -> Iterator[Connection]:
-    """One pooled connection in autocommit: each statement is one round trip."""
-    with state.engine.connect() as conn:
-        yield conn.execution_options(isolation_level="AUTOCOMMIT")
-
-
-ConnDep = Annotated[Connection, Depends(get_conn)]
-
-
-async def _db(state: ApiState, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run fn(conn, ...) in one transaction on a pooled connection, in the thread pool."""
-
-    def call() -> T:
-        with state.engine.begin() as conn:
-            return fn(conn, *args, **kwargs)
-
-    return await anyio.to_thread.run_sync(call)
 
 
 @router.post(
@@ -58,9 +35,7 @@ async def _db(state: ApiState, fn: Callable[..., T], *args: Any, **kwargs: Any) 
     response_model=TutorRequestAccepted,
     responses={200: {"model": InteractionPublic, "description": "answered from the cache"}},
 )
-async def create_request(
-    body: TutorRequestCreate, user: CurrentUser, conn: ConnDep, state: StateDep
-) -> Any:
+async def create_request(body: TutorRequestCreate, user: CurrentUser, state: StateDep) -> Any:
     """Ask the tutor: 202 with the id to poll, or 200 with the answer on a cache hit."""
     question = Question(
         user_id=user.id,
@@ -73,7 +48,7 @@ async def create_request(
     )
     result = await submit(
         question,
-        conn=conn,
+        engine=state.engine,
         redis=state.redis,
         cache=state.cache,
         enqueue=state.enqueue,
@@ -113,7 +88,7 @@ async def list_requests(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> InteractionList:
     """The caller's own interactions, newest first."""
-    rows = await _db(state, repo.list_interactions, user.id, limit, offset)
+    rows = await state.db(repo.list_interactions, user.id, limit, offset)
     return InteractionList(
         items=[InteractionPublic.from_row(r) for r in rows], limit=limit, offset=offset
     )
@@ -124,8 +99,7 @@ async def rate_request(
     interaction_id: uuid.UUID, body: RatingCreate, user: CurrentUser, state: StateDep
 ) -> InteractionPublic:
     """Rate one of your answers (-1..5, or helpful true/false)."""
-    row = await _db(
-        state,
+    row = await state.db(
         rate_interaction,
         interaction_id=interaction_id,
         user_id=user.id,
@@ -139,12 +113,11 @@ async def rate_request(
 @router.get("/quota", response_model=QuotaPublic)
 async def read_quota(
     user: CurrentUser,
-    conn: ConnDep,
     state: StateDep,
     course_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> QuotaPublic:
     """Questions left this hour and when the quota refills."""
-    policy = await course_policy(conn, user.id, course_id)
+    policy = await course_policy(state.engine, user.id, course_id)
     limit = quota.limit_for(policy, state.settings)
     current = await quota.peek(state.redis, user.id, course_id, limit)
     return QuotaPublic(**current.public(), course_id=course_id)
@@ -153,8 +126,7 @@ async def read_quota(
 @router.post("/sessions", response_model=SessionPublic, status_code=status.HTTP_201_CREATED)
 async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep) -> SessionPublic:
     """Start a tutoring session (a notebook, a lab) that later questions can refer to."""
-    row = await _db(
-        state,
+    row = await state.db(
         sessions.start_session,
         user_id=user.id,
         course_id=body.course_id,
@@ -166,5 +138,5 @@ async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep
 @router.post("/sessions/{session_id}/end", response_model=SessionPublic)
 async def end_session(session_id: uuid.UUID, user: CurrentUser, state: StateDep) -> SessionPublic:
     """End your tutoring session."""
-    row = await _db(state, sessions.end_session, session_id=session_id, user_id=user.id)
+    row = await state.db(sessions.end_session, session_id=session_id, user_id=user.id)
     return SessionPublic.model_validate(row)

@@ -75,7 +75,16 @@ class DatabaseSettings(Topic):
         20, ge=0, description="Connections a process may open beyond the pool under load."
     )
     db_pool_timeout: float = Field(
-        30.0, gt=0, description="Seconds a request waits for a free connection before failing."
+        30.0,
+        gt=0,
+        description="Seconds a worker or command waits for a free pooled connection before "
+        "failing.",
+    )
+    api_db_pool_timeout: float = Field(
+        3.0,
+        gt=0,
+        description="Seconds an API request waits for a free pooled connection; then it "
+        "answers 503 with Retry-After.",
     )
     db_pool_recycle: int = Field(
         1800, ge=-1, description="Seconds after which a connection is replaced; -1 never."
@@ -154,6 +163,9 @@ class HttpSettings(Topic):
         "127.0.0.1", description="Address the API listens on; 0.0.0.0 in containers."
     )
     api_port: int = Field(8080, description="Port the API listens on.")
+    api_workers: int = Field(
+        0, ge=0, description="API processes (uvicorn workers); 0 means one per CPU core."
+    )
     # NoDecode: ALLOWED_ORIGINS=a,b is a comma list, not JSON.
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         ["http://127.0.0.1:8000", "http://localhost:8000"],
@@ -212,7 +224,10 @@ class WorkerSettings(Topic):
     TITLE = "Worker"
 
     worker_concurrency: int = Field(
-        4, ge=1, description="Threads per Celery worker; raise for slow LLM calls."
+        200,
+        ge=1,
+        description="Tasks in flight per worker process; their LLM calls share the process's "
+        "event loop.",
     )
     tutor_queue: str = Field("tutor", description="Celery queue of tutoring tasks.")
     task_max_retries: int = Field(

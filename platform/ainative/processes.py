@@ -7,18 +7,25 @@ Flower's configuration) come from the installed package, not from a checkout.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ainative import resources
 from ainative.config import Settings
 
 
+def api_processes(settings: Settings) -> int:
+    """API_WORKERS, or one process per CPU this process may run on."""
+    return settings.api_workers or len(os.sched_getaffinity(0))
+
+
 def api_command(settings: Settings, port: int | None = None) -> list[str]:
-    """The API: uvicorn serving api.main:app."""
+    """The API: uvicorn serving api.main:app, one process per core by default."""
     return [
         *(sys.executable, "-m", "uvicorn", "api.main:app"),
         *("--host", settings.api_host),
         *("--port", str(port or settings.api_port)),
+        *("--workers", str(api_processes(settings))),
         "--no-access-log",
     ]
 

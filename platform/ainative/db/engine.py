@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ainative.config import Settings, get_settings
 
+T = TypeVar("T")
 _lock = threading.Lock()
 _engines: dict[tuple[int, str], Engine] = {}
 _sessionmakers: dict[int, sessionmaker[Session]] = {}
@@ -31,7 +33,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def build_engine(settings: Settings, url: str | None = None) -> Engine:
+def build_engine(
+    settings: Settings, url: str | None = None, *, pool_timeout: float | None = None
+) -> Engine:
     """Create a pooled engine from settings (pre-ping, LIFO, connect and statement timeouts)."""
     url = normalise_url(url or settings.database_url)
     if not url:
@@ -41,7 +45,7 @@ def build_engine(settings: Settings, url: str | None = None) -> Engine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
+        pool_timeout=settings.db_pool_timeout if pool_timeout is None else pool_timeout,
         pool_recycle=settings.db_pool_recycle,
         pool_pre_ping=True,
         pool_use_lifo=True,
@@ -53,8 +57,12 @@ def build_engine(settings: Settings, url: str | None = None) -> Engine:
     )
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The engine of this process for `url` (default DATABASE_URL), created once."""
+def get_engine(url: str | None = None, *, pool_timeout: float | None = None) -> Engine:
+    """The engine of this process for `url` (default DATABASE_URL), created once.
+
+    `pool_timeout` applies when this call creates it: the API's start-up creates the
+    process's engine first, with the short wait its requests can afford.
+    """
     settings = get_settings()
     key = (os.getpid(), url or settings.database_url)
     engine = _engines.get(key)
@@ -62,8 +70,29 @@ def get_engine(url: str | None = None) -> Engine:
         with _lock:
             engine = _engines.get(key)
             if engine is None:
-                engine = _engines[key] = build_engine(settings, url)
+                engine = _engines[key] = build_engine(settings, url, pool_timeout=pool_timeout)
     return engine
+
+
+async def run_db(
+    engine: Engine, fn: Callable[..., T], *args: Any, atomic: bool = False, **kwargs: Any
+) -> T:
+    """Run fn(conn, ...) in the thread pool on a connection checked out for this call only.
+
+    Checkout, statements and return to the pool all happen inside one thread call, which
+    anyio finishes even when the awaiting request is cancelled: no connection is held
+    across an await, and none is left checked out by a client that gave up. Autocommit
+    makes each statement one round trip; `atomic` wraps fn in one transaction instead.
+    """
+
+    def call() -> T:
+        if atomic:
+            with engine.begin() as conn:
+                return fn(conn, *args, **kwargs)
+        with engine.connect() as conn:
+            return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args, **kwargs)
+
+    return await anyio.to_thread.run_sync(call)
 
 
 def get_sessionmaker() -> sessionmaker[Session]:

@@ -26,6 +26,11 @@ HTTP_LATENCY = Histogram(
 
 # outcome: cache_hit, queued, answered, error, quota_exceeded, rejected,
 #          guardrail_rewritten, guardrail_refused
+UNAVAILABLE = Counter(
+    "ainative_unavailable_total",
+    "Requests answered 503 because a backing service was out of reach, by cause",
+    ["cause"],
+)
 TUTOR_REQUESTS = Counter(
     "ainative_tutor_requests_total", "Tutoring requests by outcome", ["outcome"]
 )

@@ -13,9 +13,9 @@ import time
 import uuid
 from collections.abc import Sequence
 
-import anyio
 from sqlalchemy import Connection, Engine
 
+from ainative.db.engine import run_db
 from ainative.tutor import repository as repo
 from ainative.tutor.notify import DoneNotifier
 from ainative.tutor.repository import Row
@@ -46,16 +46,6 @@ def read_interaction(
     return row
 
 
-def _read(engine: Engine, interaction_id: uuid.UUID, user_id: int, roles: Sequence[str]) -> Row:
-    with engine.begin() as conn:
-        return read_interaction(conn, interaction_id, user_id=user_id, roles=roles)
-
-
-def _reread(engine: Engine, interaction_id: uuid.UUID) -> Row | None:
-    with engine.begin() as conn:
-        return repo.get_interaction(conn, interaction_id)
-
-
 async def wait_for_answer(
     engine: Engine,
     notifier: DoneNotifier,
@@ -68,7 +58,7 @@ async def wait_for_answer(
     """The interaction once it is done or failed, or as it is after `wait` seconds."""
     deadline = time.monotonic() + wait
     with notifier.waiter(str(interaction_id)) as woken:
-        row = await anyio.to_thread.run_sync(_read, engine, interaction_id, user_id, roles)
+        row = await run_db(engine, read_interaction, interaction_id, user_id=user_id, roles=roles)
         while row["status"] not in FINAL:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -78,6 +68,6 @@ async def wait_for_answer(
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout)
             woken.clear()
-            latest = await anyio.to_thread.run_sync(_reread, engine, interaction_id)
+            latest = await run_db(engine, repo.get_interaction, interaction_id)
             row = latest or row
     return row

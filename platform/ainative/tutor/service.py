@@ -1,8 +1,9 @@
 """Submitting a question: course policy -> quota -> cache -> store -> enqueue.
 
-Used by the API on its event loop: Redis calls are async, database statements run in
-the thread pool on one autocommit connection (at most two statements on the hot
-path: the course policy and the INSERT). Postgres is the source of truth, so the row
+Used by the API on its event loop: Redis calls are async, each database statement runs
+in the thread pool on a connection checked out for that statement only (`run_db`), so
+no connection is held across an await (at most two statements on the hot path: the
+course policy when a course is named, and the INSERT). Postgres is the source of truth, so the row
 is stored before the task is enqueued.
 """
 
@@ -13,12 +14,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 import redis.asyncio as aioredis
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from ainative import quota
 from ainative.config import Settings
+from ainative.db.engine import run_db
 from ainative.llm import resolve_provider
 from ainative.observability.metrics import TUTOR_REQUESTS
 from ainative.tutor import repository as repo
@@ -63,15 +64,11 @@ class Submitted:
     row: dict[str, Any]
 
 
-async def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
-
-
-async def course_policy(conn: Connection, user_id: int, course_id: int | None) -> dict[str, Any]:
+async def course_policy(engine: Engine, user_id: int, course_id: int | None) -> dict[str, Any]:
     """The tutor policy of a course the caller belongs to; 404 for unknown or not a member."""
     if course_id is None:
         return {}
-    policy: dict[str, Any] | None = await _run(repo.course_policy, conn, user_id, course_id)
+    policy: dict[str, Any] | None = await run_db(engine, repo.course_policy, user_id, course_id)
     if policy is None:
         raise TutorError(404, f"course {course_id} not found, or you are not a member of it")
     return policy
@@ -88,7 +85,7 @@ def check_mode(policy: Mapping[str, Any], mode: str) -> None:
 async def submit(
     q: Question,
     *,
-    conn: Connection,
+    engine: Engine,
     redis: aioredis.Redis,
     cache: AsyncResponseCache,
     enqueue: Callable[[str], Awaitable[None]],
@@ -96,14 +93,14 @@ async def submit(
 ) -> Submitted:
     """Accept a question: answered from the cache, or stored and queued."""
     started = time.perf_counter()
-    policy = await course_policy(conn, q.user_id, q.course_id)
+    policy = await course_policy(engine, q.user_id, q.course_id)
     check_mode(policy, q.mode)
     status = await quota.consume(redis, q.user_id, q.course_id, quota.limit_for(policy, settings))
     if not status.allowed:
         TUTOR_REQUESTS.labels("quota_exceeded").inc()
-        await _run(
+        await run_db(
+            engine,
             repo.add_event,
-            conn,
             "quota.exceeded",
             user_id=q.user_id,
             course_id=q.course_id,
@@ -133,9 +130,9 @@ async def submit(
     )
     hit = await cache.get(key)
     if hit is not None:
-        row = await _run(
+        row = await run_db(
+            engine,
             repo.insert_interaction,
-            conn,
             **base,
             **hit.as_hit(classify(q.prompt, q.context)),
             status="done",
@@ -146,13 +143,13 @@ async def submit(
             TUTOR_REQUESTS.labels("cache_hit").inc()
             return Submitted("cache_hit", row)
     else:
-        row = await _run(repo.insert_interaction, conn, **base)
+        row = await run_db(engine, repo.insert_interaction, **base)
     if row is None:
-        return await _duplicate(q, conn, redis)
+        return await _duplicate(q, engine, redis)
     try:
         await enqueue(str(row["id"]))
     except Exception as exc:
-        await _run(trace.fail, conn, str(row["id"]), "the tutor queue was unavailable")
+        await run_db(engine, trace.fail, str(row["id"]), "the tutor queue was unavailable")
         await quota.refund(redis, q.user_id, q.course_id)
         TUTOR_REQUESTS.labels("rejected").inc()
         raise TutorError(
@@ -164,11 +161,11 @@ async def submit(
     return Submitted("queued", row)
 
 
-async def _duplicate(q: Question, conn: Connection, redis: aioredis.Redis) -> Submitted:
+async def _duplicate(q: Question, engine: Engine, redis: aioredis.Redis) -> Submitted:
     """The INSERT stored nothing: a repeated client_request_id, or a session not theirs."""
     await quota.refund(redis, q.user_id, q.course_id)
     if q.client_request_id:
-        existing = await _run(repo.find_by_client_request, conn, q.user_id, q.client_request_id)
+        existing = await run_db(engine, repo.find_by_client_request, q.user_id, q.client_request_id)
         if existing is not None:
             return Submitted("duplicate", existing)
     raise TutorError(404, f"tutor session {q.session_id} not found")
