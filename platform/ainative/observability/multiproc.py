@@ -139,7 +139,7 @@ def enabled() -> bool:
 
 def registry() -> CollectorRegistry:
     """The registry a metrics endpoint should render: all processes' files, or this process."""
-    from prometheus_client import REGISTRY
+    from prometheus_client import REGISTRY, CollectorRegistry
     from prometheus_client.multiprocess import MultiProcessCollector
 
     if not enabled():
