@@ -10,6 +10,7 @@ own (`own_stack`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -231,21 +232,24 @@ def other_redis_db(redis_url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
 
 
-@pytest.fixture
-def own_stack(
-    services: Services, fake_llm: FakeOpenAIServer, output_dir: Path
+@contextlib.contextmanager
+def start_own_stack(
+    services: Services,
+    fake_llm: FakeOpenAIServer,
+    output_dir: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[OwnStack]:
-    """API, Celery worker and beat of this test's own, for tests that kill or restart workers.
+    """API, Celery worker and beat of a test's own, on its own database and Redis database.
 
-    Its own database (a template copy) and its own Redis database: the broker queue,
-    the worker presence and the sweeper are all separate, so the shared worker never
-    sees these tasks and nothing this test does to its workers reaches other tests.
+    The broker queue, the worker presence and the sweeper are all separate, so the shared
+    worker never sees these tasks and nothing the test does to its processes (killing a
+    worker, exhausting a pool) reaches other tests.
     """
     database_url = services.create_database("own")
     log_dir = output_dir / "stack-logs" / f"own-{uuid.uuid4().hex[:8]}"
     log_dir.mkdir(parents=True, exist_ok=True)
     env = stack_env(database_url, other_redis_db(services.redis_url), fake_llm)
-    st = Stack(services=services, env=env, log_dir=log_dir)
+    st = Stack(services=services, env={**env, **(extra_env or {})}, log_dir=log_dir)
     try:
         st.start_api()
         st.start_worker()
@@ -255,3 +259,12 @@ def own_stack(
     finally:
         st.stop()
         services.drop_database(database_url)
+
+
+@pytest.fixture
+def own_stack(
+    services: Services, fake_llm: FakeOpenAIServer, output_dir: Path
+) -> Iterator[OwnStack]:
+    """A stack of this test's own, for tests that kill or restart its processes."""
+    with start_own_stack(services, fake_llm, output_dir) as own:
+        yield own
