@@ -41,11 +41,29 @@ def _clean_env() -> dict[str, str]:
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench-lab")
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.bench.lab", "--scale", "0.01", "--latency", "0.2",
-         "--question-timeout", "30", "--scenario-timeout", "30",
-         "--json", str(out / "lab.json"), "--logs", str(out / "logs")],
-        cwd=REPO_ROOT, env=_clean_env(), capture_output=True, text=True, timeout=280,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.lab",
+            "--scale",
+            "0.01",
+            "--latency",
+            "0.2",
+            "--question-timeout",
+            "30",
+            "--scenario-timeout",
+            "30",
+            "--json",
+            str(out / "lab.json"),
+            "--logs",
+            str(out / "logs"),
+        ],
+        cwd=REPO_ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Latency (submit in ms" in proc.stdout
     return json.loads((out / "lab.json").read_text())
@@ -60,6 +78,8 @@ def test_every_scenario_reports_every_field(run: dict) -> None:
         assert PROCESSES <= set(result["peak_rss_mb"]), name
         assert result["db_connections"]["max_total"] > 0, name
     assert run["warmup"]["errors"] == {}
+    for name in list(SCENARIOS)[:-1]:  # the API served again between scenarios
+        assert run["scenarios"][name]["aftermath"]["restarted"] is False, name
 
 
 @pytest.mark.parametrize("name", ["lab", "burst", "saturation", "cache"])

@@ -23,7 +23,7 @@ from typing import Any
 
 from tests.bench.lab import procstats, report
 from tests.bench.lab.measure import Lab
-from tests.bench.lab.scenarios import SCENARIOS, warm_up
+from tests.bench.lab.scenarios import SCENARIOS, recover, warm_up
 from tests.bench.lab.stack import LabStack
 from tests.bench.lab.students import Client, create_students
 from tests.stack import REPO_ROOT
@@ -33,20 +33,26 @@ OUTPUT = REPO_ROOT / "tests" / "output"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.bench.lab", description=__doc__,
+        prog="python -m tests.bench.lab",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--scenario", action="append", choices=list(SCENARIOS),
+        "--scenario",
+        action="append",
+        choices=list(SCENARIOS),
         help="run only this scenario (repeatable); default: all",
-    )  # fmt: skip
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="shrink students and durations")
     parser.add_argument("--latency", type=float, default=2.0, help="fake LLM latency L, lab/burst")
     parser.add_argument("--workers", type=int, default=1, help="Celery worker processes")
     parser.add_argument(
-        "--env", action="append", default=[], metavar="NAME=VALUE",
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="extra environment for the platform's processes (repeatable)",
-    )  # fmt: skip
+    )
     parser.add_argument("--question-timeout", type=float, default=120.0, help="seconds")
     parser.add_argument("--scenario-timeout", type=float, default=180.0, help="seconds")
     parser.add_argument("--json", type=Path, default=OUTPUT / "bench_load.json")
@@ -76,10 +82,15 @@ async def run_scenarios(stack: LabStack, args: argparse.Namespace) -> dict[str, 
     students = await asyncio.to_thread(create_students, stack.database_url, needed, stack.settings)
     client = Client(stack.api_url, args.question_timeout)
     lab = Lab(
-        stack=stack, client=client, students=students, scale=args.scale, latency=args.latency,
-        question_timeout=args.question_timeout, scenario_timeout=args.scenario_timeout,
+        stack=stack,
+        client=client,
+        students=students,
+        scale=args.scale,
+        latency=args.latency,
+        question_timeout=args.question_timeout,
+        scenario_timeout=args.scenario_timeout,
         roots=stack.roots(),
-    )  # fmt: skip
+    )
     results: dict[str, Any] = {}
     try:
         warm = await warm_up(lab)
@@ -90,7 +101,8 @@ async def run_scenarios(stack: LabStack, args: argparse.Namespace) -> dict[str, 
             results[name] = await SCENARIOS[name](lab)
             _say(f"{name}: {results[name]['answered']} answered, errors {results[name]['errors']}")
             if i < len(names) - 1:
-                await asyncio.to_thread(stack.settle, results[name]["latency_s"])
+                results[name]["aftermath"] = after = await recover(lab, results[name]["latency_s"])
+                _say(f"after {name}: {after}")
     finally:
         await client.close()
     return {"warmup": warm, "scenarios": results}
@@ -117,16 +129,22 @@ def main(argv: list[str] | None = None) -> int:
             stack.stop()
     run = {
         "machine": {
-            "cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg()[0],
+            "cpus": os.cpu_count(),
+            "load_before": load_before,
+            "load_after": os.getloadavg()[0],
         },
         "config": {
-            "scale": args.scale, "latency_s": args.latency, "workers": args.workers,
-            "env": _env(args.env), "question_timeout_s": args.question_timeout,
-            "scenario_timeout_s": args.scenario_timeout, "wall_s": round(time.time() - started),
+            "scale": args.scale,
+            "latency_s": args.latency,
+            "workers": args.workers,
+            "env": _env(args.env),
+            "question_timeout_s": args.question_timeout,
+            "scenario_timeout_s": args.scenario_timeout,
+            "wall_s": round(time.time() - started),
         },
         "warmup": outcome["warmup"],
         "scenarios": outcome["scenarios"],
-    }  # fmt: skip
+    }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(run, indent=2))
     print(report.format_report(run))

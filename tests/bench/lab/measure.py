@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.bench.lab import procstats
-from tests.bench.lab.stack import LabStack
+from tests.bench.lab.stack import FakeLLM, LabStack
 from tests.bench.lab.students import Client, Recorder, Student
 
 
@@ -36,6 +36,11 @@ class Lab:
     def seconds(self, full: float, minimum: float) -> float:
         """A duration shrunk by --scale."""
         return max(minimum, full * self.scale)
+
+    @property
+    def fake(self) -> FakeLLM:
+        assert self.stack.fake is not None, "the stack is not started"
+        return self.stack.fake
 
     def student(self, i: int) -> Student:
         return self.students[i % len(self.students)]
@@ -63,8 +68,7 @@ class Window:
 @contextlib.asynccontextmanager
 async def measured(lab: Lab, latency: float) -> AsyncIterator[Window]:
     """Set the fake's latency, then account CPU, RSS and connections around the block."""
-    assert lab.stack.fake is not None
-    lab.stack.fake.control(latency=latency, chunk_delay=0.0, fail_next=0, record=False)
+    lab.fake.set_latency(latency)
     window = Window(latency)
     before = procstats.cpu_snapshot(lab.roots)
     with procstats.Sampler(lab.roots, lab.stack.database_url) as sampler:

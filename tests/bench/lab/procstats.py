@@ -160,8 +160,9 @@ def _named(pid: int, needle: str) -> bool:
         return False
 
 
-def wait_quiet(roots: dict[str, int], cpu_s: float = 0.1, interval: float = 1.0,
-               timeout: float = 60.0) -> bool:  # fmt: skip
+def wait_quiet(
+    roots: dict[str, int], cpu_s: float = 0.1, interval: float = 1.0, timeout: float = 60.0
+) -> bool:
     """Wait until the named processes together use under `cpu_s` CPU seconds per interval.
 
     Start-up work (imports, beat's first tick, connection pools) then stays out of the

@@ -15,11 +15,27 @@ if TYPE_CHECKING:
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 PROCESS_ORDER = ("api", "worker", "beat", "postgres", "redis", "fake_llm", "harness")
 COMMON_KEYS = (
-    "latency_s", "questions", "asked", "answered", "cache_hits", "duration_s", "timed_out",
-    "submit_ms", "e2e_ms", "overhead_ms", "overhead_minus_floor_ms", "floor",
-    "answered_per_s", "cache_hit_ms", "cache_hits_per_s", "errors", "cpu_s",
-    "cpu_s_per_answer", "peak_rss_mb", "db_connections",
-)  # fmt: skip
+    "latency_s",
+    "questions",
+    "asked",
+    "answered",
+    "cache_hits",
+    "duration_s",
+    "timed_out",
+    "submit_ms",
+    "e2e_ms",
+    "overhead_ms",
+    "overhead_minus_floor_ms",
+    "floor",
+    "answered_per_s",
+    "cache_hit_ms",
+    "cache_hits_per_s",
+    "errors",
+    "cpu_s",
+    "cpu_s_per_answer",
+    "peak_rss_mb",
+    "db_connections",
+)
 
 
 def percentiles(seconds: list[float]) -> dict[str, float | None]:
@@ -152,47 +168,58 @@ def _processes(scenarios: dict[str, dict[str, Any]]) -> list[str]:
     return sorted(seen, key=rank)
 
 
+LATENCY_HEADER = (
+    "scenario|L s|asked|answered|errors|submit ms|e2e s|overhead s|minus floor s|floor ovh s|"
+    "answered/s"
+).split("|")
+
+
+def _latency_row(name: str, s: dict[str, Any]) -> list[str]:
+    rate = s["answered_per_s"]
+    floor_overhead = (s["floor"] or {}).get("overhead_ms")
+    return [
+        name, f"{s['latency_s']:g}", str(s["asked"]), str(s["answered"]),
+        str(sum(s["errors"].values())), _ms(s["submit_ms"]), _ms(s["e2e_ms"], 1000),
+        _ms(s["overhead_ms"], 1000), _ms(s["overhead_minus_floor_ms"], 1000),
+        _ms(floor_overhead, 1000), "-" if rate is None else f"{rate:.1f}",
+    ]  # fmt: skip
+
+
+def _per_process_rows(
+    scenarios: dict[str, dict[str, Any]], procs: list[str]
+) -> tuple[list[list[str]], list[list[str]]]:
+    cpu, rss = [], []
+    for name, s in scenarios.items():
+        per_answer = s["cpu_s_per_answer"]
+        cpu.append([name, *(f"{per_answer[p]:.4f}" if per_answer else "-" for p in procs)])
+        conns = f"{s['db_connections']['max_total']}/{s['db_connections']['max_active']}"
+        rss.append([name, *(f"{s['peak_rss_mb'][p]:.0f}" for p in procs), conns])
+    return cpu, rss
+
+
 def format_report(run: dict[str, Any]) -> str:
     scenarios: dict[str, dict[str, Any]] = run["scenarios"]
+    machine, config = run["machine"], run["config"]
+    procs = _processes(scenarios)
+    cpu, rss = _per_process_rows(scenarios, procs)
     lines = [
-        f"Load harness: {run['machine']['cpus']} CPUs, load {run['machine']['load_before']:.1f} "
-        f"before / {run['machine']['load_after']:.1f} after; workers {run['config']['workers']}; "
-        f"scale {run['config']['scale']}; env overrides {run['config']['env'] or 'none'}",
+        f"Load harness: {machine['cpus']} CPUs, load {machine['load_before']:.1f} before / "
+        f"{machine['load_after']:.1f} after; workers {config['workers']}; "
+        f"scale {config['scale']}; env overrides {config['env'] or 'none'}",
         "",
         "Latency (submit in ms; end-to-end and overhead over L in s; p50/p95/p99)",
+        *_table(LATENCY_HEADER, [_latency_row(n, s) for n, s in scenarios.items()]),
+        "",
+        "CPU seconds per answered question (process trees)",
+        *_table(["scenario", *procs], cpu),
+        "",
+        "Peak RSS in MB (process trees) and most DB connections (total/active)",
+        *_table(["scenario", *procs, "db conns"], rss),
+        "",
+        "Errors by kind",
+        *(f"  {name}: {s['errors'] or 'none'}" for name, s in scenarios.items()),
     ]
-    rows = []
-    for name, s in scenarios.items():
-        rows.append([
-            name, f"{s['latency_s']:g}", str(s["asked"]), str(s["answered"]),
-            str(sum(s["errors"].values())), _ms(s["submit_ms"]), _ms(s["e2e_ms"], 1000),
-            _ms(s["overhead_ms"], 1000), _ms(s["overhead_minus_floor_ms"], 1000),
-            _ms((s["floor"] or {}).get("overhead_ms"), 1000),
-            f"{s['answered_per_s']:.1f}" if s["answered_per_s"] is not None else "-",
-        ])  # fmt: skip
-    lines += _table(
-        ["scenario", "L s", "asked", "answered", "errors", "submit ms", "e2e s", "overhead s",
-         "minus floor s", "floor ovh s", "answered/s"], rows,
-    )  # fmt: skip
-    procs = _processes(scenarios)
-    lines += ["", "CPU seconds per answered question (process trees)"]
-    rows = [
-        [name] + [f"{(s['cpu_s_per_answer'] or {}).get(p, 0):.4f}" if s["cpu_s_per_answer"]
-                  else "-" for p in procs]
-        for name, s in scenarios.items()
-    ]  # fmt: skip
-    lines += _table(["scenario", *procs], rows)
-    lines += ["", "Peak RSS in MB (process trees) and most DB connections (total/active)"]
-    rows = [
-        [name] + [f"{s['peak_rss_mb'].get(p, 0):.0f}" for p in procs]
-        + [f"{s['db_connections']['max_total']}/{s['db_connections']['max_active']}"]
-        for name, s in scenarios.items()
-    ]  # fmt: skip
-    lines += _table(["scenario", *procs, "db conns"], rows)
-    lines += ["", "Errors by kind"]
-    lines += [f"  {name}: {s['errors'] or 'none'}" for name, s in scenarios.items()]
-    lines += _details(scenarios)
-    return "\n".join(lines)
+    return "\n".join(lines + _details(scenarios))
 
 
 def _details(scenarios: dict[str, dict[str, Any]]) -> list[str]:
@@ -207,24 +234,44 @@ def _details(scenarios: dict[str, dict[str, Any]]) -> list[str]:
     if "saturation" in scenarios:
         steps = scenarios["saturation"]["steps"]
         rows = [
-            [str(r["concurrency"]), f"{r['answered_per_s']:.1f}", f"{r['submits_per_s']:.1f}",
-             _ms(r["e2e_ms"]), _ms(r["submit_ms"]), str(sum(r["errors"].values())),
-             f"{r['floor_answered_per_s']:.0f}"]
+            [
+                str(r["concurrency"]),
+                f"{r['answered_per_s']:.1f}",
+                f"{r['submits_per_s']:.1f}",
+                _ms(r["e2e_ms"]),
+                _ms(r["submit_ms"]),
+                str(sum(r["errors"].values())),
+                f"{r['floor_answered_per_s']:.0f}",
+            ]
             for r in steps
-        ]  # fmt: skip
+        ]
         lines += ["", "Saturation (L = 0, closed loop)"]
         lines += _table(
-            ["clients", "answered/s", "submits/s", "e2e ms", "submit ms", "errors",
-             "fake alone/s"], rows,
-        )  # fmt: skip
+            ["clients", "answered/s", "submits/s", "e2e ms", "submit ms", "errors", "fake alone/s"],
+            rows,
+        )
     if "cache" in scenarios:
         rows = [
-            [str(p["clients"]), _ms(p["latency_ms"]), f"{p['requests_per_s']:.1f}",
-             str(sum(p["errors"].values())), f"{p['floor_requests_per_s']:.0f}"]
+            [
+                str(p["clients"]),
+                _ms(p["latency_ms"]),
+                f"{p['requests_per_s']:.1f}",
+                str(sum(p["errors"].values())),
+                f"{p['floor_requests_per_s']:.0f}",
+            ]
             for p in scenarios["cache"]["phases"].values()
-        ]  # fmt: skip
+        ]
         lines += ["", "Cache hits (100 %)"]
         lines += _table(["clients", "latency ms", "requests/s", "errors", "fake alone/s"], rows)
+    after = {name: s["aftermath"] for name, s in scenarios.items() if "aftermath" in s}
+    if after:
+        lines += ["", "Between scenarios (API serving again after s; restarted if it never did)"]
+        lines += [
+            f"  after {name}: "
+            + (f"{a['api_serving_after_s']:g} s" if not a["restarted"] else "RESTARTED")
+            + f"; settled in {a['seconds']:g} s"
+            for name, a in after.items()
+        ]
     if "idle" in scenarios:
         i = scenarios["idle"]
         lines += [

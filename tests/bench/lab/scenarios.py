@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.bench.lab import report
+from tests.bench.lab import procstats, report
 from tests.bench.lab.measure import Lab, measured, run_all
 from tests.bench.lab.students import Recorder, unique_question
 
@@ -21,16 +21,10 @@ SATURATION_MIN_GAIN = 0.05
 CACHE_CLIENTS = (1, 64)
 
 
-def _fake_url(lab: Lab) -> str:
-    assert lab.stack.fake is not None
-    return lab.stack.fake.base_url
-
-
 async def floor_burst(lab: Lab, calls: int, latency: float, spread: float) -> dict[str, Any]:
     """`calls` completions straight to the fake, started evenly within `spread` seconds."""
-    assert lab.stack.fake is not None
-    lab.stack.fake.control(latency=latency, chunk_delay=0.0, record=False)
-    rec, url, started = Recorder(), _fake_url(lab), time.perf_counter()
+    lab.fake.set_latency(latency)
+    rec, url, started = Recorder(), lab.fake.base_url, time.perf_counter()
 
     async def one(i: int) -> None:
         await asyncio.sleep(spread * i / calls)
@@ -42,9 +36,8 @@ async def floor_burst(lab: Lab, calls: int, latency: float, spread: float) -> di
 
 async def floor_closed_loop(lab: Lab, clients: int, seconds: float) -> dict[str, Any]:
     """`clients` loops calling the fake at L = 0 for `seconds`: its throughput ceiling."""
-    assert lab.stack.fake is not None
-    lab.stack.fake.control(latency=0.0, chunk_delay=0.0, record=False)
-    rec, url = Recorder(), _fake_url(lab)
+    lab.fake.set_latency(0.0)
+    rec, url = Recorder(), lab.fake.base_url
     stop_at = time.perf_counter() + seconds
 
     async def loop(c: int) -> None:
@@ -57,14 +50,46 @@ async def floor_closed_loop(lab: Lab, clients: int, seconds: float) -> dict[str,
 
 async def warm_up(lab: Lab, questions: int = 16) -> dict[str, Any]:
     """Unmeasured questions at L = 0, so no scenario pays for imports and cold pools."""
-    assert lab.stack.fake is not None
-    lab.stack.fake.control(latency=0.0, chunk_delay=0.0, record=False)
+    lab.fake.set_latency(0.0)
     rec, questions = Recorder(), min(questions, len(lab.students))
     for _ in range(2):
-        coros = [lab.client.ask(lab.student(i), unique_question(f"warm {i}"), rec)
-                 for i in range(questions)]  # fmt: skip
+        coros = [
+            lab.client.ask(lab.student(i), unique_question(f"warm {i}"), rec)
+            for i in range(questions)
+        ]
         await run_all(coros, lab.question_timeout)
     return {"asked": rec.asked, "answered": len(rec.answers), "errors": dict(rec.errors)}
+
+
+async def recover(lab: Lab, latency: float, timeout: float = 90.0) -> dict[str, Any]:
+    """Between scenarios: wait until the API serves again, then leave nothing behind.
+
+    An API still working through a backlog (or stuck) would spoil the next scenario:
+    it gets `timeout` seconds to answer a probe, else the platform's processes are
+    restarted and warmed up. Then the queue is purged, unanswered questions are marked
+    error and the processes must quiet down. Returns how long the API took, for the
+    scenario's report (`aftermath`).
+    """
+    started = time.perf_counter()
+    deadline = started + timeout
+    recovered = await lab.client.probe(lab.student(0))
+    while not recovered and time.perf_counter() < deadline:
+        await asyncio.sleep(1.0)
+        recovered = await lab.client.probe(lab.student(0))
+    serving_s = time.perf_counter() - started
+    if not recovered:
+        await asyncio.to_thread(lab.stack.restart_platform)
+        lab.roots = lab.stack.roots()
+    await asyncio.to_thread(lab.stack.settle, latency)
+    if not recovered:
+        await warm_up(lab)
+    quiet = await asyncio.to_thread(procstats.wait_quiet, lab.roots)
+    return {
+        "api_serving_after_s": round(serving_s, 1) if recovered else None,
+        "restarted": not recovered,
+        "quiet": quiet,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 async def lab_scenario(lab: Lab) -> dict[str, Any]:
@@ -177,18 +202,22 @@ async def cache_scenario(lab: Lab) -> dict[str, Any]:
 
 
 async def idle_scenario(lab: Lab) -> dict[str, Any]:
-    """500 students each holding a long-poll for 60 s on a question not answered in that time."""
+    """500 students each holding a long-poll for 60 s on a question not answered in that time.
+
+    The questions arrive over 20 s (a burst is the burst scenario's job), so from then
+    on until the first student gives up, all of them hold a long-poll at once.
+    """
     students = lab.count(500)
-    hold = lab.seconds(60.0, 2.0)
-    latency = hold + 10.0  # the fake answers only after everyone has given up
+    hold, spread = lab.seconds(60.0, 2.0), lab.seconds(20.0, 1.0)
+    latency = spread + hold + 10.0  # the fake answers only after everyone has given up
     async with measured(lab, latency) as w:
 
         async def one(i: int) -> None:
-            await asyncio.sleep(i / students)
+            await asyncio.sleep(spread * i / students)
             await lab.client.hold(lab.student(i), unique_question(f"idle {i}"), hold, w.rec)
 
-        w.timed_out = await run_all([one(i) for i in range(students)], hold + 60)
-    extra = {"students": students, "hold_s": hold, "held": w.rec.held}
+        w.timed_out = await run_all([one(i) for i in range(students)], spread + hold + 60)
+    extra = {"students": students, "hold_s": hold, "arrivals_over_s": spread, "held": w.rec.held}
     return report.summarize(w, students, None, extra)
 
 

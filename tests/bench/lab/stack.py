@@ -83,10 +83,12 @@ class FakeLLM:
     def start(self) -> FakeLLM:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.fakes.openai_server", "--port", "0", "--no-record"],
-            cwd=REPO_ROOT, stdout=subprocess.PIPE,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
             stderr=open(self.log_dir / "fake_llm.log", "ab"),  # noqa: SIM115
-            text=True, start_new_session=True,
-        )  # fmt: skip
+            text=True,
+            start_new_session=True,
+        )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if "http://" not in line:
@@ -96,6 +98,10 @@ class FakeLLM:
 
     def control(self, **settings: Any) -> None:
         httpx.post(f"{self.root_url}/_control", json=settings, timeout=10).raise_for_status()
+
+    def set_latency(self, latency: float) -> None:
+        """Answer in `latency` seconds, no failures, no request log (it would only grow)."""
+        self.control(latency=latency, chunk_delay=0.0, fail_next=0, record=False)
 
     def stats(self) -> dict[str, int]:
         return dict(httpx.get(f"{self.root_url}/_stats", timeout=10).json())
@@ -145,7 +151,13 @@ class LabStack:
         services = Services(self.base_url, redis_url, "", self.workdir, [])
         self.stack = st = Stack(services=services, env=stack_env, log_dir=log_dir)
         st.env["API_PORT"] = str(st.api_port)
-        # Spawn everything first, then wait for each: the start-ups overlap.
+        self.start_platform()
+        return self
+
+    def start_platform(self) -> None:
+        """The API, the worker(s) and beat; spawned together, then waited for."""
+        st = self.stack
+        assert st is not None
         api = st.spawn("api", api_command(st.settings(), port=st.api_port))
         names = ["worker"] if self.workers == 1 else [f"worker{i + 1}" for i in range(self.workers)]
         workers = {name: st.spawn(name, worker_command(st.settings(), name=name)) for name in names}
@@ -153,7 +165,13 @@ class LabStack:
         wait_http(f"{st.api_url}/api/v1/health", process=api)
         for name, proc in workers.items():
             st.wait_worker(name, proc)
-        return self
+
+    def restart_platform(self) -> None:
+        """Kill the API, workers and beat and start them afresh (an API that is stuck)."""
+        assert self.stack is not None
+        for name in list(self.stack.processes):
+            self.stack.kill(name, signal.SIGKILL)
+        self.start_platform()
 
     @property
     def settings(self) -> Settings:

@@ -58,14 +58,11 @@ def create_students(database_url: str, count: int, settings: Settings) -> list[S
             rows = conn.execute(text(INSERT_USERS), params).all()
     finally:
         engine.dispose()
-    return [
-        Student(
-            row.id,
-            row.username,
-            issue_access_token(row.id, row.username, ["student"], settings).token,
-        )
-        for row in sorted(rows)
-    ]
+
+    def token(user_id: int, username: str) -> str:
+        return issue_access_token(user_id, username, ["student"], settings).token
+
+    return [Student(row.id, row.username, token(row.id, row.username)) for row in sorted(rows)]
 
 
 def unique_question(tag: str) -> str:
@@ -206,6 +203,16 @@ class Client:
             rec.error("client_timeout")
         except (aiohttp.ClientError, OSError, ValueError, KeyError) as exc:
             rec.error(type(exc).__name__)
+
+    async def probe(self, student: Student, timeout: float = 5.0) -> bool:
+        """Does the API answer a request that needs a thread and a pooled connection?"""
+        try:
+            async with asyncio.timeout(timeout):
+                url = f"{self.api_url}/api/v1/tutor/requests?limit=1"
+                status, _ = await self._call("GET", url, student)
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            return False
+        return status == 200
 
     async def ask_fake(self, base_url: str, prompt: str, rec: Recorder) -> None:
         """One chat completion straight to the fake LLM: the floor of what we measure."""
