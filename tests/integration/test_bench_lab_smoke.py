@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = {"api", "worker", "beat", "redis", "fake_llm", "harness"}
 
 pytestmark = pytest.mark.integration
+Run = dict[str, Any]
 
 
 def _clean_env() -> dict[str, str]:
@@ -38,7 +40,7 @@ def _clean_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp_path_factory.mktemp("bench-lab")
     proc = subprocess.run(
         [
@@ -66,10 +68,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Latency (submit in ms" in proc.stdout
-    return json.loads((out / "lab.json").read_text())
+    result: Run = json.loads((out / "lab.json").read_text())
+    return result
 
 
-def test_every_scenario_reports_every_field(run: dict) -> None:
+def test_every_scenario_reports_every_field(run: Run) -> None:
     assert list(run["scenarios"]) == list(SCENARIOS)
     for name, result in run["scenarios"].items():
         missing = [k for k in COMMON_KEYS if k not in result]
@@ -83,7 +86,7 @@ def test_every_scenario_reports_every_field(run: dict) -> None:
 
 
 @pytest.mark.parametrize("name", ["lab", "burst", "saturation", "cache"])
-def test_every_question_is_answered_without_errors(run: dict, name: str) -> None:
+def test_every_question_is_answered_without_errors(run: Run, name: str) -> None:
     result = run["scenarios"][name]
     assert result["errors"] == {}
     assert result["asked"] > 0
@@ -92,7 +95,7 @@ def test_every_question_is_answered_without_errors(run: dict, name: str) -> None
     assert result["timed_out"] is False
 
 
-def test_latency_figures_and_floor_are_present(run: dict) -> None:
+def test_latency_figures_and_floor_are_present(run: Run) -> None:
     for name in ("lab", "burst"):
         result = run["scenarios"][name]
         for key in ("submit_ms", "e2e_ms", "overhead_ms", "overhead_minus_floor_ms"):
@@ -103,7 +106,7 @@ def test_latency_figures_and_floor_are_present(run: dict) -> None:
     assert run["scenarios"]["burst"]["last_answer_s"] is not None
 
 
-def test_saturation_steps_and_cache_phases(run: dict) -> None:
+def test_saturation_steps_and_cache_phases(run: Run) -> None:
     steps = run["scenarios"]["saturation"]["steps"]
     assert steps and all(s["answered_per_s"] > 0 and s["errors"] == {} for s in steps)
     assert [s["concurrency"] for s in steps] == sorted(s["concurrency"] for s in steps)
@@ -113,7 +116,7 @@ def test_saturation_steps_and_cache_phases(run: dict) -> None:
     assert all(p["requests_per_s"] > 0 for p in cache["phases"].values())
 
 
-def test_idle_students_hold_their_long_polls_without_errors(run: dict) -> None:
+def test_idle_students_hold_their_long_polls_without_errors(run: Run) -> None:
     idle = run["scenarios"]["idle"]
     assert idle["errors"] == {}
     assert idle["held"] == idle["asked"] == idle["students"]

@@ -17,11 +17,14 @@ import aiohttp
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.fakes.openai_server import DEFAULT_REPLY, FakeOpenAIServer, split_reply
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MESSAGES = [{"role": "user", "content": "Why does my loop stop early?"}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Why does my loop stop early?"}
+]
 
 
 @pytest.fixture

@@ -57,6 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scenario-timeout", type=float, default=180.0, help="seconds")
     parser.add_argument("--json", type=Path, default=OUTPUT / "bench_load.json")
     parser.add_argument("--logs", type=Path, default=OUTPUT / "bench_load_logs")
+    parser.add_argument(
+        "--report", type=Path, metavar="JSON", help="only print the table of an earlier run"
+    )
     args = parser.parse_args(argv)
     for item in args.env:
         if "=" not in item:
@@ -114,6 +117,9 @@ def _say(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        print(report.format_report(json.loads(args.report.read_text())))
+        return 0
     args.logs.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     started = time.time()

@@ -16,8 +16,8 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import psutil
-from sqlalchemy import create_engine, text
+import psutil  # type: ignore[import-untyped]  # no stubs; types-psutil is not a dependency
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 SAMPLE_SECONDS = 0.2
@@ -47,7 +47,7 @@ def _tree(root: int, children: dict[int, list[int]], others: frozenset[int]) -> 
 
 def _cpu(pid: int, reaped: bool) -> float:
     t = psutil.Process(pid).cpu_times()
-    return t.user + t.system + (t.children_user + t.children_system if reaped else 0.0)
+    return float(t.user + t.system + (t.children_user + t.children_system if reaped else 0.0))
 
 
 def cpu_snapshot(roots: dict[str, int]) -> dict[str, float]:
@@ -115,10 +115,10 @@ class Sampler:
         finally:
             engine.dispose()
 
-    def _sample(self, conn: object) -> None:
+    def _sample(self, conn: Connection) -> None:
         for name, rss in _rss(self.roots).items():
             self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
-        total, active = conn.execute(text(CONNECTIONS_SQL)).one()  # type: ignore[attr-defined]
+        total, active = conn.execute(text(CONNECTIONS_SQL)).one()
         self.max_connections = max(self.max_connections, int(total))
         self.max_active_connections = max(self.max_active_connections, int(active))
         self.samples += 1

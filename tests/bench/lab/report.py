@@ -48,7 +48,11 @@ def percentiles(seconds: list[float]) -> dict[str, float | None]:
 
 
 def _minus(a: dict[str, float | None], b: dict[str, float | None]) -> dict[str, float | None]:
-    return {k: None if a[k] is None or b[k] is None else round(a[k] - b[k], 1) for k in a}  # type: ignore[operator]
+    out: dict[str, float | None] = {}
+    for k, x in a.items():
+        y = b[k]
+        out[k] = None if x is None or y is None else round(x - y, 1)
+    return out
 
 
 def floor(
@@ -145,7 +149,8 @@ def summarize(
 def _ms(p: dict[str, float | None] | None, unit: float = 1.0) -> str:
     if not p or p["p50"] is None:
         return "-"
-    return "/".join(f"{v / unit:.0f}" if unit == 1 else f"{v / unit:.2f}" for v in p.values())  # type: ignore[operator]
+    digits = 0 if unit == 1 else 2
+    return "/".join(f"{(v or 0) / unit:.{digits}f}" for v in p.values())
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
@@ -224,13 +229,16 @@ def format_report(run: dict[str, Any]) -> str:
 
 def _details(scenarios: dict[str, dict[str, Any]]) -> list[str]:
     lines: list[str] = []
-    if "burst" in scenarios and scenarios["burst"]["last_answer_s"] is not None:
+    if "burst" in scenarios:
         b = scenarios["burst"]
-        lines += [
-            "",
-            f"Burst: last answer {b['last_answer_s']:.1f} s after the first question; "
-            f"L + 2 s = {b['latency_s'] + 2:g} s, so {b['last_answer_minus_L_plus_2_s']:+.1f} s",
-        ]
+        lines.append("")
+        if b["last_answer_s"] is None:
+            lines.append("Burst: not one question was answered")
+        else:
+            lines.append(
+                f"Burst: last answer {b['last_answer_s']:.1f} s after the first question; "
+                f"L + 2 s = {b['latency_s'] + 2:g} s, so {b['last_answer_minus_L_plus_2_s']:+.1f} s"
+            )
     if "saturation" in scenarios:
         steps = scenarios["saturation"]["steps"]
         rows = [

@@ -239,7 +239,7 @@ class LabStack:
         if self.fake is not None:
             self.fake.stop()
         if self.database_url:
-            name = make_url(self.database_url).database
+            name = make_url(self.database_url).database or ""
             try:
                 admin_execute(self.base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             except Exception as exc:  # the report matters more than the cleanup
