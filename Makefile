@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint format install clean
+.PHONY: run test test-fast bench bench-load lint format install clean
 
 $(STAMP): pyproject.toml package.json
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -27,6 +27,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+# The platform under a lab's load (tests/bench/lab); e.g. BENCH_ARGS="--scenario burst --env WORKER_CONCURRENCY=200"
+bench-load: $(STAMP)
+	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.bench.lab $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

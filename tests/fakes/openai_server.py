@@ -2,7 +2,16 @@
 
 The only fake in the suite: it stands in for the paid LLM so the real openai SDK is
 exercised. Latency, failures and the reply are set through /_control; every request
-it received is readable at /_requests.
+it received is readable at /_requests, its load at /_stats.
+
+It runs on aiohttp: a request that waits is a sleeping coroutine, not a thread, so
+one process carries hundreds of slow calls (the load harness, tests/bench/lab) or
+thousands of instant ones. In-process it serves from its own thread and event loop.
+
+With `"stream": true` it answers Server-Sent Events in OpenAI's chunk format. The
+latency L is then spread over the stream: the first token comes after
+max(0, L - (n - 1) * chunk_delay), each further chunk chunk_delay later, so a
+stream takes about L in total unless chunk_delay alone is longer.
 
 Run alone: python -m tests.fakes.openai_server --port 8099 --latency 0.5
 """
@@ -10,124 +19,139 @@ Run alone: python -m tests.fakes.openai_server --port 8099 --latency 0.5
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
+import re
+import signal
+import socket
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from aiohttp import web
 
 DEFAULT_REPLY = (
     "Good question. Before changing anything, what do you expect this line to do, "
     "and what does the error message tell you about the value it actually received?"
 )
+MODELS = {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
+FAILURE = {"error": {"message": "fake failure", "type": "server_error"}}
+CONTROL_KEYS = ("latency", "reply", "fail_next", "fail_status", "record", "chunk_delay")
 
 
 class FakeState:
+    """What /_control sets and /_requests and /_stats read."""
+
     def __init__(self, latency: float = 0.0) -> None:
         self.lock = threading.Lock()
         self.latency = latency
+        self.chunk_delay = 0.0
         self.reply = DEFAULT_REPLY
         self.fail_next = 0
         self.fail_status = 500
         self.requests: list[dict[str, Any]] = []
         self.record = True
+        self.in_flight = 0
+        self.served = 0
 
     def control(self, body: dict[str, Any]) -> None:
         with self.lock:
-            for key in ("latency", "reply", "fail_next", "fail_status", "record"):
+            for key in CONTROL_KEYS:
                 if key in body:
                     setattr(self, key, body[key])
             if body.get("clear"):
                 self.requests.clear()
 
-
-class Handler(BaseHTTPRequestHandler):
-    server: FakeOpenAIServer  # type: ignore[assignment]
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
-    def _send(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        return json.loads(self.rfile.read(length) or b"{}")
-
-    def do_GET(self) -> None:
-        state = self.server.state
-        if self.path.startswith("/_requests"):
-            with state.lock:
-                self._send(200, list(state.requests))
-        elif self.path.rstrip("/").endswith("/models"):
-            self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
-        else:
-            self._send(404, {"error": {"message": "not found"}})
-
-    def do_POST(self) -> None:
-        state = self.server.state
-        body = self._body()
-        if self.path.startswith("/_control"):
-            state.control(body)
-            self._send(200, {"ok": True})
-            return
-        if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._send(404, {"error": {"message": "not found"}})
-            return
-        with state.lock:
-            if state.record:
-                state.requests.append(
-                    {"body": body, "authorization": self.headers.get("Authorization")}
-                )
-            latency, reply = state.latency, state.reply
-            failing = state.fail_next > 0
+    def admit(
+        self, body: dict[str, Any], authorization: str | None
+    ) -> tuple[float, float, str, int]:
+        """Record one completion request; returns latency, chunk delay, reply, failure status."""
+        with self.lock:
+            if self.record:
+                self.requests.append({"body": body, "authorization": authorization})
+            failing = self.fail_next > 0
             if failing:
-                state.fail_next -= 1
-            fail_status = state.fail_status
-        if latency:
-            time.sleep(latency)
-        if failing:
-            self._send(fail_status, {"error": {"message": "fake failure", "type": "server_error"}})
-            return
-        prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
-        self._send(
-            200,
+                self.fail_next -= 1
+            return self.latency, self.chunk_delay, self.reply, self.fail_status if failing else 0
+
+
+def usage(body: dict[str, Any], reply: str) -> dict[str, int]:
+    """Token counts as a rough 4 characters per token, never zero."""
+    prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+    prompt_tokens, completion_tokens = max(1, prompt_chars // 4), max(1, len(reply) // 4)
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def completion(body: dict[str, Any], reply: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake-model"),
+        "choices": [
             {
-                "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body.get("model", "fake-model"),
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": max(1, prompt_chars // 4),
-                    "completion_tokens": max(1, len(reply) // 4),
-                    "total_tokens": max(1, prompt_chars // 4) + max(1, len(reply) // 4),
-                },
-            },
-        )
+                "index": 0,
+                "message": {"role": "assistant", "content": reply},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": usage(body, reply),
+    }
 
 
-class FakeOpenAIServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
+def split_reply(reply: str) -> list[str]:
+    """Word-sized pieces whose concatenation is exactly the reply."""
+    return [piece for piece in re.findall(r"\S*\s*", reply) if piece] or [""]
+
+
+def chunk_events(body: dict[str, Any], reply: str) -> list[dict[str, Any]]:
+    """The chat.completion.chunk objects of one streamed answer, in order."""
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    base = {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "fake-model"),
+    }
+    extra: dict[str, Any] = {"usage": None} if include_usage else {}
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+        return {**base, "choices": [choice], **extra}
+
+    pieces = split_reply(reply)
+    events = [chunk({"role": "assistant", "content": pieces[0]}, None)]
+    events += [chunk({"content": piece}, None) for piece in pieces[1:]]
+    events.append(chunk({}, "stop"))
+    if include_usage:
+        events.append({**base, "choices": [], "usage": usage(body, reply)})
+    return events
+
+
+def _json(status: int, body: Any) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+class FakeOpenAIServer:
+    """The fake on 127.0.0.1:port (0 = any free port, bound at construction)."""
 
     def __init__(self, port: int = 0, latency: float = 0.0) -> None:
-        super().__init__(("127.0.0.1", port), Handler)
         self.state = FakeState(latency)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self._socket.listen(4096)
+        self._socket.setblocking(False)
+        self.server_address: tuple[str, int] = self._socket.getsockname()
         self.thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
 
     @property
     def base_url(self) -> str:
@@ -137,24 +161,143 @@ class FakeOpenAIServer(ThreadingHTTPServer):
     def root_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 2**20)
+        app.router.add_route("*", "/{path:.*}", self._dispatch)
+        return app
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if request.method == "GET":
+            if path.startswith("/_requests"):
+                with self.state.lock:
+                    return _json(200, list(self.state.requests))
+            if path.startswith("/_stats"):
+                return _json(200, {"in_flight": self.state.in_flight, "served": self.state.served})
+            if path.rstrip("/").endswith("/models"):
+                return _json(200, MODELS)
+            return _json(404, {"error": {"message": "not found"}})
+        if request.method != "POST":
+            return _json(405, {"error": {"message": "method not allowed"}})
+        raw = await request.read()
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return _json(400, {"error": {"message": "the body is not JSON"}})
+        if path.startswith("/_control"):
+            self.state.control(body)
+            return _json(200, {"ok": True})
+        if not path.rstrip("/").endswith("/chat/completions"):
+            return _json(404, {"error": {"message": "not found"}})
+        self.state.in_flight += 1
+        try:
+            return await self._complete(request, body)
+        finally:
+            self.state.in_flight -= 1
+            self.state.served += 1
+
+    async def _complete(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        latency, chunk_delay, reply, fail_status = self.state.admit(
+            body, request.headers.get("Authorization")
+        )
+        events = chunk_events(body, reply) if body.get("stream") else []
+        first_token = max(0.0, latency - chunk_delay * max(0, len(events) - 1)) if events else 0
+        delay = first_token if events else latency
+        if delay:
+            await asyncio.sleep(delay)
+        if fail_status:
+            return _json(fail_status, FAILURE)
+        if not events:
+            return _json(200, completion(body, reply))
+        return await self._stream(request, events, chunk_delay)
+
+    async def _stream(
+        self, request: web.Request, events: list[dict[str, Any]], chunk_delay: float
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):  # the client went away mid-stream
+            for i, event in enumerate(events):
+                if i and chunk_delay and event["choices"]:
+                    await asyncio.sleep(chunk_delay)
+                await response.write(f"data: {json.dumps(event)}\n\n".encode())
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+        return response
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        # handler_cancellation: a call whose client hung up stops counting as in flight.
+        self._runner = web.AppRunner(
+            self.app(), access_log=None, shutdown_timeout=1.0, handler_cancellation=True
+        )
+        await self._runner.setup()
+        await web.SockSite(self._runner, self._socket).start()
+
+    def _serve(self, ready: threading.Event | None = None) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._open())
+            if ready is not None:
+                ready.set()
+            loop.run_forever()
+        finally:
+            if self._runner is not None:
+                loop.run_until_complete(self._runner.cleanup())
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+
     def start(self) -> FakeOpenAIServer:
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        """Serve from a daemon thread with its own event loop; returns once listening."""
+        ready = threading.Event()
+        self.thread = threading.Thread(
+            target=self._serve, args=(ready,), name="fake-openai", daemon=True
+        )
         self.thread.start()
+        if not ready.wait(30):
+            raise RuntimeError("the fake OpenAI server did not start")
         return self
 
+    def serve_forever(self) -> None:
+        """Serve in this thread until stop() or SIGTERM/SIGINT."""
+        self._serve()
+
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self.thread is not None:
+            self.thread.join(30)
+        self._socket.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--port", type=int, default=8099, help="0 picks a free port")
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument(
+        "--no-record", action="store_true", help="keep no /_requests log (long load runs)"
+    )
     args = parser.parse_args()
     server = FakeOpenAIServer(args.port, args.latency)
+    server.state.record = not args.no_record
     print(f"fake OpenAI server at {server.base_url}", flush=True)
-    server.serve_forever()
+    thread = server.start().thread
+    stopped = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopped.set())
+    while not stopped.wait(1) and thread is not None and thread.is_alive():
+        pass
+    server.stop()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,123 @@
+"""The load harness runs end to end at a tiny scale and reports every figure.
+
+It asserts that the report is complete and that every question was answered without
+an error, never how fast: speed is for `make bench-load` to show, not for a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ainative.config import Settings
+from tests.bench.lab.report import COMMON_KEYS
+from tests.bench.lab.scenarios import SCENARIOS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROCESSES = {"api", "worker", "beat", "redis", "fake_llm", "harness"}
+
+pytestmark = pytest.mark.integration
+Run = dict[str, Any]
+
+
+def _clean_env() -> dict[str, str]:
+    """No platform setting leaks in from the test session; its Redis least of all.
+
+    The harness gets a Redis of its own (it purges its queue between scenarios), and
+    a database of its own on DATABASE_URL's server when one is set.
+    """
+    settings = {name.upper() for name in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k not in settings}
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    return env
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    out = tmp_path_factory.mktemp("bench-lab")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.lab",
+            "--scale",
+            "0.01",
+            "--latency",
+            "0.2",
+            "--question-timeout",
+            "30",
+            "--scenario-timeout",
+            "30",
+            "--json",
+            str(out / "lab.json"),
+            "--logs",
+            str(out / "logs"),
+        ],
+        cwd=REPO_ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Latency (submit in ms" in proc.stdout
+    result: Run = json.loads((out / "lab.json").read_text())
+    return result
+
+
+def test_every_scenario_reports_every_field(run: Run) -> None:
+    assert list(run["scenarios"]) == list(SCENARIOS)
+    for name, result in run["scenarios"].items():
+        missing = [k for k in COMMON_KEYS if k not in result]
+        assert not missing, f"{name} lacks {missing}"
+        assert PROCESSES <= set(result["cpu_s"]), name
+        assert PROCESSES <= set(result["peak_rss_mb"]), name
+        assert result["db_connections"]["max_total"] > 0, name
+    assert run["warmup"]["errors"] == {}
+    for name in list(SCENARIOS)[:-1]:  # the API served again between scenarios
+        assert run["scenarios"][name]["aftermath"]["restarted"] is False, name
+
+
+@pytest.mark.parametrize("name", ["lab", "burst", "saturation", "cache"])
+def test_every_question_is_answered_without_errors(run: Run, name: str) -> None:
+    result = run["scenarios"][name]
+    assert result["errors"] == {}
+    assert result["asked"] > 0
+    assert result["answered"] == result["asked"] == result["questions"]
+    assert set(result["cpu_s_per_answer"]) == set(result["cpu_s"])
+    assert result["timed_out"] is False
+
+
+def test_latency_figures_and_floor_are_present(run: Run) -> None:
+    for name in ("lab", "burst"):
+        result = run["scenarios"][name]
+        for key in ("submit_ms", "e2e_ms", "overhead_ms", "overhead_minus_floor_ms"):
+            assert set(result[key]) == {"p50", "p95", "p99"}, (name, key)
+            assert None not in result[key].values(), (name, key)
+        assert result["floor"]["calls"] == result["students"]  # one call each, at once
+        assert result["floor"]["errors"] == {}
+    assert run["scenarios"]["burst"]["last_answer_s"] is not None
+
+
+def test_saturation_steps_and_cache_phases(run: Run) -> None:
+    steps = run["scenarios"]["saturation"]["steps"]
+    assert steps and all(s["answered_per_s"] > 0 and s["errors"] == {} for s in steps)
+    assert [s["concurrency"] for s in steps] == sorted(s["concurrency"] for s in steps)
+    cache = run["scenarios"]["cache"]
+    assert cache["cache_hits"] == cache["asked"] and cache["cache_hit_ms"]["p50"] is not None
+    assert sorted(cache["phases"]) == ["1", "2"]
+    assert all(p["requests_per_s"] > 0 for p in cache["phases"].values())
+
+
+def test_idle_students_hold_their_long_polls_without_errors(run: Run) -> None:
+    idle = run["scenarios"]["idle"]
+    assert idle["errors"] == {}
+    assert idle["held"] == idle["asked"] == idle["students"]
+    assert idle["answered"] == 0
