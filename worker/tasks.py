@@ -15,7 +15,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from ainative.config import get_settings
-from ainative.db.engine import get_engine
+from ainative.db.engine import autocommit
 from ainative.llm import LLMError
 from ainative.observability.metrics import END_TO_END, QUEUE_WAIT, TASKS, TUTOR_REQUESTS
 from ainative.queue import TASK_ANSWER, TASK_SWEEP
@@ -39,7 +39,7 @@ class InteractionLog(logging.LoggerAdapter[logging.Logger]):
 
 
 def _fail(interaction_id: str, message: str) -> None:
-    with get_engine().begin() as conn:
+    with autocommit() as conn:
         trace.fail(conn, interaction_id, message)
     publish_done(interaction_id)
 
@@ -49,7 +49,7 @@ def answer(self: Task, interaction_id: str) -> str:
     """Answer one tutoring request and wake its waiters."""
     log = InteractionLog(logger, {"interaction_id": interaction_id})
     settings = get_settings()
-    with get_engine().begin() as conn:
+    with autocommit() as conn:
         row = trace.start_attempt(conn, interaction_id)
     if row is None:
         log.info("already finished or unknown; nothing to do")
@@ -71,7 +71,7 @@ def answer(self: Task, interaction_id: str) -> str:
         TUTOR_REQUESTS.labels("error").inc()
         TASKS.labels(TASK_ANSWER, "failure").inc()
         raise
-    with get_engine().begin() as conn:
+    with autocommit() as conn:
         total_ms = trace.complete(conn, interaction_id, **values.as_row())
     publish_done(interaction_id)
     if total_ms is None:

@@ -44,7 +44,7 @@ class LoopThread:
             raise RuntimeError("a blocking call from inside its own loop would wait forever")
         if not self.running:
             coro.close()
-            raise RuntimeError("this event loop is stopped")
+            raise RuntimeError("this event loop is closed")
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result()

@@ -35,7 +35,6 @@ def make_celery(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
         worker_send_task_events=True,
-        task_send_sent_event=True,
         timezone="UTC",
         enable_utc=True,
         beat_schedule={

@@ -3,8 +3,8 @@
 The images (deploy/docker/Dockerfile*) install the package non-editable into
 python:3.11-slim's site-packages and run `python`; files the commands name (the hub's
 and Flower's configuration) are package data there. The API listens on 0.0.0.0:8080
-and workers take the `tutor` queue with 4 threads (the values compose and the ConfigMap
-set).
+and workers take the `tutor` queue with 200 tasks in flight, the API runs 2 processes
+(the values compose and the ConfigMap set).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ LOCAL_PACKAGE = Path(ainative.__file__).parent
 CONTAINER_SETTINGS = {
     "api_host": "0.0.0.0",
     "api_port": 8080,
-    "worker_concurrency": 4,
+    "worker_concurrency": 200,
+    "api_workers": 2,
     "tutor_queue": "tutor",
 }
 

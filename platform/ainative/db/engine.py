@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as exc_module
 from sqlalchemy.orm import Session, sessionmaker
 
 from ainative.config import Settings, get_settings
@@ -33,6 +35,34 @@ def normalise_url(url: str) -> str:
     return url
 
 
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only if it sat idle: a busy pool pays no round trip.
+
+    pool_pre_ping would add a `SELECT 1` to every checkout (the hot path checks out per
+    statement). A connection reused within seconds was just shown to work; one idle
+    longer may have been closed by a restart or a firewall, so it is pinged, and a
+    failed ping makes the pool replace it (DisconnectionError) before anyone uses it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as exc:
+            raise exc_module.DisconnectionError() from exc
+
+
 def build_engine(
     settings: Settings, url: str | None = None, *, pool_timeout: float | None = None
 ) -> Engine:
@@ -41,13 +71,12 @@ def build_engine(
     if not url:
         raise RuntimeError("DATABASE_URL is not set (the launcher and tests set it for you)")
     options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout if pool_timeout is None else pool_timeout,
         pool_recycle=settings.db_pool_recycle,
-        pool_pre_ping=True,
         pool_use_lifo=True,
         connect_args={
             "connect_timeout": settings.db_connect_timeout,
@@ -55,6 +84,8 @@ def build_engine(
             "application_name": os.environ.get("AINATIVE_PROCESS", "ainative"),
         },
     )
+    _ping_when_idle(engine)
+    return engine
 
 
 def get_engine(url: str | None = None, *, pool_timeout: float | None = None) -> Engine:
@@ -89,10 +120,17 @@ async def run_db(
         if atomic:
             with engine.begin() as conn:
                 return fn(conn, *args, **kwargs)
-        with engine.connect() as conn:
-            return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args, **kwargs)
+        with autocommit(engine) as conn:
+            return fn(conn, *args, **kwargs)
 
     return await anyio.to_thread.run_sync(call)
+
+
+@contextmanager
+def autocommit(engine: Engine | None = None) -> Iterator[Connection]:
+    """A pooled connection where each statement commits itself: one round trip per write."""
+    with (engine or get_engine()).connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def get_sessionmaker() -> sessionmaker[Session]:

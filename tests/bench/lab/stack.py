@@ -136,7 +136,7 @@ class LabStack:
 
         log_dir = self.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.started, env = ensure_services(self.workdir / "services", persist=False)
+        self.started, env = ensure_services(self.workdir / "services")
         self.base_url = os.environ.get("DATABASE_URL") or env["DATABASE_URL"]
         redis_url = os.environ.get("REDIS_URL") or env["REDIS_URL"]
         name = f"ainative_lab_{uuid.uuid4().hex[:8]}"
