@@ -206,6 +206,10 @@ def configure_logging(process_name: str, log_format: str = "", level: str = "") 
     # Request lines of HTTP clients are noise at INFO and may carry query strings.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # Celery's two lines per task (received, succeeded) repeat the worker's own
+    # interaction lines, at a cost a lab's throughput notices; failures still show.
+    logging.getLogger("celery.worker.strategy").setLevel(logging.WARNING)
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
 
 def hub_logging_config(process_name: str = "hub", log_format: str = "") -> dict[str, Any]:
