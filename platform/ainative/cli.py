@@ -1,7 +1,8 @@
 """The `ainative` command: up, migrate, users, seed-demo, export, secrets, config.
 
-Each subcommand lives in ainative.commands.<name> with a `register(subparsers)`
-function, so parts of the platform add commands without editing this file.
+Each subcommand has a `register(subparsers)` function: the core's live in
+ainative.commands.<name>; the other packages' (analytics: seed-demo, export) are
+`ainative.commands` entry points, so the core never imports them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from importlib.metadata import entry_points
 
 import ainative.commands
 
@@ -20,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(ainative.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"ainative.commands.{info.name}")
         module.register(sub)
+    for entry in sorted(entry_points(group="ainative.commands"), key=lambda e: e.name):
+        entry.load()(sub)
     return parser
 
 
