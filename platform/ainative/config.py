@@ -8,20 +8,33 @@ is its documentation: `ainative config --markdown` prints the README's table fro
 
 from __future__ import annotations
 
-import json
 import secrets
 from functools import lru_cache
-from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Long enough for HS256 (no PyJWT key-length warning), refused in production all the same.
-DEFAULT_JWT_SECRET = "dev-insecure-change-me-0123456789abcdef"
-DEFAULT_PSEUDONYM_KEY = "dev-pseudonym-key"
-MIN_SECRET_LENGTH = 32
-MIN_PRODUCTION_BCRYPT_ROUNDS = 12
+from ainative.config_topics import (
+    DEFAULT_JWT_SECRET,
+    DEFAULT_PSEUDONYM_KEY,
+    MIN_PRODUCTION_BCRYPT_ROUNDS,
+    MIN_SECRET_LENGTH,
+    AbuseSettings,
+    DatabaseSettings,
+    EnvironmentSettings,
+    HttpSettings,
+    HubSettings,
+    LlmSettings,
+    OperationsSettings,
+    RedisSettings,
+    ResearchSettings,
+    TokenSettings,
+    Topic,
+    TutoringSettings,
+    WorkerSettings,
+)
+
+__all__ = ["DEFAULT_JWT_SECRET", "DEFAULT_PSEUDONYM_KEY", "TOPICS", "Settings", "get_settings"]
 
 # Processes with refusals of their own, on top of the rules every process shares.
 Component = Literal["hub", "flower"]
@@ -29,343 +42,6 @@ Component = Literal["hub", "flower"]
 
 class InsecureConfigurationError(RuntimeError):
     """Raised when a process meets a setting that is unsafe for it, naming the setting."""
-
-
-class Topic(BaseModel):
-    """A group of settings; TITLE heads its part of the configuration table."""
-
-    TITLE: ClassVar[str] = ""
-
-
-class EnvironmentSettings(Topic):
-    TITLE = "Environment"
-
-    environment: Literal["development", "test", "production"] = Field(
-        "development",
-        description="development, test or production; production refuses unsafe settings "
-        "and skips the demo accounts.",
-    )
-    debug: bool = Field(False, description="FastAPI debug pages; never in production.")
-    data_dir: Path = Field(
-        Path(".data"),
-        validate_default=True,
-        description="Folder for the embedded servers, hub state, development secrets and "
-        "metrics files; relative to the working directory.",
-    )
-
-    @field_validator("data_dir")
-    @classmethod
-    def _absolute_data_dir(cls, value: Path) -> Path:
-        """Fix a relative folder at start-up, so child processes agree on it."""
-        return value.absolute()
-
-
-class DatabaseSettings(Topic):
-    TITLE = "Database"
-
-    database_url: str = Field(
-        "",
-        description="PostgreSQL URL of the platform; unset, `make run` and `make test` "
-        "start an embedded server.",
-    )
-    db_pool_size: int = Field(
-        10, ge=1, description="Pooled connections each process keeps open; raise with traffic."
-    )
-    db_max_overflow: int = Field(
-        20, ge=0, description="Connections a process may open beyond the pool under load."
-    )
-    db_pool_timeout: float = Field(
-        30.0,
-        gt=0,
-        description="Seconds a worker or command waits for a free pooled connection before "
-        "failing.",
-    )
-    api_db_pool_timeout: float = Field(
-        3.0,
-        gt=0,
-        description="Seconds an API request waits for a free pooled connection; then it "
-        "answers 503 with Retry-After.",
-    )
-    db_pool_recycle: int = Field(
-        1800, ge=-1, description="Seconds after which a connection is replaced; -1 never."
-    )
-    db_connect_timeout: int = Field(
-        5, ge=1, description="Seconds to wait for PostgreSQL when opening a connection."
-    )
-    db_statement_timeout_ms: int = Field(
-        30_000, ge=0, description="Milliseconds before PostgreSQL cancels a statement; 0 never."
-    )
-
-
-class RedisSettings(Topic):
-    TITLE = "Redis & cache"
-
-    redis_url: str = Field(
-        "",
-        description="Redis for the broker, cache and counters; unset, an embedded "
-        "redis-server starts.",
-    )
-    cache_redis_url: str = Field(
-        "", description="A separate Redis for the response cache; unset, REDIS_URL is used."
-    )
-    llm_cache_enabled: bool = Field(
-        True, description="Answer repeated first questions from the response cache."
-    )
-    llm_cache_ttl: int = Field(
-        86_400, ge=1, description="Seconds a cached answer lives (every cache key has a TTL)."
-    )
-    llm_cache_max_entries: int = Field(
-        10_000, ge=1, description="Entries of the in-memory cache used when Redis is missing."
-    )
-
-
-class TokenSettings(Topic):
-    TITLE = "Tokens & passwords"
-
-    jwt_secret_key: str = Field(
-        DEFAULT_JWT_SECRET,
-        description="Signing key of HS* tokens, shared by the API and the hub; at least 32 "
-        "characters in production.",
-    )
-    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256"] = Field(
-        "HS256", description="Token signature algorithm; RS256 reads the key files below."
-    )
-    jwt_private_key_file: Path | None = Field(
-        None, description="PEM private key that signs tokens when JWT_ALGORITHM is RS256."
-    )
-    jwt_public_key_file: Path | None = Field(
-        None, description="PEM public key that verifies tokens when JWT_ALGORITHM is RS256."
-    )
-    jwt_access_token_expire_minutes: int = Field(
-        15, ge=1, description="Lifetime of an access token."
-    )
-    jwt_refresh_token_expire_days: int = Field(
-        7, ge=1, description="Lifetime of a refresh token (each use rotates it)."
-    )
-    jwt_login_token_expire_seconds: int = Field(
-        60, ge=5, le=120, description="Lifetime of a single-use hub login link (at most 120)."
-    )
-    jwt_issuer: str = Field("ainative", description="The `iss` claim issued and required.")
-    jwt_audience: str = Field("ainative-api", description="The `aud` claim of API tokens.")
-    jwt_hub_audience: str = Field("jupyterhub", description="The `aud` claim of hub login tokens.")
-    bcrypt_rounds: int = Field(
-        12,
-        ge=4,
-        le=16,
-        description="Password hashing cost; lower only in tests (12+ in production).",
-    )
-
-
-class HttpSettings(Topic):
-    TITLE = "HTTP"
-
-    api_host: str = Field(
-        "127.0.0.1", description="Address the API listens on; 0.0.0.0 in containers."
-    )
-    api_port: int = Field(8080, description="Port the API listens on.")
-    api_workers: int = Field(
-        0, ge=0, description="API processes (uvicorn workers); 0 means one per CPU core."
-    )
-    # NoDecode: ALLOWED_ORIGINS=a,b is a comma list, not JSON.
-    allowed_origins: Annotated[list[str], NoDecode] = Field(
-        ["http://127.0.0.1:8000", "http://localhost:8000"],
-        description="CORS origins allowed to call the API, a comma or JSON list; never `*` "
-        "in production.",
-    )
-    public_api_url: str = Field(
-        "", description="The API's URL as users reach it (behind a proxy or load balancer)."
-    )
-
-    @field_validator("allowed_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        """Accept a comma list (a,b) or a JSON list (["a","b"]) from the environment."""
-        if isinstance(value, str):
-            if value.strip().startswith("["):
-                return json.loads(value)
-            return [o.strip() for o in value.split(",") if o.strip()]
-        return value
-
-
-class AbuseSettings(Topic):
-    TITLE = "Abuse limits"
-
-    register_rate_limit: int = Field(
-        10, ge=1, description="Registrations allowed per IP per rate-limit window."
-    )
-    login_rate_limit: int = Field(
-        20, ge=1, description="Login attempts allowed per IP and per account per window."
-    )
-    rate_limit_window_seconds: int = Field(
-        300, ge=1, description="Length of the registration and login rate-limit window."
-    )
-
-
-class TutoringSettings(Topic):
-    TITLE = "Tutoring"
-
-    max_prompt_chars: int = Field(
-        8_000, ge=1, description="Longest question accepted; longer ones get 422."
-    )
-    max_context_chars: int = Field(
-        20_000, ge=0, description="Longest notebook context (cell, error) accepted with a question."
-    )
-    default_quota_per_hour: int = Field(
-        30,
-        ge=0,
-        description="Questions per student per hour unless the course policy says otherwise.",
-    )
-    long_poll_max_seconds: float = Field(
-        30.0, gt=0, description="Longest `?wait=` a client may ask for when polling an answer."
-    )
-
-
-class WorkerSettings(Topic):
-    TITLE = "Worker"
-
-    worker_concurrency: int = Field(
-        200,
-        ge=1,
-        description="Tasks in flight per worker process; their LLM calls share the process's "
-        "event loop.",
-    )
-    tutor_queue: str = Field("tutor", description="Celery queue of tutoring tasks.")
-    task_max_retries: int = Field(
-        3, ge=0, description="Retries of a task on LLM rate limits, 5xx and timeouts."
-    )
-    llm_retry_backoff_seconds: float = Field(
-        0.5, ge=0, description="First backoff of the task's LLM retries; doubles each time."
-    )
-    worker_heartbeat_seconds: float = Field(
-        10.0, gt=0, description="How often workers refresh their presence in Redis for health."
-    )
-    sweeper_interval_seconds: float = Field(
-        30.0, gt=0, description="How often beat runs the sweeper of stuck interactions."
-    )
-    sweeper_stale_seconds: float = Field(
-        120.0, gt=0, description="Age after which a queued or running interaction is re-enqueued."
-    )
-    sweeper_max_attempts: int = Field(
-        5, ge=1, description="Re-enqueues of one interaction before it is marked failed."
-    )
-    sweeper_batch_size: int = Field(100, ge=1, description="Rows the sweeper handles per pass.")
-
-
-class LlmSettings(Topic):
-    TITLE = "LLM"
-
-    llm_provider: Literal["offline", "openai"] = Field(
-        "offline",
-        description="Default provider: the rule-based offline tutor, or any OpenAI-compatible "
-        "server.",
-    )
-    llm_model: str = Field(
-        "gpt-4o-mini", description="Default model; a course policy may override it."
-    )
-    openai_api_key: str = Field("", description="API key for the openai provider.")
-    openai_base_url: str = Field(
-        "", description="OpenAI-compatible server (vLLM, Ollama, LiteLLM); unset, OpenAI."
-    )
-    llm_timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one LLM call.")
-    llm_max_retries: int = Field(
-        2, ge=0, description="The SDK's own retries on connection errors, per call."
-    )
-    llm_max_tokens: int = Field(800, ge=1, description="Longest answer, in tokens.")
-    llm_max_connections: int = Field(
-        1000,
-        ge=1,
-        description="Most HTTP connections to the LLM server per worker process (calls in flight).",
-    )
-    offline_delay_seconds: float = Field(
-        0.0, ge=0, description="Make the offline tutor slow, for demos of progress."
-    )
-
-
-class ResearchSettings(Topic):
-    TITLE = "Research"
-
-    pseudonym_key: str = Field(
-        DEFAULT_PSEUDONYM_KEY,
-        description="HMAC key of the pseudonymous ProgSnap2 SubjectIDs; set your own in "
-        "production.",
-    )
-
-
-class HubSettings(Topic):
-    TITLE = "JupyterHub"
-
-    hub_ip: str = Field("127.0.0.1", description="Address the hub's proxy listens on.")
-    hub_port: int = Field(8000, description="Public port of JupyterHub's proxy.")
-    hub_api_port: int = Field(
-        8081, description="The hub's internal API port (spawned servers call it)."
-    )
-    hub_proxy_api_port: int = Field(8001, description="configurable-http-proxy's REST API port.")
-    hub_database_url: str = Field(
-        "", description="The hub's own database; unset, SQLite in DATA_DIR/hub."
-    )
-    hub_api_url: str = Field(
-        "",
-        description="The API as single-user servers reach it; unset, PUBLIC_API_URL or "
-        "API_HOST:API_PORT.",
-    )
-    hub_public_url: str = Field(
-        "", description="The hub as browsers reach it, for login links the API hands out."
-    )
-    hub_auth_refresh_age: int = Field(
-        300, ge=0, description="Seconds between the hub's re-checks of an account in the DB."
-    )
-    hub_allowed_courses: str = Field(
-        "", description="Comma-separated course codes whose members may log in; unset, all."
-    )
-    hub_authenticate_prometheus: bool = Field(
-        False, description="Require a token for /hub/metrics (otherwise keep the path private)."
-    )
-    jupyterhub_crypt_key: str = Field(
-        "",
-        description="Encrypts the hub's auth_state (users' API tokens); required in "
-        "production, a kept development key otherwise.",
-    )
-    ainative_api_url: str = Field(
-        "", description="Set by the hub in single-user servers: the API for the notebook client."
-    )
-    ainative_access_token: str = Field(
-        "", description="Set by the hub in single-user servers: the student's access token."
-    )
-    ainative_refresh_token: str = Field(
-        "", description="Set by the hub in single-user servers: the student's refresh token."
-    )
-
-
-class OperationsSettings(Topic):
-    TITLE = "Operations: logs, metrics, Flower"
-
-    log_format: Literal["json", "text"] = Field(
-        "json", description="Log lines as JSON for collectors, or text for humans (`make run`)."
-    )
-    log_level: str = Field("INFO", description="Root log level.")
-    metrics_multiproc_dir: str = Field(
-        "",
-        description="Base of PROMETHEUS_MULTIPROC_DIR for the API and worker; unset, "
-        "DATA_DIR/prometheus.",
-    )
-    worker_metrics_host: str = Field(
-        "127.0.0.1", description="Address of the worker's /metrics; 0.0.0.0 in containers."
-    )
-    worker_metrics_port: int = Field(
-        9808, ge=0, description="Port of the worker's /metrics; 0 disables it."
-    )
-    flower_host: str = Field("127.0.0.1", description="Address Flower listens on.")
-    flower_port: int = Field(5555, ge=1, description="Port Flower listens on.")
-    flower_basic_auth: str = Field(
-        "",
-        description="Flower's `user:password[,user2:password2]`; required, Flower never runs open.",
-    )
-    flower_url_prefix: str = Field(
-        "", description="Path Flower serves under, e.g. services/flower behind the hub proxy."
-    )
-    flower_url: str = Field(
-        "", description="Flower as the hub reaches it (its service URL); unset, host and port."
-    )
 
 
 class Settings(
