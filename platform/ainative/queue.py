@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu.entity import Queue
 
+from ainative.broker import transport_for
 from ainative.config import Settings, get_settings
 
 TASK_ANSWER = "tutor.answer"
@@ -21,6 +22,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: Celery needs a real broker")
     app = Celery("ainative", broker=settings.redis_url, backend=None)
+    transport = transport_for(settings.redis_url)
+    if transport is not None:
+        app.conf.broker_transport = transport
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
