@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ainative import courses as courses_service
 from ainative.db.models import Course
 from api.deps import CurrentUser, Principal, SessionDep, require_roles
+from api.schemas.bounds import CourseIdPath, UserIdPath
 from api.schemas.courses import (
     CourseCreate,
     CoursePublic,
@@ -41,7 +42,7 @@ class CourseAccess:
 def course_access(*allowed: str) -> Callable[[int, Principal, Session], CourseAccess]:
     """A dependency: the course of the path, if the caller is an admin or holds `allowed`."""
 
-    def check(course_id: int, user: CurrentUser, session: SessionDep) -> CourseAccess:
+    def check(course_id: CourseIdPath, user: CurrentUser, session: SessionDep) -> CourseAccess:
         course = courses_service.get_course(session, course_id=course_id)
         if course is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no course with id {course_id}")
@@ -128,7 +129,7 @@ def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) 
 
 
 @router.delete("/{course_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_member(user_id: int, access: CourseStaff, session: SessionDep) -> Response:
+def delete_member(user_id: UserIdPath, access: CourseStaff, session: SessionDep) -> Response:
     """Remove a member; only admins remove instructors."""
     courses_service.unenrol(
         session, course_id=access.course.id, actor_role=access.role, user_id=user_id

@@ -14,6 +14,7 @@ from ainative.tutor import repository as repo
 from ainative.tutor.ratings import rate_interaction
 from ainative.tutor.service import Question, course_policy, submit
 from api.deps import CurrentUser
+from api.schemas.bounds import CourseIdQuery, OffsetQuery
 from api.schemas.tutor import (
     InteractionList,
     InteractionPublic,
@@ -85,7 +86,7 @@ async def list_requests(
     user: CurrentUser,
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> InteractionList:
     """The caller's own interactions, newest first."""
     rows = await state.db(repo.list_interactions, user.id, limit, offset)
@@ -114,7 +115,7 @@ async def rate_request(
 async def read_quota(
     user: CurrentUser,
     state: StateDep,
-    course_id: Annotated[int | None, Query(ge=1)] = None,
+    course_id: CourseIdQuery = None,
 ) -> QuotaPublic:
     """Questions left this hour and when the quota refills."""
     policy = await course_policy(state.engine, user.id, course_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from ainative.auth import users as users_service
 from api.deps import AdminUser, AppSettings, RedisDep, SessionDep, require_roles
+from api.schemas.bounds import OffsetQuery, UserIdPath
 from api.schemas.users import UserCreate, UserPublic, UsersPublic, UserUpdate
 
 router = APIRouter(
@@ -33,7 +34,7 @@ def create_user(body: UserCreate, session: SessionDep) -> UserPublic:
 @router.get("", response_model=UsersPublic)
 def read_users(
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> UsersPublic:
     """List accounts, a page at a time, by id."""
@@ -44,7 +45,7 @@ def read_users(
 
 
 @router.get("/{user_id}", response_model=UserPublic)
-def read_user(user_id: int, session: SessionDep) -> UserPublic:
+def read_user(user_id: UserIdPath, session: SessionDep) -> UserPublic:
     """One account."""
     user = users_service.get_user(session, user_id=user_id)
     if user is None:
@@ -54,7 +55,7 @@ def read_user(user_id: int, session: SessionDep) -> UserPublic:
 
 @router.patch("/{user_id}", response_model=UserPublic)
 async def update_user(
-    user_id: int,
+    user_id: UserIdPath,
     body: UserUpdate,
     admin: AdminUser,
     session: SessionDep,

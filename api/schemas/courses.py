@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ainative.tutor.modes import MODE_NAMES, ModeName
 from api.schemas.auth import Strict
+from api.schemas.bounds import IdField
 
 
 class TutorPolicy(Strict):
@@ -55,7 +56,7 @@ class CoursesPublic(BaseModel):
 class MemberCreate(Strict):
     """Enrol by `user_id` or `username` (exactly one)."""
 
-    user_id: int | None = Field(None, ge=1)
+    user_id: IdField | None = None
     username: str | None = Field(None, min_length=1, max_length=32)
     role: Literal["student", "instructor"] = "student"
 

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from api.schemas.bounds import IdField
+
 MAX_EVENTS_PER_BATCH = 500
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=10)
@@ -109,7 +111,7 @@ class EventBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     session_id: uuid.UUID | None = None
-    course_id: int | None = Field(default=None, ge=1)
+    course_id: IdField | None = None
     events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ainative.config import get_settings
 from ainative.tutor.modes import DEFAULT_MODE, ModeName
+from api.schemas.bounds import IdField
 
 Status = Literal["queued", "running", "done", "error"]
 
@@ -47,7 +48,7 @@ class TutorRequestCreate(BaseModel):
     prompt: str
     mode: ModeName = DEFAULT_MODE
     session_id: uuid.UUID | None = None
-    course_id: int | None = Field(default=None, ge=1)
+    course_id: IdField | None = None
     context: TutorContext | None = None
     client_request_id: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"
@@ -145,7 +146,7 @@ class QuotaPublic(BaseModel):
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    course_id: int | None = Field(default=None, ge=1)
+    course_id: IdField | None = None
     client: str = Field(default="api", min_length=1, max_length=32)
 
 
