@@ -47,7 +47,7 @@ class TutorWidget:
             options=[(m.label, m.name) for m in all_modes()],
             value=mode,
             description="Mode",
-            layout=widgets.Layout(width="24em"),
+            layout=widgets.Layout(width="30em"),  # the longest label whole
         )
         self.include_context = widgets.Checkbox(
             value=context_provider is not None,
