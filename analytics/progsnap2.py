@@ -8,7 +8,7 @@ Mapping (ProgSnap2 event types):
 - help request to the tutor      -> X-Help.Request (custom event)
 - the tutor's answer             -> Intervention (Hint, or Feedback on a debugging request),
                                     ParentEventID = the help request
-SubjectIDs are HMAC-SHA256 pseudonyms keyed by Settings.pseudonym_key: stable across
+SubjectIDs are HMAC-SHA256 pseudonyms keyed by Settings.research_key(): stable across
 exports, not reversible without the key. Code goes to CodeStates/CodeStates.csv keyed by
 a content hash, so identical code shares one CodeStateID.
 """
@@ -251,7 +251,7 @@ def export_progsnap2(
     """Write a ProgSnap2 dataset of consenting students to `out_dir`; returns counts."""
     out = Path(out_dir)
     (out / "CodeStates").mkdir(parents=True, exist_ok=True)
-    key = key or get_settings().pseudonym_key
+    key = key or get_settings().research_key()
     filters = {"courses": courses, "since": since, "until": until}
     steps = tqdm(total=4, desc="loading", disable=not progress, unit="table")
     sessions = load_sessions(source, **filters)

@@ -16,7 +16,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ainative.config_topics import (
     DEFAULT_JWT_SECRET,
-    DEFAULT_PSEUDONYM_KEY,
     MIN_PRODUCTION_BCRYPT_ROUNDS,
     MIN_SECRET_LENGTH,
     AbuseSettings,
@@ -34,7 +33,7 @@ from ainative.config_topics import (
     WorkerSettings,
 )
 
-__all__ = ["DEFAULT_JWT_SECRET", "DEFAULT_PSEUDONYM_KEY", "TOPICS", "Settings", "get_settings"]
+__all__ = ["DEFAULT_JWT_SECRET", "TOPICS", "Settings", "get_settings"]
 
 # Processes with refusals of their own, on top of the rules every process shares.
 Component = Literal["hub", "flower"]
@@ -87,6 +86,18 @@ class Settings(
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def research_key(self) -> str:
+        """The pseudonym key: PSEUDONYM_KEY, else (outside production) this install's own.
+
+        No key lives in the source: a known key would make pseudonyms of sequential
+        ids reversible by anyone who reads it.
+        """
+        if self.pseudonym_key:
+            return self.pseudonym_key
+        if self.environment == "production":
+            raise InsecureConfigurationError("PSEUDONYM_KEY is not set (openssl rand -hex 32)")
+        return self.development_secret("pseudonym_key")
+
     def production_problems(self, *components: Component) -> list[str]:
         """Name every setting that must not reach production as it is.
 
@@ -102,8 +113,10 @@ class Settings(
             problems.append("DEBUG is on")
         if any(o.strip() == "*" for o in self.allowed_origins):
             problems.append("ALLOWED_ORIGINS contains the wildcard '*'")
-        if self.pseudonym_key == DEFAULT_PSEUDONYM_KEY:
-            problems.append("PSEUDONYM_KEY is the development default")
+        if not self.pseudonym_key:
+            problems.append("PSEUDONYM_KEY is not set (openssl rand -hex 32)")
+        elif len(self.pseudonym_key) < MIN_SECRET_LENGTH:
+            problems.append(f"PSEUDONYM_KEY is shorter than {MIN_SECRET_LENGTH} characters")
         if self.bcrypt_rounds < MIN_PRODUCTION_BCRYPT_ROUNDS:
             problems.append(f"BCRYPT_ROUNDS is below {MIN_PRODUCTION_BCRYPT_ROUNDS}")
         if "hub" in components and not self.jupyterhub_crypt_key:

@@ -15,7 +15,6 @@ from pydantic_settings import NoDecode
 
 # Long enough for HS256 (no PyJWT key-length warning), refused in production all the same.
 DEFAULT_JWT_SECRET = "dev-insecure-change-me-0123456789abcdef"
-DEFAULT_PSEUDONYM_KEY = "dev-pseudonym-key"
 MIN_SECRET_LENGTH = 32
 MIN_PRODUCTION_BCRYPT_ROUNDS = 12
 
@@ -274,9 +273,9 @@ class ResearchSettings(Topic):
     TITLE = "Research"
 
     pseudonym_key: str = Field(
-        DEFAULT_PSEUDONYM_KEY,
-        description="HMAC key of the pseudonymous ProgSnap2 SubjectIDs; set your own in "
-        "production.",
+        "",
+        description="HMAC key of the pseudonymous ids in research exports; at least 32 "
+        "characters in production. Unset elsewhere: a random key kept in DATA_DIR/secrets.",
     )
 
 

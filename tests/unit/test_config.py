@@ -58,6 +58,17 @@ def test_development_secret_is_long_enough_for_hs256_but_refused_in_production()
     assert "JWT_SECRET_KEY is the development default" in problems.production_problems()
 
 
+def test_the_research_key_is_never_a_key_from_the_source(tmp_path: Path) -> None:
+    """Unset: each install makes its own random key and keeps it; production refuses."""
+    first = Settings(_env_file=None, data_dir=tmp_path).research_key()
+    other = Settings(_env_file=None, data_dir=tmp_path / "elsewhere").research_key()
+    assert len(first) >= 32 and first != other
+    assert Settings(_env_file=None, data_dir=tmp_path).research_key() == first
+    assert Settings(_env_file=None, pseudonym_key="k" * 40).research_key() == "k" * 40
+    with pytest.raises(InsecureConfigurationError, match="PSEUDONYM_KEY is not set"):
+        Settings(_env_file=None, environment="production", data_dir=tmp_path).research_key()
+
+
 def test_a_safe_production_configuration_starts() -> None:
     settings().check_production("hub", "flower")
 
@@ -69,7 +80,8 @@ def test_a_safe_production_configuration_starts() -> None:
         ({"jwt_secret_key": "short"}, (), "JWT_SECRET_KEY is shorter than 32"),
         ({"debug": True}, (), "DEBUG is on"),
         ({"allowed_origins": ["https://a.example", "*"]}, (), "ALLOWED_ORIGINS contains"),
-        ({"pseudonym_key": "dev-pseudonym-key"}, (), "PSEUDONYM_KEY is the development default"),
+        ({"pseudonym_key": ""}, (), "PSEUDONYM_KEY is not set"),
+        ({"pseudonym_key": "short-key"}, (), "PSEUDONYM_KEY is shorter than 32"),
         ({"bcrypt_rounds": 10}, (), "BCRYPT_ROUNDS is below 12"),
         ({"jupyterhub_crypt_key": ""}, ("hub",), "JUPYTERHUB_CRYPT_KEY is not set"),
         ({"flower_basic_auth": " , "}, ("flower",), "FLOWER_BASIC_AUTH is not set"),
