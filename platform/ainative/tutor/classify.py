@@ -27,12 +27,14 @@ SOLUTION_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
     # Text is matched lower-cased and without accents, so patterns are written without them.
     "en": {
         "requests": (
-            rf"\b(write|give|send|show|provide|paste|post|reply|respond|rewrite|redo|fix"
-            rf"){_W}(full|complete|whole|entire|final|finished|working"
+            rf"\b(write|give|send|show|provide|paste|post|reply|respond|rewrite|redo|fix|produce"
+            rf"|generate|share){_W}(full|complete|whole|entire|final|finished|working"
             rf"|corrected|fixed|correct)\s+(code|solution|answer|program|implementation"
             rf"|version|script|function)",
-            r"\b(solve|do|finish|complete|write|code|fix|implement)\s+(this|it|the\s+\w+"
-            r"|my\s+\w+|everything|the\s+whole\s+thing)\s+for\s+me",
+            r"\b(solve|do|finish|complete|write|code|fix|implement)\s+(this|it|the|my|everything)"
+            r"(\s+\w+){0,2}\s+for\s+me",
+            r"\b(send|give|paste)\s+(me\s+)?(the|your)\s+(code|solution|answer)\b",
+            r"\bjust\s+(paste|write|send|code)\s+it\b",
             r"\b(need|want)\s+(the|a|your)\s+(full|complete|whole|entire|final|finished|working"
             r"|corrected|fixed)\s+(code|solution|answer|program|implementation|version)",
             r"\bjust\s+(give|tell|show|send|write)\s+me\s+(the\s+)?(code|answer|solution)",
@@ -47,8 +49,12 @@ SOLUTION_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
             r"^\W*(please\s+)?(write|create|make|code|implement)\s+(me\s+)?(a|an)\s+(\w+\s+)?"
             r"(program|function|script|class|method)\s+(that|which|to|for)\b",
             r"^\W*solve\b",
+            r"\b(finish|complete)\s+(my|this|the)\s+(function|code|program|exercise|assignment"
+            r"|homework)\b",
         ),
-        "not_a_request": (r"\b(don'?t|do\s+not|not|no|without|never|instead\s+of|how)\b",),
+        "not_a_request": (
+            r"\b(don'?t|do\s+not|not|no|without|never|instead\s+of|how|can'?t|cannot)\b",
+        ),
     },
     "es": {
         "requests": (
@@ -78,6 +84,8 @@ SOLUTION_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
             r"\b(lose|loes|mach|schreib|erledige)\w*\s+(das|es|die\s+\w+|meine\s+\w+)\s+fur\s+mich",
             r"\bmach\w*\s+meine\s+(hausaufgabe|aufgabe|ubung)",
             r"\b(das|es|die\s+\w+|meine\s+\w+)\s+fur\s+mich\s+(losen|machen|schreiben|erledigen)",
+            r"\b(komplett|ganz|vollstandig|fertig|korrigiert|richtig)\w*\s+(code|losung|programm"
+            r"|funktion|version)\s+(schicken|geben|schreiben|zeigen|senden)",
         ),
         "tasks": (
             r"^\W*(schreibe?|erstelle|programmiere)\s+(mir\s+)?(ein|eine|einen)\s+(programm"
@@ -87,7 +95,7 @@ SOLUTION_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "fr": {
         "requests": (
-            rf"\b(donne|ecris|envoie|montre|fournis|redige|ecrivez|donnez|envoyez|montrez)\w*"
+            rf"\b(donn|ecri|envo|montr|fourni|redig)\w*"
             rf"{_W}(code|solution|programme|reponse|fonction)\s+(complet|complete|entier"
             rf"|entiere|final|finale|corrige|corrigee|qui\s+marche|qui\s+fonctionne)",
             r"\b(donne|envoie|montre)\w*[\s-]+moi\s+(la\s+solution|le\s+code|la\s+reponse)\b",
@@ -97,7 +105,7 @@ SOLUTION_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
             r"\b(fai\w*|resou\w*|ecri\w*|code\w*)(?:\W+\w+){0,4}\W+a\s+ma\s+place\b",
         ),
         "tasks": (
-            r"^\W*(ecris|ecrivez|cree|creez|code|codez)\s+(moi\s+)?(un|une)\s+(programme"
+            r"^\W*(ecris|ecrivez|cree|creez|code|codez)[\s-]+(moi\s+)?(un|une)\s+(programme"
             r"|fonction|script)\s+qui\b",
         ),
         "not_a_request": (r"\b(ne|pas|sans|jamais|comment)\b", r"\bn'"),

@@ -204,11 +204,6 @@ def _rewrite(answer: str, blocks: list[_Block]) -> str:
     return "\n".join(kept).strip()
 
 
-def is_full_solution(answer: str) -> bool:
-    """Whether the answer holds more code than the guardrail lets through."""
-    return _too_much(_find_blocks(answer))
-
-
 def apply_guardrail(answer: str, classification: str) -> GuardrailResult:
     """Check an answer before it reaches the student."""
     blocks = _find_blocks(answer)
