@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from ainative.tutor.guardrails import (
@@ -172,3 +174,9 @@ def test_legitimate_answers_pass(answer: str) -> None:
 )
 def test_looks_like_code(line: str, code: bool) -> None:
     assert looks_like_code(line) is code
+
+
+def test_shape_does_not_depend_on_warning_filters() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert looks_like_code(r'm = re.match("\d+", s)') is True

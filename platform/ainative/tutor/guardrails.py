@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +83,9 @@ def looks_like_code(line: str) -> bool:
     if _HEADER.match(text):
         return True
     try:
-        tree = ast.parse(text + " pass" if text.endswith(":") else text)
+        with warnings.catch_warnings():  # "\d" in a string literal warns; the shape counts
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text + " pass" if text.endswith(":") else text)
     except (SyntaxError, ValueError):
         return bool(_C_LIKE.match(text))
     return bool(tree.body) and all(_is_statement(node) for node in tree.body)
