@@ -71,6 +71,7 @@ class Supervisor:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._force = threading.Event()
+        self._signal = ""
 
     def add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         """Register a command; `env` replaces the environment (None inherits this one)."""
@@ -96,8 +97,10 @@ class Supervisor:
             while not self._stopping.is_set():
                 self._watch(time.monotonic())
                 self._stopping.wait(self._tick)
-            self._stop_all()
+            if self._signal:
+                self.log("system", f"{self._signal} received, stopping all processes")
         finally:
+            self._stop_all()  # also when a start failed: leave nothing running
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return 0
@@ -112,7 +115,8 @@ class Supervisor:
             self._out.flush()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.log("system", f"{signal.Signals(signum).name} received, stopping all processes")
+        # Only flags here: the interrupted main thread may hold the output lock.
+        self._signal = self._signal or signal.Signals(signum).name
         self.stop()
 
     def _start(self, child: _Child) -> None:
