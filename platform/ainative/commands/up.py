@@ -2,7 +2,9 @@
 
 Starts embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset,
 migrates, creates demo accounts (development only), then runs the API, a Celery
-worker, beat (the sweeper), JupyterHub and Flower with honcho. Ctrl-C stops all.
+worker, beat (the sweeper), JupyterHub and Flower under ainative.supervisor, which
+restarts a process that dies (with a back-off) instead of stopping the others.
+Ctrl-C or SIGTERM stops all, then the embedded servers.
 Everything it needs comes from the installed package; its working directory holds
 `.env` and the default data folder `.data` (the repository under `make run`).
 """
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 
 from ainative.config import Component, Settings, get_settings
@@ -25,13 +26,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from honcho.manager import Manager
-
     from ainative import processes
     from ainative.db.engine import session_scope
     from ainative.db.migrate import upgrade
     from ainative.demo import create_demo_accounts
     from ainative.devservices import ensure_services
+    from ainative.supervisor import Supervisor
 
     components: list[Component] = []
     if not args.no_hub:
@@ -62,16 +62,15 @@ def run(args: argparse.Namespace) -> int:
         procs["flower"] = processes.flower_command()
 
     _print_banner(settings, demo, procs)
-    manager = Manager()
+    supervisor = Supervisor()
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for name, argv in procs.items():
-        manager.add_process(name, shlex.join(argv), env={**child_env, "AINATIVE_PROCESS": name})
+        supervisor.add(name, argv, env={**child_env, "AINATIVE_PROCESS": name})
     try:
-        manager.loop()
+        return supervisor.run()
     finally:
         for server in reversed(started):
             server.stop()
-    return int(manager.returncode or 0)
 
 
 def _reload_settings() -> Settings:
