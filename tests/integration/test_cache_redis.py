@@ -9,27 +9,10 @@ import redis
 import redis.asyncio as aioredis
 
 from ainative.config import Settings
-from ainative.tutor.cache import AsyncResponseCache, CachedAnswer, ResponseCache, cache_key
-from ainative.tutor.prompts import PROMPT_VERSION
+from ainative.tutor.cache import AsyncResponseCache, ResponseCache, cache_key
+from tests.unit.test_cache import ANSWER, BASE
 
 pytestmark = pytest.mark.integration
-
-BASE = dict(
-    prompt="Why is my loop infinite?",
-    mode="socratic",
-    context={"code": "while True: pass"},
-    model="m",
-    provider="openai",
-    extra_context="week 3",
-)
-ANSWER = CachedAnswer(
-    answer="What changes inside the loop?",
-    provider="openai",
-    model="m",
-    prompt_version=PROMPT_VERSION,
-    classification="debugging",
-    guardrail="passed",
-)
 
 
 def test_redis_keys_carry_the_ttl(services) -> None:
