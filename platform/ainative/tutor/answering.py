@@ -16,7 +16,7 @@ from typing import Any
 from ainative.config import Settings
 from ainative.llm import LLMError, LLMRequest, LLMResult, get_provider, resolve_provider
 from ainative.observability.metrics import LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
-from ainative.tutor.cache import CachedAnswer, ResponseCache, cache_key
+from ainative.tutor.cache import CachedAnswer, ResponseCache, question_key
 from ainative.tutor.classify import classify
 from ainative.tutor.guardrails import apply_guardrail
 from ainative.tutor.prompts import PROMPT_VERSION, build_messages
@@ -67,18 +67,6 @@ def call_with_retries(
             attempt += 1
 
 
-def cache_key_for(row: Mapping[str, Any], policy: Mapping[str, Any], settings: Settings) -> str:
-    provider, model = resolve_provider(policy, settings)
-    return cache_key(
-        prompt=row["prompt"],
-        mode=row["mode"],
-        context=row.get("context"),
-        model=model,
-        provider=provider,
-        extra_context=policy.get("extra_context"),
-    )
-
-
 def produce_answer(
     row: Mapping[str, Any],
     policy: Mapping[str, Any] | None,
@@ -91,7 +79,13 @@ def produce_answer(
     policy = policy or {}
     context = dict(row.get("context") or {})
     classification = classify(row["prompt"], context)
-    key = cache_key_for(row, policy, settings)
+    key = question_key(
+        prompt=row["prompt"],
+        mode=row["mode"],
+        context=row.get("context"),
+        policy=policy,
+        settings=settings,
+    )
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return AnswerValues(**cached.as_hit(classification))

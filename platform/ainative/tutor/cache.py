@@ -31,6 +31,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ainative.config import Settings, get_settings
+from ainative.llm.factory import resolve_provider
 from ainative.observability.metrics import CACHE_REQUESTS
 from ainative.tutor.prompts import PROMPT_VERSION
 
@@ -66,6 +67,27 @@ def cache_key(
         ensure_ascii=False,
     )
     return PREFIX + hashlib.sha256(material.encode()).hexdigest()
+
+
+def question_key(
+    *,
+    prompt: str,
+    mode: str,
+    context: Mapping[str, Any] | None,
+    policy: Mapping[str, Any],
+    settings: Settings,
+) -> str:
+    """The key of a question under its course policy: the one the API looks up is the one
+    the worker stores under (the same provider and model resolution on both sides)."""
+    provider, model = resolve_provider(policy, settings)
+    return cache_key(
+        prompt=prompt,
+        mode=mode,
+        context=context,
+        model=model,
+        provider=provider,
+        extra_context=policy.get("extra_context"),
+    )
 
 
 @dataclass(frozen=True)

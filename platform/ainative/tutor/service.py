@@ -20,11 +20,10 @@ from sqlalchemy import Engine
 from ainative import quota
 from ainative.config import Settings
 from ainative.db.engine import run_db
-from ainative.llm import resolve_provider
 from ainative.observability.metrics import TUTOR_REQUESTS
 from ainative.tutor import repository as repo
 from ainative.tutor import trace
-from ainative.tutor.cache import AsyncResponseCache, cache_key
+from ainative.tutor.cache import AsyncResponseCache, question_key
 from ainative.tutor.classify import classify
 
 INTERACTION_NOT_FOUND = "interaction not found"
@@ -110,14 +109,8 @@ async def submit(
         raise TutorError(
             429, status.detail(), {"Retry-After": str(status.retry_after)}, status.public()
         )
-    provider, model = resolve_provider(policy, settings)
-    key = cache_key(
-        prompt=q.prompt,
-        mode=q.mode,
-        context=q.context,
-        model=model,
-        provider=provider,
-        extra_context=policy.get("extra_context"),
+    key = question_key(
+        prompt=q.prompt, mode=q.mode, context=q.context, policy=policy, settings=settings
     )
     base = dict(
         user_id=q.user_id,
