@@ -142,6 +142,11 @@ class Interaction(Base):
     )
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
     client_request_id: Mapped[str | None] = mapped_column(String(64))
+    # The turn within its session's conversation (1 = first question, no history).
+    turn: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    # Which exercise the question was about: the notebook's path and the cell's id.
+    notebook_path: Mapped[str | None] = mapped_column(String(500))
+    cell_id: Mapped[str | None] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16))
     prompt: Mapped[str] = mapped_column(Text)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -156,6 +161,7 @@ class Interaction(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     queue_ms: Mapped[int | None] = mapped_column(Integer)
     llm_ms: Mapped[int | None] = mapped_column(Integer)
+    ttft_ms: Mapped[int | None] = mapped_column(Integer)  # LLM call start -> first token
     total_ms: Mapped[int | None] = mapped_column(Integer)
     classification: Mapped[str | None] = mapped_column(String(24))
     guardrail: Mapped[str | None] = mapped_column(String(16))
@@ -171,9 +177,11 @@ class Interaction(Base):
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("mode", MODE_NAMES), name="mode"),
         CheckConstraint("rating IS NULL OR rating BETWEEN -1 AND 5", name="rating"),
+        CheckConstraint("turn >= 1", name="turn"),
         UniqueConstraint("user_id", "client_request_id", name="uq_interactions_client_request"),
         Index("ix_interactions_user_created", "user_id", "created_at"),
         Index("ix_interactions_course_created", "course_id", "created_at"),
+        Index("ix_interactions_session_turn", "session_id", "turn"),
         Index(
             "ix_interactions_unfinished",
             "status",
