@@ -218,6 +218,27 @@ class Event(Base):
     )
 
 
+class ConsentRecord(Base):
+    """One change of a user's research consent, dated, with the consent text's version.
+
+    The view `consent_periods` (migration 0006) turns these into the periods in which
+    consent was in force; research loaders keep only what was recorded inside one.
+    """
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    given: Mapped[bool] = mapped_column(Boolean)
+    text_version: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), server_default="api")
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (Index("ix_consent_records_user_recorded", "user_id", "recorded_at"),)
+
+
 class UsedLoginToken(Base):
     """Single-use hub login tokens: a second insert of the same jti is a replay."""
 
