@@ -17,7 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ainative.auth.users import get_user_by_login
-from ainative.db.models import COURSE_ROLES, Course, Interaction, Membership, User
+from ainative.db.models import (
+    COURSE_ROLES,
+    Course,
+    CoursePolicyVersion,
+    Interaction,
+    Membership,
+    User,
+)
 
 
 class CourseError(Exception):
@@ -52,6 +59,8 @@ def create_course(
     course = Course(code=code, title=title, tutor_policy=dict(tutor_policy or {}))
     session.add(course)
     try:
+        session.flush()
+        session.add(CoursePolicyVersion(course_id=course.id, version=1, policy=course.tutor_policy))
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -159,9 +168,21 @@ def list_members(session: Session, *, course_id: int) -> list[MemberRow]:
     return [MemberRow(*row) for row in rows]
 
 
-def set_policy(session: Session, *, course: Course, policy: dict[str, Any]) -> Course:
-    """Replace the course's tutor policy (validated by the caller)."""
+def set_policy(
+    session: Session, *, course: Course, policy: dict[str, Any], changed_by: int | None = None
+) -> Course:
+    """Replace the course's tutor policy (validated by the caller) as its next version; the
+    old versions stay, so each interaction can be tied to the policy it ran under."""
     course.tutor_policy = dict(policy)
+    course.policy_version += 1
+    session.add(
+        CoursePolicyVersion(
+            course_id=course.id,
+            version=course.policy_version,
+            policy=course.tutor_policy,
+            changed_by=changed_by,
+        )
+    )
     session.commit()
     return course
 
