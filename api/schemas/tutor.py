@@ -159,9 +159,7 @@ class RatingCreate(BaseModel):
     @model_validator(mode="after")
     def _one_of(self) -> RatingCreate:
         if self.helpful is None and self.score is None:
-            raise ValueError(
-                f"send helpful (true or false), a score ({SCORE_HINT}), or both"
-            )
+            raise ValueError(f"send helpful (true or false), a score ({SCORE_HINT}), or both")
         return self
 
 

@@ -102,3 +102,20 @@ def test_only_the_owner_rates_and_an_unknown_answer_is_404(api, make_user, db) -
     )
     assert unknown.status_code == 404
     assert row_of(db, interaction_id)["score"] is None
+
+
+def test_notebook_client_rates_on_either_scale(api, make_user, stack, db) -> None:
+    from ainative.notebook import TutorClient
+    from ainative.notebook.client import TutorClientError
+
+    student = make_user()
+    interaction_id = _answered(api, student)
+    with TutorClient(stack.api_url, student.access_token, student.refresh_token) as client:
+        client.rate(interaction_id, helpful=False)  # what the widget's thumbs send
+        row = row_of(db, interaction_id)
+        assert (row["helpful"], row["score"]) == (False, None)
+        client.rate(interaction_id, score=3)
+        with pytest.raises(TutorClientError, match="send helpful"):
+            client.rate(interaction_id)
+    row = row_of(db, interaction_id)
+    assert (row["helpful"], row["score"]) == (False, 3)
