@@ -33,6 +33,7 @@ DEADLINE_EVENT = "course.deadline"
 # by the answer's guardrail outcome. Analyses of a synthetic cohort should recover it
 # (within their uncertainty); change it through CohortSpec.next_run_success.
 NEXT_RUN_SUCCESS = {"passed": 0.8, "rewritten": 0.7, "refused": 0.35}
+THUMBS_SHARE, BOTH_SHARE = 0.8, 0.25  # of rated answers: with thumbs; with thumbs and a score
 
 
 @dataclass(frozen=True)
@@ -197,9 +198,15 @@ def _interaction(
     else:
         guardrail = str(rng.choice(["passed", "rewritten", "refused"], p=[0.9, 0.09, 0.01]))
     with_code = guardrail != "refused" and rng.random() < 0.3
-    rated = rng.random() < 0.45
+    rated = rng.random() < 0.45 and not failed
     helpful = cohort.spec.next_run_success[guardrail]
-    rating = int(np.clip(rng.normal(3.8 if guardrail != "refused" else 2.2, 1.0), 1, 5))
+    # Two rating scales, as the platform stores them: the widget's thumbs (most ratings)
+    # and a 1-5 score from other clients; some answers get both.
+    scale = rng.random()
+    thumbs = rated and scale < THUMBS_SHARE
+    scored = rated and scale >= THUMBS_SHARE - BOTH_SHARE
+    thumbs_up = bool(rng.random() < helpful)
+    score = int(np.clip(rng.normal(3.8 if guardrail != "refused" else 2.2, 1.0), 1, 5))
     completed = created + timedelta(milliseconds=total_ms)
     cohort.interactions.append(
         {
@@ -227,8 +234,9 @@ def _interaction(
             "created_at": created,
             "started_at": None if cache_hit else created + timedelta(milliseconds=queue_ms),
             "completed_at": completed,
-            "rating": rating if rated and not failed else None,
-            "rated_at": completed + timedelta(seconds=30) if rated and not failed else None,
+            "helpful": thumbs_up if thumbs else None,
+            "score": score if scored else None,
+            "rated_at": completed + timedelta(seconds=30) if rated else None,
         }
     )
     after = completed + timedelta(seconds=10 + float(rng.exponential(60)))

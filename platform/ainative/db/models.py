@@ -37,6 +37,7 @@ COURSE_ROLES = ("student", "instructor")
 STATUSES = ("queued", "running", "done", "error")
 CLASSIFICATIONS = ("debugging", "conceptual", "implementation", "solution-request", "off-topic")
 GUARDRAIL_OUTCOMES = ("passed", "rewritten", "refused")
+SCORE_MIN, SCORE_MAX = 1, 5  # the optional score of an answer, beside helpful yes/no
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -240,7 +241,6 @@ class Interaction(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    rating: Mapped[int | None] = mapped_column(SmallInteger)
     experiment_id: Mapped[int | None] = mapped_column(
         ForeignKey("experiments.id", ondelete="SET NULL")
     )
@@ -248,12 +248,17 @@ class Interaction(Base):
         ForeignKey("experiment_arms.id", ondelete="SET NULL")
     )
     policy_version: Mapped[int | None] = mapped_column(Integer)  # of its course's policy
+    # Two scales, never mixed: the thumbs (helpful yes/no) and an optional 1-5 score.
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    score: Mapped[int | None] = mapped_column(SmallInteger)
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("mode", MODE_NAMES), name="mode"),
-        CheckConstraint("rating IS NULL OR rating BETWEEN -1 AND 5", name="rating"),
+        CheckConstraint(
+            f"score IS NULL OR score BETWEEN {SCORE_MIN} AND {SCORE_MAX}", name="score"
+        ),
         CheckConstraint("turn >= 1", name="turn"),
         UniqueConstraint("user_id", "client_request_id", name="uq_interactions_client_request"),
         Index("ix_interactions_user_created", "user_id", "created_at"),
