@@ -97,7 +97,8 @@ def test_a_follow_up_carries_the_earlier_turn_as_rewritten(
 def test_a_new_session_starts_without_history(api, make_user, db, fake_llm) -> None:
     student = make_user()
     make_course(db, OPENAI, [(student.id, "student")])
-    ask_done(api, student, f"What is a loop? {marker()}", session_id=new_session(api, student)["id"])
+    older = new_session(api, student)["id"]
+    ask_done(api, student, f"What is a loop? {marker()}", session_id=older)
     fresh_q = f"What is a dict? {marker()}"
     done = ask_done(api, student, fresh_q, session_id=new_session(api, student)["id"])
     assert done["turn"] == 1

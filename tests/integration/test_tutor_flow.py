@@ -157,7 +157,7 @@ def test_openai_provider_through_the_fake_server(
 
 
 def test_submit_takes_at_most_two_statements(make_user, db, stack) -> None:
-    """Courses and session (one query) + INSERT on the hot path; counted on this process's engine."""
+    """Courses and session (one query) + INSERT on the hot path; counted on this engine."""
     from fastapi.testclient import TestClient
     from sqlalchemy import event
 
