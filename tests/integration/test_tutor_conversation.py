@@ -243,3 +243,13 @@ def test_events_are_bound_to_the_students_course(api, make_user, db) -> None:
     bad = {**event, "cell_id": "<script>"}
     r = api.post("/api/v1/events/batch", json={"events": [bad]}, headers=student.headers)
     assert r.status_code == 422 and "cell_id" in r.json()["detail"]
+
+
+def test_my_courses_lists_only_the_callers_own(api, make_user, db) -> None:
+    admin = make_user(roles=("student", "admin"))
+    own = make_course(db, {}, [(admin.id, "student")])
+    make_course(db, {}, [])  # a course the admin does not belong to
+    everything = api.get("/api/v1/courses", headers=admin.headers).json()["data"]
+    mine = api.get("/api/v1/courses", params={"mine": True}, headers=admin.headers).json()
+    assert len(everything) > 1 and [c["id"] for c in mine["data"]] == [own]
+    assert mine["data"][0]["code"] and mine["data"][0]["title"] == "Test course"
