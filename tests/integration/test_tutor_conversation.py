@@ -253,3 +253,14 @@ def test_my_courses_lists_only_the_callers_own(api, make_user, db) -> None:
     mine = api.get("/api/v1/courses", params={"mine": True}, headers=admin.headers).json()
     assert len(everything) > 1 and [c["id"] for c in mine["data"]] == [own]
     assert mine["data"][0]["code"] and mine["data"][0]["title"] == "Test course"
+
+
+def test_the_offline_tutor_answers_a_follow_up_in_its_dialogue(api, make_user) -> None:
+    student = make_user()  # no course: the default provider, the offline tutor
+    session = new_session(api, student)["id"]
+    first_q = f"Why does my loop stop early? {marker()}"
+    first = ask_done(api, student, first_q, session_id=session)
+    assert first["provider"] == "offline" and "You said before" not in first["answer"]
+    second = ask_done(api, student, f"It prints 4 now {marker()}", session_id=session)
+    assert f"You said before: “{first_q}”" in second["answer"]
+    assert "Step 2 of" in second["answer"] and second["cache_hit"] is False
