@@ -264,3 +264,19 @@ def test_the_offline_tutor_answers_a_follow_up_in_its_dialogue(api, make_user) -
     second = ask_done(api, student, f"It prints 4 now {marker()}", session_id=session)
     assert f"You said before: “{first_q}”" in second["answer"]
     assert "Step 2 of" in second["answer"] and second["cache_hit"] is False
+
+
+def test_two_questions_at_once_in_one_session_are_both_stored(api, make_user, db) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    student = make_user()
+    session = new_session(api, student)["id"]
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(
+            pool.map(lambda i: ask(api, student, f"Q{i} {marker()}", session_id=session), (1, 2))
+        )
+    assert [r.status_code for r in replies] == [202, 202], [r.text for r in replies]
+    turns = sorted(row_of(db, r.json()["id"])["turn"] for r in replies)
+    assert turns in ([1, 2], [1, 1])  # a race may share a number; it never fails a question
+    after = ask(api, student, f"Q3 {marker()}", session_id=session)
+    assert row_of(db, after.json()["id"])["turn"] == turns[-1] + 1
