@@ -206,6 +206,13 @@ class TutoringSettings(Topic):
     long_poll_max_seconds: float = Field(
         30.0, gt=0, description="Longest `?wait=` a client may ask for when polling an answer."
     )
+    history_max_chars: int = Field(
+        12_000,
+        ge=0,
+        description="Conversation history sent to the model with a follow-up, in characters "
+        "(not tokens) of earlier questions and answers of the session: the newest turns are "
+        "kept whole, older ones dropped. 0 sends no history.",
+    )
 
 
 class WorkerSettings(Topic):

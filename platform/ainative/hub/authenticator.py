@@ -7,12 +7,14 @@
 - platform admins are hub admins; course memberships are hub groups `course-<code>`;
   instructors get a role with access to their course group's servers;
 - the user's API tokens live in encrypted auth_state and reach the single-user server's
-  environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...).
+  environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...), with the
+  user's courses (AINATIVE_COURSES).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,6 +33,7 @@ from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler
 
 T = TypeVar("T")
+COURSES_ENV = "AINATIVE_COURSES"  # the user's courses, JSON, read by the notebook widget
 INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
 
 
@@ -303,7 +306,9 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return self.auth_model(account)
 
     async def pre_spawn_start(self, user: Any, spawner: Any) -> None:
-        """Give the server a fresh API token pair (own refresh family) and the API URL."""
+        """Give the server a fresh API token pair (own refresh family), the API URL and the
+        user's courses as read now (AINATIVE_COURSES, a JSON list of {id, code, title, role}),
+        so the widget can pick the course without a request."""
         state = await user.get_auth_state() or {}
         settings = get_settings()
 
@@ -325,6 +330,7 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
                 "AINATIVE_API_URL": self.api_url,
                 "AINATIVE_ACCESS_TOKEN": tokens["access_token"],
                 "AINATIVE_REFRESH_TOKEN": tokens["refresh_token"],
+                COURSES_ENV: json.dumps([c.public() for c in account.courses]),
             }
         )
 
