@@ -10,8 +10,9 @@ The rule, for a caller's memberships of any role:
 - omitted otherwise: the caller's only course; several courses: 422 naming them, so the
   client asks which; no course: no course policy.
 
-One query (`LOOKUP_SQL`) reads the caller's courses with their policies and, when a
-session is named, that session's course and its latest turn number.
+One query (`LOOKUP_SQL`) reads the caller's courses with their policies (and each
+course's running experiment with the caller's arm in it) and, when a session is named,
+that session's course and its latest turn number.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class CourseChoice:
     code: str
     title: str
     policy: dict[str, Any] = field(default_factory=dict)
+    policy_version: int = 1
+    experiment_id: int | None = None  # the course's running experiment, if any
+    arm: dict[str, Any] | None = None  # the caller's arm in it: {id, name, policy}
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "code": self.code, "title": self.title}
@@ -70,9 +74,15 @@ LOOKUP_SQL = text(
         COALESCE((SELECT last_turn FROM s), 0) AS last_turn,
         COALESCE((
             SELECT json_agg(json_build_object(
-                'id', c.id, 'code', c.code, 'title', c.title, 'policy', c.tutor_policy)
+                'id', c.id, 'code', c.code, 'title', c.title, 'policy', c.tutor_policy,
+                'policy_version', c.policy_version, 'experiment_id', e.id,
+                'arm', (SELECT json_build_object('id', a.id, 'name', a.name, 'policy', a.policy)
+                        FROM experiment_assignments x
+                        JOIN experiment_arms a ON a.id = x.arm_id
+                        WHERE x.experiment_id = e.id AND x.user_id = :user_id))
                 ORDER BY c.id)
             FROM memberships m JOIN courses c ON c.id = m.course_id
+            LEFT JOIN experiments e ON e.course_id = c.id AND e.ended_at IS NULL
             WHERE m.user_id = :user_id), '[]'::json) AS courses
     """
 )
@@ -81,7 +91,15 @@ LOOKUP_SQL = text(
 def _courses(raw: Any) -> tuple[CourseChoice, ...]:
     items = json.loads(raw) if isinstance(raw, str) else raw or []
     return tuple(
-        CourseChoice(int(c["id"]), str(c["code"]), str(c["title"]), dict(c.get("policy") or {}))
+        CourseChoice(
+            int(c["id"]),
+            str(c["code"]),
+            str(c["title"]),
+            dict(c.get("policy") or {}),
+            int(c.get("policy_version") or 1),
+            c.get("experiment_id"),
+            c.get("arm"),
+        )
         for c in items
     )
 

@@ -36,13 +36,14 @@ INSERT_SQL = text(
         WHERE session_id = CAST(:session_id AS uuid))
     INSERT INTO interactions (
         id, user_id, session_id, course_id, client_request_id, turn, notebook_path, cell_id,
-        mode, prompt, context,
+        policy_version, experiment_id, arm_id, mode, prompt, context,
         status, cache_hit, answer, provider, model, prompt_version, prompt_tokens,
         completion_tokens, classification, guardrail, guardrail_detail,
         queue_ms, llm_ms, total_ms, attempts, completed_at)
     SELECT CAST(:id AS uuid), :user_id, CAST(:session_id AS uuid), :course_id,
         :client_request_id, t.turn, :notebook_path, :cell_id,
-        :mode, :prompt, CAST(:context AS jsonb), :status, :cache_hit,
+        :policy_version, :experiment_id, :arm_id, :mode, :prompt, CAST(:context AS jsonb),
+        :status, :cache_hit,
         :answer, :provider, :model, :prompt_version, :prompt_tokens, :completion_tokens,
         :classification, :guardrail, CAST(:guardrail_detail AS jsonb), :queue_ms, :llm_ms,
         :total_ms, 0, CASE WHEN :status = 'done' THEN now() END
@@ -62,6 +63,9 @@ _DEFAULTS: dict[str, Any] = {
     "client_request_id": None,
     "notebook_path": None,
     "cell_id": None,
+    "policy_version": None,
+    "experiment_id": None,
+    "arm_id": None,
     "first_turn_only": False,
     "context": None,
     "status": "queued",

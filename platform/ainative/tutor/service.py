@@ -21,7 +21,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
-from ainative import quota
+from ainative import experiments, quota
 from ainative.config import Settings
 from ainative.db.engine import run_db
 from ainative.observability.metrics import TUTOR_REQUESTS
@@ -68,6 +68,9 @@ class Bound:
     course_id: int | None
     policy: dict[str, Any]
     first_turn: bool
+    policy_version: int | None = None
+    experiment_id: int | None = None
+    arm_id: int | None = None
 
 
 @dataclass
@@ -93,13 +96,18 @@ def choose_course(
 
 
 async def bind(
-    engine: Engine, user_id: int, course_id: int | None, session_id: Any = None
+    engine: Engine,
+    user_id: int,
+    course_id: int | None,
+    session_id: Any = None,
+    key: str = "",
 ) -> Bound:
     """Decide the question's course under the binding rule (ainative.tutor.binding), one query.
 
     404 for a session that is not the caller's or a course they do not belong to; 422 when
     the course is ambiguous (the body lists the caller's courses) or conflicts with the
-    session's.
+    session's. In a course with a running experiment the policy is the caller's arm laid
+    over the course's (`key` breaks ties when a first question assigns the arm).
     """
     found = await run_db(engine, binding.lookup, user_id, session_id)
     if session_id is not None and not found.session_found:
@@ -107,7 +115,33 @@ async def bind(
     chosen = choose_course(found.courses, named=course_id, session_course=found.session_course)
     if chosen is None:
         return Bound(None, {}, found.last_turn == 0)
-    return Bound(chosen.id, chosen.policy, found.last_turn == 0)
+    first = found.last_turn == 0
+    if chosen.experiment_id is None:
+        return Bound(chosen.id, chosen.policy, first, chosen.policy_version)
+    arm = await _arm(engine, user_id, chosen, key)
+    policy = experiments.effective_policy(chosen.policy, arm)
+    return Bound(
+        chosen.id,
+        policy,
+        first,
+        chosen.policy_version,
+        arm.experiment_id if arm else None,
+        arm.arm_id if arm else None,
+    )
+
+
+async def _arm(
+    engine: Engine, user_id: int, course: binding.CourseChoice, key: str
+) -> experiments.Arm | None:
+    """The caller's arm: from the lookup, or assigned now (once per student and experiment)."""
+    if course.arm is not None:
+        arm = course.arm
+        return experiments.Arm(
+            int(course.experiment_id or 0), "", int(arm["id"]), str(arm["name"]), arm["policy"]
+        )
+    return await run_db(
+        engine, experiments.arm_for, course_id=course.id, user_id=user_id, key=key, atomic=True
+    )
 
 
 def check_mode(policy: Mapping[str, Any], mode: str) -> None:
@@ -129,7 +163,7 @@ async def submit(
 ) -> Submitted:
     """Accept a question: answered from the cache, or stored and queued."""
     started = time.perf_counter()
-    bound = await bind(engine, q.user_id, q.course_id, q.session_id)
+    bound = await bind(engine, q.user_id, q.course_id, q.session_id, settings.research_key())
     q, policy = replace(q, course_id=bound.course_id), bound.policy
     check_mode(policy, q.mode)
     status = await quota.consume(redis, q.user_id, q.course_id, quota.limit_for(policy, settings))
@@ -160,6 +194,9 @@ async def submit(
         context=q.context or None,
         notebook_path=q.notebook_path,
         cell_id=q.cell_id,
+        policy_version=bound.policy_version,
+        experiment_id=bound.experiment_id,
+        arm_id=bound.arm_id,
     )
     # A later turn is answered with its history, so only a first turn may come from the
     # cache; the INSERT re-checks (first_turn_only) against a concurrent turn.

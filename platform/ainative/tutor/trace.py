@@ -26,7 +26,10 @@ START_SQL = text(
             started_at = now(), queue_ms = {_MS_SINCE_CREATED}
         WHERE id = CAST(:id AS uuid) AND status IN ('queued', 'running')
         RETURNING *)
-    SELECT upd.*, c.tutor_policy AS policy,
+    SELECT upd.*,
+        -- the policy it was asked under: its course policy version, with its arm laid over
+        COALESCE(v.policy, c.tutor_policy, '{{}}'::jsonb) || COALESCE(a.policy, '{{}}'::jsonb)
+            AS policy,
         COALESCE((
             SELECT json_agg(json_build_object('prompt', h.prompt, 'answer', h.answer)
                 ORDER BY h.turn, h.created_at)
@@ -38,6 +41,9 @@ START_SQL = text(
                 ORDER BY i.turn DESC, i.created_at DESC
                 LIMIT {HISTORY_MAX_TURNS}) h), '[]'::json) AS history
     FROM upd LEFT JOIN courses c ON c.id = upd.course_id
+    LEFT JOIN course_policy_versions v
+        ON v.course_id = upd.course_id AND v.version = upd.policy_version
+    LEFT JOIN experiment_arms a ON a.id = upd.arm_id
     """
 )
 
