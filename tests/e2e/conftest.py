@@ -102,11 +102,15 @@ def stop_orphan_proxy(pid_file: Path) -> None:
 
 @contextmanager
 def running_hub(
-    stack: Stack, data_dir: Path, name: str = "hub", extra_env: dict[str, str] | None = None
+    stack: Stack,
+    data_dir: Path,
+    name: str = "hub",
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[Hub]:
     """A hub + proxy on free ports with its own DATA_DIR, logging to stack-logs/<name>.log."""
     shutil.rmtree(data_dir, ignore_errors=True)
-    port, flower_port = free_port(), free_port()
+    port, flower_port = port or free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     node_bin = REPO_ROOT / "node_modules" / ".bin"
     env = {

@@ -96,3 +96,17 @@ def test_kubernetes_redis_and_postgres_admit_no_student_pod() -> None:
                     {"app": "jupyterhub", "component": "hub"},
                     {},
                 ), labels
+
+
+def test_production_gives_each_server_its_own_origin(compose: dict) -> None:
+    """Finding 3: compose and the chart set subdomain_host, with a wildcard host routed."""
+    assert compose["services"]["hub"]["environment"]["HUB_SUBDOMAIN_HOST"].startswith("${")
+    values = yaml.safe_load((K8S / "z2jh-values.yaml").read_text())
+    host = values["hub"]["config"]["JupyterHub"]["subdomain_host"]
+    assert host.startswith("https://")
+    assert values["hub"]["extraEnv"]["HUB_SUBDOMAIN_HOST"] == host
+    domain = urlsplit(host).hostname
+    assert f"*.{domain}" in values["ingress"]["hosts"]
+    assert f"*.{domain}" in values["ingress"]["tls"][0]["hosts"]
+    config = (ROOT / "jupyterhub_config.py").read_text()
+    assert "c.JupyterHub.subdomain_host = settings.hub_subdomain_host" in config
