@@ -27,3 +27,10 @@ def test_attack_a_hub_name_that_is_no_safe_user_name_is_refused(name):
 def test_the_prefix_is_checked():
     with pytest.raises(Exception, match="user_prefix"):
         StudentUserSpawner(user_prefix="Bad Prefix")
+
+
+def test_attack_a_system_account_never_runs_a_students_server(tmp_path):
+    from ainative.hub.spawner import ensure_system_user
+
+    with pytest.raises(PermissionError, match="system account"):
+        ensure_system_user("root", tmp_path, "not a student")

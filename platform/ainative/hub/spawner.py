@@ -37,6 +37,7 @@ from ainative import resources
 # useradd accepts [a-z_][a-z0-9_-]* up to 32 characters; hub names are [a-z0-9_-].
 _SYSTEM_NAME_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _MAX_NAME = 32
+MIN_STUDENT_UID = 1000  # useradd's UID_MIN: below it are the system's own accounts
 
 
 def system_username(prefix: str, hub_name: str) -> str:
@@ -80,6 +81,9 @@ def ensure_system_user(name: str, home_root: Path, comment: str) -> pwd.struct_p
             text=True,
         )
         entry = pwd.getpwnam(name)
+    if entry.pw_uid < MIN_STUDENT_UID:
+        # A system account (root, daemons) must never run a student's code.
+        raise PermissionError(f"{name} is a system account (uid {entry.pw_uid}), not a student's")
     home = Path(entry.pw_dir)
     home.mkdir(parents=True, exist_ok=True)
     os.chown(home, entry.pw_uid, entry.pw_gid)
