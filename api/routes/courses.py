@@ -114,8 +114,8 @@ def read_course(access: CourseMember) -> CoursePublic:
 
 @router.get("/{course_id}/members", response_model=MembersPublic)
 def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
-    """The course's instructors and students (course staff)."""
-    rows = courses_service.list_members(session, course_id=access.course.id)
+    """The course's instructors and students (course staff; emails of their own students)."""
+    rows = courses_service.list_members(session, course_id=access.course.id, actor_role=access.role)
     return MembersPublic(data=[MemberPublic.model_validate(r) for r in rows], count=len(rows))
 
 
@@ -123,7 +123,7 @@ def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
     "/{course_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberPublic
 )
 def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) -> MemberPublic:
-    """Enrol a user (or change their role); only admins assign instructors."""
+    """Enrol a user (or change their role); instructors enrol student accounts only."""
     member = courses_service.enrol(
         session,
         course_id=access.course.id,

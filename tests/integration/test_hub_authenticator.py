@@ -232,11 +232,11 @@ async def test_token_replay_refused(auth, make_account, engine):
             ("instructor",),
             (("CS101", "instructor"), ("Data 2", "student")),
             False,
-            ["course-cs101", "course-data-2"],
+            ["staff-cs101", "staff-data-2"],  # never in a group other instructors reach
             {"user", "instructor-course-cs101"},
         ),
         (("admin",), (), True, [], {"user", "admin"}),
-        (("student", "admin"), (("CS101", "student"),), True, ["course-cs101"], {"user", "admin"}),
+        (("student", "admin"), (("CS101", "student"),), True, ["staff-cs101"], {"user", "admin"}),
     ],
 )
 async def test_roles_become_admin_groups_and_scopes(

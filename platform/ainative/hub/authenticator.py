@@ -4,8 +4,9 @@
 - password form: the same bcrypt hashes and login rate limit as the API;
 - `GET /hub/login?token=`: a short-lived, single-use login JWT from POST /api/v1/auth/hub-token;
 - inactive accounts are refused, and refresh_user re-checks the DB every auth_refresh_age;
-- platform admins are hub admins; course memberships are hub groups `course-<code>`;
-  instructors get a role with access to their course group's servers;
+- platform admins are hub admins; student-only accounts enrolled as students form the hub
+  group `course-<code>`, instructors get a role with access to that group's servers; every
+  other member (instructors, staff enrolled as students) is in `staff-<code>` (model.py);
 - the user's API tokens live in encrypted auth_state and reach the single-user server's
   environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...), with the
   user's courses (AINATIVE_COURSES).
@@ -67,6 +68,12 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         config=True,
         help="""Prefix of the hub group made from each course membership
         (course CS101 -> group `course-cs101`).""",
+    )
+    staff_group_prefix = Unicode(
+        model.DEFAULT_STAFF_GROUP_PREFIX,
+        config=True,
+        help="""Prefix of the group holding a course's instructors and any non-student
+        account enrolled in it (course CS101 -> `staff-cs101`); no role reaches it.""",
     )
     instructor_scopes = List(
         Unicode(),
@@ -147,12 +154,18 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
             raise ValueError(f"AINativeAuthenticator.database_url must be PostgreSQL, got {url!r}")
         return url
 
-    @validate("course_group_prefix")
+    @validate("course_group_prefix", "staff_group_prefix")
     def _check_prefix(self, proposal: Any) -> str:
-        prefix = str(proposal["value"])
+        prefix, trait = str(proposal["value"]), proposal["trait"].name
         if not prefix or accounts.course_slug(prefix + "x") != prefix + "x":
+            raise ValueError(f"AINativeAuthenticator.{trait} must be lower-case a-z, 0-9 and '-'")
+        other = (
+            self.staff_group_prefix if trait == "course_group_prefix" else self.course_group_prefix
+        )
+        if prefix.startswith(other) or other.startswith(prefix):
+            # 'course-' and 'course-staff-' would let a course named 'staff-x' share a group.
             raise ValueError(
-                "AINativeAuthenticator.course_group_prefix must be lower-case a-z, 0-9 and '-'"
+                f"AINativeAuthenticator.{trait} must not overlap the other group prefix {other!r}"
             )
         return prefix
 
@@ -207,6 +220,7 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return model.auth_model(
             account,
             group_prefix=self.course_group_prefix,
+            staff_prefix=self.staff_group_prefix,
             instructor_scopes=list(self.instructor_scopes),
             tokens=tokens,
         )
@@ -219,7 +233,11 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
             return False
         if authentication.get("admin"):
             return True
-        wanted = {self.group_name(code) for code in self.allowed_courses}
+        wanted = {
+            model.group_name(prefix, code)
+            for code in self.allowed_courses
+            for prefix in (self.course_group_prefix, self.staff_group_prefix)
+        }
         return bool(wanted & set(authentication.get("groups") or ()))
 
     async def authenticate(self, handler: Any, data: dict[str, Any]) -> dict[str, Any] | None:
