@@ -2,7 +2,8 @@
 
 For demos, development and tests. The same request always gets the same answer; it
 reads the error's last line and the mode, and asks questions rather than solving.
-Every result's metadata says that no language model produced it.
+Every result's metadata says that no language model produced it. It streams like a
+model does: the answer arrives in a few chunks (its lines), the delay spread over them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from ainative.config import Settings
-from ainative.llm.base import LLMRequest, LLMResult
+from ainative.llm.base import LLMRequest, LLMResult, OnDelta, ignore_delta
 
 OFFLINE_MODEL = "offline-socratic-1"
 METADATA = {
@@ -127,9 +128,20 @@ class OfflineTutor:
         return "\n\n".join(lines)
 
     def complete(self, request: LLMRequest) -> LLMResult:
-        if self.delay:
-            time.sleep(self.delay)
+        return self.stream(request, ignore_delta)
+
+    def stream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
+        """The deterministic answer, handed over line by line."""
+        started = time.perf_counter()
         text = self.answer_text(request)
+        chunks = text.splitlines(keepends=True) or [text]
+        ttft_ms = None
+        for chunk in chunks:
+            if self.delay:
+                time.sleep(self.delay / len(chunks))
+            if ttft_ms is None:
+                ttft_ms = int((time.perf_counter() - started) * 1000)
+            on_delta(chunk)
         prompt_text = "\n".join(m.get("content", "") for m in request.messages)
         return LLMResult(
             text=text,
@@ -138,4 +150,5 @@ class OfflineTutor:
             provider=self.name,
             model=request.model or OFFLINE_MODEL,
             metadata=dict(METADATA),
+            ttft_ms=ttft_ms,
         )
