@@ -7,8 +7,8 @@ token measured from the start of the call. `complete` is the same call without a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ainative.tutor.modes import DEFAULT_MODE
