@@ -6,8 +6,8 @@ code. A fence that is still open, a run of code-shaped lines and an indented blo
 may still grow are held back until they close; then the whole answer so far is checked
 with `apply_guardrail`, the same rules as the stored answer, and what the student sees
 becomes that check's answer: the text itself when it passed, else its rewrite or the
-refusal. Prose on the unfinished last line is released early only when its first two
-words prove it cannot be a statement, and only up to the first `=` or `(`.
+refusal. The unfinished last line is released early only when it starts with a plain
+word (not a keyword), and only up to the first `=` or `(`.
 
 So a code block is only ever shown after a check of the answer up to its end: no long
 block gets out, and small blocks that add up to too much are replaced once they do.
@@ -32,7 +32,7 @@ from ainative.tutor.guardrails import (
 )
 
 _NOT_STATEMENT_START = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"type"}
-_TWO_WORDS = re.compile(r"([A-Za-z_]\w*) +([A-Za-z_]\w*)(?=[^\w])")
+_FIRST_WORD = re.compile(r"([A-Za-z_]\w*) ")
 _HELD_LINE_START = re.compile(r"^(\s{0,3}[`~]|\s{4}|\t)")
 
 
@@ -87,22 +87,21 @@ def settled_lines(lines: list[str]) -> int:
 
 
 def prose_prefix(line: str) -> int:
-    """How much of an unfinished line is certainly prose: 0 unless it starts with two
-    words no Python statement starts with; then up to the last space before any `=`
-    or `(` (a line with one of those that ends in `;` counts as C-like code)."""
+    """How much of an unfinished line may be shown before it ends: 0 unless it starts
+    with a plain word (no keyword, no fence, no indentation); then up to the last space
+    before any `=` or `(`. That part holds no statement; if the whole line turns out to
+    be code, the check at its end decides, and a rewrite withdraws it with a reset."""
     if _HELD_LINE_START.match(line):
         return 0
     marker = _LINE_PREFIX.match(line)
     start = marker.end() if marker else 0
-    words = _TWO_WORDS.match(line, start)
-    if not words or words.group(1) in _NOT_STATEMENT_START:
-        return 0
-    if keyword.iskeyword(words.group(2)) or keyword.issoftkeyword(words.group(2)):
+    first = _FIRST_WORD.match(line, start)
+    if not first or first.group(1) in _NOT_STATEMENT_START:
         return 0
     stops = [i for i in (line.find("="), line.find("(")) if i >= 0]
     limit = min(stops) if stops else len(line)
     cut = line.rfind(" ", 0, limit)
-    return cut + 1 if cut >= words.end() else 0
+    return cut + 1 if cut >= first.end(1) else 0
 
 
 class StreamGuard:
