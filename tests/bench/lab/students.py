@@ -83,6 +83,7 @@ class Recorder:
     asked: int = 0
     held: int = 0  # idle scenario: long-polls that ended still unanswered, as expected
     first_tokens: list[tuple[float, float]] = field(default_factory=list)  # (at, start->text)
+    after_submit: list[tuple[float, float]] = field(default_factory=list)  # (at, 202->text)
 
     def error(self, key: str) -> None:
         self.errors[key] += 1
@@ -95,6 +96,7 @@ class Recorder:
         self.asked += other.asked
         self.held += other.held
         self.first_tokens += other.first_tokens
+        self.after_submit += other.after_submit
 
 
 class Client:
@@ -180,7 +182,7 @@ class Client:
             rec.error(type(exc).__name__)
 
     async def _first_text(
-        self, response: aiohttp.ClientResponse, started: float, rec: Recorder
+        self, response: aiohttp.ClientResponse, started: float, submitted: float, rec: Recorder
     ) -> str | None:
         """Read an answer's SSE stream to its end; records when the first text arrived.
         Returns the final event's data (None if the stream ended without one)."""
@@ -196,6 +198,7 @@ class Client:
                 first = False
                 now = time.perf_counter()
                 rec.first_tokens.append((now, now - started))
+                rec.after_submit.append((now, now - submitted))
         return None
 
     async def ask_streaming(self, student: Student, prompt: str, rec: Recorder) -> None:
@@ -215,7 +218,7 @@ class Client:
                     if response.status != 200:
                         rec.error(str(response.status))
                         return
-                    final = await self._first_text(response, started, rec)
+                    final = await self._first_text(response, started, now, rec)
             now = time.perf_counter()
             if final is not None and json.loads(final).get("status") == "done":
                 rec.answers.append((now, now - started))
