@@ -251,3 +251,14 @@ def test_the_notebook_client_streams(api, make_user, db, llm, stack) -> None:
     assert events[-1].kind == "final" and events[-1].interaction is not None
     assert events[-1].interaction.answer == PROSE
     assert all(e.kind in ("delta", "reset") for e in events[:-1])
+
+
+def test_a_failed_answer_ends_the_stream_with_the_error(api, make_user, db, llm) -> None:
+    student = make_user()
+    llm(fail_next=1, fail_status=400)  # a 4xx is never retried
+    course = openai_course(db, student.id)
+    interaction_id = ask(api, student, f"this one fails {uuid.uuid4()}", course).json()["id"]
+    events = read_stream(api, student, interaction_id)
+    assert events[-1].kind == "final" and shown(events) == ""
+    final = json.loads(events[-1].data)
+    assert final["status"] == "error" and final["error"] and final["answer"] is None

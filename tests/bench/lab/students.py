@@ -84,6 +84,7 @@ class Recorder:
     held: int = 0  # idle scenario: long-polls that ended still unanswered, as expected
     first_tokens: list[tuple[float, float]] = field(default_factory=list)  # (at, start->text)
     after_submit: list[tuple[float, float]] = field(default_factory=list)  # (at, 202->text)
+    stages: list[dict[str, Any]] = field(default_factory=list)  # final events' timings (ms)
 
     def error(self, key: str) -> None:
         self.errors[key] += 1
@@ -97,6 +98,7 @@ class Recorder:
         self.held += other.held
         self.first_tokens += other.first_tokens
         self.after_submit += other.after_submit
+        self.stages += other.stages
 
 
 class Client:
@@ -220,7 +222,9 @@ class Client:
                         return
                     final = await self._first_text(response, started, now, rec)
             now = time.perf_counter()
-            if final is not None and json.loads(final).get("status") == "done":
+            stored = json.loads(final) if final is not None else {}
+            rec.stages.append({k: stored.get(k) for k in ("queue_ms", "ttft_ms", "llm_ms")})
+            if stored.get("status") == "done":
                 rec.answers.append((now, now - started))
             else:
                 rec.error("answer_error" if final else "stream_ended")
