@@ -5,7 +5,8 @@ hands it to ``analytics.pgcopy.copy_frame``: COPY TO STDOUT as CSV, parsed by py
 into declared dtypes (tz-aware UTC timestamps, categoricals, nullable integers and
 booleans), large results split over a few connections on one snapshot.
 
-Students without research consent are left out in SQL, so their rows never reach the
+Only what was recorded while the student's research consent was in force is loaded
+(``ainative.consent``: the rule and its dates), in SQL, so other rows never reach the
 analyst's process; ``include_non_consenting=True`` is for audits only.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from ainative.consent import in_force_clause
 from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, STATUSES
 from ainative.tutor.modes import MODE_NAMES
 from analytics.pgcopy import (
@@ -73,7 +75,8 @@ INTERACTION_COLUMNS = (
     _c("queue_ms", None, pa.int32()),
     _c("llm_ms", None, pa.int32()),
     _c("total_ms", None, pa.int32()),
-    _c("rating", None, pa.int16()),
+    _c("helpful", None, pa.bool_()),
+    _c("score", None, pa.int16()),
     _c("has_error", "(x.error IS NOT NULL)", pa.bool_()),
     _c("answer_has_code", "(strpos(x.answer, '```') > 0)", pa.bool_()),
     _c("created_at", None, TS),
@@ -143,7 +146,7 @@ def _filters(
     params: dict[str, Any] = {}
     joins = "JOIN users u ON u.id = x.user_id"
     if not include_non_consenting:
-        where.append("u.research_consent")
+        where.append(in_force_clause("x", time_column))
     if courses is not None:
         if isinstance(courses, int | str):
             courses = [courses]
@@ -303,8 +306,10 @@ def load_enrolments(
         since=None,
         until=None,
         user_ids=None,
-        include_non_consenting=include_non_consenting,
+        include_non_consenting=True,
     )
+    if not include_non_consenting:  # the denominator: who takes part now
+        where += " AND u.research_consent"
     joins += " JOIN courses c ON c.id = x.course_id"
     if role is not None:
         params["role"] = role

@@ -8,6 +8,15 @@ Mapping (ProgSnap2 event types):
 - help request to the tutor      -> X-Help.Request (custom event)
 - the tutor's answer             -> Intervention (Hint, or Feedback on a debugging request),
                                     ParentEventID = the help request
+Custom columns (X-, empty where they do not apply):
+- X-RequestType   on X-Help.Request: the request's classification (debugging, ...)
+- X-TutorMode     on X-Help.Request: the tutor mode the student chose
+- X-HelpMessage   on X-Help.Request: the student's question
+- X-Helpful       on Intervention: the student's thumbs on that answer, "true" (helpful) or
+                  "false"; empty when not given (interactions.helpful)
+- X-Score         on Intervention: the student's 1-5 score of that answer; empty when not
+                  given (interactions.score). The two scales are separate: a student may
+                  give either or both, and a thumbs-up is never a score.
 SubjectIDs are HMAC-SHA256 pseudonyms keyed by Settings.research_key(): stable across
 exports, not reversible without the key. Code goes to CodeStates/CodeStates.csv keyed by
 a content hash, so identical code shares one CodeStateID.
@@ -55,7 +64,8 @@ MAIN_COLUMNS = (
     "X-RequestType",
     "X-TutorMode",
     "X-HelpMessage",
-    "X-Rating",
+    "X-Helpful",
+    "X-Score",
 )
 # Tie-break for events with the same timestamp: the causal order.
 TYPE_RANK = {
@@ -190,7 +200,8 @@ def _help_rows(interactions: pd.DataFrame) -> pd.DataFrame:
             "InterventionCategory": ["Feedback" if d else "Hint" for d in debugging],
             "InterventionType": intervention_type,
             "InterventionMessage": ans["answer"],
-            "X-Rating": ans["rating"].astype("Int64"),
+            "X-Helpful": ans["helpful"].astype("boolean").astype("string").str.lower(),
+            "X-Score": ans["score"].astype("Int64"),
         }
     )
     return pd.concat([requests, answers], ignore_index=True)

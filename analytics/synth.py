@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ainative.tutor.classify import classify
 from analytics import synth_text as text
 from analytics.bulk import copy_into
 from analytics.load import Source, raw_connection
@@ -28,6 +29,11 @@ MODE_WEIGHTS = {"socratic": 0.5, "hints": 0.25, "explanatory": 0.2, "metacogniti
 _MODE_CHOICES = tuple(MODE_WEIGHTS)
 _MODE_P = tuple(MODE_WEIGHTS.values())
 DEADLINE_EVENT = "course.deadline"
+# The planted effect: the chance that the student's next run succeeds after an answer,
+# by the answer's guardrail outcome. Analyses of a synthetic cohort should recover it
+# (within their uncertainty); change it through CohortSpec.next_run_success.
+NEXT_RUN_SUCCESS = {"passed": 0.8, "rewritten": 0.7, "refused": 0.35}
+THUMBS_SHARE, BOTH_SHARE = 0.8, 0.25  # of rated answers: with thumbs; with thumbs and a score
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class CohortSpec:
     password: str = "Demo-pass-1"
     deadline_every_days: int = 7
     end: datetime | None = None  # default: now, so the data ends today
+    # P(next run succeeds | answer's guardrail outcome): see NEXT_RUN_SUCCESS
+    next_run_success: dict[str, float] = field(default_factory=lambda: dict(NEXT_RUN_SUCCESS))
 
 
 @dataclass
@@ -177,19 +185,28 @@ def _interaction(
         kind = "debugging" if rng.random() < 0.8 else "conceptual"
     else:
         kind = str(rng.choice(["conceptual", "implementation", "off-topic"], p=[0.55, 0.4, 0.05]))
+    prompt = text.prompt_for(kind, error_type, rng)
+    context = {"code": code, "error": text.error_message(error_type) if error_type else ""}
+    classification = classify(prompt, context)  # the live classifier, as the worker runs it
     cache_hit = bool(rng.random() < (0.25 if kind in ("conceptual", "solution-request") else 0.08))
     failed = bool(rng.random() < 0.02)
     queue_ms = int(rng.exponential(250)) + 5
     llm_ms = 0 if cache_hit else int(rng.lognormal(np.log(1600), 0.45))
     total_ms = int(rng.integers(8, 60)) if cache_hit else queue_ms + llm_ms + 40
-    if kind == "solution-request":
+    if classification == "solution-request":
         guardrail = str(rng.choice(["passed", "rewritten", "refused"], p=[0.3, 0.4, 0.3]))
     else:
         guardrail = str(rng.choice(["passed", "rewritten", "refused"], p=[0.9, 0.09, 0.01]))
     with_code = guardrail != "refused" and rng.random() < 0.3
-    rated = rng.random() < 0.45
-    helpful = {"passed": 0.8, "rewritten": 0.7, "refused": 0.35}[guardrail]
-    rating = int(np.clip(rng.normal(3.8 if guardrail != "refused" else 2.2, 1.0), 1, 5))
+    rated = rng.random() < 0.45 and not failed
+    helpful = cohort.spec.next_run_success[guardrail]
+    # Two rating scales, as the platform stores them: the widget's thumbs (most ratings)
+    # and a 1-5 score from other clients; some answers get both.
+    scale = rng.random()
+    thumbs = rated and scale < THUMBS_SHARE
+    scored = rated and scale >= THUMBS_SHARE - BOTH_SHARE
+    thumbs_up = bool(rng.random() < helpful)
+    score = int(np.clip(rng.normal(3.8 if guardrail != "refused" else 2.2, 1.0), 1, 5))
     completed = created + timedelta(milliseconds=total_ms)
     cohort.interactions.append(
         {
@@ -197,11 +214,8 @@ def _interaction(
             "user_id": student.index,
             "session_id": session_id,
             "mode": str(rng.choice(_MODE_CHOICES, p=_MODE_P)),
-            "prompt": text.prompt_for(kind, error_type, rng),
-            "context": {
-                "code": code,
-                "error": text.error_message(error_type) if error_type else "",
-            },
+            "prompt": prompt,
+            "context": context,
             "answer": None if failed else text.answer_for(kind, guardrail, with_code),
             "status": "error" if failed else "done",
             "attempts": 1,
@@ -214,14 +228,15 @@ def _interaction(
             "queue_ms": None if cache_hit else queue_ms,
             "llm_ms": None if cache_hit or failed else llm_ms,
             "total_ms": total_ms,
-            "classification": kind,
+            "classification": classification,
             "guardrail": None if failed else guardrail,
             "error": "LLM provider timed out" if failed else None,
             "created_at": created,
             "started_at": None if cache_hit else created + timedelta(milliseconds=queue_ms),
             "completed_at": completed,
-            "rating": rating if rated and not failed else None,
-            "rated_at": completed + timedelta(seconds=30) if rated and not failed else None,
+            "helpful": thumbs_up if thumbs else None,
+            "score": score if scored else None,
+            "rated_at": completed + timedelta(seconds=30) if rated else None,
         }
     )
     after = completed + timedelta(seconds=10 + float(rng.exponential(60)))

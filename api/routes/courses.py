@@ -155,6 +155,6 @@ def update_policy(body: TutorPolicy, access: CourseStaff, session: SessionDep) -
 
 @router.get("/{course_id}/summary", response_model=CourseSummaryPublic)
 def read_course_summary(access: CourseStaff, session: SessionDep) -> CourseSummaryPublic:
-    """Per student: how often they asked the tutor in this course, and their mean rating."""
+    """Per student: how often they asked the tutor here, the helpful share and mean score."""
     rows = courses_service.interaction_summary(session, course_id=access.course.id)
     return CourseSummaryPublic(course_id=access.course.id, data=[StudentSummary(**r) for r in rows])

@@ -126,13 +126,13 @@ async def list_requests(
 async def rate_request(
     interaction_id: uuid.UUID, body: RatingCreate, user: CurrentUser, state: StateDep
 ) -> InteractionPublic:
-    """Rate one of your answers (-1..5, or helpful true/false)."""
+    """Rate one of your answers: helpful (true/false) and/or a score from 1 to 5."""
     row = await state.db(
         rate_interaction,
         interaction_id=interaction_id,
         user_id=user.id,
-        value=body.value,
         helpful=body.helpful,
+        score=body.score,
         comment=body.comment,
     )
     return InteractionPublic.from_row(row)

@@ -11,13 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ainative.auth.users import get_user_by_login
-from ainative.db.models import COURSE_ROLES, Course, Interaction, Membership, User
+from ainative.db.models import (
+    COURSE_ROLES,
+    Course,
+    CoursePolicyVersion,
+    Interaction,
+    Membership,
+    User,
+)
 
 
 class CourseError(Exception):
@@ -52,6 +59,8 @@ def create_course(
     course = Course(code=code, title=title, tutor_policy=dict(tutor_policy or {}))
     session.add(course)
     try:
+        session.flush()
+        session.add(CoursePolicyVersion(course_id=course.id, version=1, policy=course.tutor_policy))
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -159,9 +168,21 @@ def list_members(session: Session, *, course_id: int) -> list[MemberRow]:
     return [MemberRow(*row) for row in rows]
 
 
-def set_policy(session: Session, *, course: Course, policy: dict[str, Any]) -> Course:
-    """Replace the course's tutor policy (validated by the caller)."""
+def set_policy(
+    session: Session, *, course: Course, policy: dict[str, Any], changed_by: int | None = None
+) -> Course:
+    """Replace the course's tutor policy (validated by the caller) as its next version; the
+    old versions stay, so each interaction can be tied to the policy it ran under."""
     course.tutor_policy = dict(policy)
+    course.policy_version += 1
+    session.add(
+        CoursePolicyVersion(
+            course_id=course.id,
+            version=course.policy_version,
+            policy=course.tutor_policy,
+            changed_by=changed_by,
+        )
+    )
     session.commit()
     return course
 
@@ -177,13 +198,20 @@ def course_policy_for(session: Session, user_id: int, course_id: int) -> dict[st
 
 
 def interaction_summary(session: Session, *, course_id: int) -> list[dict[str, Any]]:
-    """Per enrolled student: interactions in this course, last one, average rating."""
+    """Per enrolled student: interactions in this course, the last one, and their ratings.
+
+    The two rating scales are summarised apart: how many answers got a thumbs up/down and
+    the share of "helpful" among them; how many got a 1-5 score and the mean score.
+    """
     stats = (
         select(
             Interaction.user_id.label("user_id"),
             func.count(Interaction.id).label("interactions"),
             func.max(Interaction.created_at).label("last_interaction_at"),
-            func.avg(Interaction.rating).label("mean_rating"),
+            func.count(Interaction.helpful).label("helpful_votes"),
+            func.avg(cast(Interaction.helpful, Integer)).label("helpful_share"),
+            func.count(Interaction.score).label("scored"),
+            func.avg(Interaction.score).label("mean_score"),
         )
         .where(Interaction.course_id == course_id)
         .group_by(Interaction.user_id)
@@ -195,7 +223,10 @@ def interaction_summary(session: Session, *, course_id: int) -> list[dict[str, A
             User.username,
             func.coalesce(stats.c.interactions, 0),
             stats.c.last_interaction_at,
-            stats.c.mean_rating,
+            func.coalesce(stats.c.helpful_votes, 0),
+            stats.c.helpful_share,
+            func.coalesce(stats.c.scored, 0),
+            stats.c.mean_score,
         )
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(stats, stats.c.user_id == User.id)
@@ -208,7 +239,10 @@ def interaction_summary(session: Session, *, course_id: int) -> list[dict[str, A
             "username": name,
             "interactions": int(count),
             "last_interaction_at": last,
-            "mean_rating": None if mean is None else float(mean),
+            "helpful_votes": int(votes),
+            "helpful_share": None if helpful is None else float(helpful),
+            "scored": int(scored),
+            "mean_score": None if mean is None else float(mean),
         }
-        for uid, name, count, last, mean in rows
+        for uid, name, count, last, votes, helpful, scored, mean in rows
     ]

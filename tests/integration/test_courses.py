@@ -193,14 +193,20 @@ def test_course_summary_counts_each_students_interactions(api, course_setup, sta
     s = course_setup
     engine = create_engine(stack.database_url)
     with engine.begin() as conn:
-        for rating in (4, 2, None):
+        for helpful, score in ((True, 4), (False, None), (True, 2), (None, None)):
             conn.execute(
                 text(
                     "INSERT INTO interactions"
-                    " (id, user_id, course_id, mode, prompt, status, rating)"
-                    " VALUES (:id, :u, :c, 'socratic', 'why?', 'done', :r)"
+                    " (id, user_id, course_id, mode, prompt, status, helpful, score)"
+                    " VALUES (:id, :u, :c, 'socratic', 'why?', 'done', :h, :s)"
                 ),
-                {"id": uuid.uuid4(), "u": s["student"].id, "c": s["course"]["id"], "r": rating},
+                {
+                    "id": uuid.uuid4(),
+                    "u": s["student"].id,
+                    "c": s["course"]["id"],
+                    "h": helpful,
+                    "s": score,
+                },
             )
         last = conn.execute(
             text("SELECT max(created_at) FROM interactions WHERE user_id = :u"),
@@ -215,8 +221,11 @@ def test_course_summary_counts_each_students_interactions(api, course_setup, sta
     assert row == {
         "user_id": s["student"].id,
         "username": s["student"].username,
-        "interactions": 3,
-        "mean_rating": 3.0,
+        "interactions": 4,
+        "helpful_votes": 3,
+        "helpful_share": pytest.approx(2 / 3),
+        "scored": 2,
+        "mean_score": 3.0,
     }
 
 

@@ -324,10 +324,16 @@ class AsyncTutorClient:
                 on_delta(event)
         return await self.wait(item.id, timeout=0)
 
-    async def rate(self, interaction_id: str, rating: int) -> None:
-        """Record helpful (1) / not helpful (-1) for an answer."""
+    async def rate(
+        self, interaction_id: str, *, helpful: bool | None = None, score: int | None = None
+    ) -> None:
+        """Rate an answer: helpful (thumbs up/down), a score from 1 to 5, or both.
+
+        What is left out keeps its earlier value; the API refuses a call with neither.
+        """
+        body = {k: v for k, v in {"helpful": helpful, "score": score}.items() if v is not None}
         path = f"/api/v1/tutor/requests/{interaction_id}/rating"
-        raise_for(await self._send("POST", path, json={"rating": rating}))
+        raise_for(await self._send("POST", path, json=body))
 
     async def quota(self) -> Quota:
         """The student's remaining questions and when they refill."""
@@ -459,9 +465,11 @@ class TutorClient:
             )
         )
 
-    def rate(self, interaction_id: str, rating: int) -> None:
-        """Record helpful (1) / not helpful (-1) for an answer."""
-        self._run(self.async_client.rate(interaction_id, rating))
+    def rate(
+        self, interaction_id: str, *, helpful: bool | None = None, score: int | None = None
+    ) -> None:
+        """Rate an answer: helpful (thumbs up/down), a score from 1 to 5, or both."""
+        self._run(self.async_client.rate(interaction_id, helpful=helpful, score=score))
 
     def quota(self) -> Quota:
         """The student's remaining questions and when they refill."""

@@ -160,16 +160,22 @@ def add_event(
 
 
 def rate_interaction(
-    conn: Connection, interaction_id: uuid.UUID, user_id: int, rating: int
+    conn: Connection,
+    interaction_id: uuid.UUID,
+    user_id: int,
+    *,
+    helpful: bool | None,
+    score: int | None,
 ) -> Row | None:
-    """Store a rating on the caller's own interaction."""
+    """Store a rating on the caller's own interaction; None leaves that scale as it was."""
     return _one(
         conn.execute(
             text(
-                "UPDATE interactions SET rating = :r, rated_at = now() "
+                "UPDATE interactions SET helpful = COALESCE(CAST(:h AS boolean), helpful),"
+                " score = COALESCE(CAST(:s AS smallint), score), rated_at = now() "
                 "WHERE id = CAST(:id AS uuid) AND user_id = :u RETURNING *"
             ),
-            {"r": rating, "id": str(interaction_id), "u": user_id},
+            {"h": helpful, "s": score, "id": str(interaction_id), "u": user_id},
         )
     )
 
