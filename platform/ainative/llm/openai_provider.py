@@ -103,7 +103,8 @@ class OpenAIProvider:
         return self._loop.run(self.acomplete(request))
 
     def stream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
-        """Blocking face of `astream`: deltas reach `on_delta` in this thread, in order."""
+        """Blocking face of `astream`: deltas reach `on_delta` in this thread, in order;
+        deltas that arrived while the listener was busy are handed over joined."""
         if not self._loop.running:
             raise RuntimeError("this provider is closed")
         pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
@@ -112,8 +113,15 @@ class OpenAIProvider:
         )
         future.add_done_callback(lambda _: pieces.put(None))  # after the last delta
         try:
-            while (piece := pieces.get()) is not None:
-                on_delta(piece)
+            ended = False
+            while not ended:
+                batch = [pieces.get()]
+                while batch[-1] is not None and not pieces.empty():
+                    batch.append(pieces.get_nowait())  # behind: hand over what piled up
+                ended = batch[-1] is None
+                text = "".join(piece for piece in batch if piece is not None)
+                if text:
+                    on_delta(text)
             return future.result()
         except BaseException:
             future.cancel()

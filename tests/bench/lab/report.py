@@ -120,6 +120,8 @@ def ttft(rec: Recorder, alone: Recorder) -> dict[str, Any]:
     return {
         "ttft_ms": percentiles([d for _, d in rec.first_tokens]),
         "ttft_after_submit_ms": percentiles([d for _, d in rec.after_submit]),
+        "stream_open_ms": percentiles([d for _, d in rec.stream_opens]),  # 202 -> SSE headers
+        "relay_ms": percentiles([d for _, d in rec.relays]),  # worker's XADD -> the student
         # as stored: create -> worker start, and the worker's LLM call -> its first token
         "queue_ms": _stored(rec, "queue_ms"),
         "worker_ttft_ms": _stored(rec, "ttft_ms"),
@@ -273,7 +275,8 @@ def _details(scenarios: dict[str, dict[str, Any]]) -> list[str]:
             "",
             f"Stream: {t['students']} students, {t['first_tokens']} saw a first token; "
             f"time to first token (ms, p50/p95/p99) {_ms(t['ttft_ms'])}, "
-            f"after the 202 {_ms(t['ttft_after_submit_ms'])}, "
+            f"after the 202 {_ms(t['ttft_after_submit_ms'])} "
+            f"(SSE open {_ms(t['stream_open_ms'])}; XADD -> student {_ms(t['relay_ms'])}), "
             f"queued {_ms(t['queue_ms'])}, the worker's LLM call {_ms(t['worker_ttft_ms'])}, "
             f"the fake's own {_ms(t['fake_ttft_ms'])}, overhead {_ms(t['ttft_overhead_ms'])} "
             f"(target p50 <= {t['ttft_target_p50_ms']:g} ms: "

@@ -85,6 +85,8 @@ class Recorder:
     first_tokens: list[tuple[float, float]] = field(default_factory=list)  # (at, start->text)
     after_submit: list[tuple[float, float]] = field(default_factory=list)  # (at, 202->text)
     stages: list[dict[str, Any]] = field(default_factory=list)  # final events' timings (ms)
+    stream_opens: list[tuple[float, float]] = field(default_factory=list)  # (at, 202->headers)
+    relays: list[tuple[float, float]] = field(default_factory=list)  # (at, XADD->client)
 
     def error(self, key: str) -> None:
         self.errors[key] += 1
@@ -99,6 +101,8 @@ class Recorder:
         self.first_tokens += other.first_tokens
         self.after_submit += other.after_submit
         self.stages += other.stages
+        self.stream_opens += other.stream_opens
+        self.relays += other.relays
 
 
 class Client:
@@ -193,12 +197,15 @@ class Client:
             found = decoder.feed(raw.decode().rstrip("\r\n"))
             if found is None:
                 continue
-            kind, data, _ = found
+            kind, data, entry_id = found
             if kind == "final":
                 return data
             if first and kind in ("delta", "reset") and json.loads(data).get("text"):
                 first = False
                 now = time.perf_counter()
+                if entry_id:  # a Redis stream id starts with the XADD's server time in ms
+                    added = int(entry_id.split("-")[0]) / 1000
+                    rec.relays.append((now, time.time() - added))
                 rec.first_tokens.append((now, now - started))
                 rec.after_submit.append((now, now - submitted))
         return None
@@ -217,6 +224,8 @@ class Client:
                 rec.submits.append((now, now - started))
                 url = f"{self.api_url}/api/v1/tutor/requests/{body['id']}/stream"
                 async with self.session.get(url, headers=student.headers) as response:
+                    opened = time.perf_counter()
+                    rec.stream_opens.append((opened, opened - now))
                     if response.status != 200:
                         rec.error(str(response.status))
                         return
