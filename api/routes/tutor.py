@@ -1,15 +1,15 @@
-"""Routes: the tutor — ask, long-poll for the answer, list, rate, quota, sessions."""
+"""Routes: the tutor — ask, long-poll or stream the answer, list, rate, quota, sessions."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from ainative import quota
-from ainative.tutor import reading, sessions
+from ainative.tutor import reading, relay, sessions
 from ainative.tutor import repository as repo
 from ainative.tutor.ratings import rate_interaction
 from ainative.tutor.service import Question, bind, submit
@@ -81,6 +81,33 @@ async def read_request(
         wait=min(wait, state.settings.long_poll_max_seconds),
     )
     return InteractionPublic.from_row(row)
+
+
+@router.get(
+    "/requests/{interaction_id}/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "delta, final"}},
+)
+async def stream_request(
+    interaction_id: uuid.UUID,
+    user: CurrentUser,
+    state: StateDep,
+    last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
+) -> StreamingResponse:
+    """The answer as it is written (Server-Sent Events), then the stored interaction."""
+    events = await relay.open_stream(
+        state.engine,
+        state.redis,
+        state.notifier,
+        interaction_id,
+        user_id=user.id,
+        roles=user.roles,
+        last_event_id=last_event_id,
+        max_seconds=state.settings.stream_max_seconds,
+        render=lambda row: InteractionPublic.from_row(row).model_dump_json(),
+    )
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
 @router.get("/requests", response_model=InteractionList)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ainative.tutor.modes import MODE_NAMES, ModeName
+from ainative.tutor.prompts import PROMPT_VARIANTS
 from api.schemas.auth import Strict
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$"
@@ -20,8 +21,17 @@ class ArmPolicy(Strict):
     guardrail: Literal["standard", "strict"] | None = None
     provider: Literal["offline", "openai"] | None = None
     model: str | None = Field(None, min_length=1, max_length=100)
-    prompt_variant: Literal["default", "brief"] | None = None
+    prompt_variant: str | None = Field(
+        None, description=f"one of: {', '.join(PROMPT_VARIANTS)}", max_length=32
+    )
     extra_context: str | None = Field(None, max_length=4000)
+
+    @field_validator("prompt_variant")
+    @classmethod
+    def _known_variant(cls, value: str | None) -> str | None:
+        if value is not None and value not in PROMPT_VARIANTS:
+            raise ValueError(f"unknown prompt variant; use one of: {', '.join(PROMPT_VARIANTS)}")
+        return value
 
     @model_validator(mode="after")
     def _dedupe_modes(self) -> ArmPolicy:

@@ -93,6 +93,7 @@ class InteractionPublic(BaseModel):
     completion_tokens: int | None = None
     queue_ms: int | None = None
     llm_ms: int | None = None
+    ttft_ms: int | None = None
     total_ms: int | None = None
     attempts: int = 0
     course_id: int | None = None

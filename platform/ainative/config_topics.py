@@ -213,6 +213,18 @@ class TutoringSettings(Topic):
         "(not tokens) of earlier questions and answers of the session: the newest turns are "
         "kept whole, older ones dropped. 0 sends no history.",
     )
+    stream_ttl_seconds: int = Field(
+        600,
+        ge=10,
+        description="How long an answer's live stream (its Redis Stream of text deltas) stays "
+        "replayable after its last write; later readers get the stored answer only.",
+    )
+    stream_max_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Longest one SSE connection to an answer's stream is held open; the client "
+        "reconnects with Last-Event-ID and continues where it stopped.",
+    )
 
 
 class WorkerSettings(Topic):

@@ -5,6 +5,8 @@ reads the error's last line and the mode, and asks questions rather than solving
 In a conversation (earlier turns in the request's messages) it quotes the student's
 previous turn and moves to the next step of its Socratic script, so a dialogue can be
 shown without a network. Every result's metadata says that no language model produced it.
+It streams like a model does: the answer arrives in a few chunks (its lines), the delay
+spread over them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from ainative.config import Settings
-from ainative.llm.base import LLMRequest, LLMResult
+from ainative.llm.base import LLMRequest, LLMResult, OnDelta, ignore_delta
 
 OFFLINE_MODEL = "offline-socratic-1"
 METADATA = {
@@ -169,9 +171,20 @@ class OfflineTutor:
         return "\n\n".join(lines)
 
     def complete(self, request: LLMRequest) -> LLMResult:
-        if self.delay:
-            time.sleep(self.delay)
+        return self.stream(request, ignore_delta)
+
+    def stream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
+        """The deterministic answer, handed over line by line."""
+        started = time.perf_counter()
         text = self.answer_text(request)
+        chunks = text.splitlines(keepends=True) or [text]
+        ttft_ms = None
+        for chunk in chunks:
+            if self.delay:
+                time.sleep(self.delay / len(chunks))
+            if ttft_ms is None:
+                ttft_ms = int((time.perf_counter() - started) * 1000)
+            on_delta(chunk)
         prompt_text = "\n".join(m.get("content", "") for m in request.messages)
         return LLMResult(
             text=text,
@@ -180,4 +193,5 @@ class OfflineTutor:
             provider=self.name,
             model=request.model or OFFLINE_MODEL,
             metadata=dict(METADATA),
+            ttft_ms=ttft_ms,
         )

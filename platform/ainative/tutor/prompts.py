@@ -37,10 +37,27 @@ def _clip(text: str, limit: int = CONTEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + "\n... (truncated)"
 
 
-def system_prompt(mode: str, extra_context: str | None = None) -> str:
-    """The system message: preamble, the mode's instructions and the course's own context."""
+# Wordings an experiment arm can choose (`prompt_variant`); "default" adds nothing.
+PROMPT_VARIANTS = {
+    "default": "",
+    "brief": "Keep every answer to three sentences or fewer, then ask one question.",
+}
+
+
+def prompt_version(variant: str | None = None, *, strict: bool = False) -> str:
+    """PROMPT_VERSION with the arm's variant and guardrail: stored with every interaction
+    and part of the cache key, so answers of different arms never mix."""
+    suffix = "" if variant in (None, "default") else f"+{variant}"
+    return PROMPT_VERSION + suffix + ("+strict" if strict else "")
+
+
+def system_prompt(mode: str, extra_context: str | None = None, variant: str | None = None) -> str:
+    """The system message: preamble, the mode's instructions, the arm's prompt variant and
+    the course's own context."""
     m = get_mode(mode)
     parts = [SYSTEM_PREAMBLE, f"Mode: {m.title}. {m.instructions}"]
+    if PROMPT_VARIANTS.get(variant or "default"):
+        parts.append(PROMPT_VARIANTS[variant or "default"])
     if extra_context and extra_context.strip():
         parts.append("Course context from the instructor:\n" + _clip(extra_context, 2_000))
     return "\n\n".join(parts)
@@ -95,6 +112,7 @@ def build_messages(
     *,
     history: Sequence[Turn] = (),
     history_max_chars: int | None = None,
+    variant: str | None = None,
 ) -> list[dict[str, str]]:
     """Chat messages for one tutoring request (OpenAI chat format).
 
@@ -102,7 +120,7 @@ def build_messages(
     (None: no limit) the oldest are dropped.
     """
     turns = list(history) if history_max_chars is None else fit_history(history, history_max_chars)
-    messages = [{"role": "system", "content": system_prompt(mode, extra_context)}]
+    messages = [{"role": "system", "content": system_prompt(mode, extra_context, variant)}]
     for turn in turns:
         messages.append({"role": "user", "content": turn.prompt})
         messages.append({"role": "assistant", "content": turn.answer})

@@ -63,7 +63,7 @@ COMPLETE_SQL = text(
         model = :model, prompt_version = :prompt_version, prompt_tokens = :prompt_tokens,
         completion_tokens = :completion_tokens, llm_ms = :llm_ms, cache_hit = :cache_hit,
         classification = :classification, guardrail = :guardrail,
-        guardrail_detail = CAST(:guardrail_detail AS jsonb), error = NULL,
+        guardrail_detail = CAST(:guardrail_detail AS jsonb), ttft_ms = :ttft_ms, error = NULL,
         completed_at = now(), total_ms = {_MS_SINCE_CREATED}
     WHERE id = CAST(:id AS uuid) AND status <> 'done'
     RETURNING total_ms
@@ -73,7 +73,7 @@ COMPLETE_SQL = text(
 
 def complete(conn: Connection, interaction_id: str, **values: Any) -> int | None:
     """Store the answer unless the row is already done; returns total_ms when stored."""
-    params = {**values, "id": interaction_id}
+    params = {"ttft_ms": None, **values, "id": interaction_id}
     params["guardrail_detail"] = json.dumps(values.get("guardrail_detail") or {})
     row = conn.execute(COMPLETE_SQL, params).first()
     return None if row is None else int(row[0])
