@@ -17,7 +17,7 @@ from analytics.synth import ArmSpec, CohortSpec, ExperimentSpec, generate, write
 pytestmark = pytest.mark.integration
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks" / "analytics"
-EXPECTED_FIGURES = {"overview.ipynb": 5, "help_seeking.ipynb": 5, "operations.ipynb": 3}
+EXPECTED_FIGURES = {"overview.ipynb": 5, "help_seeking.ipynb": 7, "operations.ipynb": 3}
 REPORT, REPORT_FIGURES = "experiment_report.ipynb", 6
 # The planted effect: P(next run succeeds | an answer) per arm; an A/A pair and a real one.
 ARMS = (
