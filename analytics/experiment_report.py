@@ -30,6 +30,8 @@ def with_arm(
     *,
     user: str = "user_id",
     arm: str = "arm",
+    time: str | None = None,
+    until: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """`frame` with each student's arm beside it; students without an assignment are dropped.
 
@@ -38,7 +40,14 @@ def with_arm(
     frame : DataFrame
         Any per-student or per-event frame with a `user` column.
     assignments : DataFrame
-        ``load.load_assignments`` of ONE experiment (`user`, `arm`).
+        ``load.load_assignments`` of ONE experiment (`user`, `arm`, ``assigned_at``).
+    user, arm : str
+        Column names.
+    time : str, optional
+        A timestamp column of `frame`: when given, only rows from the student's
+        assignment on are kept (what happened under the arm).
+    until : Timestamp, optional
+        With `time`: rows at or after it (the experiment's end) are dropped too.
 
     Returns
     -------
@@ -49,7 +58,8 @@ def with_arm(
     """
     if assignments[user].duplicated().any():
         raise ValueError("assignments hold a student twice: pass one experiment's rows")
-    arms = assignments[[user, arm]].copy()
+    keep = [user, arm] + (["assigned_at"] if time is not None else [])
+    arms = assignments[keep].copy()
     order = (
         list(arms[arm].cat.categories)
         if isinstance(arms[arm].dtype, pd.CategoricalDtype)
@@ -58,6 +68,12 @@ def with_arm(
     arms[arm] = pd.Categorical(arms[arm].astype(object), categories=order)
     left = frame.drop(columns=[arm]) if arm in frame.columns else frame
     merged = left.astype({user: "int64"}).merge(arms.astype({user: "int64"}), on=user)
+    if time is not None:
+        inside = merged[time] >= merged["assigned_at"]
+        if until is not None and not pd.isna(until):
+            inside &= merged[time] < until
+        merged = merged[inside.fillna(False).to_numpy(dtype=bool)].drop(columns=["assigned_at"])
+        merged = merged.reset_index(drop=True)
     return merged.astype({user: frame[user].dtype})
 
 
@@ -136,27 +152,30 @@ def cohens_h(p1: float | np.ndarray, p2: float | np.ndarray) -> float | np.ndarr
     return 2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2))
 
 
-def cohens_d(x: np.ndarray, y: np.ndarray) -> float:
+def cohens_d(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
     """Cohen's d: the difference in means over the pooled standard deviation.
 
     Cohen (1988), §2.2; s² pooled = ((n1 − 1)s1² + (n2 − 1)s2²) / (n1 + n2 − 2).
     """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    return float(_d(x.sum(), (x**2).sum(), len(x), y.sum(), (y**2).sum(), len(y)))
+    a, b = np.asarray(x, float), np.asarray(y, float)
+    return float(_d(a.sum(), (a**2).sum(), len(a), b.sum(), (b**2).sum(), len(b)))
 
 
-def cliffs_delta(x: np.ndarray, y: np.ndarray) -> float:
+def cliffs_delta(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
     """Cliff's delta: P(X > Y) − P(X < Y) over all pairs, in [−1, 1].
 
     Cliff (1993), "Dominance statistics: ordinal analyses to answer ordinal questions",
     Psychological Bulletin 114(3). Romano et al. (2006) suggest 0.147 / 0.33 / 0.474 as
     small / medium / large.
     """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    return float(np.sign(x[:, None] - y[None, :]).mean())
+    a, b = np.asarray(x, float), np.asarray(y, float)
+    return float(np.sign(a[:, None] - b[None, :]).mean())
 
 
-def _d(s1, q1, n1, s2, q2, n2):  # type: ignore[no-untyped-def]
+Numbers = float | np.ndarray
+
+
+def _d(s1: Numbers, q1: Numbers, n1: Numbers, s2: Numbers, q2: Numbers, n2: Numbers) -> Numbers:
     """Cohen's d from sums, sums of squares and counts (scalars or arrays of resamples)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         m1, m2 = s1 / n1, s2 / n2
@@ -262,7 +281,9 @@ def _weighted_median(sorted_values: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.where(total > 0, out, np.nan)
 
 
-def _effect(a: _Arm, b: _Arm, kind: str, wa: np.ndarray | None, wb: np.ndarray | None):  # type: ignore[no-untyped-def]
+def _effect(
+    a: _Arm, b: _Arm, kind: str, wa: np.ndarray | None, wb: np.ndarray | None
+) -> tuple[Numbers, Numbers]:
     """(difference of the statistic, effect size) of arm `a` against arm `b`, per row."""
     ea, eb = _estimate(a, kind, wa), _estimate(b, kind, wb)
     if kind == "proportion":
