@@ -207,3 +207,17 @@ def test_with_arm_joins_the_assignment_and_drops_the_unassigned() -> None:
     assert list(out["arm"].cat.categories) == ["A", "B"]
     assert out["user_id"].dtype == "Int64"
     assert frame.columns.tolist() == ["user_id", "x"]  # the input is untouched
+
+
+def test_with_arm_keeps_what_happened_under_the_arm() -> None:
+    assignments = pd.DataFrame(
+        {"user_id": [1, 2], "arm": ["A", "B"], "assigned_at": [T0, T0 + pd.Timedelta("1h")]}
+    )
+    frame = pd.DataFrame(
+        {"user_id": [1, 1, 2, 2], "t": T0 + pd.to_timedelta([-1, 0, 30, 90], unit="min")}
+    )
+    out = er.with_arm(frame, assignments, time="t")
+    # student 1 from T0 on (inclusive), student 2 only after their assignment at +1 h
+    assert out["t"].tolist() == [T0, T0 + pd.Timedelta("90min")]
+    ended = er.with_arm(frame, assignments, time="t", until=T0 + pd.Timedelta("80min"))
+    assert ended["t"].tolist() == [T0]
