@@ -19,7 +19,9 @@ Custom columns (X-, empty where they do not apply):
                   give either or both, and a thumbs-up is never a score.
 SubjectIDs are HMAC-SHA256 pseudonyms keyed by Settings.research_key(): stable across
 exports, not reversible without the key. Code goes to CodeStates/CodeStates.csv keyed by
-a content hash, so identical code shares one CodeStateID.
+a content hash, so identical code shares one CodeStateID. The notebook a run or a help
+request came from is its CodeStateSection, the cell X-CellID; a help request's place in
+its conversation is X-Turn.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ MAIN_COLUMNS = (
     "SubjectID",
     "ToolInstances",
     "CodeStateID",
+    "CodeStateSection",
     "ServerTimestamp",
     "ServerTimezone",
     "CourseID",
@@ -66,6 +69,8 @@ MAIN_COLUMNS = (
     "X-HelpMessage",
     "X-Helpful",
     "X-Score",
+    "X-CellID",
+    "X-Turn",
 )
 # Tie-break for events with the same timestamp: the causal order.
 TYPE_RANK = {
@@ -127,6 +132,8 @@ def _run_rows(runs: pd.DataFrame) -> pd.DataFrame:
             "_t": runs["occurred_at"],
             "_course": runs["course_id"],
             "SessionID": runs["session_id"],
+            "CodeStateSection": runs["notebook_path"],
+            "X-CellID": runs["cell_id"],
             "_code": runs["code"].fillna(""),
             "EventInitiator": "UserDirectAction",
         }
@@ -174,6 +181,9 @@ def _help_rows(interactions: pd.DataFrame) -> pd.DataFrame:
             "_t": interactions["created_at"],
             "_course": interactions["course_id"],
             "SessionID": interactions["session_id"],
+            "CodeStateSection": interactions["notebook_path"],
+            "X-CellID": interactions["cell_id"],
+            "X-Turn": interactions["turn"].astype("Int64"),
             "_code": [_context_code(c) for c in interactions["context"]],
             "EventInitiator": "UserDirectAction",
             "X-RequestType": interactions["classification"].astype("string"),

@@ -12,7 +12,7 @@ from ainative import quota
 from ainative.tutor import reading, sessions
 from ainative.tutor import repository as repo
 from ainative.tutor.ratings import rate_interaction
-from ainative.tutor.service import Question, course_policy, submit
+from ainative.tutor.service import Question, bind, submit
 from api.deps import CurrentUser
 from api.schemas.bounds import CourseIdQuery, OffsetQuery
 from api.schemas.tutor import (
@@ -46,6 +46,8 @@ async def create_request(body: TutorRequestCreate, user: CurrentUser, state: Sta
         course_id=body.course_id,
         session_id=body.session_id,
         client_request_id=body.client_request_id,
+        notebook_path=body.notebook_path,
+        cell_id=body.cell_id,
     )
     result = await submit(
         question,
@@ -117,11 +119,11 @@ async def read_quota(
     state: StateDep,
     course_id: CourseIdQuery = None,
 ) -> QuotaPublic:
-    """Questions left this hour and when the quota refills."""
-    policy = await course_policy(state.engine, user.id, course_id)
-    limit = quota.limit_for(policy, state.settings)
-    current = await quota.peek(state.redis, user.id, course_id, limit)
-    return QuotaPublic(**current.public(), course_id=course_id)
+    """Questions left this hour and when the quota refills (the course as for a question)."""
+    bound = await bind(state.engine, user.id, course_id)
+    limit = quota.limit_for(bound.policy, state.settings)
+    current = await quota.peek(state.redis, user.id, bound.course_id, limit)
+    return QuotaPublic(**current.public(), course_id=bound.course_id)
 
 
 @router.post("/sessions", response_model=SessionPublic, status_code=status.HTTP_201_CREATED)

@@ -72,9 +72,9 @@ class MemberPublic(BaseModel):
 
     user_id: int
     username: str
-    email: str
+    email: str | None = Field(description="null unless an admin asks, or it is your own student")
     role: str
-    research_consent: bool
+    research_consent: bool | None = Field(description="null where email is")
 
 
 class MembersPublic(BaseModel):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ainative.config import get_settings
 from ainative.db.models import SCORE_MAX, SCORE_MIN
 from ainative.tutor.modes import DEFAULT_MODE, ModeName
-from api.schemas.bounds import IdField
+from api.schemas.bounds import CellIdField, IdField, NotebookPathField
 
 Status = Literal["queued", "running", "done", "error"]
 
@@ -54,6 +54,8 @@ class TutorRequestCreate(BaseModel):
     client_request_id: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"
     )
+    notebook_path: NotebookPathField | None = None
+    cell_id: CellIdField | None = None
 
     @field_validator("prompt")
     @classmethod
@@ -96,6 +98,9 @@ class InteractionPublic(BaseModel):
     course_id: int | None = None
     session_id: uuid.UUID | None = None
     client_request_id: str | None = None
+    turn: int = 1
+    notebook_path: str | None = None
+    cell_id: str | None = None
     helpful: bool | None = None
     score: int | None = None
     created_at: datetime

@@ -8,7 +8,8 @@ the session first and keyword-only arguments after it, and commit their own work
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Integer, cast, func, select
@@ -45,11 +46,29 @@ class CoursePermissionError(CourseError):
 
 @dataclass(frozen=True)
 class MemberRow:
+    """A member as course staff see them; contact details only where the caller may see them."""
+
     user_id: int
     username: str
-    email: str
+    email: str | None
     role: str
-    research_consent: bool
+    research_consent: bool | None
+    account_roles: tuple[str, ...] = ()
+
+    def seen_by(self, actor_role: str) -> MemberRow:
+        """This row as `actor_role` may see it: instructors see their own students' email only.
+
+        An instructor's students are student-only accounts enrolled as students; the email
+        and consent of fellow staff and of admins stay hidden from them.
+        """
+        if actor_role == "admin" or (self.role == "student" and student_only(self.account_roles)):
+            return self
+        return replace(self, email=None, research_consent=None)
+
+
+def student_only(roles: Iterable[str] | None) -> bool:
+    """True for platform roles exactly {student}: the only accounts instructors manage or reach."""
+    return set(roles or ()) == {"student"}
 
 
 def create_course(
@@ -118,7 +137,8 @@ def enrol(
     """Enrol a user (by id, else by username or email) or change their role.
 
     `actor_role` is the caller's role in the course ("admin" for platform admins): only
-    admins assign instructors or change an instructor's role.
+    admins assign instructors, change an instructor's role, or enrol an account that is
+    more than a student (enrolment puts a student's server within the instructors' reach).
     """
     if role == "instructor" and actor_role != "admin":
         raise CoursePermissionError("only admins assign instructors")
@@ -128,11 +148,23 @@ def enrol(
         target = get_user_by_login(session, login=username or "")
     if target is None:
         raise CourseNotFoundError("no such user")
+    if actor_role != "admin" and not student_only(target.roles):
+        raise CoursePermissionError(
+            "instructors enrol student accounts only; ask an administrator to add this account"
+        )
     current = member_role(session, course_id=course_id, user_id=target.id)
     if current == "instructor" and actor_role != "admin":
         raise CoursePermissionError("only admins change an instructor's role")
     add_member(session, course_id=course_id, user_id=target.id, role=role)
-    return MemberRow(target.id, target.username, target.email, role, target.research_consent)
+    row = MemberRow(
+        target.id,
+        target.username,
+        target.email,
+        role,
+        target.research_consent,
+        tuple(target.roles or ()),
+    )
+    return row.seen_by(actor_role)
 
 
 def unenrol(session: Session, *, course_id: int, actor_role: str, user_id: int) -> None:
@@ -157,15 +189,22 @@ def remove_member(session: Session, *, course_id: int, user_id: int) -> bool:
     return True
 
 
-def list_members(session: Session, *, course_id: int) -> list[MemberRow]:
-    """Members of a course, instructors first, then by username."""
+def list_members(session: Session, *, course_id: int, actor_role: str) -> list[MemberRow]:
+    """Members of a course as `actor_role` sees them, instructors first, then by username."""
     rows = session.execute(
-        select(User.id, User.username, User.email, Membership.role, User.research_consent)
+        select(
+            User.id,
+            User.username,
+            User.email,
+            Membership.role,
+            User.research_consent,
+            User.roles,
+        )
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.course_id == course_id)
         .order_by(Membership.role.desc(), User.username)
     ).all()
-    return [MemberRow(*row) for row in rows]
+    return [MemberRow(*row[:5], tuple(row[5] or ())).seen_by(actor_role) for row in rows]
 
 
 def set_policy(

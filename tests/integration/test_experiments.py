@@ -139,3 +139,28 @@ def test_policy_changes_are_versions(engine) -> None:
         (2, {"quota_per_hour": 3}),
         (3, {"quota_per_hour": 4}),
     ]
+
+
+def test_the_cli_starts_lists_and_ends_an_experiment(
+    fresh_database_url: str, engine, monkeypatch, capsys
+) -> None:
+    from ainative.cli import main as cli_main
+    from ainative.config import get_settings
+
+    course_id, students = _course_and_students(engine, 2)
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    get_settings.cache_clear()
+    arms = ["--arm", 'hints={"allowed_modes": ["hints"]}', "--arm", "control"]
+    assert cli_main(["experiments", "create", "EXP1", "trial", *arms]) == 0
+    assert "started in EXP1: hints, control" in capsys.readouterr().out
+    assert cli_main(["experiments", "create", "EXP1", "bad", "--arm", "x={", "--arm", "y"]) == 1
+    assert "not JSON" in capsys.readouterr().err
+    _assign(engine, course_id, students[0])
+    assert cli_main(["experiments", "list", "EXP1"]) == 0
+    listing = capsys.readouterr().out
+    assert "trial  (running)" in listing and "1 students" in listing
+    experiment_id = int(listing.split()[0])
+    assert cli_main(["experiments", "end", "EXP1", str(experiment_id)]) == 0
+    assert cli_main(["experiments", "end", "EXP1", str(experiment_id)]) == 1
+    assert cli_main(["experiments", "list", "NOPE"]) == 1
+    get_settings.cache_clear()

@@ -113,8 +113,9 @@ def test_quota_exhaustion_is_a_429_with_refill_time(api, make_user, db) -> None:
     events = _events(db, student.id, "quota.exceeded")
     assert len(events) == 1 and events[0]["course_id"] == course
     assert events[0]["payload"]["limit"] == 2
-    # outside the course the default budget still applies
-    assert _ask(api, student).status_code == 202
+    # leaving course_id out does not escape the course: it is the student's only course
+    assert _ask(api, student).status_code == 429
+    assert api.get("/api/v1/tutor/quota", headers=student.headers).json()["course_id"] == course
 
 
 def test_client_request_id_makes_submission_idempotent(api, make_user, db) -> None:

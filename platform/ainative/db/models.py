@@ -288,6 +288,8 @@ class Event(Base):
     interaction_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("interactions.id", ondelete="SET NULL")
     )
+    notebook_path: Mapped[str | None] = mapped_column(String(500))  # the notebook it came from
+    cell_id: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -19,7 +19,7 @@ from ainative.observability.metrics import LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
 from ainative.tutor.cache import CachedAnswer, ResponseCache, question_key
 from ainative.tutor.classify import classify
 from ainative.tutor.guardrails import apply_guardrail
-from ainative.tutor.prompts import PROMPT_VERSION, build_messages
+from ainative.tutor.prompts import PROMPT_VERSION, Turn, build_messages
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +86,25 @@ def produce_answer(
         policy=policy,
         settings=settings,
     )
+    history = [Turn(str(h["prompt"]), str(h["answer"])) for h in row.get("history") or ()]
+    # Only a first turn may be served from or stored in the cache: a follow-up's answer
+    # depends on the conversation, which the key does not contain.
+    if int(row.get("turn") or 1) > 1 or history:
+        cache = None
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return AnswerValues(**cached.as_hit(classification))
     provider_name, model = resolve_provider(policy, settings)
     provider = get_provider(provider_name)
     request = LLMRequest(
-        messages=build_messages(row["prompt"], row["mode"], context, policy.get("extra_context")),
+        messages=build_messages(
+            row["prompt"],
+            row["mode"],
+            context,
+            policy.get("extra_context"),
+            history=history,
+            history_max_chars=settings.history_max_chars,
+        ),
         model=model,
         max_tokens=settings.llm_max_tokens,
         mode=row["mode"],

@@ -1,7 +1,7 @@
 """dated research consent: every change of a student's consent, with the text's version
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-01 17:30:00
 
 `consent_periods` is the rule in one place: consent is in force from a `given` record
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
