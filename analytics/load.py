@@ -37,8 +37,10 @@ __all__ = [
     "Source",
     "copy_frame",
     "load_deadlines",
+    "load_assignments",
     "load_enrolments",
     "load_events",
+    "load_experiments",
     "load_interactions",
     "load_sessions",
     "parse_csv",
@@ -73,6 +75,10 @@ INTERACTION_COLUMNS = (
     _c("attempts", None, pa.int16()),
     _c("provider", None, CAT),
     _c("model", None, CAT),
+    _c("prompt_version", None, CAT),
+    _c("policy_version", None, pa.int32()),
+    _c("experiment_id", None, pa.int32()),
+    _c("arm_id", None, pa.int32()),
     _c("prompt_tokens", None, pa.int32()),
     _c("completion_tokens", None, pa.int32()),
     _c("queue_ms", None, pa.int32()),
@@ -348,3 +354,97 @@ def load_deadlines(
         where += f" AND {clause}"
     sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where}"
     return copy_frame(sql, params, DEADLINE_COLUMNS, source, order_by=["deadline"])
+
+
+EXPERIMENT_COLUMNS = (
+    _c("experiment_id", "e.id", pa.int32()),
+    _c("experiment", "e.name", CAT),
+    _c("course_id", None, pa.int64()),
+    _c("description", "e.description", pa.string()),
+    _c("started_at", "e.created_at", TS),
+    _c("ended_at", "e.ended_at", TS),
+    _c("arm_id", "x.id", pa.int32()),
+    _c("arm", "x.name", CAT),
+    _c("policy", "x.policy::text", pa.string()),
+    _c(
+        "assigned",
+        "(SELECT count(*) FROM experiment_assignments s WHERE s.arm_id = x.id)",
+        pa.int64(),
+    ),
+)
+ASSIGNMENT_COLUMNS = (
+    _c("experiment_id", None, pa.int32()),
+    _c("experiment", "e.name", CAT),
+    _c("course_id", None, pa.int64()),
+    _c("arm_id", None, pa.int32()),
+    _c("arm", "a.name", CAT),
+    _c("user_id", None, pa.int64()),
+    _c("assigned_at", None, TS),
+)
+# Arms and assignments with their experiment's course, so the shared course filter applies.
+_ARMS = (
+    "(SELECT a.*, e.course_id FROM experiment_arms a JOIN experiments e ON e.id = a.experiment_id)"
+)
+_ASSIGNMENTS = (
+    "(SELECT s.*, e.course_id FROM experiment_assignments s "
+    "JOIN experiments e ON e.id = s.experiment_id)"
+)
+
+
+def load_experiments(
+    source: Source = None, *, courses: Iterable[int | str] | int | str | None = None
+) -> pd.DataFrame:
+    """Experiments and their arms, one row per arm (course-level: no student rows).
+
+    ``policy`` is the arm's policy as JSON text (laid over the course's policy);
+    ``assigned`` counts every student assigned to the arm, consenting or not (a count,
+    never who), so an analysis can see what consent filtering removed from each arm.
+    """
+    params: dict[str, Any] = {}
+    where = "TRUE"
+    if courses is not None:
+        _, where, params = _filters(
+            time_column="created_at",
+            courses=courses,
+            since=None,
+            until=None,
+            user_ids=None,
+            include_non_consenting=True,
+        )
+    joins = "JOIN experiments e ON e.id = x.experiment_id"
+    sql = f"{select_sql(EXPERIMENT_COLUMNS, _ARMS, joins)} WHERE {where}"
+    return copy_frame(sql, params, EXPERIMENT_COLUMNS, source, order_by=["experiment_id", "arm_id"])
+
+
+def load_assignments(
+    source: Source = None,
+    *,
+    courses: Iterable[int | str] | int | str | None = None,
+    experiments: Iterable[int] | None = None,
+    user_ids: Iterable[int] | None = None,
+    include_non_consenting: bool = False,
+) -> pd.DataFrame:
+    """Each student's arm in each experiment, with when it was assigned.
+
+    The consent rule of every loader applies at ``assigned_at``: a student's assignment
+    is research data only when consent was in force when it was made (their later
+    interactions still carry ``arm_id`` themselves).
+    """
+    joins, where, params = _filters(
+        time_column="assigned_at",
+        courses=courses,
+        since=None,
+        until=None,
+        user_ids=user_ids,
+        include_non_consenting=include_non_consenting,
+    )
+    joins += (
+        " JOIN experiments e ON e.id = x.experiment_id JOIN experiment_arms a ON a.id = x.arm_id"
+    )
+    if experiments is not None:
+        params["experiment_ids"] = [int(e) for e in experiments]
+        where += " AND x.experiment_id = ANY(%(experiment_ids)s::int[])"
+    sql = f"{select_sql(ASSIGNMENT_COLUMNS, _ASSIGNMENTS, joins)} WHERE {where}"
+    return copy_frame(
+        sql, params, ASSIGNMENT_COLUMNS, source, order_by=["experiment_id", "assigned_at"]
+    )
