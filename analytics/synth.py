@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ainative.experiments import ARM_POLICY_KEYS
-from ainative.experiments import _tie_break as tie_break
+from ainative.experiments import ARM_POLICY_KEYS, tie_break
 from ainative.tutor.classify import classify
 from analytics import synth_text as text
 from analytics.bulk import copy_into

@@ -52,7 +52,7 @@ def effective_policy(course_policy: Mapping[str, Any], arm: Arm | None) -> dict[
     return policy
 
 
-def _tie_break(key: str, user_id: int, experiment_id: int, arm_name: str) -> str:
+def tie_break(key: str, user_id: int, experiment_id: int, arm_name: str) -> str:
     material = f"experiment:{experiment_id}:user:{user_id}:arm:{arm_name}".encode()
     return hmac.new(key.encode(), material, hashlib.sha256).hexdigest()
 
@@ -157,7 +157,7 @@ def arm_for(conn: Connection, *, course_id: int, user_id: int, key: str) -> Arm 
             {"e": experiment.id},
         ).all()
         existing = min(
-            arms, key=lambda a: (a.students, _tie_break(key, user_id, experiment.id, a.name))
+            arms, key=lambda a: (a.students, tie_break(key, user_id, experiment.id, a.name))
         )
         conn.execute(
             text(
