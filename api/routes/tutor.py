@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from ainative import quota
+from ainative.ratelimit import waiting_slot
 from ainative.tutor import reading, sessions
 from ainative.tutor import repository as repo
 from ainative.tutor.ratings import rate_interaction
@@ -69,15 +71,21 @@ async def read_request(
     state: StateDep,
     wait: Annotated[float, Query(ge=0, description="seconds to wait for the answer")] = 0,
 ) -> InteractionPublic:
-    """One interaction; with `wait`, hold the request until it is answered (long-poll)."""
-    row = await reading.wait_for_answer(
-        state.engine,
-        state.notifier,
-        interaction_id,
-        user_id=user.id,
-        roles=user.roles,
-        wait=min(wait, state.settings.long_poll_max_seconds),
-    )
+    """One interaction; with `wait`, hold the request until it is answered (long-poll).
+
+    A user holds at most LONG_POLLS_PER_USER waiting requests at once (429 beyond).
+    """
+    wait = min(wait, state.settings.long_poll_max_seconds)
+    slot = waiting_slot(state.redis, user.id, state.settings) if wait > 0 else nullcontext()
+    async with slot:
+        row = await reading.wait_for_answer(
+            state.engine,
+            state.notifier,
+            interaction_id,
+            user_id=user.id,
+            roles=user.roles,
+            wait=wait,
+        )
     return InteractionPublic.from_row(row)
 
 
