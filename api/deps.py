@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.auth.users import disabled_user_key, revoked_access_key  # shared with the CLI
 from ainative.config import Settings
+from ainative.ratelimit import client_address
 from api.state import StateDep
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,15 @@ def get_app_settings(state: StateDep) -> Settings:
     return state.settings
 
 
+def get_client_ip(request: Request, state: StateDep) -> str:
+    """The caller's address for rate limits: X-Forwarded-For only from TRUSTED_PROXIES."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return client_address(peer, forwarded, state.settings.trusted_proxies)
+
+
 SessionDep = Annotated[Session, Depends(get_db)]
+ClientIP = Annotated[str, Depends(get_client_ip)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 

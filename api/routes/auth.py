@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 from redis.exceptions import RedisError
@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from ainative import ratelimit
 from ainative.auth import users as users_service
-from ainative.auth.users import InvalidCredentialsError, TokenPair, revoked_access_key
+from ainative.auth.users import TokenPair, revoked_access_key
 from ainative.config import Settings
 from ainative.db.models import User
 from api.deps import (
     AppSettings,
+    ClientIP,
     CurrentUser,
     RedisDep,
     SessionDep,
@@ -40,18 +41,6 @@ from api.schemas.users import UserPublic, UserSelfUpdate
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def too_many(verdict: ratelimit.RateLimitResult) -> HTTPException:
-    return HTTPException(
-        status.HTTP_429_TOO_MANY_REQUESTS,
-        verdict.detail(),
-        headers={"Retry-After": str(verdict.retry_after)},
-    )
-
-
 def pair_public(pair: TokenPair) -> TokenPairPublic:
     return TokenPairPublic(
         access_token=pair.access_token,
@@ -66,36 +55,30 @@ def _authenticate(session: Session, login: str, password: str) -> TokenPair:
 
 
 async def _login(
-    request: Request, redis: RedisDep, session: Session, settings: Settings, login: str, pw: str
+    ip: str, redis: RedisDep, session: Session, settings: Settings, login: str, pw: str
 ) -> TokenPairPublic:
-    account = login.strip().lower()
-    verdict = await ratelimit.check_login_allowed(
-        redis, ip=client_ip(request), account=account, settings=settings
-    )
+    """Count the attempt first (ainative.ratelimit.begin_login), then check the password."""
+    account = await run_in_threadpool(lambda: users_service.login_key(session, login=login))
+    verdict = await ratelimit.begin_login(redis, ip=ip, account=account, settings=settings)
     if not verdict.allowed:
-        raise too_many(verdict)
-    try:
-        pair = await run_in_threadpool(_authenticate, session, login, pw)
-    except InvalidCredentialsError:
-        await ratelimit.record_login_failure(redis, account=account, settings=settings)
-        raise
+        raise ratelimit.RateLimitedError(verdict)
+    pair = await run_in_threadpool(_authenticate, session, login, pw)
+    await ratelimit.finish_login(redis, ip=ip, account=account, succeeded=True, settings=settings)
     return pair_public(pair)
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
 async def register_user(
     body: RegisterCreate,
-    request: Request,
+    ip: ClientIP,
     session: SessionDep,
     redis: RedisDep,
     settings: AppSettings,
 ) -> UserPublic:
     """Create a student account (registration never grants other roles)."""
-    verdict = await ratelimit.check_register_allowed(
-        redis, ip=client_ip(request), settings=settings
-    )
+    verdict = await ratelimit.check_register_allowed(redis, ip=ip, settings=settings)
     if not verdict.allowed:
-        raise too_many(verdict)
+        raise ratelimit.RateLimitedError(verdict)
     user = await run_in_threadpool(
         lambda: users_service.create_user(
             session,
@@ -111,25 +94,25 @@ async def register_user(
 @router.post("/login", response_model=TokenPairPublic)
 async def login_user(
     body: LoginRequest,
-    request: Request,
+    ip: ClientIP,
     session: SessionDep,
     redis: RedisDep,
     settings: AppSettings,
 ) -> TokenPairPublic:
     """Exchange username (or email) and password for an access and a refresh token."""
-    return await _login(request, redis, session, settings, body.login, body.password)
+    return await _login(ip, redis, session, settings, body.login, body.password)
 
 
 @router.post("/token", response_model=TokenPairPublic)
 async def login_form(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    request: Request,
+    ip: ClientIP,
     session: SessionDep,
     redis: RedisDep,
     settings: AppSettings,
 ) -> TokenPairPublic:
     """OAuth2 password flow (form fields), for the OpenAPI Authorize button."""
-    return await _login(request, redis, session, settings, form.username, form.password)
+    return await _login(ip, redis, session, settings, form.username, form.password)
 
 
 @router.post("/refresh", response_model=TokenPairPublic)

@@ -350,7 +350,8 @@ async def test_password_attempts_are_rate_limited(fresh_database_url, services, 
 async def test_hub_and_api_count_the_same_account_failures(
     fresh_database_url, services, make_account
 ):
-    """Failures the API recorded lock the account on the hub's form too (one key scheme)."""
+    """Failures the API counted for an address block the hub's form from it too (one key
+    scheme), and only from it: the owner elsewhere still logs in."""
     window = 10**6  # one window for the whole test
     auth = AINativeAuthenticator(
         database_url=fresh_database_url,
@@ -362,19 +363,24 @@ async def test_hub_and_api_count_the_same_account_failures(
     settings = get_settings().model_copy(
         update={"login_rate_limit": 2, "rate_limit_window_seconds": window}
     )
+    ip = f"10.8.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
     client = aioredis.Redis.from_url(services.redis_url)
     try:
         for _ in range(2):
-            await ratelimit.record_login_failure(
-                client, account=account.username.lower(), settings=settings
+            await ratelimit.begin_login(
+                client, ip=ip, account=f"user:{account.id}", settings=settings
             )
     finally:
         await client.aclose()
-    fresh_ip = SimpleNamespace(request=SimpleNamespace(remote_ip=f"ip-{uuid.uuid4().hex}"))
     right = {"username": account.username, "password": PASSWORD}
+    same_ip = SimpleNamespace(request=SimpleNamespace(remote_ip=ip))
     with pytest.raises(web.HTTPError) as err:
-        await auth.get_authenticated_user(fresh_ip, right)
+        await auth.get_authenticated_user(same_ip, right)
     assert err.value.status_code == 429
+    owner_ip = SimpleNamespace(
+        request=SimpleNamespace(remote_ip=f"10.7.{uuid.uuid4().int % 250}.1")
+    )
+    assert await auth.get_authenticated_user(owner_ip, right) is not None
 
 
 async def test_login_works_when_the_limiter_redis_is_down(fresh_database_url, make_account):

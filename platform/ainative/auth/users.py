@@ -166,6 +166,12 @@ def get_user_by_login(session: Session, *, login: str) -> User | None:
     return session.execute(select(User).where(clause)).scalar_one_or_none()
 
 
+def login_key(session: Session, *, login: str) -> str:
+    """The login limit's name for an account: one per account, by username or email alike."""
+    user = get_user_by_login(session, login=login)
+    return f"user:{user.id}" if user is not None else f"name:{login.strip().lower()}"
+
+
 def list_users(session: Session, *, offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
     """One page of users by id, and the total count."""
     total = session.execute(select(func.count()).select_from(User)).scalar_one()

@@ -23,12 +23,13 @@ from tornado import web
 from traitlets import Integer, List, Set, Unicode, default, validate
 
 from ainative import ratelimit
+from ainative.auth import users as users_service
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import get_settings
 from ainative.db.engine import get_engine
 from ainative.hub import accounts, model
 from ainative.hub.accounts import Account, ReplayError
-from ainative.hub.handlers import TokenLoginHandler
+from ainative.hub.handlers import TokenLoginHandler, client_ip
 
 T = TypeVar("T")
 INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
@@ -242,27 +243,29 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return self.auth_model(account, tokens)
 
     async def _password_account(self, handler: Any, username: str, password: str) -> Account | None:
-        """The API's login rules: IP and account windows in Redis, failures count."""
+        """The API's login rules (ainative.ratelimit.begin_login): counted before bcrypt."""
         if not username or not password:
             return None
-        account_key = username.strip().lower()
-        ip = handler.request.remote_ip if handler is not None else "unknown"
+        settings = get_settings()
+        ip = client_ip(handler, settings.trusted_proxies)
         client = self._limiter()
-        limits = get_settings().model_copy(
+        limits = settings.model_copy(
             update={
                 "login_rate_limit": self.login_rate_limit,
                 "rate_limit_window_seconds": self.rate_limit_window_seconds,
             }
         )
+        key = ""
         if client is not None:
-            verdict = await ratelimit.check_login_allowed(
-                client, ip=ip, account=account_key, settings=limits
-            )
+            key = await self._db(lambda s: users_service.login_key(s, login=username))
+            verdict = await ratelimit.begin_login(client, ip=ip, account=key, settings=limits)
             if not verdict.allowed:
                 raise web.HTTPError(429, f"Too many login attempts. {verdict.detail()}.")
         account = await self._db(accounts.check_password, username, password)
-        if account is None and client is not None:
-            await ratelimit.record_login_failure(client, account=account_key, settings=limits)
+        if account is not None and client is not None:
+            await ratelimit.finish_login(
+                client, ip=ip, account=key, succeeded=True, settings=limits
+            )
         return account
 
     async def _token_account(self, token: str) -> Account:

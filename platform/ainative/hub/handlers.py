@@ -6,8 +6,31 @@ POST /api/v1/auth/hub-token); everything else is the stock password form.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from jupyterhub.handlers.login import LoginHandler
 from tornado import web
+
+from ainative.ratelimit import client_address
+
+
+def client_ip(handler: Any, trusted: Sequence[str]) -> str:
+    """The client's address for the login limit, never from a client-sent X-Real-Ip.
+
+    Tornado (xheaders) lets `X-Real-Ip` override `request.remote_ip`; the connection's
+    own peer address and X-Forwarded-For, read as for the API, are what count.
+    """
+    if handler is None:
+        return "unknown"
+    request = handler.request
+    address = getattr(getattr(request, "connection", None), "context", None)
+    peer = getattr(address, "address", None)
+    peer_ip = peer[0] if isinstance(peer, tuple) and peer else None
+    if not peer_ip:  # a Unix socket or a test double: tornado's view, minus X-Real-Ip
+        peer_ip = getattr(address, "_orig_remote_ip", None) or request.remote_ip
+    headers = getattr(request, "headers", None) or {}
+    return client_address(peer_ip, headers.get("X-Forwarded-For"), trusted)
 
 
 class TokenLoginHandler(LoginHandler):  # type: ignore[misc]  # jupyterhub ships no types
