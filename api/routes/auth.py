@@ -6,6 +6,7 @@ Handlers that need both Postgres and Redis are async and run the database work
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Annotated
 
@@ -39,6 +40,7 @@ from api.schemas.auth import (
 from api.schemas.users import UserPublic, UserSelfUpdate
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+log = logging.getLogger(__name__)
 
 
 def pair_public(pair: TokenPair) -> TokenPairPublic:
@@ -164,12 +166,26 @@ def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> U
 
 
 @router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
-def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
-    """Change the caller's password; every refresh token of theirs stops working."""
-    users_service.change_password(
-        session,
-        user_id=user.id,
-        current_password=body.current_password,
-        new_password=body.new_password,
+async def change_password(
+    body: PasswordChange,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: AppSettings,
+) -> Response:
+    """Change the caller's password; every token of theirs, this one included, stops working."""
+    account = await run_in_threadpool(
+        lambda: users_service.change_password(
+            session,
+            user_id=user.id,
+            current_password=body.current_password,
+            new_password=body.new_password,
+        )
     )
+    try:
+        await users_service.publish_generation(
+            redis, user_id=user.id, generation=account.token_generation, settings=settings
+        )
+    except RedisError:
+        log.warning("password changed, but older access tokens live until they expire")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

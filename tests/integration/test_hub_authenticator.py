@@ -420,3 +420,41 @@ async def test_server_refresh_families_are_retired(auth, make_account, engine):
     second_refresh = second.environment["AINATIVE_REFRESH_TOKEN"]
     await auth.post_spawn_stop(user, second)
     assert family_revoked(second_refresh)
+
+
+async def test_attack_hub_session_survives_no_password_change(auth, make_account, engine):
+    """refresh_user ends the hub session of an older token generation (password changed)."""
+    from sqlalchemy.orm import Session
+
+    from ainative.auth import users as users_service
+
+    account = make_account()
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    user = FakeHubUser(model["name"], model["auth_state"])
+    assert isinstance(await auth.refresh_user(user), dict)
+    with Session(engine) as session:
+        users_service.change_password(
+            session, user_id=account.id, current_password=PASSWORD, new_password="Other-pass-2"
+        )
+    assert await auth.refresh_user(user) is False
+
+
+async def test_attack_relogin_leaves_no_old_refresh_family_alive(auth, make_account, engine):
+    """A second login while a server runs revokes the family the old auth_state held."""
+    account = make_account()
+    credentials = {"username": account.username, "password": PASSWORD}
+    first = await auth.get_authenticated_user(HANDLER, credentials)
+    user = FakeHubUser(first["name"], first["auth_state"])
+    spawner = SimpleNamespace(environment={})
+    await auth.pre_spawn_start(user, spawner)
+    server_refresh = spawner.environment["AINATIVE_REFRESH_TOKEN"]
+    server_jti = uuid.UUID(decode_token(server_refresh, "refresh")["jti"])
+    handler = SimpleNamespace(
+        request=HANDLER.request, find_user=lambda name: user if name == user.name else None
+    )
+    await auth.get_authenticated_user(handler, credentials)
+    with engine.connect() as conn:
+        row = conn.execute(select(RefreshToken).where(RefreshToken.jti == server_jti)).one()
+    assert row.revoked_at is not None

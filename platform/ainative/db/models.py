@@ -70,6 +70,8 @@ class User(Base):
     research_consent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped by a password, role or activation change: older access tokens stop (auth.users).
+    token_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
