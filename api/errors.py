@@ -20,7 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from ainative.auth import users
+from ainative.auth import registration, users
 from ainative.courses import (
     CourseError,
     CourseNotFoundError,
@@ -53,6 +53,8 @@ UNAVAILABLE_OF: tuple[tuple[type[Exception], str, int, str], ...] = (
 # Most specific class first: the first isinstance match wins.
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (users.DuplicateUserError, status.HTTP_409_CONFLICT),
+    (registration.RegistrationClosedError, status.HTTP_403_FORBIDDEN),
+    (registration.InvalidJoinCodeError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (users.InvalidUserInput, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (users.InvalidCredentialsError, status.HTTP_401_UNAUTHORIZED),
     (users.InvalidRefreshTokenError, status.HTTP_401_UNAUTHORIZED),

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from ainative import ratelimit
+from ainative.auth import registration
 from ainative.auth import users as users_service
 from ainative.auth.users import TokenPair, revoked_access_key
 from ainative.config import Settings
@@ -77,17 +78,22 @@ async def register_user(
     redis: RedisDep,
     settings: AppSettings,
 ) -> UserPublic:
-    """Create a student account (registration never grants other roles)."""
+    """Create a student account as REGISTRATION allows (open, course-code, closed).
+
+    With a course's join code the account is enrolled in that course as a student. Every
+    attempt, a wrong code too, counts against the caller's address (REGISTER_RATE_LIMIT).
+    """
     verdict = await ratelimit.check_register_allowed(redis, ip=ip, settings=settings)
     if not verdict.allowed:
         raise ratelimit.RateLimitedError(verdict)
     user = await run_in_threadpool(
-        lambda: users_service.create_user(
+        lambda: registration.register(
             session,
+            mode=settings.registration_mode,
             username=body.username,
             email=str(body.email),
             password=body.password,
-            roles=("student",),
+            join_code=body.join_code,
         )
     )
     return UserPublic.model_validate(user)

@@ -179,8 +179,17 @@ class HttpSettings(Topic):
 class AbuseSettings(Topic):
     TITLE = "Abuse limits"
 
+    registration: Literal["", "open", "course-code", "closed"] = Field(
+        "",
+        description="Who may create an account: `open` (anyone), `course-code` (students with "
+        "a course's join code, enrolled in it) or `closed` (staff create accounts). Empty: "
+        "course-code in production, open otherwise.",
+    )
     register_rate_limit: int = Field(
-        10, ge=1, description="Registrations allowed per IP per rate-limit window."
+        10,
+        ge=1,
+        description="Registration attempts (wrong join codes included) allowed per IP per "
+        "rate-limit window.",
     )
     login_rate_limit: int = Field(
         20, ge=1, description="Login attempts allowed per IP and per account per window."

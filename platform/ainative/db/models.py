@@ -101,7 +101,18 @@ class Course(Base):
     title: Mapped[str] = mapped_column(String(200))
     # {"allowed_modes": [...], "quota_per_hour": int, "extra_context": str}
     tutor_policy: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # Students register into the course with it (REGISTRATION=course-code); None: no code.
+    join_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        # The hub group's name (ainative.hub.accounts.course_slug) is unique too.
+        Index(
+            "ix_courses_code_slug",
+            text("btrim(regexp_replace(lower(code), '[^a-z0-9]+', '-', 'g'), '-')"),
+            unique=True,
+        ),
+    )
 
 
 class Membership(Base):
