@@ -51,3 +51,49 @@ def test_attack_forged_x_real_ip_does_not_reset_the_hubs_count(hub, make_user):
         keys = [(k, rr.get(k)) for k in rr.keys("ratelimit:login:ip:*")]
     assert _login_count(redis_url, f"ip:{client_ip}", window) == 3, (client_ip, forged, keys)
     assert all(_login_count(redis_url, f"ip:{fake}", window) == 0 for fake in forged)
+
+
+def _login_link(api, user) -> str:
+    r = api.post("/api/v1/auth/hub-token", headers=user.headers, json={"next": "/hub/home"})
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+def _whoami(client: httpx.Client) -> str:
+    xsrf = client.cookies.get("_xsrf", path="/hub/")
+    r = client.get("/hub/api/user", headers={"X-XSRFToken": xsrf})
+    assert r.status_code == 200, r.text
+    return r.json()["name"]
+
+
+def test_attack_login_link_does_not_silently_replace_a_session(hub, api, make_user):
+    """Login CSRF: the attacker's own link, opened in the victim's browser."""
+    victim, attacker = make_user(), make_user()
+    browser = hub.session(victim.username, victim.password)
+    token = _login_link(api, attacker)
+    page = browser.get("/hub/login", params={"token": token})
+    assert page.status_code == 200, page.text[:300]
+    assert "Switch account?" in page.text and attacker.username in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert _whoami(browser) == victim.username.lower()  # nothing switched
+
+    # A cross-site form cannot confirm for the victim: it has no XSRF value.
+    forged = browser.post("/hub/login", data={"token": token, "confirm": "yes"})
+    assert forged.status_code == 403, forged.text[:300]
+    assert _whoami(browser) == victim.username.lower()
+
+    # The victim's own deliberate click (the page's form, with its XSRF field) switches.
+    xsrf = page.text.split('name="_xsrf" value="')[1].split('"')[0]
+    confirmed = browser.post(
+        "/hub/login", data={"_xsrf": xsrf, "token": token, "confirm": "yes", "next": "/hub/home"}
+    )
+    assert confirmed.status_code == 302, confirmed.text[:300]
+    assert _whoami(browser) == attacker.username.lower()
+
+
+def test_own_login_link_over_own_session_goes_straight_through(hub, api, make_user):
+    user = make_user()
+    browser = hub.session(user.username, user.password)
+    r = browser.get("/hub/login", params={"token": _login_link(api, user)})
+    assert r.status_code == 302 and "token" not in r.headers["location"]
+    assert _whoami(browser) == user.username.lower()
