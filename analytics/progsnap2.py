@@ -182,7 +182,7 @@ def _place(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _run_rows(runs: pd.DataFrame, key: str) -> pd.DataFrame:
-    runs = runs[[not is_tutor_cell(c) for c in runs["code"]]]
+    runs = runs.loc[[not is_tutor_cell(c) for c in runs["code"]]]
     compile_ids = pd.Series(_ids("compile", "event", runs["id"], key), index=runs.index)
     base = pd.DataFrame(
         {
