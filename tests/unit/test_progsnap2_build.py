@@ -216,7 +216,9 @@ def test_ids_are_keyed_pseudonyms() -> None:
 
 def test_scrub_and_drop() -> None:
     main, codes, _ = _build("scrub")
-    text = " ".join(main.astype(object).fillna("").astype(str).to_numpy().ravel()) + " ".join(codes["Code"])
+    text = " ".join(main.astype(object).fillna("").astype(str).to_numpy().ravel()) + " ".join(
+        codes["Code"]
+    )
     assert "ada@uni.edu" not in text and "ada_l" not in text and "/home/<user>/" in text
     assert "<email>" in text and "<name>" in text
     dropped, dropped_codes, _ = _build("drop")
