@@ -42,7 +42,8 @@ TEXT_RULES = {
         "addresses become <email>, the usernames and e-mail local parts of the course's "
         "members become <name>, and the user part of home directories (/home/x/, "
         "/Users/x/, C:\\Users\\x\\) becomes <user>. Names the platform does not store "
-        "(a first name typed in a question) are not found."
+        "(a first name typed in a question) are not found; a username that is also an "
+        "ordinary word (3 characters or more) is replaced wherever the word appears."
     ),
     "drop": (
         "Prompts (X-HelpMessage), answers (InterventionMessage) and code (CodeStates' Code) "
@@ -167,7 +168,18 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
         "UserDirectAction for runs and requests, ToolReaction for compiler and tutor output.",
     ),
     ("Column", "ExecutionResult", "Run.Program", "Success or Error."),
-    ("Column", "ProgramErrorOutput", "Run.Program", "The error the cell raised (text)."),
+    (
+        "Column",
+        "ProgramErrorOutput",
+        "Run.Program",
+        "The error the cell raised, as text in the column (not a URL to a file).",
+    ),
+    (
+        "Column",
+        "SourceLocation",
+        "Compile.Error",
+        "Empty: the kernel records the error's message, not its location apart from it.",
+    ),
     ("Column", "CompileResult", "Compile", "Success or Error."),
     ("Column", "CompileMessageType", "Compile.Error", "The exception's class (SyntaxError...)."),
     ("Column", "CompileMessageData", "Compile.Error", "The compiler's message."),

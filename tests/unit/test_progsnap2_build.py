@@ -287,3 +287,12 @@ def test_scrubber_finds_what_it_knows() -> None:
     assert treat(["a", None], "drop", scrub) == [None, None]
     with pytest.raises(ValueError, match="keep, scrub, drop"):
         treat(["a"], "hide", scrub)
+
+
+def test_a_trace_of_only_tutor_cells_exports_no_runs() -> None:
+    events, interactions = _events().iloc[:1], _interactions().iloc[:0]
+    main, codes, consistent = build_main_table(
+        _sessions(), events, interactions, key=KEY, text="scrub"
+    )
+    assert main["EventType"].tolist() == ["Session.Start", "Session.End"]
+    assert codes.empty and consistent
