@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from ainative.notebook.capture import TUTOR_CELL_PREFIXES  # the widget's own rule
+
 SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 # A line that only loads or shows the tutor: the tutor's own cell, not a program run.
-TUTOR_CELL_PREFIXES = ("%tutor", "%load_ext ainative", "%reload_ext ainative")
 _WIDGET_LINE = re.compile(
     r"^(%(re)?load_ext\s+ainative\S*|%tutor\b.*|(from\s+ainative\S*\s+)?import\s+.*"
     r"|(display\()?\s*(TutorWidget|TutorClient|tutor)\s*\(.*\)\)?)\s*;?$"
