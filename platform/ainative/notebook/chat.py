@@ -140,6 +140,7 @@ async def follow(
     """
     if item.finished:
         return item
+    on_phase(PHASES.get(item.status, item.status))
     stream = getattr(client, "stream", None)
     if stream is not None:
         text = ""

@@ -38,22 +38,27 @@ class TurnView:
             f"{render_plain(turn.prompt)}</div>"
         )
         self.answer = widgets.HTML("")
+        auto = widgets.Layout(width="auto")
         self.helpful = widgets.Button(
             description="Helpful", icon="thumbs-up", disabled=True, tooltip="this answer helped"
         )
         self.not_helpful = widgets.Button(
             description="Not helpful", icon="thumbs-down", disabled=True, tooltip="it did not"
         )
+        self.helpful.layout = self.not_helpful.layout = auto
         self.score = widgets.ToggleButtons(
             options=[(str(s), s) for s in SCORES],
             value=None,
-            description="Score",
             tooltips=["1: useless", "2", "3", "4", "5: excellent"],
             disabled=True,
-            style={"button_width": "2.4em", "description_width": "3.5em"},
+            style={"button_width": "2.4em"},
+            layout=auto,
         )
         self.rating_note = widgets.HTML("")
-        self.rating = widgets.HBox([self.helpful, self.not_helpful, self.score, self.rating_note])
+        score_label = widgets.HTML("<small>&nbsp;&nbsp;and, if you like, a score:</small>")
+        self.rating = widgets.HBox(
+            [self.helpful, self.not_helpful, score_label, self.score, self.rating_note]
+        )
         self.rating.layout.display = "none"
         for w, cls in (
             (self.question, "question-shown"),

@@ -79,7 +79,12 @@ class TutorWidget:
         )
         self.course.layout.display = "none"
         self.course_label = widgets.HTML("")
-        self.new_button = widgets.Button(description="New conversation", icon="plus")
+        self.new_button = widgets.Button(
+            description="New conversation",
+            icon="plus",
+            tooltip="end this conversation; the tutor starts afresh, without its history",
+            layout=widgets.Layout(width="auto"),
+        )
         self.turns = widgets.VBox([])
         self.question = widgets.Textarea(
             placeholder="Ask the tutor about your code or a concept…",
@@ -185,6 +190,8 @@ class TutorWidget:
             if self._courses is None:
                 self._courses = await self._load_courses()
             self.show_courses(binding.remembered_course(binding.notebook_file(self._ip)))
+            if self.course_settled:  # cell runs from now on belong to this session
+                await self._session()
         except TutorClientError as exc:
             self._say(str(exc), error=True)
         await self.refresh_quota()
@@ -244,21 +251,28 @@ class TutorWidget:
         if recorder is not None:
             recorder.session_id = None
         self._say("New conversation: the tutor starts afresh.")
-        if old is not None:
-            try:
+        try:
+            if old is not None:
                 await self.client.end_session(old)
-            except TutorClientError as exc:
-                self._say(str(exc), error=True)
+            if self.course_settled:
+                await self._session()
+        except TutorClientError as exc:
+            self._say(str(exc), error=True)
         await self.refresh_quota()
 
     # -- asking ----------------------------------------------------------------------------
+
+    @property
+    def course_settled(self) -> bool:
+        """A course is chosen, or there is nothing to choose from."""
+        return len(self._courses or []) <= 1 or self.conversation.course_id is not None
 
     def _check(self, prompt: str) -> str | None:
         if self._asking:
             return "Wait for the answer to your last question."
         if not prompt:
             return "Type a question first."
-        if len(self._courses or []) > 1 and self.conversation.course_id is None:
+        if not self.course_settled:
             return "Choose your course first."
         return None
 
