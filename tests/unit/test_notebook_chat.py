@@ -169,3 +169,42 @@ def test_binding_data_names_the_course():
     assert binding.binding_data(COURSES[1]) == {"course_id": 2, "course_code": "DS200"}
     assert binding.binding_data(None) == {}
     assert json.dumps(binding.binding_data(COURSES[0]))
+
+
+def test_a_cell_event_names_its_notebook_and_cell():
+    from ainative.notebook.activity import cell_event
+
+    event = cell_event("x = 1", None, 4, notebook_path="week1/loops.ipynb", cell_id="c-9")
+    assert event["payload"]["notebook_path"] == "week1/loops.ipynb"
+    assert event["payload"]["cell_id"] == "c-9"
+    assert "cell_id" not in cell_event("x = 1", None, 4)["payload"]
+
+
+def test_one_course_is_bound_and_kept_in_the_widgets_output():
+    from ainative.notebook.widget import TutorWidget
+
+    widget = TutorWidget(client=object(), courses=COURSES[:1])
+    widget.show_courses(remembered=None)
+    assert widget.conversation.course_id == 1
+    assert widget.course.layout.display == "none"  # nothing to choose
+    assert "CS101" in widget.course_label.value
+    bundle = widget._bundle()
+    assert bundle[BINDING_MIME] == {"course_id": 1, "course_code": "CS101"}
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_several_courses_ask_unless_one_is_remembered():
+    from ainative.notebook.widget import NO_COURSE, TutorWidget
+
+    asking = TutorWidget(client=object(), courses=COURSES)
+    asking.show_courses(remembered=None)
+    assert asking.course.value == 0 and asking.course.options[0] == (NO_COURSE, 0)
+    assert asking.course_settled is False
+    assert asking._check("why?") == "Choose your course first."
+    assert asking._bundle()[BINDING_MIME] == {}
+
+    remembered = TutorWidget(client=object(), courses=COURSES)
+    remembered.show_courses(remembered=2)
+    assert remembered.course.value == 2 and remembered.conversation.course_id == 2
+    assert remembered._bundle()[BINDING_MIME]["course_id"] == 2
+    assert remembered._check("why?") is None

@@ -74,8 +74,9 @@ class TutorWidget:
         self.conversation = Conversation()
         self.views: list[TurnView] = []
 
+        # 0 stands for "not chosen yet" (a value of None would show an empty dropdown)
         self.course = widgets.Dropdown(
-            options=[(NO_COURSE, None)], value=None, description="Course"
+            options=[(NO_COURSE, 0)], value=0, description="Course", layout={"width": "auto"}
         )
         self.course.layout.display = "none"
         self.course_label = widgets.HTML("")
@@ -207,9 +208,9 @@ class TutorWidget:
         courses = self._courses or []
         chosen = binding.choose(courses, remembered)
         if len(courses) > 1:
-            self.course.options = [(NO_COURSE, None)] + [(c.label, c.id) for c in courses]
+            self.course.options = [(NO_COURSE, 0)] + [(c.label, c.id) for c in courses]
             self.course.layout.display = ""
-            self.course.value = chosen.id if chosen else None
+            self.course.value = chosen.id if chosen else 0
         elif chosen is not None:
             self.course_label.value = f"<small>Course: {html.escape(chosen.label)}</small>"
         self._bind(chosen)
@@ -222,7 +223,7 @@ class TutorWidget:
         self._remember_course()
 
     def _course_chosen(self, change: dict[str, Any]) -> None:
-        if change["new"] == self.conversation.course_id:
+        if (change["new"] or None) == self.conversation.course_id:
             return
         self._bind(self.selected_course_by_id(change["new"]))
         self._spawn(self.new_conversation())
