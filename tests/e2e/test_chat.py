@@ -17,8 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from ainative.notebook.binding import BINDING_MIME
-from ainative.notebook.chat import SEND_NOTEBOOK_FIELDS
+from ainative.notebook.binding import BINDING_MIME, SEND_NOTEBOOK_FIELDS
 from ainative.notebook.client import AsyncTutorClient
 from tests.conftest import register_user
 from tests.e2e.browser import (
@@ -207,14 +206,17 @@ def test_follow_up_continues_the_conversation_in_the_students_course(
         assert one["context"]["notebook"] == "tutor.ipynb"
 
     # The student's cell run was recorded with course, session, notebook and cell.
+    # (columns of the event with the conversation branch's API, else in its payload)
+    cell = "cell_id" if SEND_NOTEBOOK_FIELDS else "payload->>'cell_id'"
+    path = "notebook_path" if SEND_NOTEBOOK_FIELDS else "payload->>'notebook_path'"
     deadline = time.monotonic() + 60
     events: list[dict] = []
     while time.monotonic() < deadline and not events:
         with db.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT * FROM events WHERE user_id = :u AND event_type = 'cell.executed'"
-                    " AND session_id = :s AND payload->>'cell_id' = :c"
+                    f"SELECT *, {path} AS path FROM events WHERE user_id = :u"
+                    f" AND event_type = 'cell.executed' AND session_id = :s AND {cell} = :c"
                 ),
                 {"u": user.id, "s": one["session_id"], "c": STUDENT_CELL_ID},
             )
@@ -222,7 +224,7 @@ def test_follow_up_continues_the_conversation_in_the_students_course(
         time.sleep(0.5)
     assert events, "no run of the student's cell was recorded in the conversation's session"
     assert events[-1]["course_id"] == course
-    assert events[-1]["payload"]["notebook_path"] == "tutor.ipynb"
+    assert events[-1]["path"] == "tutor.ipynb"
     assert events[-1]["payload"]["code"].startswith("numbers = [3, 1, 4, 1, 5]")
 
     # The follow-up reached the model with the first turn as history.

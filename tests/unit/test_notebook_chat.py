@@ -8,7 +8,7 @@ import time
 import nbformat
 import pytest
 
-from ainative.notebook import binding, chat
+from ainative.notebook import binding
 from ainative.notebook.binding import BINDING_MIME, Course
 from ainative.notebook.chat import Conversation, Outgoing, Throttle
 from ainative.notebook.models import Interaction
@@ -28,11 +28,11 @@ def test_unticked_items_are_left_out_of_the_context():
 
 
 def test_notebook_fields_follow_the_checkboxes(monkeypatch):
-    monkeypatch.setattr(chat, "SEND_NOTEBOOK_FIELDS", True)
+    monkeypatch.setattr(binding, "SEND_NOTEBOOK_FIELDS", True)
     out = Outgoing(code="x", notebook="week1.ipynb", cell_id="c1")
     assert out.request_fields({}) == {"notebook_path": "week1.ipynb", "cell_id": "c1"}
     assert out.request_fields({"notebook": False, "code": False}) == {}
-    monkeypatch.setattr(chat, "SEND_NOTEBOOK_FIELDS", False)
+    monkeypatch.setattr(binding, "SEND_NOTEBOOK_FIELDS", False)
     assert out.request_fields({}) == {}
 
 
@@ -171,12 +171,14 @@ def test_binding_data_names_the_course():
     assert json.dumps(binding.binding_data(COURSES[0]))
 
 
-def test_a_cell_event_names_its_notebook_and_cell():
+@pytest.mark.parametrize("as_fields", [False, True])
+def test_a_cell_event_names_its_notebook_and_cell(monkeypatch, as_fields):
     from ainative.notebook.activity import cell_event
 
+    monkeypatch.setattr(binding, "SEND_NOTEBOOK_FIELDS", as_fields)
     event = cell_event("x = 1", None, 4, notebook_path="week1/loops.ipynb", cell_id="c-9")
-    assert event["payload"]["notebook_path"] == "week1/loops.ipynb"
-    assert event["payload"]["cell_id"] == "c-9"
+    where = event if as_fields else event["payload"]
+    assert (where["notebook_path"], where["cell_id"]) == ("week1/loops.ipynb", "c-9")
     assert "cell_id" not in cell_event("x = 1", None, 4)["payload"]
 
 

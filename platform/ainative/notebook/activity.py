@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from ainative.config import Settings
+from ainative.notebook import binding
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +63,24 @@ def cell_event(
         "success": error is None,
         "execution_count": execution_count,
     }
+    where: dict[str, str] = {}
     if notebook_path:
-        payload["notebook_path"] = notebook_path[:500]
+        where["notebook_path"] = notebook_path[:500]
     if cell_id:
-        payload["cell_id"] = cell_id[:64]
+        where["cell_id"] = cell_id[:64]
     if error is not None:
         payload["error_type"] = type(error).__name__[:200]
         payload["error_message"] = clip(str(error), MAX_MESSAGE_CHARS * 4)[:MAX_MESSAGE_CHARS]
-    return {
+    event: Event = {
         "type": "cell.executed",
         "occurred_at": datetime.now(UTC).isoformat(),
         "payload": payload,
     }
+    if binding.SEND_NOTEBOOK_FIELDS:  # fields of the event (the conversation branch's API)
+        event.update(where)
+    else:
+        payload.update(where)
+    return event
 
 
 class ActivityRecorder:
@@ -278,8 +285,6 @@ def install(
     recorder = ActivityRecorder(
         url, token_provider=token_provider or (lambda: token), refresher=refresher, **options
     )
-    from ainative.notebook import binding
-
     recorder.notebook_path = binding.notebook_path(ipython)
     recorder.cell_id = lambda: binding.current_cell_id(ipython)
     ipython.events.register("post_run_cell", recorder.post_run_cell)

@@ -35,6 +35,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# The API takes `notebook_path` and `cell_id` as fields of a tutor request and of an
+# event once the conversation branch (h/conv) is merged; until then the notebook's name
+# travels as context.notebook, and both ride in a cell event's payload. Flip at the merge.
+SEND_NOTEBOOK_FIELDS = False
 BINDING_MIME = "application/vnd.ainative.binding+json"
 METADATA_KEY = "ainative"
 

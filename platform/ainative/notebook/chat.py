@@ -15,13 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ainative.notebook import binding
+
 if TYPE_CHECKING:
     from ainative.notebook.models import Interaction
 
-# The API accepts `notebook_path` and `cell_id` as fields of a tutor request once the
-# conversation branch (h/conv) is merged; until then the notebook's name travels as
-# context.notebook only. Flip at the merge.
-SEND_NOTEBOOK_FIELDS = False
 STREAM_RENDER_INTERVAL = 0.1  # seconds between re-renders of a growing answer
 POLL_WAIT = 10.0  # seconds per long-poll: short enough to show queued -> thinking
 PHASES = {"queued": "queued", "running": "thinking", "done": "answered", "error": "failed"}
@@ -51,7 +49,7 @@ class Outgoing:
 
     def request_fields(self, include: dict[str, bool]) -> dict[str, str]:
         """Top-level request fields: the notebook path and the cell the question is about."""
-        if not SEND_NOTEBOOK_FIELDS:
+        if not binding.SEND_NOTEBOOK_FIELDS:
             return {}
         fields: dict[str, str] = {}
         if self.notebook and include.get("notebook", True):
@@ -135,8 +133,10 @@ async def follow(
 ) -> Interaction:
     """Follow a submitted question to its stored answer, streaming when the client can.
 
-    With `client.stream` (SSE), `on_text` gets the whole answer so far after each delta;
-    without it, or when the stream cannot be opened, the long-poll `wait()` is used.
+    With `client.stream` (SSE), `on_text` gets the whole answer so far after each delta
+    (a "reset" replaces it: a retry, or the guardrail rewrote it); without a stream, or
+    when it cannot be opened, or it ends before the answer is stored, the long-poll
+    `wait()` finishes the job.
     """
     if item.finished:
         return item
@@ -146,16 +146,15 @@ async def follow(
         text = ""
         try:
             async for event in stream(item.id):
-                if event.kind == "delta":
+                if event.kind in ("delta", "reset"):
                     on_phase("writing")
-                    text += event.text
+                    text = event.text if event.kind == "reset" else text + event.text
                     on_text(text)
                 elif event.kind == "final" and event.interaction is not None:
-                    final: Interaction = event.interaction
-                    return final
+                    item = event.interaction
+                    break
         except Exception:  # an older API without the stream: fall back to the long-poll
-            if text:  # a broken stream after text: the stored answer still comes by polling
-                on_phase("finishing")
+            on_phase("finishing" if text else PHASES.get(item.status, item.status))
     while not item.finished:
         on_phase(PHASES.get(item.status, item.status))
         item = await client.wait(item.id, timeout=POLL_WAIT)

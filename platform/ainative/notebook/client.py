@@ -274,9 +274,7 @@ class AsyncTutorClient:
 
     async def courses(self) -> Any:
         """The caller's courses as the API lists them (the hub's list is preferred)."""
-        r = await self._send("GET", "/api/v1/users/me/courses")
-        if r.status_code in (404, 405):  # an API without it: the courses list
-            r = await self._send("GET", "/api/v1/courses")
+        r = await self._send("GET", "/api/v1/courses", params={"mine": "true"})
         raise_for(r)
         return r.json()
 
