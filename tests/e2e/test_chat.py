@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from ainative.notebook.binding import BINDING_MIME, SEND_NOTEBOOK_FIELDS
+from ainative.notebook.binding import SEND_NOTEBOOK_FIELDS
 from ainative.notebook.client import AsyncTutorClient
 from tests.conftest import register_user
 from tests.e2e.browser import (
@@ -273,58 +273,3 @@ def test_html_in_an_answer_runs_no_script(lab, student, fake_llm_control):
     assert answer.locator("a[href^='javascript']").count() == 0
     assert lab.evaluate("window.__pwned") is None
     assert lab.dialogs == []
-
-
-def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack, db, output_dir):
-    with httpx.Client(base_url=stack.api_url, timeout=40) as api:
-        user = register_user(api, stack.database_url)
-    courses = [make_course(db, {}, [(user.id, "student")]) for _ in range(2)]
-    with db.connect() as conn:
-        second_code = conn.execute(
-            text("SELECT code FROM courses WHERE id = :c"), {"c": courses[1]}
-        ).scalar_one()
-    notebook = hub.data_dir / "hub" / "users" / user.username / "tutor.ipynb"
-
-    with browser_page(output_dir / "chat_courses_last.png") as page:
-        log_in_to_tutor_notebook(page, hub.url, user.username, user.password)
-        run_all_cells(page)
-        select = page.locator(".ainative-tutor-course select")
-        select.wait_for()
-        assert chosen_label(select).startswith("Choose your course")
-        ask(page, "Which course am I in?")
-        page.locator(".ainative-tutor-status").get_by_text("Choose your course first").wait_for()
-
-        select.select_option(index=2)  # the courses in id order, after "Choose your course…"
-        assert chosen_label(select).startswith(second_code)
-        # the kernel took the choice (and updated the widget's output) before it is saved
-        page.locator(".ainative-tutor-status").get_by_text("New conversation").wait_for()
-        page.locator('.jp-NotebookPanel-toolbar [data-command="docmanager:save"]').click()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and f'"course_id": {courses[1]}' not in saved(notebook):
-            time.sleep(0.25)
-        assert BINDING_MIME in saved(notebook) and f'"course_id": {courses[1]}' in saved(notebook)
-
-        page.reload()  # the notebook opened again: the widget reads its choice back
-        page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-        run_all_cells(page)
-        select = page.locator(".ainative-tutor-course select")
-        page.wait_for_function(
-            "s => s.selectedIndex > 0", arg=select.element_handle(), timeout=60_000
-        )
-        assert chosen_label(select).startswith(second_code)
-        ask(page, "Which course am I in now?")
-        wait_answered(page, 1)
-    row = row_with(db, user.id, "Which course am I in now?")
-    assert row["course_id"] == courses[1] and row["session_id"] is not None
-
-
-def chosen_label(select: Any) -> str:
-    """The shown option's text (ipywidgets writes its spaces as no-break spaces)."""
-    return select.evaluate("s => s.options[s.selectedIndex].text").replace("\xa0", " ")
-
-
-def saved(path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""

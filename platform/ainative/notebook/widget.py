@@ -183,7 +183,10 @@ class TutorWidget:
 
     @property
     def selected_course(self) -> Course | None:
-        return next((c for c in self._courses or [] if c.id == self.conversation.course_id), None)
+        return self.course_by_id(self.conversation.course_id)
+
+    def course_by_id(self, course_id: int | None) -> Course | None:
+        return next((c for c in self._courses or [] if c.id == course_id), None)
 
     async def setup(self) -> None:
         """Find the student's courses, pick one (or ask), then the quota."""
@@ -207,13 +210,13 @@ class TutorWidget:
         """One course: named. Several: a dropdown, preset to the remembered choice."""
         courses = self._courses or []
         chosen = binding.choose(courses, remembered)
+        self._bind(chosen)  # first: presetting the dropdown below is then no change
         if len(courses) > 1:
             self.course.options = [(NO_COURSE, 0)] + [(c.label, c.id) for c in courses]
             self.course.layout.display = ""
             self.course.value = chosen.id if chosen else 0
         elif chosen is not None:
             self.course_label.value = f"<small>Course: {html.escape(chosen.label)}</small>"
-        self._bind(chosen)
 
     def _bind(self, course: Course | None) -> None:
         self.conversation.course_id = course.id if course else None
@@ -225,14 +228,11 @@ class TutorWidget:
     def _course_chosen(self, change: dict[str, Any]) -> None:
         if (change["new"] or None) == self.conversation.course_id:
             return
-        self._bind(self.selected_course_by_id(change["new"]))
+        self._bind(self.course_by_id(change["new"]))
         self._spawn(self.new_conversation())
 
-    def selected_course_by_id(self, course_id: int | None) -> Course | None:
-        return next((c for c in self._courses or [] if c.id == course_id), None)
-
     async def _session(self) -> str:
-        """The conversation's session, opened on the first question."""
+        """The conversation's session, opened once the course is known."""
         if self.conversation.session_id is None:
             session = await self.client.start_session(self.conversation.course_id)
             self.conversation.session_id = session
@@ -285,7 +285,7 @@ class TutorWidget:
             self._say(problem, error=True)
             return
         self._asking = True
-        self.ask_button.disabled = True
+        self.ask_button.disabled = self.new_button.disabled = self.course.disabled = True
         started = time.monotonic()
         phase = {"name": "sending"}
         ticker = asyncio.get_running_loop().create_task(self._tick(started, phase))
@@ -334,7 +334,7 @@ class TutorWidget:
         finally:
             ticker.cancel()
             self._asking = False
-            self.ask_button.disabled = False
+            self.ask_button.disabled = self.new_button.disabled = self.course.disabled = False
         await self.refresh_quota()
 
     def _fail(self, view: TurnView | None, message: str) -> None:
