@@ -12,7 +12,7 @@ import ainative
 from ainative.config import Settings, get_settings
 from api.errors import install_error_handlers
 from api.observability import install_observability
-from api.routes import admin, auth, courses, events, health, hub, tutor, users
+from api.routes import admin, auth, courses, events, experiments, health, hub, me, tutor, users
 from api.state import open_state
 
 
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for module in (auth, hub, users, courses, tutor, events, health, admin):
+    for module in (auth, hub, users, courses, experiments, tutor, events, health, admin, me):
         app.include_router(module.router)
     install_observability(app)
     return app

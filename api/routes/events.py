@@ -24,11 +24,22 @@ def read_event_limits(user: CurrentUser, db: SessionDep) -> EventLimitsPublic:
 
 @router.post("/batch", response_model=EventBatchPublic)
 def create_event_batch(body: EventBatchIn, user: CurrentUser, db: SessionDep) -> EventBatchPublic:
-    """Store a batch of the caller's events with one multi-row INSERT."""
+    """Store a batch of the caller's events; each is bound to a course like a tutor question."""
     result = events_service.store_batch(
         db,
         user_id=user.id,
-        events=[NewEvent(e.type, e.occurred_at, e.session_id, e.payload) for e in body.events],
+        events=[
+            NewEvent(
+                e.type,
+                e.occurred_at,
+                e.session_id,
+                e.payload,
+                course_id=e.course_id,
+                notebook_path=e.notebook_path,
+                cell_id=e.cell_id,
+            )
+            for e in body.events
+        ],
         session_id=body.session_id,
         course_id=body.course_id,
     )

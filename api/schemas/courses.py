@@ -72,9 +72,9 @@ class MemberPublic(BaseModel):
 
     user_id: int
     username: str
-    email: str
+    email: str | None = Field(description="null unless an admin asks, or it is your own student")
     role: str
-    research_consent: bool
+    research_consent: bool | None = Field(description="null where email is")
 
 
 class MembersPublic(BaseModel):
@@ -87,7 +87,10 @@ class StudentSummary(BaseModel):
     username: str
     interactions: int
     last_interaction_at: datetime | None
-    mean_rating: float | None
+    helpful_votes: int  # answers rated with the thumbs
+    helpful_share: float | None  # of those, the share rated helpful
+    scored: int  # answers given a 1-5 score
+    mean_score: float | None
 
 
 class CourseSummaryPublic(BaseModel):

@@ -206,6 +206,25 @@ class TutoringSettings(Topic):
     long_poll_max_seconds: float = Field(
         30.0, gt=0, description="Longest `?wait=` a client may ask for when polling an answer."
     )
+    history_max_chars: int = Field(
+        12_000,
+        ge=0,
+        description="Conversation history sent to the model with a follow-up, in characters "
+        "(not tokens) of earlier questions and answers of the session: the newest turns are "
+        "kept whole, older ones dropped. 0 sends no history.",
+    )
+    stream_ttl_seconds: int = Field(
+        600,
+        ge=10,
+        description="How long an answer's live stream (its Redis Stream of text deltas) stays "
+        "replayable after its last write; later readers get the stored answer only.",
+    )
+    stream_max_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Longest one SSE connection to an answer's stream is held open; the client "
+        "reconnects with Last-Event-ID and continues where it stopped.",
+    )
 
 
 class WorkerSettings(Topic):
@@ -307,6 +326,33 @@ class HubSettings(Topic):
     )
     hub_authenticate_prometheus: bool = Field(
         False, description="Require a token for /hub/metrics (otherwise keep the path private)."
+    )
+    hub_spawner: Literal["simple", "local-users", "docker", "kubernetes"] = Field(
+        "simple",
+        description="How students' servers run: simple (the hub's own user; local demo "
+        "only, refused in production), local-users (one system user per student; the hub "
+        "runs as root), docker (a container per student), kubernetes (set by the chart).",
+    )
+    hub_users_home_root: str = Field(
+        "/home", description="local-users: where students' home directories (0700) go."
+    )
+    hub_singleuser_python: str = Field(
+        "",
+        description="local-users: the Python running students' servers (its files must be "
+        "readable by them); unset, the hub's own.",
+    )
+    hub_singleuser_image: str = Field(
+        "ainative-hub:latest", description="docker: the image of students' server containers."
+    )
+    hub_docker_network: str = Field(
+        "ainative_students",
+        description="docker: the network of students' containers (reaches the hub and the "
+        "API, never Redis or PostgreSQL).",
+    )
+    hub_subdomain_host: str = Field(
+        "",
+        description="Gives each user's server its own origin (https://tutor.example.org -> "
+        "alice.tutor.example.org); unset, all share the hub's origin (local demo only).",
     )
     jupyterhub_crypt_key: str = Field(
         "",

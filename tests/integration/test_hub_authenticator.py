@@ -6,6 +6,7 @@ The authenticator's methods are called directly; the few JupyterHub objects they
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -231,11 +232,11 @@ async def test_token_replay_refused(auth, make_account, engine):
             ("instructor",),
             (("CS101", "instructor"), ("Data 2", "student")),
             False,
-            ["course-cs101", "course-data-2"],
+            ["staff-cs101", "staff-data-2"],  # never in a group other instructors reach
             {"user", "instructor-course-cs101"},
         ),
         (("admin",), (), True, [], {"user", "admin"}),
-        (("student", "admin"), (("CS101", "student"),), True, ["course-cs101"], {"user", "admin"}),
+        (("student", "admin"), (("CS101", "student"),), True, ["staff-cs101"], {"user", "admin"}),
     ],
 )
 async def test_roles_become_admin_groups_and_scopes(
@@ -329,6 +330,37 @@ async def test_pre_spawn_start_puts_fresh_tokens_in_env(auth, make_account, engi
     with pytest.raises(web.HTTPError) as err:
         await auth.pre_spawn_start(user, SimpleNamespace(environment={}))
     assert err.value.log_message == INACTIVE_MESSAGE
+
+
+async def test_pre_spawn_start_tells_the_server_the_users_courses(auth, make_account, engine):
+    code = f"CONV{uuid.uuid4().hex[:6]}"
+    account = make_account(courses=((code, "student"), (f"{code}-TA", "instructor")))
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    user = FakeHubUser(model["name"], model["auth_state"])
+    spawner = SimpleNamespace(environment={})
+    await auth.pre_spawn_start(user, spawner)
+    courses = json.loads(spawner.environment["AINATIVE_COURSES"])
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text("SELECT code, id FROM courses")).all())
+    assert courses == [
+        {"id": ids[code], "code": code, "title": code, "role": "student"},
+        {
+            "id": ids[f"{code}-TA"],
+            "code": f"{code}-TA",
+            "title": f"{code}-TA",
+            "role": "instructor",
+        },
+    ]
+
+    loner = make_account()
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": loner.username, "password": PASSWORD}
+    )
+    spawner = SimpleNamespace(environment={})
+    await auth.pre_spawn_start(FakeHubUser(model["name"], model["auth_state"]), spawner)
+    assert json.loads(spawner.environment["AINATIVE_COURSES"]) == []
 
 
 async def test_password_attempts_are_rate_limited(fresh_database_url, services, make_account):

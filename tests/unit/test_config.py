@@ -22,6 +22,8 @@ SAFE = {
     "bcrypt_rounds": 12,
     "debug": False,
     "allowed_origins": ["https://tutor.example.org"],
+    "redis_url": "redis://api:a-redis-password@redis:6379/0",
+    "hub_spawner": "local-users",
 }
 
 
@@ -85,6 +87,10 @@ def test_a_safe_production_configuration_starts() -> None:
         ({"bcrypt_rounds": 10}, (), "BCRYPT_ROUNDS is below 12"),
         ({"jupyterhub_crypt_key": ""}, ("hub",), "JUPYTERHUB_CRYPT_KEY is not set"),
         ({"flower_basic_auth": " , "}, ("flower",), "FLOWER_BASIC_AUTH is not set"),
+        ({"redis_url": "redis://redis:6379/0"}, (), "REDIS_URL has no password"),
+        ({"redis_url": ""}, (), "REDIS_URL has no password"),
+        ({"cache_redis_url": "redis://cache:6379/0"}, (), "CACHE_REDIS_URL has no password"),
+        ({"hub_spawner": "simple"}, ("hub",), "HUB_SPAWNER=simple"),
     ],
 )
 def test_production_refuses_each_unsafe_setting_by_name(
@@ -97,7 +103,7 @@ def test_production_refuses_each_unsafe_setting_by_name(
 
 
 def test_component_rules_apply_only_to_their_process() -> None:
-    settings(jupyterhub_crypt_key="", flower_basic_auth="").check_production()
+    settings(jupyterhub_crypt_key="", flower_basic_auth="", hub_spawner="simple").check_production()
     settings(jupyterhub_crypt_key="").check_production("flower")
 
 

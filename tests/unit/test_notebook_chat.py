@@ -27,13 +27,11 @@ def test_unticked_items_are_left_out_of_the_context():
     assert Outgoing(code="x").context({"code": True, "error": True}) == {"code": "x"}
 
 
-def test_notebook_fields_follow_the_checkboxes(monkeypatch):
-    monkeypatch.setattr(binding, "SEND_NOTEBOOK_FIELDS", True)
+def test_notebook_fields_follow_the_checkboxes():
     out = Outgoing(code="x", notebook="week1.ipynb", cell_id="c1")
     assert out.request_fields({}) == {"notebook_path": "week1.ipynb", "cell_id": "c1"}
     assert out.request_fields({"notebook": False, "code": False}) == {}
-    monkeypatch.setattr(binding, "SEND_NOTEBOOK_FIELDS", False)
-    assert out.request_fields({}) == {}
+    assert out.request_fields({"notebook": False}) == {"cell_id": "c1"}
 
 
 def test_the_stored_answer_replaces_the_streamed_text():
@@ -153,6 +151,8 @@ class _Shell:
 def test_cell_id_comes_from_the_execute_requests_metadata():
     assert binding.current_cell_id(_Shell({"cellId": "4f2a-cell"})) == "4f2a-cell"
     assert binding.current_cell_id(_Shell({})) is None
+    assert binding.current_cell_id(_Shell({"cellId": "no spaces <allowed>"})) is None
+    assert binding.current_cell_id(_Shell({"cellId": "x" * 65})) is None
     assert binding.current_cell_id(object()) is None  # plain IPython: no kernel
 
 
@@ -171,15 +171,12 @@ def test_binding_data_names_the_course():
     assert json.dumps(binding.binding_data(COURSES[0]))
 
 
-@pytest.mark.parametrize("as_fields", [False, True])
-def test_a_cell_event_names_its_notebook_and_cell(monkeypatch, as_fields):
+def test_a_cell_event_names_its_notebook_and_cell():
     from ainative.notebook.activity import cell_event
 
-    monkeypatch.setattr(binding, "SEND_NOTEBOOK_FIELDS", as_fields)
     event = cell_event("x = 1", None, 4, notebook_path="week1/loops.ipynb", cell_id="c-9")
-    where = event if as_fields else event["payload"]
-    assert (where["notebook_path"], where["cell_id"]) == ("week1/loops.ipynb", "c-9")
-    assert "cell_id" not in cell_event("x = 1", None, 4)["payload"]
+    assert (event["notebook_path"], event["cell_id"]) == ("week1/loops.ipynb", "c-9")
+    assert "cell_id" not in cell_event("x = 1", None, 4)
 
 
 def test_one_course_is_bound_and_kept_in_the_widgets_output():

@@ -31,6 +31,7 @@ from ainative.auth.passwords import (
 )
 from ainative.auth.tokens import TokenError, decode_token, issue_access_token, issue_refresh_token
 from ainative.config import Settings, get_settings
+from ainative.consent import record_consent
 from ainative.db.models import ROLES, RefreshToken, User
 
 
@@ -145,6 +146,8 @@ def create_user(
     )
     session.add(user)
     try:
+        session.flush()
+        record_consent(session, user_id=user.id, given=research_consent, source="registration")
         session.commit()
     except IntegrityError as exc:  # a concurrent registration won the race
         session.rollback()
@@ -322,7 +325,8 @@ def update_user(
         user.roles = normalise_roles(roles)
     if is_verified is not None:
         user.is_verified = is_verified
-    if research_consent is not None:
+    if research_consent is not None and research_consent != user.research_consent:
+        record_consent(session, user_id=user.id, given=research_consent)
         user.research_consent = research_consent
     deactivated = is_active is False and user.is_active
     if is_active is not None:

@@ -4,15 +4,18 @@
 - password form: the same bcrypt hashes and login rate limit as the API;
 - `GET /hub/login?token=`: a short-lived, single-use login JWT from POST /api/v1/auth/hub-token;
 - inactive accounts are refused, and refresh_user re-checks the DB every auth_refresh_age;
-- platform admins are hub admins; course memberships are hub groups `course-<code>`;
-  instructors get a role with access to their course group's servers;
+- platform admins are hub admins; student-only accounts enrolled as students form the hub
+  group `course-<code>`, instructors get a role with access to that group's servers; every
+  other member (instructors, staff enrolled as students) is in `staff-<code>` (model.py);
 - the user's API tokens live in encrypted auth_state and reach the single-user server's
-  environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...).
+  environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...), with the
+  user's courses (AINATIVE_COURSES).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,6 +34,7 @@ from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler
 
 T = TypeVar("T")
+COURSES_ENV = "AINATIVE_COURSES"  # the user's courses, JSON, read by the notebook widget
 INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
 
 
@@ -64,6 +68,12 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         config=True,
         help="""Prefix of the hub group made from each course membership
         (course CS101 -> group `course-cs101`).""",
+    )
+    staff_group_prefix = Unicode(
+        model.DEFAULT_STAFF_GROUP_PREFIX,
+        config=True,
+        help="""Prefix of the group holding a course's instructors and any non-student
+        account enrolled in it (course CS101 -> `staff-cs101`); no role reaches it.""",
     )
     instructor_scopes = List(
         Unicode(),
@@ -144,12 +154,18 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
             raise ValueError(f"AINativeAuthenticator.database_url must be PostgreSQL, got {url!r}")
         return url
 
-    @validate("course_group_prefix")
+    @validate("course_group_prefix", "staff_group_prefix")
     def _check_prefix(self, proposal: Any) -> str:
-        prefix = str(proposal["value"])
+        prefix, trait = str(proposal["value"]), proposal["trait"].name
         if not prefix or accounts.course_slug(prefix + "x") != prefix + "x":
+            raise ValueError(f"AINativeAuthenticator.{trait} must be lower-case a-z, 0-9 and '-'")
+        other = (
+            self.staff_group_prefix if trait == "course_group_prefix" else self.course_group_prefix
+        )
+        if prefix.startswith(other) or other.startswith(prefix):
+            # 'course-' and 'course-staff-' would let a course named 'staff-x' share a group.
             raise ValueError(
-                "AINativeAuthenticator.course_group_prefix must be lower-case a-z, 0-9 and '-'"
+                f"AINativeAuthenticator.{trait} must not overlap the other group prefix {other!r}"
             )
         return prefix
 
@@ -204,6 +220,7 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return model.auth_model(
             account,
             group_prefix=self.course_group_prefix,
+            staff_prefix=self.staff_group_prefix,
             instructor_scopes=list(self.instructor_scopes),
             tokens=tokens,
         )
@@ -216,7 +233,11 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
             return False
         if authentication.get("admin"):
             return True
-        wanted = {self.group_name(code) for code in self.allowed_courses}
+        wanted = {
+            model.group_name(prefix, code)
+            for code in self.allowed_courses
+            for prefix in (self.course_group_prefix, self.staff_group_prefix)
+        }
         return bool(wanted & set(authentication.get("groups") or ()))
 
     async def authenticate(self, handler: Any, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -303,7 +324,9 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return self.auth_model(account)
 
     async def pre_spawn_start(self, user: Any, spawner: Any) -> None:
-        """Give the server a fresh API token pair (own refresh family) and the API URL."""
+        """Give the server a fresh API token pair (own refresh family), the API URL and the
+        user's courses as read now (AINATIVE_COURSES, a JSON list of {id, code, title, role}),
+        so the widget can pick the course without a request."""
         state = await user.get_auth_state() or {}
         settings = get_settings()
 
@@ -325,6 +348,7 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
                 "AINATIVE_API_URL": self.api_url,
                 "AINATIVE_ACCESS_TOKEN": tokens["access_token"],
                 "AINATIVE_REFRESH_TOKEN": tokens["refresh_token"],
+                COURSES_ENV: json.dumps([c.public() for c in account.courses]),
             }
         )
 

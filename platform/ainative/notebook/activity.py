@@ -63,11 +63,6 @@ def cell_event(
         "success": error is None,
         "execution_count": execution_count,
     }
-    where: dict[str, str] = {}
-    if notebook_path:
-        where["notebook_path"] = notebook_path[:500]
-    if cell_id:
-        where["cell_id"] = cell_id[:64]
     if error is not None:
         payload["error_type"] = type(error).__name__[:200]
         payload["error_message"] = clip(str(error), MAX_MESSAGE_CHARS * 4)[:MAX_MESSAGE_CHARS]
@@ -76,10 +71,10 @@ def cell_event(
         "occurred_at": datetime.now(UTC).isoformat(),
         "payload": payload,
     }
-    if binding.SEND_NOTEBOOK_FIELDS:  # fields of the event (the conversation branch's API)
-        event.update(where)
-    else:
-        payload.update(where)
+    if notebook_path:
+        event["notebook_path"] = notebook_path[:500]
+    if cell_id:
+        event["cell_id"] = cell_id[:64]
     return event
 
 

@@ -1,7 +1,7 @@
 """Which course, notebook and cell a question or a cell run belongs to.
 
 Courses: the hub puts the student's courses into the server's environment
-(AINATIVE_COURSES, JSON [{id, code, title}]); without it the widget asks the API.
+(AINATIVE_COURSES, JSON [{id, code, title, role}]); without it the widget asks the API.
 One course is taken as it is; with several the student picks one, and the choice is
 remembered *in the notebook*:
 
@@ -29,17 +29,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-# The API takes `notebook_path` and `cell_id` as fields of a tutor request and of an
-# event once the conversation branch (h/conv) is merged; until then the notebook's name
-# travels as context.notebook, and both ride in a cell event's payload. Flip at the merge.
-SEND_NOTEBOOK_FIELDS = False
 BINDING_MIME = "application/vnd.ainative.binding+json"
+CELL_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 METADATA_KEY = "ainative"
 
 
@@ -127,8 +125,8 @@ def current_cell_id(ip: Any) -> str | None:
         parent = kernel.get_parent("shell")
     except Exception:  # an older or foreign kernel: no cell ids
         return None
-    cell = ((parent or {}).get("metadata") or {}).get("cellId")
-    return str(cell)[:64] if cell else None
+    cell = str(((parent or {}).get("metadata") or {}).get("cellId") or "")
+    return cell if CELL_ID.fullmatch(cell) else None  # what nbformat (and the API) allow
 
 
 def remembered_course(file: Path | None) -> int | None:

@@ -9,13 +9,10 @@ No widgets here (see widget.py and turn_view.py): this is the state and the wait
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from ainative.notebook import binding
 
 if TYPE_CHECKING:
     from ainative.notebook.models import Interaction
@@ -48,9 +45,11 @@ class Outgoing:
         }
 
     def request_fields(self, include: dict[str, bool]) -> dict[str, str]:
-        """Top-level request fields: the notebook path and the cell the question is about."""
-        if not binding.SEND_NOTEBOOK_FIELDS:
-            return {}
+        """Top-level request fields: the notebook path and the cell the question is about.
+
+        The cell goes with its code, the path with the notebook's name: unticking one in
+        "what the tutor will see" keeps the other out of the trace as well.
+        """
         fields: dict[str, str] = {}
         if self.notebook and include.get("notebook", True):
             fields["notebook_path"] = self.notebook
@@ -159,19 +158,3 @@ async def follow(
         on_phase(PHASES.get(item.status, item.status))
         item = await client.wait(item.id, timeout=POLL_WAIT)
     return item
-
-
-async def rate(
-    client: Any, interaction_id: str, *, helpful: bool | None, score: int | None
-) -> None:
-    """Record helpful yes/no and/or a 1-5 score, on the API's separate fields when it has them.
-
-    Older clients only know one number per answer: helpful becomes 1/-1, a score itself.
-    """
-    if "helpful" in inspect.signature(client.rate).parameters:
-        await client.rate(interaction_id, helpful=helpful, score=score)
-        return
-    if helpful is not None:
-        await client.rate(interaction_id, 1 if helpful else -1)
-    if score is not None:
-        await client.rate(interaction_id, score)

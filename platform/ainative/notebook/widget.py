@@ -364,7 +364,7 @@ class TutorWidget:
             turn.helpful = helpful
         view.render()
         try:
-            await chat.rate(self.client, turn.interaction_id, helpful=helpful, score=score)
+            await self.client.rate(turn.interaction_id, helpful=helpful, score=score)
         except Exception as exc:  # shown, never lost in a background task
             if helpful is not None:
                 turn.helpful = None
