@@ -65,15 +65,18 @@ def log_in_to_tutor_notebook(page: Any, hub_url: str, username: str, password: s
     page.locator(".jp-Notebook .jp-Cell").first.wait_for()
 
 
-def run_all_cells(page: Any) -> Any:
-    """Run the notebook (the tutor cell, then the student's cell); the widget's locator."""
+def run_all_cells(page: Any, quota: str = "questions left") -> Any:
+    """Run the notebook (the tutor cell, then the student's cell); the widget's locator.
+
+    Ready when the quota line says `quota`.
+    """
     accept_kernel_dialog(page)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     accept_kernel_dialog(page, wait_ms=3_000)
     widget = page.locator(".ainative-tutor")
     widget.wait_for(state="visible", timeout=120_000)
-    page.locator(".ainative-tutor-quota").get_by_text("questions left").wait_for()
+    page.locator(".ainative-tutor-quota").get_by_text(quota).wait_for()
     return widget
 
 

@@ -129,7 +129,7 @@ def run_student_cell(page: Any) -> None:
     )
 
 
-def test_the_answer_grows_on_screen_while_it_is_streamed(lab, fake_llm_control):
+def test_the_answer_grows_on_screen_while_it_is_streamed(lab, fake_llm_control, output_dir):
     words = [f"word{i}" for i in range(40)]
     fake_llm_control(reply="Streaming " + " ".join(words) + " END.", chunk_delay=0.3, clear=True)
     try:
@@ -143,6 +143,7 @@ def test_the_answer_grows_on_screen_while_it_is_streamed(lab, fake_llm_control):
             }""",
             timeout=120_000,
         )
+        lab.locator(".ainative-tutor").screenshot(path=str(output_dir / "chat_streaming.png"))
         turn = wait_answered(lab, 1)
         assert "word39 END." in turn.locator(".ainative-msg-tutor").inner_text()
     finally:

@@ -24,7 +24,7 @@ from tests.e2e.browser import (
     run_all_cells,
     wait_answered,
 )
-from tests.e2e.test_chat import db, row_with
+from tests.e2e.test_chat import STUDENT_CELL_ID, db, row_with
 from tests.integration.test_tutor_flow import make_course
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, needs_chromium]
@@ -43,7 +43,7 @@ def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack
 
     with browser_page(output_dir / "chat_courses_last.png") as page:
         log_in_to_tutor_notebook(page, hub.url, user.username, user.password)
-        run_all_cells(page)
+        run_all_cells(page, quota="Choose your course")
         select = page.locator(".ainative-tutor-course select")
         select.wait_for()
         assert chosen_label(select).startswith("Choose your course")
@@ -70,8 +70,24 @@ def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack
         assert chosen_label(select).startswith(second_code)
         ask(page, "Which course am I in now?")
         wait_answered(page, 1)
+        assert page.get_by_text("batch rejected").count() == 0
     row = row_with(db, user.id, "Which course am I in now?")
     assert row["course_id"] == courses[1] and row["session_id"] is not None
+
+    # The student's cell ran before a course was chosen: its event waited, then went with it.
+    deadline = time.monotonic() + 60
+    held: list = []
+    while time.monotonic() < deadline and len(held) < 2:  # the run before, and after reload
+        with db.connect() as conn:
+            held = conn.execute(
+                text(
+                    "SELECT course_id FROM events WHERE user_id = :u"
+                    " AND event_type = 'cell.executed' AND cell_id = :c"
+                ),
+                {"u": user.id, "c": STUDENT_CELL_ID},
+            ).all()
+        time.sleep(0.5)
+    assert len(held) == 2 and {r.course_id for r in held} == {courses[1]}
 
 
 def chosen_label(select: Any) -> str:

@@ -104,6 +104,9 @@ class ActivityRecorder:
         self.course_id: int | None = None
         self.notebook_path: str | None = None
         self.cell_id: Callable[[], str | None] = lambda: None
+        # A student in several courses: events wait (queued) until a course is chosen,
+        # since the API refuses them without one (and they belong to that course).
+        self.hold = False
         self.consent: bool | None = None  # unknown until the API says
         self.sent = 0
         self.dropped = 0  # queue overflow or rejected by the API
@@ -202,6 +205,8 @@ class ActivityRecorder:
     def flush_once(self) -> bool:
         """Send what is queued, batch by batch; False when the API could not be reached."""
         try:
+            if self.hold:
+                return True  # nothing is lost: the queue waits for the course
             if self.consent is None and not self._check_consent():
                 return False
             while self.consent and self._queue:
@@ -282,6 +287,9 @@ def install(
     )
     recorder.notebook_path = binding.notebook_path(ipython)
     recorder.cell_id = lambda: binding.current_cell_id(ipython)
+    courses = binding.parse_courses(settings.ainative_courses) or []
+    recorder.course_id = courses[0].id if len(courses) == 1 else None
+    recorder.hold = len(courses) > 1  # until the widget's course choice
     ipython.events.register("post_run_cell", recorder.post_run_cell)
     _recorder = recorder.start()
     atexit.register(recorder.close)

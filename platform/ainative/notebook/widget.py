@@ -223,6 +223,7 @@ class TutorWidget:
         recorder = _recorder()
         if recorder is not None:
             recorder.course_id = self.conversation.course_id
+            recorder.hold = not self.course_settled  # cell runs wait for the course
         self._remember_course()
 
     def _course_chosen(self, change: dict[str, Any]) -> None:
@@ -376,6 +377,9 @@ class TutorWidget:
         view.rated("Thanks, your rating was recorded.")
 
     async def refresh_quota(self) -> None:
+        if not self.course_settled:  # each course has its own quota
+            self.quota.value = "<small>Choose your course to see your questions left.</small>"
+            return
         try:
             quota = await self.client.quota(self.conversation.course_id)
         except TutorClientError as exc:
