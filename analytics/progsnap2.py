@@ -1,47 +1,54 @@
 """ProgSnap2 export: the trace of consenting students as MainTable, CodeStates, metadata.
 
-Mapping (ProgSnap2 event types):
+Mapping (ProgSnap2 event types; every X- type and column is defined in the codebook that
+ships with the data, analytics/progsnap2_codebook.py):
 - tutor session start/end        -> Session.Start / Session.End
-- successful cell execution      -> Run.Program (ExecutionResult=Success)
-- failing cell execution         -> Run.Program (ExecutionResult=Error, ProgramErrorOutput)
-- SyntaxError/IndentationError   -> Compile (CompileResult=Error) + Compile.Error child
-- help request to the tutor      -> X-Help.Request (custom event)
-- the tutor's answer             -> Intervention (Hint, or Feedback on a debugging request),
-                                    ParentEventID = the help request
-Custom columns (X-, empty where they do not apply):
-- X-RequestType   on X-Help.Request: the request's classification (debugging, ...)
-- X-TutorMode     on X-Help.Request: the tutor mode the student chose
-- X-HelpMessage   on X-Help.Request: the student's question
-- X-Helpful       on Intervention: the student's thumbs on that answer, "true" (helpful) or
-                  "false"; empty when not given (interactions.helpful)
-- X-Score         on Intervention: the student's 1-5 score of that answer; empty when not
-                  given (interactions.score). The two scales are separate: a student may
-                  give either or both, and a thumbs-up is never a score.
-SubjectIDs are HMAC-SHA256 pseudonyms keyed by Settings.research_key(): stable across
-exports, not reversible without the key. Code goes to CodeStates/CodeStates.csv keyed by
-a content hash, so identical code shares one CodeStateID. The notebook a run or a help
-request came from is its CodeStateSection, the cell X-CellID; a help request's place in
-its conversation is X-Turn.
+- every cell execution           -> Compile (CompileResult Success or Error), then
+  - a syntax error               -> Compile.Error, ParentEventID = the Compile
+  - otherwise                    -> Run.Program (ExecutionResult, ProgramErrorOutput)
+- help request to the tutor      -> X-Help.Request
+- the tutor's answer             -> Intervention (Hint, or Feedback on a debugging request)
+- a refused / failed request     -> X-Help.Refused / X-Help.Failed
+  (answers and outcomes have ParentEventID = the help request)
+Kernel events carry the kernel's clock as ClientTimestamp and the server's receive time as
+ServerTimestamp; Order follows ServerTimestamp (the clock rule in the codebook). The tutor's
+own cells (%tutor, %load_ext ainative, widget-only cells) are not runs and are left out.
+Every id is an HMAC-SHA256 pseudonym keyed by Settings.research_key().
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 import ainative
 from ainative.config import get_settings
-from analytics.load import Source, load_events, load_interactions, load_sessions
+from analytics.load import (
+    Source,
+    load_assignments,
+    load_events,
+    load_experiments,
+    load_interactions,
+    load_sessions,
+)
+from analytics.progsnap2_codebook import write_codebook
+from analytics.progsnap2_conditions import assigned_conditions, experiment_conditions
+from analytics.progsnap2_rows import (
+    help_rows,
+    is_tutor_cell,
+    keyed_id,
+    pseudonym,
+    run_rows,
+    session_rows,
+)
+from analytics.scrub import Scrubber, treat
+
+__all__ = ["build_main_table", "export_progsnap2", "is_tutor_cell", "keyed_id", "pseudonym"]
 
 TOOL_INSTANCES = f"AI-Native Tutor {ainative.__version__}; Python 3 (Jupyter)"
-SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 MAIN_COLUMNS = (
     "EventType",
     "EventID",
@@ -52,169 +59,50 @@ MAIN_COLUMNS = (
     "CodeStateSection",
     "ServerTimestamp",
     "ServerTimezone",
+    "ClientTimestamp",
     "CourseID",
+    "AssignmentID",
+    "ProblemID",
+    "ExperimentalCondition",
     "SessionID",
     "ParentEventID",
     "EventInitiator",
+    "IsFabricatedEvent",
     "ExecutionResult",
     "ProgramErrorOutput",
     "CompileResult",
     "CompileMessageType",
     "CompileMessageData",
+    "SourceLocation",
     "InterventionCategory",
     "InterventionType",
     "InterventionMessage",
     "X-RequestType",
     "X-TutorMode",
     "X-HelpMessage",
+    "X-PolicyVersion",
     "X-Helpful",
     "X-Score",
     "X-CellID",
     "X-Turn",
 )
-# Tie-break for events with the same timestamp: the causal order.
+# Tie-break for events with the same timestamps: the causal order.
 TYPE_RANK = {
     "Session.Start": 0,
-    "Run.Program": 1,
     "Compile": 1,
     "Compile.Error": 2,
+    "Run.Program": 2,
     "X-Help.Request": 3,
     "Intervention": 4,
+    "X-Help.Refused": 4,
+    "X-Help.Failed": 4,
     "Session.End": 5,
 }
 
 
-def pseudonym(user_id: int, key: str) -> str:
-    """A keyed, stable pseudonym of a user id (HMAC-SHA256, 96 bits, hex)."""
-    digest = hmac.new(key.encode(), f"user:{int(user_id)}".encode(), hashlib.sha256)
-    return "s" + digest.hexdigest()[:24]
-
-
-def code_state_id(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()[:20]
-
-
 def _iso(times: pd.Series) -> pd.Series:
-    return times.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
-def _session_rows(sessions: pd.DataFrame) -> pd.DataFrame:
-    start = pd.DataFrame(
-        {
-            "EventType": "Session.Start",
-            "EventID": "ss-" + sessions["id"],
-            "_user": sessions["user_id"],
-            "_t": sessions["started_at"],
-            "_course": sessions["course_id"],
-            "SessionID": sessions["id"],
-            "_code": "",
-        }
-    )
-    ended = sessions[sessions["ended_at"].notna()]
-    end = pd.DataFrame(
-        {
-            "EventType": "Session.End",
-            "EventID": "se-" + ended["id"],
-            "_user": ended["user_id"],
-            "_t": ended["ended_at"],
-            "_course": ended["course_id"],
-            "SessionID": ended["id"],
-            "_code": "",
-        }
-    )
-    return pd.concat([start, end], ignore_index=True)
-
-
-def _run_rows(runs: pd.DataFrame) -> pd.DataFrame:
-    base = pd.DataFrame(
-        {
-            "_user": runs["user_id"],
-            "_t": runs["occurred_at"],
-            "_course": runs["course_id"],
-            "SessionID": runs["session_id"],
-            "CodeStateSection": runs["notebook_path"],
-            "X-CellID": runs["cell_id"],
-            "_code": runs["code"].fillna(""),
-            "EventInitiator": "UserDirectAction",
-        }
-    )
-    ids = "run-" + runs["id"].astype("string")
-    syntax = runs["error_type"].astype("string").isin(SYNTAX_ERRORS).fillna(False).to_numpy()
-    ok = runs["success"].fillna(True).to_numpy(dtype=bool)
-    message = runs["error_message"].fillna("")
-    executed = base[~syntax].assign(
-        EventType="Run.Program",
-        EventID=ids[~syntax],
-        ExecutionResult=["Success" if s else "Error" for s in ok[~syntax]],
-        ProgramErrorOutput=message[~syntax].where(~ok[~syntax], ""),
-    )
-    compiled = base[syntax].assign(EventType="Compile", EventID=ids[syntax], CompileResult="Error")
-    errors = base[syntax].assign(
-        EventType="Compile.Error",
-        EventID="cerr-" + runs["id"][syntax].astype("string"),
-        ParentEventID=ids[syntax],
-        CompileMessageType=runs["error_type"][syntax].astype("string"),
-        CompileMessageData=message[syntax],
-        EventInitiator="ToolReaction",
-    )
-    return pd.concat([executed, compiled, errors], ignore_index=True)
-
-
-def _context_code(context: Any) -> str:
-    if not isinstance(context, str) or not context:
-        return ""
-    try:
-        value = json.loads(context)
-    except ValueError:
-        return ""
-    code = value.get("code") if isinstance(value, dict) else None
-    return code if isinstance(code, str) else ""
-
-
-def _help_rows(interactions: pd.DataFrame) -> pd.DataFrame:
-    request_ids = "help-" + interactions["id"]
-    requests = pd.DataFrame(
-        {
-            "EventType": "X-Help.Request",
-            "EventID": request_ids,
-            "_user": interactions["user_id"],
-            "_t": interactions["created_at"],
-            "_course": interactions["course_id"],
-            "SessionID": interactions["session_id"],
-            "CodeStateSection": interactions["notebook_path"],
-            "X-CellID": interactions["cell_id"],
-            "X-Turn": interactions["turn"].astype("Int64"),
-            "_code": [_context_code(c) for c in interactions["context"]],
-            "EventInitiator": "UserDirectAction",
-            "X-RequestType": interactions["classification"].astype("string"),
-            "X-TutorMode": interactions["mode"].astype("string"),
-            "X-HelpMessage": interactions["prompt"],
-        }
-    )
-    answered = interactions["answer"].notna() & interactions["completed_at"].notna()
-    ans = interactions[answered]
-    debugging = ans["classification"].astype("string").eq("debugging").fillna(False)
-    mode, guardrail = ans["mode"].astype("string"), ans["guardrail"].astype("string")
-    intervention_type = "LLM tutor, " + mode + " mode, guardrail " + guardrail.fillna("none")
-    answers = pd.DataFrame(
-        {
-            "EventType": "Intervention",
-            "EventID": "answer-" + ans["id"],
-            "_user": ans["user_id"],
-            "_t": ans["completed_at"],
-            "_course": ans["course_id"],
-            "SessionID": ans["session_id"],
-            "_code": "",
-            "ParentEventID": request_ids[answered],
-            "EventInitiator": "ToolReaction",
-            "InterventionCategory": ["Feedback" if d else "Hint" for d in debugging],
-            "InterventionType": intervention_type,
-            "InterventionMessage": ans["answer"],
-            "X-Helpful": ans["helpful"].astype("boolean").astype("string").str.lower(),
-            "X-Score": ans["score"].astype("Int64"),
-        }
-    )
-    return pd.concat([requests, answers], ignore_index=True)
+    out = times.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return out.fillna("")
 
 
 def build_main_table(
@@ -224,30 +112,79 @@ def build_main_table(
     *,
     key: str,
     course_codes: dict[int, str] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """MainTable and CodeStates from loaded frames (pure: no database, no files)."""
+    experiments: pd.DataFrame | None = None,
+    assignments: pd.DataFrame | None = None,
+    text: str = "keep",
+    scrubber: Scrubber | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """MainTable, CodeStates and whether the order follows one clock (pure: no database).
+
+    `text` is keep, scrub or drop for prompts, answers and code (scrub also treats error
+    output and notebook paths, drop scrubs those).
+    """
+    experiments = experiments if experiments is not None else pd.DataFrame()
+    conditions = (
+        experiment_conditions(interactions, experiments)
+        if not experiments.empty
+        else pd.Series(None, index=interactions.index, dtype="object")
+    )
     runs = events[events["event_type"] == "cell.executed"]
     frame = pd.concat(
-        [_session_rows(sessions), _run_rows(runs), _help_rows(interactions)], ignore_index=True
+        [
+            session_rows(sessions, key),
+            run_rows(runs, key),
+            help_rows(interactions, key, conditions),
+        ],
+        ignore_index=True,
     )
+    for column in ("_client", "ExperimentalCondition"):
+        if column not in frame:
+            frame[column] = None
+    frame["_server"] = pd.to_datetime(frame["_server"], utc=True)
+    frame["_client"] = pd.to_datetime(frame["_client"], utc=True)
+    consistent = bool(frame["_server"].notna().all())
+    frame["_t"] = frame["_server"].fillna(frame["_client"])
+    if assignments is not None:
+        frame["ExperimentalCondition"] = assigned_conditions(frame, experiments, assignments)
     frame["_rank"] = frame["EventType"].map(TYPE_RANK).astype("int64")
-    frame = frame.sort_values(["_t", "_rank", "EventID"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["_t", "_client", "_rank", "EventID"], kind="stable")
+    frame = frame.reset_index(drop=True)
     frame["Order"] = pd.RangeIndex(1, len(frame) + 1)
     subjects = {u: pseudonym(u, key) for u in frame["_user"].dropna().unique()}
     frame["SubjectID"] = frame["_user"].map(subjects)
     frame["ToolInstances"] = TOOL_INSTANCES
-    frame["CodeStateID"] = [code_state_id(c) for c in frame["_code"]]
-    frame["ServerTimestamp"] = _iso(frame["_t"])
+    frame["CodeStateID"] = [
+        keyed_id("code", c, key) if isinstance(c, str) else "" for c in frame["_code_id"]
+    ]
+    frame["ServerTimestamp"] = _iso(frame["_server"])
+    frame["ClientTimestamp"] = _iso(frame["_client"])
     frame["ServerTimezone"] = "UTC"
     codes = course_codes or {}
     frame["CourseID"] = [codes.get(c, str(c)) if pd.notna(c) else "" for c in frame["_course"]]
+    _treat_text(frame, text, scrubber or Scrubber())
+    known = frame[frame["CodeStateID"] != ""]
     code_states = (
-        pd.DataFrame({"CodeStateID": frame["CodeStateID"], "Code": frame["_code"]})
+        pd.DataFrame({"CodeStateID": known["CodeStateID"], "Code": known["_code"].fillna("")})
         .drop_duplicates("CodeStateID")
         .reset_index(drop=True)
     )
     main = frame.reindex(columns=list(MAIN_COLUMNS))
-    return main, code_states
+    return main, code_states, consistent
+
+
+def _treat_text(frame: pd.DataFrame, mode: str, scrubber: Scrubber) -> None:
+    """Apply the --text mode to free text and code (in place)."""
+    paths_and_errors = "keep" if mode == "keep" else "scrub"
+    for column in ("X-HelpMessage", "InterventionMessage", "_code"):
+        frame[column] = treat(frame[column].tolist(), mode, scrubber)
+    for column in (
+        "ProgramErrorOutput",
+        "CompileMessageData",
+        "CodeStateSection",
+        "AssignmentID",
+        "ProblemID",
+    ):
+        frame[column] = treat(frame[column].tolist(), paths_and_errors, scrubber)
 
 
 def _course_codes(source: Source) -> dict[int, str]:
@@ -258,6 +195,24 @@ def _course_codes(source: Source) -> dict[int, str]:
         return dict(cur.fetchall())
 
 
+def course_people(source: Source, course_ids: list[int], user_ids: list[int]) -> Scrubber:
+    """A scrubber for the members of `course_ids` and the exported students `user_ids`."""
+    from analytics.load import raw_connection
+
+    with raw_connection(source) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT username, email FROM users WHERE id = ANY(%(users)s::int[]) OR id IN "
+            "(SELECT user_id FROM memberships WHERE course_id = ANY(%(courses)s::int[]))",
+            {"users": user_ids, "courses": course_ids},
+        )
+        rows = cur.fetchall()
+    return Scrubber.for_people([r[0] for r in rows], [r[1] for r in rows])
+
+
+def _ints(values: pd.Series) -> list[int]:
+    return sorted({int(v) for v in values.dropna()})
+
+
 def export_progsnap2(
     out_dir: str | Path,
     source: Source = None,
@@ -266,23 +221,50 @@ def export_progsnap2(
     since: datetime | date | str | None = None,
     until: datetime | date | str | None = None,
     key: str | None = None,
+    text: str = "scrub",
     progress: bool = True,
     chunk_rows: int = 50_000,
 ) -> dict[str, int]:
-    """Write a ProgSnap2 dataset of consenting students to `out_dir`; returns counts."""
+    """Write a ProgSnap2 dataset of consenting students to `out_dir`; returns counts.
+
+    `text`: keep, scrub (the default: e-mails, course members' names and home paths
+    removed) or drop (prompts, answers and code left empty).
+    """
     out = Path(out_dir)
     (out / "CodeStates").mkdir(parents=True, exist_ok=True)
     key = key or get_settings().research_key()
     filters = {"courses": courses, "since": since, "until": until}
-    steps = tqdm(total=4, desc="loading", disable=not progress, unit="table")
+    steps = tqdm(total=6, desc="loading", disable=not progress, unit="table")
     sessions = load_sessions(source, **filters)
     steps.update()
     events = load_events(source, event_types=["cell.executed"], include_text=True, **filters)
     steps.update()
     interactions = load_interactions(source, include_text=True, **filters)
     steps.update()
-    main, code_states = build_main_table(
-        sessions, events, interactions, key=key, course_codes=_course_codes(source)
+    experiments = load_experiments(source, courses=courses)
+    # a lookup for rows already exported (consent applies to those rows, not to this map)
+    assignments = load_assignments(source, courses=courses, include_non_consenting=True)
+    steps.update()
+    scrubber = Scrubber()
+    if text != "keep":
+        course_ids = _ints(
+            pd.concat([sessions["course_id"], events["course_id"], interactions["course_id"]])
+        )
+        user_ids = _ints(
+            pd.concat([sessions["user_id"], events["user_id"], interactions["user_id"]])
+        )
+        scrubber = course_people(source, course_ids, user_ids)
+    steps.update()
+    main, code_states, consistent = build_main_table(
+        sessions,
+        events,
+        interactions,
+        key=key,
+        course_codes=_course_codes(source),
+        experiments=experiments,
+        assignments=assignments,
+        text=text,
+        scrubber=scrubber,
     )
     steps.update()
     steps.close()
@@ -297,7 +279,7 @@ def export_progsnap2(
     metadata = pd.DataFrame(
         [
             ("Version", "1.0"),
-            ("IsEventOrderingConsistent", "true"),
+            ("IsEventOrderingConsistent", "true" if consistent else "false"),
             ("EventOrderScope", "Global"),
             ("EventOrderScopeColumns", ""),
             ("CodeStateRepresentation", "Table"),
@@ -305,6 +287,7 @@ def export_progsnap2(
         columns=["Property", "Value"],
     )
     metadata.to_csv(out / "DatasetMetadata.csv", index=False)
+    write_codebook(out, text_mode=text, consistent=consistent)
     return {
         "events": len(main),
         "subjects": int(main["SubjectID"].nunique()),

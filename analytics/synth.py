@@ -32,6 +32,7 @@ MODE_WEIGHTS = {"socratic": 0.5, "hints": 0.25, "explanatory": 0.2, "metacogniti
 _MODE_CHOICES = tuple(MODE_WEIGHTS)
 _MODE_P = tuple(MODE_WEIGHTS.values())
 DEADLINE_EVENT = "course.deadline"
+RECEIVE_LAG = timedelta(seconds=1)  # kernel clock -> server receive time of cell runs
 # The planted effect: the chance that the student's next run succeeds after an answer,
 # by the answer's guardrail outcome. Analyses of a synthetic cohort should recover it
 # (within their uncertainty); change it through CohortSpec.next_run_success.
@@ -214,6 +215,8 @@ def _session(cohort: Cohort, student: Any, begin: datetime, rng: np.random.Gener
                 "user_id": student.index,
                 "session_id": session_id,
                 "occurred_at": t,
+                # the server receives kernel events in batches, about a flush later
+                "created_at": t + RECEIVE_LAG,
                 "payload": {
                     "code": code,
                     "success": not failed,

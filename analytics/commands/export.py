@@ -14,6 +14,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ps.add_argument("--course", action="append", help="course code or id (repeatable)")
     ps.add_argument("--since", help="only events at or after this date/time (UTC if naive)")
     ps.add_argument("--until", help="only events before this date/time (UTC if naive)")
+    ps.add_argument(
+        "--text",
+        choices=("keep", "scrub", "drop"),
+        default="scrub",
+        help="prompts, answers and code: keep them, scrub e-mails, course members' names and "
+        "home paths (default), or drop them (empty)",
+    )
     ps.add_argument("--no-progress", action="store_true", help="no progress bar")
     ps.set_defaults(func=run_progsnap2)
 
@@ -43,6 +50,7 @@ def run_progsnap2(args: argparse.Namespace) -> int:
         courses=courses,
         since=args.since,
         until=args.until,
+        text=args.text,
         progress=not args.no_progress,
     )
     print(

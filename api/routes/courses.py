@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
 
 from ainative import courses as courses_service
+from ainative import joincodes
 from ainative.db.models import Course
 from api.deps import CurrentUser, Principal, SessionDep, require_roles
 from api.schemas.bounds import CourseIdPath, UserIdPath
@@ -23,6 +24,7 @@ from api.schemas.courses import (
     CoursePublic,
     CoursesPublic,
     CourseSummaryPublic,
+    JoinCodePublic,
     MemberCreate,
     MemberPublic,
     MembersPublic,
@@ -164,4 +166,25 @@ def update_policy(body: TutorPolicy, access: CourseStaff, session: SessionDep) -
 def read_course_summary(access: CourseStaff, session: SessionDep) -> CourseSummaryPublic:
     """Per student: how often they asked the tutor here, the helpful share and mean score."""
     rows = courses_service.interaction_summary(session, course_id=access.course.id)
-    return CourseSummaryPublic(course_id=access.course.id, data=[StudentSummary(**r) for r in rows])
+    return CourseSummaryPublic(
+        course_id=access.course.id,
+        join_code=joincodes.display(access.course.join_code),
+        data=[StudentSummary(**r) for r in rows],
+    )
+
+
+# -- join codes (REGISTRATION=course-code) -------------------------------------------------
+
+
+@router.post("/{course_id}/join-code", response_model=JoinCodePublic)
+def rotate_join_code(access: CourseStaff, session: SessionDep) -> JoinCodePublic:
+    """Create or replace the course's join code (course instructors and admins)."""
+    code = joincodes.rotate_join_code(session, course=access.course)
+    return JoinCodePublic(course_id=access.course.id, join_code=code)
+
+
+@router.delete("/{course_id}/join-code", status_code=status.HTTP_204_NO_CONTENT)
+def expire_join_code(access: CourseStaff, session: SessionDep) -> Response:
+    """Stop registrations with the course's code until a new one is created."""
+    joincodes.expire_join_code(session, course=access.course)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

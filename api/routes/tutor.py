@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, nullcontext
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ainative import quota
+from ainative.ratelimit import waiting_slot
 from ainative.tutor import reading, relay, sessions
 from ainative.tutor import repository as repo
 from ainative.tutor.ratings import rate_interaction
@@ -71,15 +74,21 @@ async def read_request(
     state: StateDep,
     wait: Annotated[float, Query(ge=0, description="seconds to wait for the answer")] = 0,
 ) -> InteractionPublic:
-    """One interaction; with `wait`, hold the request until it is answered (long-poll)."""
-    row = await reading.wait_for_answer(
-        state.engine,
-        state.notifier,
-        interaction_id,
-        user_id=user.id,
-        roles=user.roles,
-        wait=min(wait, state.settings.long_poll_max_seconds),
-    )
+    """One interaction; with `wait`, hold the request until it is answered (long-poll).
+
+    A user holds at most LONG_POLLS_PER_USER waiting requests at once (429 beyond).
+    """
+    wait = min(wait, state.settings.long_poll_max_seconds)
+    slot = waiting_slot(state.redis, user.id, state.settings) if wait > 0 else nullcontext()
+    async with slot:
+        row = await reading.wait_for_answer(
+            state.engine,
+            state.notifier,
+            interaction_id,
+            user_id=user.id,
+            roles=user.roles,
+            wait=wait,
+        )
     return InteractionPublic.from_row(row)
 
 
@@ -94,20 +103,36 @@ async def stream_request(
     state: StateDep,
     last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
 ) -> StreamingResponse:
-    """The answer as it is written (Server-Sent Events), then the stored interaction."""
-    events = await relay.open_stream(
-        state.engine,
-        state.redis,
-        state.notifier,
-        interaction_id,
-        user_id=user.id,
-        roles=user.roles,
-        last_event_id=last_event_id,
-        max_seconds=state.settings.stream_max_seconds,
-        render=lambda row: InteractionPublic.from_row(row).model_dump_json(),
-    )
+    """The answer as it is written (Server-Sent Events), then the stored interaction.
+
+    An open stream is one of the user's LONG_POLLS_PER_USER waiting requests (429 beyond),
+    held until the stream ends.
+    """
+    held = AsyncExitStack()
+    await held.enter_async_context(waiting_slot(state.redis, user.id, state.settings))
+    try:
+        events = await relay.open_stream(
+            state.engine,
+            state.redis,
+            state.notifier,
+            interaction_id,
+            user_id=user.id,
+            roles=user.roles,
+            last_event_id=last_event_id,
+            max_seconds=state.settings.stream_max_seconds,
+            render=lambda row: InteractionPublic.from_row(row).model_dump_json(),
+        )
+    except BaseException:
+        await held.aclose()
+        raise
+
+    async def relayed() -> AsyncIterator[str]:
+        async with held:
+            async for chunk in events:
+                yield chunk
+
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return StreamingResponse(relayed(), media_type="text/event-stream", headers=headers)
 
 
 @router.get("/requests", response_model=InteractionList)

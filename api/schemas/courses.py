@@ -95,4 +95,14 @@ class StudentSummary(BaseModel):
 
 class CourseSummaryPublic(BaseModel):
     course_id: int
+    join_code: str | None = Field(
+        None, description="The code students register with (XXXXX-XXXXX); None when expired."
+    )
     data: list[StudentSummary]
+
+
+class JoinCodePublic(BaseModel):
+    """A course's current join code; give it to students, rotate it when it leaks."""
+
+    course_id: int
+    join_code: str

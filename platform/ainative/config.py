@@ -71,6 +71,13 @@ class Settings(
         return self.cache_redis_url or self.redis_url
 
     @property
+    def registration_mode(self) -> Literal["open", "course-code", "closed"]:
+        """REGISTRATION, or its default: course-code in production, open elsewhere."""
+        if self.registration:
+            return self.registration
+        return "course-code" if self.environment == "production" else "open"
+
+    @property
     def flower_credentials(self) -> list[str]:
         """FLOWER_BASIC_AUTH as Flower's list of user:password pairs."""
         return [pair.strip() for pair in self.flower_basic_auth.split(",") if pair.strip()]

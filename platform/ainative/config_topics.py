@@ -6,6 +6,7 @@ each; reading the environment and the production refusals stay in ainative.confi
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
@@ -178,8 +179,17 @@ class HttpSettings(Topic):
 class AbuseSettings(Topic):
     TITLE = "Abuse limits"
 
+    registration: Literal["", "open", "course-code", "closed"] = Field(
+        "",
+        description="Who may create an account: `open` (anyone), `course-code` (students with "
+        "a course's join code, enrolled in it) or `closed` (staff create accounts). Empty: "
+        "course-code in production, open otherwise.",
+    )
     register_rate_limit: int = Field(
-        10, ge=1, description="Registrations allowed per IP per rate-limit window."
+        10,
+        ge=1,
+        description="Registration attempts (wrong join codes included) allowed per IP per "
+        "rate-limit window.",
     )
     login_rate_limit: int = Field(
         20, ge=1, description="Login attempts allowed per IP and per account per window."
@@ -187,6 +197,63 @@ class AbuseSettings(Topic):
     rate_limit_window_seconds: int = Field(
         300, ge=1, description="Length of the registration and login rate-limit window."
     )
+    login_account_limit: int = Field(
+        100,
+        ge=1,
+        description="Failed logins per account from all addresses together per window; past "
+        "it every attempt on the account waits `LOGIN_SLOWDOWN_SECONDS` (its owner is slowed, "
+        "never locked out).",
+    )
+    login_slowdown_seconds: float = Field(
+        2.0, ge=0, le=30, description="Delay of each login attempt on an account under attack."
+    )
+    # NoDecode: TRUSTED_PROXIES=a,b is a comma list, not JSON.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        ["127.0.0.1/32", "::1/128"],
+        description="Addresses or CIDR ranges of the proxies in front of the API and the hub "
+        "(nginx, an ingress, the hub's own proxy), a comma list. The client's address comes "
+        "from `X-Forwarded-For` only when the direct peer is one of them.",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body the API reads; larger ones get 413 before parsing.",
+    )
+    max_events_body_bytes: int = Field(
+        9 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of `POST /api/v1/events/batch` (500 events of up to 16 KiB).",
+    )
+    events_rate_limit: int = Field(
+        120, ge=1, description="Event batches a user may send per minute; more get 429."
+    )
+    long_polls_per_user: int = Field(
+        4,
+        ge=1,
+        description="Waiting requests (long-polls, streams) one user may hold open at once; "
+        "more get 429.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """Accept a comma list from the environment; an empty string trusts no proxy."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        """Fail at start-up on a typo, naming the entry."""
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from exc
+        return value
 
 
 class TutoringSettings(Topic):

@@ -83,7 +83,10 @@ def create_course(
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise DuplicateCourseError(f"a course with code {code!r} already exists") from exc
+        raise DuplicateCourseError(
+            f"a course with code {code!r} already exists (codes that differ only in case or "
+            "punctuation are one hub group)"
+        ) from exc
     return course
 
 

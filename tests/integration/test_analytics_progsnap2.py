@@ -1,7 +1,13 @@
-"""The ProgSnap2 export of a seeded cohort, read back and checked against the spec."""
+"""The ProgSnap2 export of a seeded cohort, read back by an independent reader of the spec.
+
+The cohort runs an experiment; after seeding, one consenting student's prompt and code
+get a planted e-mail, username and home path, and a tutor cell (%load_ext, %tutor) is
+recorded as a cell run, the way the notebook's activity recorder stores it.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,141 +17,292 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ainative.cli import main as cli_main
-from analytics.progsnap2 import pseudonym
-from analytics.synth import CohortSpec, generate, write
+from analytics.progsnap2 import keyed_id, pseudonym
+from analytics.synth import CohortSpec, ExperimentSpec, generate, write
+from tests.progsnap2_reader import check
 
 pytestmark = pytest.mark.integration
 
-REQUIRED = ("EventType", "EventID", "SubjectID", "ToolInstances", "CodeStateID")
 KEY = "test-pseudonym-key"
+TUTOR_CELL = "%load_ext ainative.notebook\n%tutor"
 
 
-@pytest.fixture
-def exported(fresh_database_url: str, tmp_path: Path, monkeypatch) -> Iterator[dict]:
+def _read(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    main = pd.read_csv(out / "MainTable.csv", dtype=str, keep_default_na=False)
+    codes = pd.read_csv(out / "CodeStates" / "CodeStates.csv", dtype=str, keep_default_na=False)
+    meta = pd.read_csv(out / "DatasetMetadata.csv", dtype=str, keep_default_na=False)
+    return main, codes, dict(zip(meta["Property"], meta["Value"], strict=True))
+
+
+def _plant(conn, planted: dict) -> None:
+    """Personal data in one consenting student's prompt and code, and a tutor cell run."""
+    student = conn.execute(
+        text(
+            "SELECT u.id, u.username, u.email FROM users u JOIN interactions i "
+            "ON i.user_id = u.id WHERE u.research_consent ORDER BY u.id LIMIT 1"
+        )
+    ).one()
+    secret = f"mail me at {student.email}, I am {student.username}, /home/{student.username}/"
+    conn.execute(
+        text(
+            "UPDATE interactions SET prompt = prompt || :s WHERE id = "
+            "(SELECT id FROM interactions WHERE user_id = :u ORDER BY created_at LIMIT 1)"
+        ),
+        {"s": " " + secret, "u": student.id},
+    )
+    conn.execute(
+        text(
+            "UPDATE events SET payload = jsonb_set(payload, '{code}', "
+            "to_jsonb((payload->>'code') || :s)) WHERE id = (SELECT id FROM events WHERE "
+            "user_id = :u AND event_type = 'cell.executed' ORDER BY occurred_at LIMIT 1)"
+        ),
+        {"s": "\n# " + secret, "u": student.id},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO events (event_type, user_id, session_id, course_id, occurred_at, "
+            "created_at, payload) SELECT event_type, user_id, session_id, course_id, "
+            "occurred_at, created_at, CAST(:p AS jsonb) FROM events WHERE user_id = :u AND "
+            "event_type = 'cell.executed' ORDER BY occurred_at LIMIT 1"
+        ),
+        {"p": json.dumps({"code": TUTOR_CELL, "success": True}), "u": student.id},
+    )
+    planted.update(email=student.email, username=student.username)
+
+
+@pytest.fixture(scope="module")
+def seeded(services, tmp_path_factory) -> Iterator[dict]:
+    fresh_database_url = services.create_database()  # one cohort for the module's exports
     spec = CohortSpec(
-        students=15, days=8, seed=11, consent_rate=0.6, end=datetime(2026, 4, 1, tzinfo=UTC)
+        students=15,
+        days=8,
+        seed=11,
+        consent_rate=0.6,
+        end=datetime(2026, 4, 1, tzinfo=UTC),
+        experiment=ExperimentSpec(name="Hints study"),
     )
     write(generate(spec), fresh_database_url, password_hash="$2b$04$" + "y" * 53)
     engine = create_engine(fresh_database_url)
+    planted: dict = {}
+    with engine.begin() as conn:
+        _plant(conn, planted)
     with engine.connect() as conn:
         users = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM users"))]
-        ratings = {
-            f"answer-{r.id}": (r.helpful, r.score)
-            for r in conn.execute(text("SELECT id, helpful, score FROM interactions"))
-        }
+        interactions = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    "SELECT i.id, i.helpful, i.score, i.status, i.guardrail, i.arm_id, "
+                    "a.name AS arm FROM interactions i LEFT JOIN experiment_arms a "
+                    "ON a.id = i.arm_id"
+                )
+            )
+        ]
+        runs = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    "SELECT id, occurred_at, created_at, payload->>'code' AS code FROM events "
+                    "WHERE event_type = 'cell.executed'"
+                )
+            )
+        ]
     engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
-    monkeypatch.setenv("PSEUDONYM_KEY", KEY)
+    yield {
+        "url": fresh_database_url,
+        "users": users,
+        "interactions": interactions,
+        "runs": runs,
+        "planted": planted,
+        "tmp": tmp_path_factory.mktemp("ps2"),
+    }
+    services.drop_database(fresh_database_url)
+
+
+def _export(seeded: dict, name: str, *args: str) -> Path:
     from ainative.config import get_settings
 
-    get_settings.cache_clear()
-    out = tmp_path / "ps2"
-    try:
-        assert cli_main(["export", "progsnap2", "--out", str(out), "--course", "DEMO101"]) == 0
-        main = pd.read_csv(out / "MainTable.csv", dtype=str, keep_default_na=False)
-        yield {"out": out, "main": main, "users": users, "ratings": ratings}
-    finally:
-        get_settings.cache_clear()  # before monkeypatch restores the environment
+    out = seeded["tmp"] / name
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", seeded["url"])
+        mp.setenv("PSEUDONYM_KEY", KEY)
+        get_settings.cache_clear()
+        try:
+            argv = ["export", "progsnap2", "--out", str(out), "--course", "DEMO101"]
+            assert cli_main([*argv, "--no-progress", *args]) == 0
+        finally:
+            get_settings.cache_clear()  # before the environment is restored
+    return out
 
 
-def test_required_columns_present_and_filled(exported: dict) -> None:
+@pytest.fixture(scope="module")
+def exported(seeded: dict) -> dict:
+    out = _export(seeded, "default")
+    main, codes, meta = _read(out)
+    return {**seeded, "out": out, "main": main, "codes": codes, "meta": meta}
+
+
+def test_the_independent_reader_accepts_the_export(exported: dict) -> None:
+    assert check(exported["out"]) == []
+    assert exported["meta"]["IsEventOrderingConsistent"] == "true"
+    readme = (exported["out"] / "README.md").read_text()
+    assert "consent" in readme.lower() and "HMAC" in readme and "scrub" in readme
     main = exported["main"]
-    for column in REQUIRED + (
-        "Order",
-        "ServerTimestamp",
-        "ServerTimezone",
-        "CourseID",
-        "SessionID",
-        "ParentEventID",
-        "EventInitiator",
-        "InterventionCategory",
-        "InterventionType",
-        "InterventionMessage",
-    ):
-        assert column in main.columns, column
-    for column in REQUIRED + ("Order", "ServerTimestamp"):
-        assert (main[column] != "").all(), column
-    assert main["EventID"].is_unique
     assert set(main["EventType"]) >= {
         "Session.Start",
         "Session.End",
+        "Compile",
+        "Compile.Error",
         "Run.Program",
         "X-Help.Request",
         "Intervention",
-        "Compile.Error",
+        "X-Help.Refused",
+        "X-Help.Failed",
     }
     assert set(main["CourseID"]) == {"DEMO101"}
 
 
-def test_order_is_consistent_with_timestamps(exported: dict) -> None:
+def test_every_run_compiles_and_tutor_cells_are_left_out(exported: dict) -> None:
+    main, codes = exported["main"], exported["codes"]
+    compiles = main[main["EventType"] == "Compile"]
+    assert set(compiles["CompileResult"]) == {"Success", "Error"}
+    assert (compiles["IsFabricatedEvent"] == "true").all()
+    errors = main[main["EventType"] == "Compile.Error"]
+    assert len(errors) == (compiles["CompileResult"] == "Error").sum()
+    runs = main[main["EventType"] == "Run.Program"]
+    assert len(runs) == (compiles["CompileResult"] == "Success").sum()
+    assert not codes["Code"].str.contains("%tutor|load_ext").any()
+    # the tutor cell was stored (it is in the database), yet it is no Compile
+    assert any(r["code"] == TUTOR_CELL for r in exported["runs"])
+
+
+def test_kernel_clock_is_the_client_timestamp(exported: dict) -> None:
     main = exported["main"]
+    runs = main[main["EventType"] == "Run.Program"]
+    assert (runs["ClientTimestamp"] != "").all() and (runs["ServerTimestamp"] != "").all()
+    client = pd.to_datetime(runs["ClientTimestamp"], format="ISO8601")
+    server = pd.to_datetime(runs["ServerTimestamp"], format="ISO8601")
+    assert (server > client).all()  # received after they ran (the cohort's 1 s lag)
+    recorded = {(r["occurred_at"], r["created_at"]) for r in exported["runs"]}
+    assert set(zip(client, server, strict=True)) <= {
+        (pd.Timestamp(a), pd.Timestamp(b)) for a, b in recorded
+    }
+    others = main[~main["EventType"].isin(["Compile", "Compile.Error", "Run.Program"])]
+    assert (others["ClientTimestamp"] == "").all()
     order = main["Order"].astype(int)
-    assert sorted(order) == list(range(1, len(main) + 1))
     stamps = pd.to_datetime(main["ServerTimestamp"], format="ISO8601").to_numpy()
     by_order = stamps[order.argsort().to_numpy()]
     assert (by_order[1:] >= by_order[:-1]).all()
 
 
-def test_interventions_point_at_existing_help_requests(exported: dict) -> None:
+def test_code_states_are_blank_where_no_code_is_known(exported: dict) -> None:
     main = exported["main"]
-    interventions = main[main["EventType"] == "Intervention"]
-    assert len(interventions) > 0
-    types = main.set_index("EventID")["EventType"]
-    assert interventions["ParentEventID"].isin(types.index).all()
-    assert (types[interventions["ParentEventID"]] == "X-Help.Request").all()
-    assert set(interventions["InterventionCategory"]) <= {"Hint", "Feedback"}
-    assert (interventions["InterventionMessage"] != "").all()
-    parents = main.set_index("EventID").loc[interventions["ParentEventID"], "Order"].astype(int)
-    assert (interventions["Order"].astype(int).to_numpy() > parents.to_numpy()).all()
-    errors = main[main["EventType"] == "Compile.Error"]
-    assert errors["ParentEventID"].isin(types.index).all()
-    failed = main[(main["EventType"] == "Run.Program") & (main["ExecutionResult"] == "Error")]
-    assert len(failed) > 0 and (failed["ProgramErrorOutput"] != "").all()
+    no_code = main["EventType"].isin(
+        ["Session.Start", "Session.End", "Intervention", "X-Help.Refused", "X-Help.Failed"]
+    )
+    assert (main.loc[no_code, "CodeStateID"] == "").all()
+    assert (main.loc[main["EventType"] == "Compile", "CodeStateID"] != "").all()
+    assert set(main["CodeStateID"]) - {""} == set(exported["codes"]["CodeStateID"])
 
 
-def test_subjects_are_pseudonymous_and_consenting_only(exported: dict) -> None:
+def test_outcomes_of_refused_and_failed_requests(exported: dict) -> None:
+    main = exported["main"]
+    requests = main[main["EventType"] == "X-Help.Request"].set_index("EventID")
+    expected = {
+        "X-Help.Failed": {
+            f"help-{keyed_id('interaction', i['id'], KEY)}"
+            for i in exported["interactions"]
+            if i["status"] == "error"
+        },
+        "X-Help.Refused": {
+            f"help-{keyed_id('interaction', i['id'], KEY)}"
+            for i in exported["interactions"]
+            if i["status"] == "done" and i["guardrail"] == "refused"
+        },
+    }
+    for kind, parents in expected.items():
+        rows = main[main["EventType"] == kind]
+        assert len(rows) > 0, kind
+        assert set(rows["ParentEventID"]) <= set(requests.index)
+        assert set(rows["ParentEventID"]) == parents & set(requests.index), kind
+    answered = set(main.loc[main["EventType"] == "Intervention", "ParentEventID"])
+    assert not answered & set(main.loc[main["EventType"] != "Intervention", "ParentEventID"])
+
+
+def test_experimental_condition_is_filled(exported: dict) -> None:
+    main = exported["main"]
+    arms = {
+        f"help-{keyed_id('interaction', i['id'], KEY)}": i["arm"] for i in exported["interactions"]
+    }
+    requests = main[main["EventType"] == "X-Help.Request"]
+    assert len(requests) > 0 and (requests["ExperimentalCondition"] != "").all()
+    for event, condition in zip(
+        requests["EventID"], requests["ExperimentalCondition"], strict=True
+    ):
+        assert condition.startswith("Hints study (experiment ") and condition.endswith(
+            f": {arms[event]}"
+        )
+    assert set(requests["X-PolicyVersion"]) == {"1"}
+    # students who asked have an arm for their runs too
+    asked = set(requests["SubjectID"])
+    runs = main[(main["EventType"] == "Run.Program") & main["SubjectID"].isin(asked)]
+    assert len(runs) > 0 and (runs["ExperimentalCondition"] != "").all()
+
+
+def test_ids_are_pseudonymous_and_subjects_consenting(exported: dict) -> None:
     main, users = exported["main"], exported["users"]
     subjects = set(main["SubjectID"])
-    identifiers = {str(u["id"]) for u in users} | {u["username"] for u in users}
-    identifiers |= {u["email"] for u in users}
-    assert not subjects & identifiers
     consenting = {pseudonym(u["id"], KEY) for u in users if u["research_consent"]}
     refusing = {pseudonym(u["id"], KEY) for u in users if not u["research_consent"]}
-    assert refusing and subjects <= consenting
-    assert not subjects & refusing
+    assert refusing and subjects <= consenting and not subjects & refusing
     raw = (exported["out"] / "MainTable.csv").read_text()
-    assert not any(u["username"] in raw for u in users)
-
-
-def test_code_states_and_metadata(exported: dict) -> None:
-    out, main = exported["out"], exported["main"]
-    codes = pd.read_csv(out / "CodeStates" / "CodeStates.csv", dtype=str, keep_default_na=False)
-    assert list(codes.columns) == ["CodeStateID", "Code"]
-    assert codes["CodeStateID"].is_unique
-    assert set(main["CodeStateID"]) <= set(codes["CodeStateID"])
-    assert codes["Code"].str.contains("\n").any()
-    meta = pd.read_csv(out / "DatasetMetadata.csv", dtype=str, keep_default_na=False)
-    values = dict(zip(meta["Property"], meta["Value"], strict=True))
-    assert values["CodeStateRepresentation"] == "Table"
-    assert values["IsEventOrderingConsistent"] == "true"
+    assert not any(str(i["id"]) in raw for i in exported["interactions"])
+    assert not any(f"-{r['id']}," in raw for r in exported["runs"])
+    assert not any(u["username"] in raw or u["email"] in raw for u in users)
 
 
 def test_both_rating_scales_are_exported_apart(exported: dict) -> None:
-    main, ratings = exported["main"], exported["ratings"]
-    interventions = main[main["EventType"] == "Intervention"].set_index("EventID")
+    main = exported["main"]
+    rated = main[main["EventType"].isin(["Intervention", "X-Help.Refused"])]
+    rated = rated.set_index("ParentEventID")
     as_text = {True: "true", False: "false", None: ""}
     expected = {
-        event: (as_text[helpful], "" if score is None else str(score))
-        for event, (helpful, score) in ratings.items()
-        if event in interventions.index
+        f"help-{keyed_id('interaction', i['id'], KEY)}": (
+            as_text[i["helpful"]],
+            "" if i["score"] is None else str(i["score"]),
+        )
+        for i in exported["interactions"]
     }
-    assert len(expected) == len(interventions)
-    assert interventions[["X-Helpful", "X-Score"]].apply(tuple, axis=1).to_dict() == expected
-    helpful, score = interventions["X-Helpful"], interventions["X-Score"]
+    got = rated[["X-Helpful", "X-Score"]].apply(tuple, axis=1).to_dict()
+    assert got and all(expected[event] == value for event, value in got.items())
+    helpful, score = rated["X-Helpful"], rated["X-Score"]
     assert set(helpful) == {"", "true", "false"}
     assert set(score) - {""} <= {"1", "2", "3", "4", "5"} and (score != "").any()
-    assert ((helpful != "") & (score != "")).any()  # both scales on one answer
-    assert ((helpful != "") & (score == "")).any() and ((helpful == "") & (score != "")).any()
-    others = main[main["EventType"] != "Intervention"]
+    others = main[~main["EventType"].isin(["Intervention", "X-Help.Refused"])]
     assert (others["X-Helpful"] == "").all() and (others["X-Score"] == "").all()
-    assert "X-Rating" not in main.columns
+
+
+def test_scrub_is_the_default(exported: dict) -> None:
+    planted = exported["planted"]
+    main, codes = exported["main"], exported["codes"]
+    everything = (exported["out"] / "MainTable.csv").read_text() + "\n".join(codes["Code"])
+    for secret in (planted["email"], planted["username"], f"/home/{planted['username']}"):
+        assert secret not in everything, secret
+    assert main["X-HelpMessage"].str.contains("<email>").any()
+    assert main["X-HelpMessage"].str.contains("/home/<user>/").any()
+    assert codes["Code"].str.contains("<name>").any()
+
+
+def test_keep_and_drop(seeded: dict) -> None:
+    planted = seeded["planted"]
+    kept_main, kept_codes, _ = _read(_export(seeded, "keep", "--text", "keep"))
+    assert kept_main["X-HelpMessage"].str.contains(planted["email"], regex=False).any()
+    assert kept_codes["Code"].str.contains(planted["username"], regex=False).any()
+    out = _export(seeded, "drop", "--text", "drop")
+    main, codes, _ = _read(out)
+    assert check(out) == []
+    assert (main["X-HelpMessage"] == "").all() and (main["InterventionMessage"] == "").all()
+    assert (codes["Code"] == "").all() and len(codes) == len(kept_codes)
+    assert (main["CodeStateID"] == kept_main["CodeStateID"]).all()
+    raw = (out / "MainTable.csv").read_text()
+    assert planted["username"] not in raw and planted["email"] not in raw

@@ -18,8 +18,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ainative.cli import main as cli_main
+from ainative.config import get_settings
 from analytics.load import load_deadlines, load_events, load_interactions
 from analytics.measures import hours_to_deadline
+from analytics.progsnap2 import keyed_id
 from tests.integration.test_tutor_flow import wait_done
 
 pytestmark = pytest.mark.integration
@@ -109,7 +111,7 @@ def test_widget_data_reaches_deadlines_and_the_export_by_course(
     helps = main[main["EventType"] == "X-Help.Request"]
     assert len(helps) == 2 and set(helps["CourseID"]) == {code}
     assert set(helps["CodeStateSection"]) == {NOTEBOOK} and sorted(helps["X-Turn"]) == ["1", "2"]
-    assert set(helps["SessionID"]) == {session}
+    assert set(helps["SessionID"]) == {keyed_id("session", session, get_settings().research_key())}
     runs_out = main[main["EventType"] == "Run.Program"]
     assert runs_out["CodeStateSection"].tolist() == [NOTEBOOK]
     assert runs_out["X-CellID"].tolist() == ["cell-7"]

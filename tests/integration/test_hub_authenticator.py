@@ -382,7 +382,8 @@ async def test_password_attempts_are_rate_limited(fresh_database_url, services, 
 async def test_hub_and_api_count_the_same_account_failures(
     fresh_database_url, services, make_account
 ):
-    """Failures the API recorded lock the account on the hub's form too (one key scheme)."""
+    """Failures the API counted for an address block the hub's form from it too (one key
+    scheme), and only from it: the owner elsewhere still logs in."""
     window = 10**6  # one window for the whole test
     auth = AINativeAuthenticator(
         database_url=fresh_database_url,
@@ -394,19 +395,24 @@ async def test_hub_and_api_count_the_same_account_failures(
     settings = get_settings().model_copy(
         update={"login_rate_limit": 2, "rate_limit_window_seconds": window}
     )
+    ip = f"10.8.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
     client = aioredis.Redis.from_url(services.redis_url)
     try:
         for _ in range(2):
-            await ratelimit.record_login_failure(
-                client, account=account.username.lower(), settings=settings
+            await ratelimit.begin_login(
+                client, ip=ip, account=f"user:{account.id}", settings=settings
             )
     finally:
         await client.aclose()
-    fresh_ip = SimpleNamespace(request=SimpleNamespace(remote_ip=f"ip-{uuid.uuid4().hex}"))
     right = {"username": account.username, "password": PASSWORD}
+    same_ip = SimpleNamespace(request=SimpleNamespace(remote_ip=ip))
     with pytest.raises(web.HTTPError) as err:
-        await auth.get_authenticated_user(fresh_ip, right)
+        await auth.get_authenticated_user(same_ip, right)
     assert err.value.status_code == 429
+    owner_ip = SimpleNamespace(
+        request=SimpleNamespace(remote_ip=f"10.7.{uuid.uuid4().int % 250}.1")
+    )
+    assert await auth.get_authenticated_user(owner_ip, right) is not None
 
 
 async def test_login_works_when_the_limiter_redis_is_down(fresh_database_url, make_account):
@@ -446,3 +452,41 @@ async def test_server_refresh_families_are_retired(auth, make_account, engine):
     second_refresh = second.environment["AINATIVE_REFRESH_TOKEN"]
     await auth.post_spawn_stop(user, second)
     assert family_revoked(second_refresh)
+
+
+async def test_attack_hub_session_survives_no_password_change(auth, make_account, engine):
+    """refresh_user ends the hub session of an older token generation (password changed)."""
+    from sqlalchemy.orm import Session
+
+    from ainative.auth import users as users_service
+
+    account = make_account()
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    user = FakeHubUser(model["name"], model["auth_state"])
+    assert isinstance(await auth.refresh_user(user), dict)
+    with Session(engine) as session:
+        users_service.change_password(
+            session, user_id=account.id, current_password=PASSWORD, new_password="Other-pass-2"
+        )
+    assert await auth.refresh_user(user) is False
+
+
+async def test_attack_relogin_leaves_no_old_refresh_family_alive(auth, make_account, engine):
+    """A second login while a server runs revokes the family the old auth_state held."""
+    account = make_account()
+    credentials = {"username": account.username, "password": PASSWORD}
+    first = await auth.get_authenticated_user(HANDLER, credentials)
+    user = FakeHubUser(first["name"], first["auth_state"])
+    spawner = SimpleNamespace(environment={})
+    await auth.pre_spawn_start(user, spawner)
+    server_refresh = spawner.environment["AINATIVE_REFRESH_TOKEN"]
+    server_jti = uuid.UUID(decode_token(server_refresh, "refresh")["jti"])
+    handler = SimpleNamespace(
+        request=HANDLER.request, find_user=lambda name: user if name == user.name else None
+    )
+    await auth.get_authenticated_user(handler, credentials)
+    with engine.connect() as conn:
+        row = conn.execute(select(RefreshToken).where(RefreshToken.jti == server_jti)).one()
+    assert row.revoked_at is not None

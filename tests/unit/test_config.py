@@ -128,3 +128,9 @@ def test_environment_variable_names_are_the_field_names(monkeypatch) -> None:
     monkeypatch.setenv("DB_POOL_SIZE", "3")
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "x:y")
     assert (Settings().db_pool_size, Settings().flower_basic_auth) == (3, "x:y")
+
+
+def test_production_defaults_to_course_code_and_development_to_open() -> None:
+    assert Settings(environment="production").registration_mode == "course-code"
+    assert Settings(environment="development").registration_mode == "open"
+    assert Settings(environment="production", registration="open").registration_mode == "open"

@@ -71,6 +71,8 @@ class User(Base):
     research_consent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped by a password, role or activation change: older access tokens stop (auth.users).
+    token_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -102,7 +104,18 @@ class Course(Base):
     tutor_policy: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # Bumped by every policy change; course_policy_versions keeps each version's policy.
     policy_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Students register into the course with it (REGISTRATION=course-code); None: no code.
+    join_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        # The hub group's name (ainative.hub.accounts.course_slug) is unique too.
+        Index(
+            "ix_courses_code_slug",
+            text("btrim(regexp_replace(lower(code), '[^a-z0-9]+', '-', 'g'), '-')"),
+            unique=True,
+        ),
+    )
 
 
 class CoursePolicyVersion(Base):

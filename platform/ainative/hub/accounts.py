@@ -51,6 +51,7 @@ class Account:
     roles: tuple[str, ...]
     is_active: bool
     courses: tuple[CourseRole, ...] = ()
+    generation: int = 0  # the user's token generation: a hub session of an older one ends
 
     @property
     def hub_name(self) -> str:
@@ -80,6 +81,7 @@ def _account(session: Session, user: User) -> Account:
         roles=tuple(user.roles or ()),
         is_active=bool(user.is_active),
         courses=tuple(CourseRole(code, role, cid, title) for code, role, cid, title in rows),
+        generation=int(user.token_generation or 0),
     )
 
 

@@ -26,12 +26,13 @@ from tornado import web
 from traitlets import Integer, List, Set, Unicode, default, validate
 
 from ainative import ratelimit
+from ainative.auth import users as users_service
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import get_settings
 from ainative.db.engine import get_engine
 from ainative.hub import accounts, model
 from ainative.hub.accounts import Account, ReplayError
-from ainative.hub.handlers import TokenLoginHandler
+from ainative.hub.handlers import TokenLoginHandler, client_ip
 
 T = TypeVar("T")
 COURSES_ENV = "AINATIVE_COURSES"  # the user's courses, JSON, read by the notebook widget
@@ -254,36 +255,52 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         if not account.is_active:
             raise web.HTTPError(403, INACTIVE_MESSAGE)
         settings = get_settings()
+        previous = await self._previous_refresh_token(handler, account.hub_name)
 
         def finish(session: Session) -> dict[str, Any]:
             accounts.record_login(session, account.id)
+            # Logging in again replaces auth_state: the family it held (a running server's)
+            # would otherwise stay alive with nothing left to revoke it.
+            accounts.retire_refresh_family(session, previous, settings)
             return accounts.issue_api_tokens(session, account, settings)
 
         tokens = await self._db(finish)
         return self.auth_model(account, tokens)
 
+    async def _previous_refresh_token(self, handler: Any, name: str) -> str | None:
+        """The refresh token in the hub user's current auth_state, if the user exists."""
+        find_user = getattr(handler, "find_user", None)
+        user = find_user(name) if find_user is not None else None
+        if user is None:
+            return None
+        state = await user.get_auth_state() or {}
+        token = state.get("refresh_token")
+        return str(token) if token else None
+
     async def _password_account(self, handler: Any, username: str, password: str) -> Account | None:
-        """The API's login rules: IP and account windows in Redis, failures count."""
+        """The API's login rules (ainative.ratelimit.begin_login): counted before bcrypt."""
         if not username or not password:
             return None
-        account_key = username.strip().lower()
-        ip = handler.request.remote_ip if handler is not None else "unknown"
+        settings = get_settings()
+        ip = client_ip(handler, settings.trusted_proxies)
         client = self._limiter()
-        limits = get_settings().model_copy(
+        limits = settings.model_copy(
             update={
                 "login_rate_limit": self.login_rate_limit,
                 "rate_limit_window_seconds": self.rate_limit_window_seconds,
             }
         )
+        key = ""
         if client is not None:
-            verdict = await ratelimit.check_login_allowed(
-                client, ip=ip, account=account_key, settings=limits
-            )
+            key = await self._db(lambda s: users_service.login_key(s, login=username))
+            verdict = await ratelimit.begin_login(client, ip=ip, account=key, settings=limits)
             if not verdict.allowed:
                 raise web.HTTPError(429, f"Too many login attempts. {verdict.detail()}.")
         account = await self._db(accounts.check_password, username, password)
-        if account is None and client is not None:
-            await ratelimit.record_login_failure(client, account=account_key, settings=limits)
+        if account is not None and client is not None:
+            await ratelimit.finish_login(
+                client, ip=ip, account=key, succeeded=True, settings=limits
+            )
         return account
 
     async def _token_account(self, token: str) -> Account:
@@ -309,13 +326,16 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return account
 
     async def refresh_user(self, user: Any, handler: Any = None) -> bool | dict[str, Any]:
-        """Re-read the account: gone or deactivated -> log in again; else fresh groups/roles."""
+        """Re-read the account: gone, deactivated, or a newer token generation (password or
+        role change) -> log in again; else fresh groups/roles."""
         state = await user.get_auth_state() or {}
         account = await self._db(
             lambda s: accounts.load_account(s, user_id=state.get("user_id"), username=user.name)
         )
-        if account is None or not account.is_active or account.hub_name != user.name:
-            self.log.warning("refusing %s: account deactivated or removed", user.name)
+        stale = account is not None and account.generation != int(state.get("gen") or 0)
+        if account is None or not account.is_active or account.hub_name != user.name or stale:
+            why = "password or roles changed" if stale else "account deactivated or removed"
+            self.log.warning("refusing %s: %s", user.name, why)
             if handler is not None and not hasattr(handler, "_token_authenticated"):
                 # JupyterHub 6.1 reads this flag, set only for token auth, when a
                 # cookie-authenticated refresh fails; without it the request errors out.

@@ -84,6 +84,7 @@ def auth_model(
             "user_id": account.id,
             "username": account.username,
             "roles": list(account.roles),
+            "gen": account.generation,
             **tokens,
         }
     return model

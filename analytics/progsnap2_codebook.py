@@ -1,0 +1,257 @@
+"""The codebook shipped inside every ProgSnap2 export: what each event type and column means.
+
+ProgSnap2 asks a dataset to define its X- event types and columns; this module is that
+definition, written next to the data as ``codebook.csv`` (Kind, Name, AppliesTo,
+Definition) and ``README.md`` (the same, plus the consent, clock and pseudonym rules).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+CONSENT_RULE = (
+    "Only what was recorded while the student's research consent was in force is exported: "
+    "a row is included when, at the moment it was recorded, the student's latest dated "
+    "consent record said yes (students with no record, from before consent was dated, "
+    "count with their current choice). Other students' rows never leave the database."
+)
+PSEUDONYM_RULE = (
+    "Every identifier is a keyed pseudonym: SubjectID, EventID, SessionID, ParentEventID and "
+    "CodeStateID are HMAC-SHA256 digests keyed by the platform's research key "
+    "(PSEUDONYM_KEY), stable across exports made with the same key and not reversible "
+    "without it. CourseID is the course's code; AssignmentID and ProblemID name notebooks "
+    "and cells, not people."
+)
+CLOCK_RULE = (
+    "ServerTimestamp is the server's clock on every row: when the server received a "
+    "notebook kernel event, and when it recorded tutor requests, answers and sessions. "
+    "ClientTimestamp is the kernel's own clock, on kernel events only (cell runs). Order "
+    "sorts by ServerTimestamp, then ClientTimestamp, then cause before effect (Compile "
+    "before its Compile.Error or Run.Program, a request before its outcome). "
+    "IsEventOrderingConsistent is true only when every row has a ServerTimestamp, so the "
+    "whole order follows one clock; it is false when some row could only be placed by a "
+    "client clock. Kernel events reach the server in batches (about every 2 seconds, "
+    "longer after a network failure), so a cell run may sort a few seconds after a "
+    "request the student made just after it; use ClientTimestamp for the kernel's view."
+)
+TEXT_RULES = {
+    "keep": "Prompts, answers and code are exported as recorded.",
+    "scrub": (
+        "Prompts, answers, code, error output and notebook paths are scrubbed: e-mail "
+        "addresses become <email>, the usernames and e-mail local parts of the course's "
+        "members become <name>, and the user part of home directories (/home/x/, "
+        "/Users/x/, C:\\Users\\x\\) becomes <user>. Names the platform does not store "
+        "(a first name typed in a question) are not found; a username that is also an "
+        "ordinary word (3 characters or more) is replaced wherever the word appears."
+    ),
+    "drop": (
+        "Prompts (X-HelpMessage), answers (InterventionMessage) and code (CodeStates' Code) "
+        "are empty; CodeStateIDs are kept so that equal and changed code stay visible. "
+        "Error output and notebook paths are scrubbed as in the scrub mode."
+    ),
+}
+
+# (Kind, Name, AppliesTo, Definition)
+ENTRIES: tuple[tuple[str, str, str, str], ...] = (
+    ("EventType", "Session.Start", "", "A tutor session began (the widget or API opened it)."),
+    ("EventType", "Session.End", "", "A tutor session was closed."),
+    (
+        "EventType",
+        "Compile",
+        "",
+        "Python compiled a notebook cell before running it (fabricated from the cell run: "
+        "IsFabricatedEvent=true). CompileResult is Success, or Error for a SyntaxError, "
+        "IndentationError or TabError.",
+    ),
+    (
+        "EventType",
+        "Compile.Error",
+        "",
+        "The compile error of a failed Compile; ParentEventID is that Compile.",
+    ),
+    (
+        "EventType",
+        "Run.Program",
+        "",
+        "A notebook cell that compiled was run; ExecutionResult Success or Error, the "
+        "error in ProgramErrorOutput. The tutor's own cells (%tutor, %load_ext ainative, "
+        "cells that only import or show the widget) are not runs and are left out.",
+    ),
+    (
+        "EventType",
+        "X-Help.Request",
+        "",
+        "The student asked the AI tutor; the question is X-HelpMessage, the code sent with "
+        "it (the student's current cell, when included) is its CodeState.",
+    ),
+    (
+        "EventType",
+        "Intervention",
+        "",
+        "The tutor's answer to a request (ParentEventID), shown to the student: "
+        "InterventionCategory Feedback for a debugging request, Hint otherwise.",
+    ),
+    (
+        "EventType",
+        "X-Help.Refused",
+        "",
+        "Outcome of a request whose answer the guardrail refused (it would have given the "
+        "solution); ParentEventID is the request, InterventionMessage the refusal shown.",
+    ),
+    (
+        "EventType",
+        "X-Help.Failed",
+        "",
+        "Outcome of a request the tutor could not answer (the model failed or timed out; "
+        "the student saw an error); ParentEventID is the request.",
+    ),
+    (
+        "Column",
+        "ClientTimestamp",
+        "Compile; Compile.Error; Run.Program",
+        "The notebook kernel's clock when the cell ran.",
+    ),
+    ("Column", "ServerTimestamp", "all", "The server's clock (see the clock rule)."),
+    ("Column", "AssignmentID", "runs and requests", "The notebook's path."),
+    (
+        "Column",
+        "ProblemID",
+        "runs and requests",
+        "The notebook cell: '<notebook path>#<cell id>' (Jupyter cell ids are only unique "
+        "within their notebook).",
+    ),
+    (
+        "Column",
+        "CodeStateSection",
+        "runs and requests",
+        "The notebook's path (the file the code came from).",
+    ),
+    (
+        "Column",
+        "CodeStateID",
+        "all",
+        "The code at the event (CodeStates/CodeStates.csv); blank where no code is known "
+        "(sessions, answers, requests sent without code).",
+    ),
+    (
+        "Column",
+        "ExperimentalCondition",
+        "all",
+        "'<experiment> (experiment <id>): <arm>'. A request carries the arm it ran under; the "
+        "student's other events carry their assigned arm while the experiment ran (from its "
+        "start to its end). Empty outside experiments.",
+    ),
+    (
+        "Column",
+        "IsFabricatedEvent",
+        "Compile",
+        "true: the Compile event is derived from the cell run, not logged by the kernel.",
+    ),
+    ("Column", "EventID", "all", "The event's pseudonymous id, prefixed by its kind."),
+    ("Column", "SubjectID", "all", "The student's pseudonym (see the pseudonym rule)."),
+    ("Column", "ToolInstances", "all", "The platform's version; Python 3 in Jupyter."),
+    ("Column", "Order", "all", "1, 2, ... a strict total order (see the clock rule)."),
+    ("Column", "ServerTimezone", "all", "UTC: every timestamp is in UTC."),
+    ("Column", "CourseID", "all", "The course's code."),
+    ("Column", "SessionID", "all", "The tutor session's pseudonym; empty outside sessions."),
+    (
+        "Column",
+        "ParentEventID",
+        "Compile.Error; Intervention; X-Help.Refused; X-Help.Failed",
+        "The Compile of a Compile.Error; the request of an answer or outcome.",
+    ),
+    (
+        "Column",
+        "EventInitiator",
+        "all but Session.*",
+        "UserDirectAction for runs and requests, ToolReaction for compiler and tutor output.",
+    ),
+    ("Column", "ExecutionResult", "Run.Program", "Success or Error."),
+    (
+        "Column",
+        "ProgramErrorOutput",
+        "Run.Program",
+        "The error the cell raised, as text in the column (not a URL to a file).",
+    ),
+    (
+        "Column",
+        "SourceLocation",
+        "Compile.Error",
+        "Empty: the kernel records the error's message, not its location apart from it.",
+    ),
+    ("Column", "CompileResult", "Compile", "Success or Error."),
+    ("Column", "CompileMessageType", "Compile.Error", "The exception's class (SyntaxError...)."),
+    ("Column", "CompileMessageData", "Compile.Error", "The compiler's message."),
+    ("Column", "InterventionCategory", "Intervention", "Feedback (debugging) or Hint."),
+    (
+        "Column",
+        "InterventionType",
+        "Intervention; X-Help.Refused",
+        "'LLM tutor, <mode> mode, guardrail <passed|rewritten|refused|none>'.",
+    ),
+    (
+        "Column",
+        "InterventionMessage",
+        "Intervention; X-Help.Refused",
+        "The text the student was shown (see the text rule).",
+    ),
+    ("Column", "X-RequestType", "X-Help.Request", "The request's class (debugging, ...)."),
+    ("Column", "X-TutorMode", "X-Help.Request", "The tutor mode the request was made in."),
+    ("Column", "X-HelpMessage", "X-Help.Request", "The student's question (see the text rule)."),
+    (
+        "Column",
+        "X-PolicyVersion",
+        "X-Help.Request and its outcome",
+        "The version of the course policy the request ran under.",
+    ),
+    (
+        "Column",
+        "X-Helpful",
+        "Intervention; X-Help.Refused",
+        "The student's thumbs on the answer: true or false; empty when not given.",
+    ),
+    (
+        "Column",
+        "X-Score",
+        "Intervention; X-Help.Refused",
+        "The student's 1-5 score of the answer; empty when not given. A separate scale from "
+        "X-Helpful: a thumbs-up is never a score.",
+    ),
+    ("Column", "X-CellID", "runs and requests", "The Jupyter cell id as recorded."),
+    ("Column", "X-Turn", "X-Help.Request", "The request's turn in its conversation (1, 2, ...)."),
+)
+
+
+def write_codebook(out: Path, *, text_mode: str, consistent: bool) -> None:
+    """Write ``codebook.csv`` and ``README.md`` into the dataset folder `out`."""
+    with (out / "codebook.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Kind", "Name", "AppliesTo", "Definition"])
+        writer.writerows(ENTRIES)
+        writer.writerow(["Rule", "Consent", "", CONSENT_RULE])
+        writer.writerow(["Rule", "Pseudonyms", "", PSEUDONYM_RULE])
+        writer.writerow(["Rule", "Clock", "", CLOCK_RULE])
+        writer.writerow(["Rule", "Text", text_mode, TEXT_RULES[text_mode]])
+    lines = [
+        "# AI-Native Tutor: ProgSnap2 dataset",
+        "",
+        "MainTable.csv, DatasetMetadata.csv and CodeStates/CodeStates.csv follow ProgSnap2 "
+        "1.0; codebook.csv defines every event type and column used, X- ones included.",
+        "",
+        f"**Consent.** {CONSENT_RULE}",
+        "",
+        f"**Pseudonyms.** {PSEUDONYM_RULE}",
+        "",
+        f"**Clock and order.** {CLOCK_RULE} In this export IsEventOrderingConsistent is "
+        f"{'true' if consistent else 'false'}.",
+        "",
+        f"**Text ({text_mode}).** {TEXT_RULES[text_mode]}",
+        "",
+        "## Codebook",
+        "",
+        "| Kind | Name | Applies to | Definition |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {k} | {n} | {a} | {d} |" for k, n, a, d in ENTRIES]
+    (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
