@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from ainative.cli import main as cli_main
 from tests.conftest import register_user
 from tests.e2e.browser import (
     ask,
@@ -27,6 +28,8 @@ from tests.e2e.browser import (
     wait_answered,
 )
 from tests.integration.test_tutor_flow import fake_requests, make_course
+from tests.progsnap2_reader import check
+from tests.research_check import every_measure
 from tests.stack import REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, needs_chromium]
@@ -153,7 +156,7 @@ def test_the_answer_grows_on_screen_while_it_is_streamed(lab, fake_llm_control, 
 
 
 def test_follow_up_continues_the_conversation_in_the_students_course(
-    lab, student, db, fake_llm, fake_llm_control, output_dir
+    lab, student, db, fake_llm, fake_llm_control, output_dir, stack, tmp_path
 ):
     user, course = student
     run_student_cell(lab)  # the cell the question is about, recorded with its id
@@ -221,6 +224,14 @@ def test_follow_up_continues_the_conversation_in_the_students_course(
     history = llm_request_with(fake_llm, second)
     assert any(first in m["content"] for m in history if m["role"] == "user")
     assert any("total = n" in m["content"] for m in history if m["role"] == "assistant")
+
+    # What the real widget recorded is research data: every measure and the export take it.
+    results = every_measure(stack.database_url, course)
+    assert user.id in set(results["time_on_task"]["user_id"])
+    out = tmp_path / "ps2"
+    argv = ["export", "progsnap2", "--out", str(out), "--course", str(course), "--no-progress"]
+    assert cli_main(argv) == 0
+    assert check(out) == []
 
 
 def test_new_conversation_starts_without_history(lab, student, db, fake_llm, fake_llm_control):
