@@ -35,9 +35,10 @@ from api.schemas.auth import (
     RegisterCreate,
     TokenPairPublic,
 )
+from api.schemas.errors import error_responses
 from api.schemas.users import UserPublic, UserSelfUpdate
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=error_responses(422, 503))
 
 
 def client_ip(request: Request) -> str:
@@ -82,7 +83,12 @@ async def _login(
     return pair_public(pair)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=error_responses(400, 409, 429),
+)
 async def register_user(
     body: RegisterCreate,
     request: Request,
@@ -108,7 +114,9 @@ async def register_user(
     return UserPublic.model_validate(user)
 
 
-@router.post("/login", response_model=TokenPairPublic)
+@router.post(
+    "/login", response_model=TokenPairPublic, responses=error_responses(400, 401, 403, 429)
+)
 async def login_user(
     body: LoginRequest,
     request: Request,
@@ -120,7 +128,9 @@ async def login_user(
     return await _login(request, redis, session, settings, body.login, body.password)
 
 
-@router.post("/token", response_model=TokenPairPublic)
+@router.post(
+    "/token", response_model=TokenPairPublic, responses=error_responses(400, 401, 403, 429)
+)
 async def login_form(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
@@ -132,14 +142,14 @@ async def login_form(
     return await _login(request, redis, session, settings, form.username, form.password)
 
 
-@router.post("/refresh", response_model=TokenPairPublic)
+@router.post("/refresh", response_model=TokenPairPublic, responses=error_responses(400, 401))
 def refresh_tokens(body: RefreshRequest, session: SessionDep) -> TokenPairPublic:
     """Rotate a refresh token; reusing an old one revokes the whole login."""
     _, pair = users_service.rotate_refresh_token(session, token=body.refresh_token)
     return pair_public(pair)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(400, 401))
 async def logout_user(
     user: CurrentUser, session: SessionDep, redis: RedisDep, body: LogoutRequest | None = None
 ) -> Response:
@@ -166,13 +176,13 @@ def _own_account(session: Session, user_id: int) -> User:
     return account
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", response_model=UserPublic, responses=error_responses(401))
 def read_me(user: CurrentUser, session: SessionDep) -> UserPublic:
     """The caller's own account."""
     return UserPublic.model_validate(_own_account(session, user.id))
 
 
-@router.patch("/me", response_model=UserPublic)
+@router.patch("/me", response_model=UserPublic, responses=error_responses(400, 401))
 def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> UserPublic:
     """Let callers give or withdraw their own research consent."""
     account = _own_account(session, user.id)
@@ -180,7 +190,11 @@ def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> U
     return UserPublic.model_validate(account)
 
 
-@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/change-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(400, 401),
+)
 def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
     """Change the caller's password; every refresh token of theirs stops working."""
     users_service.change_password(

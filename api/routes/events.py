@@ -11,9 +11,12 @@ from fastapi import APIRouter
 from ainative import events as events_service
 from ainative.events import NewEvent
 from api.deps import CurrentUser, SessionDep
+from api.schemas.errors import error_responses
 from api.schemas.events import EventBatchIn, EventBatchPublic, EventLimitsPublic
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"])
+router = APIRouter(
+    prefix="/api/v1/events", tags=["events"], responses=error_responses(401, 422, 503)
+)
 
 
 @router.get("/limits", response_model=EventLimitsPublic)
@@ -22,7 +25,7 @@ def read_event_limits(user: CurrentUser, db: SessionDep) -> EventLimitsPublic:
     return EventLimitsPublic(consent=events_service.has_consent(db, user_id=user.id))
 
 
-@router.post("/batch", response_model=EventBatchPublic)
+@router.post("/batch", response_model=EventBatchPublic, responses=error_responses(400))
 def create_event_batch(body: EventBatchIn, user: CurrentUser, db: SessionDep) -> EventBatchPublic:
     """Store a batch of the caller's events with one multi-row INSERT."""
     result = events_service.store_batch(

@@ -74,7 +74,10 @@ async def _redis(state: ApiState) -> tuple[dict[str, Any], dict[str, Any], dict[
     return cache, broker, workers_out
 
 
-@router.get("/api/v1/health")
+@router.get(
+    "/api/v1/health",
+    responses={503: {"description": "unhealthy: the database is down (the same body as 200)"}},
+)
 async def read_health(state: StateDep) -> JSONResponse:
     """Readiness of the platform's parts; 503 only when the database is down."""
     try:

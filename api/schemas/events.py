@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from api.schemas.bounds import IdField
+from api.schemas.text import first_text_problem
 
 MAX_EVENTS_PER_BATCH = 500
 MAX_PAYLOAD_BYTES = 16 * 1024
@@ -40,16 +41,6 @@ ClientEventType = Literal[
 ]
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 class CellExecutedPayload(BaseModel):
     """What one cell execution records: the code and how it ended."""
 
@@ -62,15 +53,26 @@ class CellExecutedPayload(BaseModel):
     error_message: str | None = Field(default=None, max_length=4000)
 
 
+def _event_schema(schema: dict[str, Any]) -> None:
+    """A cell.executed event's payload is a CellExecutedPayload (as _typed_payload checks)."""
+    schema["if"] = {"properties": {"type": {"const": CELL_EXECUTED}}, "required": ["type"]}
+    schema["then"] = {"properties": {"payload": CellExecutedPayload.model_json_schema()}}
+
+
 class EventIn(BaseModel):
     """One client event; its owner is always the caller, never a field of the body."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_event_schema)
 
     type: ClientEventType
-    occurred_at: datetime
+    occurred_at: datetime = Field(
+        description="with a timezone; at most 10 minutes ahead of the server's clock"
+    )
     session_id: uuid.UUID | None = None
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"at most {MAX_PAYLOAD_BYTES} bytes as JSON; no NUL characters",
+    )
 
     @field_validator("occurred_at")
     @classmethod
@@ -85,11 +87,12 @@ class EventIn(BaseModel):
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
         text = json.dumps(value, ensure_ascii=False, default=str)
-        size = len(text.encode())
+        size = len(text.encode(errors="replace"))
         if size > MAX_PAYLOAD_BYTES:
             raise ValueError(f"is {size} bytes; at most {MAX_PAYLOAD_BYTES} are accepted")
-        if _has_nul(value):  # PostgreSQL's jsonb cannot store NUL
-            raise ValueError("must not contain NUL characters (\\u0000)")
+        problem = first_text_problem(value)  # PostgreSQL's jsonb cannot store these
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

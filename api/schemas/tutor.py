@@ -11,8 +11,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ainative.config import get_settings
 from ainative.tutor.modes import DEFAULT_MODE, ModeName
 from api.schemas.bounds import IdField
+from api.schemas.text import Text
 
 Status = Literal["queued", "running", "done", "error"]
+# Not only whitespace (str.strip() also strips \x1c-\x1f), and no NUL: as _prompt_length checks.
+PROMPT_PATTERN = r"^[\s\x1c-\x1f]*[^\s\u0000\x1c-\x1f][^\u0000]*$"
+
+
+def _prompt_schema(schema: dict[str, Any]) -> None:
+    """The prompt's limits, read when the OpenAPI schema is built (they are settings)."""
+    schema.update(minLength=1, maxLength=get_settings().max_prompt_chars, pattern=PROMPT_PATTERN)
+
+
+def _context_schema(schema: dict[str, Any]) -> None:
+    for branch in schema.get("anyOf", [schema]):  # the string branch of `str | None`
+        if branch.get("type") == "string":
+            branch["maxLength"] = get_settings().max_context_chars
 
 
 class TutorContext(BaseModel):
@@ -20,9 +34,9 @@ class TutorContext(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str | None = None
-    error: str | None = None
-    notebook: str | None = None
+    code: Text | None = Field(None, json_schema_extra=_context_schema)
+    error: Text | None = Field(None, json_schema_extra=_context_schema)
+    notebook: Text | None = Field(None, json_schema_extra=_context_schema)
 
     @model_validator(mode="after")
     def _bounded(self) -> TutorContext:
@@ -45,7 +59,7 @@ class TutorRequestCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str
+    prompt: Text = Field(json_schema_extra=_prompt_schema)
     mode: ModeName = DEFAULT_MODE
     session_id: uuid.UUID | None = None
     course_id: IdField | None = None
@@ -114,11 +128,19 @@ class InteractionList(BaseModel):
 class RatingCreate(BaseModel):
     """A rating from -1 to 5, or a thumbs up/down (`helpful`: true = 1, false = -1)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # at least one of the two, as _one_of checks
+            "anyOf": [
+                {"required": ["rating"], "properties": {"rating": {"type": "integer"}}},
+                {"required": ["helpful"], "properties": {"helpful": {"type": "boolean"}}},
+            ]
+        },
+    )
 
     rating: int | None = Field(default=None, ge=-1, le=5)
     helpful: bool | None = None
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Text | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
     def _one_of(self) -> RatingCreate:
@@ -147,7 +169,7 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     course_id: IdField | None = None
-    client: str = Field(default="api", min_length=1, max_length=32)
+    client: Text = Field(default="api", min_length=1, max_length=32)
 
 
 class SessionPublic(BaseModel):
