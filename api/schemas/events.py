@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -47,7 +48,7 @@ class CellExecutedPayload(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     code: str = Field(max_length=MAX_PAYLOAD_BYTES)
-    success: bool
+    success: StrictBool
     execution_count: int | None = Field(default=None, ge=0)
     error_type: str | None = Field(default=None, max_length=200)
     error_message: str | None = Field(default=None, max_length=4000)
@@ -56,7 +57,10 @@ class CellExecutedPayload(BaseModel):
 def _event_schema(schema: dict[str, Any]) -> None:
     """A cell.executed event's payload is a CellExecutedPayload (as _typed_payload checks)."""
     schema["if"] = {"properties": {"type": {"const": CELL_EXECUTED}}, "required": ["type"]}
-    schema["then"] = {"properties": {"payload": CellExecutedPayload.model_json_schema()}}
+    schema["then"] = {
+        "required": ["payload"],
+        "properties": {"payload": CellExecutedPayload.model_json_schema()},
+    }
 
 
 class EventIn(BaseModel):
@@ -73,6 +77,14 @@ class EventIn(BaseModel):
         default_factory=dict,
         description=f"at most {MAX_PAYLOAD_BYTES} bytes as JSON; no NUL characters",
     )
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        """A date-time string, not a number that pydantic would read as Unix time."""
+        if not isinstance(value, str | datetime):
+            raise ValueError("must be a date-time string (e.g. 2026-01-01T10:00:00Z)")
+        return value
 
     @field_validator("occurred_at")
     @classmethod

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ainative.config import get_settings
 from ainative.tutor.modes import DEFAULT_MODE, ModeName
@@ -71,12 +71,12 @@ class TutorRequestCreate(BaseModel):
     @field_validator("prompt")
     @classmethod
     def _prompt_length(cls, value: str) -> str:
-        value = value.strip()
         limit = get_settings().max_prompt_chars
+        if len(value) > limit:  # before stripping, as the schema's maxLength counts
+            raise ValueError(f"the question is {len(value)} characters long; the limit is {limit}")
+        value = value.strip()
         if not value:
             raise ValueError("the question is empty")
-        if len(value) > limit:
-            raise ValueError(f"the question is {len(value)} characters long; the limit is {limit}")
         return value
 
 
@@ -139,7 +139,7 @@ class RatingCreate(BaseModel):
     )
 
     rating: int | None = Field(default=None, ge=-1, le=5)
-    helpful: bool | None = None
+    helpful: StrictBool | None = None
     comment: Text | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
