@@ -61,6 +61,8 @@ UNSTATABLE = (
     "must not contain NUL characters",  # deep inside a free-form event payload
     "context is longer than",  # the three context fields together
     "is not allowed in this course",  # the course's tutor policy, set at run time
+    "you are not enrolled in course",  # membership, set at run time (events)
+    "is not a session of yours",  # ownership, set at run time (events)
     "current password is incorrect",  # a secret the schema cannot know
 )
 LOGOUT = "/api/v1/auth/logout"  # revokes the caller's token: gets a fresh one each time
