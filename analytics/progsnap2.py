@@ -57,6 +57,9 @@ MAIN_COLUMNS = (
     "X-HelpMessage",
     "X-Rating",
 )
+# RFC 4180 line ends: the csv writer then quotes any field holding \r or \n. With "\n" a
+# lone carriage return in a student's code went unquoted and split the row on reading.
+CSV_OPTIONS: dict[str, Any] = {"index": False, "lineterminator": "\r\n"}
 # Tie-break for events with the same timestamp: the causal order.
 TYPE_RANK = {
     "Session.Start": 0,
@@ -269,10 +272,10 @@ def export_progsnap2(
     bar = tqdm(total=len(main), desc="MainTable.csv", disable=not progress, unit="event")
     for start in range(0, max(len(main), 1), chunk_rows):
         chunk = main.iloc[start : start + chunk_rows]
-        chunk.to_csv(path, mode="w" if start == 0 else "a", header=start == 0, index=False)
+        chunk.to_csv(path, mode="w" if start == 0 else "a", header=start == 0, **CSV_OPTIONS)
         bar.update(len(chunk))
     bar.close()
-    code_states.to_csv(out / "CodeStates" / "CodeStates.csv", index=False)
+    code_states.to_csv(out / "CodeStates" / "CodeStates.csv", **CSV_OPTIONS)
     metadata = pd.DataFrame(
         [
             ("Version", "1.0"),
@@ -283,7 +286,7 @@ def export_progsnap2(
         ],
         columns=["Property", "Value"],
     )
-    metadata.to_csv(out / "DatasetMetadata.csv", index=False)
+    metadata.to_csv(out / "DatasetMetadata.csv", **CSV_OPTIONS)
     return {
         "events": len(main),
         "subjects": int(main["SubjectID"].nunique()),

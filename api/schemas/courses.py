@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ainative.tutor.modes import MODE_NAMES, ModeName
 from api.schemas.auth import Strict
-from api.schemas.bounds import IdField
+from api.schemas.bounds import NOT_BOOL, IdField
 from api.schemas.text import Text
 
 
@@ -17,7 +17,7 @@ class TutorPolicy(Strict):
     """How the tutor behaves in a course; omitted quota means the platform default."""
 
     allowed_modes: list[ModeName] = Field(default_factory=lambda: list(MODE_NAMES), min_length=1)
-    quota_per_hour: int | None = Field(None, ge=0, le=10_000)
+    quota_per_hour: Annotated[int, Field(ge=0, le=10_000), NOT_BOOL] | None = None
     extra_context: Text = Field("", max_length=4000)
     provider: Literal["offline", "openai"] | None = None
     model: Text | None = Field(None, min_length=1, max_length=100)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.schemas.bounds import IdField
+from api.schemas.bounds import NOT_BOOL, IdField
 from api.schemas.text import first_text_problem
 
 MAX_EVENTS_PER_BATCH = 500
@@ -49,7 +49,7 @@ class CellExecutedPayload(BaseModel):
 
     code: str = Field(max_length=MAX_PAYLOAD_BYTES)
     success: StrictBool
-    execution_count: int | None = Field(default=None, ge=0)
+    execution_count: Annotated[int, Field(ge=0), NOT_BOOL] | None = None
     error_type: str | None = Field(default=None, max_length=200)
     error_message: str | None = Field(default=None, max_length=4000)
 

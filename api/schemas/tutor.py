@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ainative.config import get_settings
 from ainative.tutor.modes import DEFAULT_MODE, ModeName
-from api.schemas.bounds import IdField
+from api.schemas.bounds import NOT_BOOL, IdField
 from api.schemas.text import Text
 
 Status = Literal["queued", "running", "done", "error"]
@@ -138,7 +138,7 @@ class RatingCreate(BaseModel):
         },
     )
 
-    rating: int | None = Field(default=None, ge=-1, le=5)
+    rating: Annotated[int, Field(ge=-1, le=5), NOT_BOOL] | None = None
     helpful: StrictBool | None = None
     comment: Text | None = Field(default=None, max_length=2000)
 
