@@ -14,8 +14,10 @@ from api.schemas.bounds import NOT_BOOL, IdField
 from api.schemas.text import Text
 
 Status = Literal["queued", "running", "done", "error"]
-# Not only whitespace (str.strip() also strips \x1c-\x1f), and no NUL: as _prompt_length checks.
-PROMPT_PATTERN = r"^[\s\x1c-\x1f]*[^\s\u0000\x1c-\x1f][^\u0000]*$"
+# Exactly the characters str.strip() removes (regex engines disagree on \s: \x85, \ufeff).
+WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Not only whitespace, and no NUL: as _prompt_length and api.schemas.text check.
+PROMPT_PATTERN = rf"^[{WHITESPACE}]*[^{WHITESPACE}\u0000][^\u0000]*$"
 
 
 def _prompt_schema(schema: dict[str, Any]) -> None:
