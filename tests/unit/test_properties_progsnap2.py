@@ -42,6 +42,7 @@ def cohort(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             ),
             "user_id": pd.array([draw(USERS) for _ in range(n_sessions)], dtype="Int64"),
             "course_id": pd.array([draw(COURSES) for _ in range(n_sessions)], dtype="Int64"),
+            "client": "notebook",
             "started_at": pd.to_datetime([draw(TIMES) for _ in range(n_sessions)], utc=True),
             "ended_at": pd.to_datetime(
                 [draw(st.none() | TIMES) for _ in range(n_sessions)], utc=True
@@ -57,8 +58,12 @@ def cohort(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             "user_id": pd.array([r[0] for r in runs], dtype="Int64"),
             "session_id": pd.array([None] * len(runs), dtype="string"),
             "course_id": pd.array([r[1] for r in runs], dtype="Int64"),
+            "notebook_path": pd.array(["week1.ipynb"] * len(runs), dtype="string"),
+            "cell_id": pd.array(["c1"] * len(runs), dtype="string"),
             "occurred_at": pd.to_datetime([r[2] for r in runs], utc=True),
-            "code": pd.array([r[3] for r in runs], dtype="string"),
+            "created_at": pd.to_datetime([r[2] + timedelta(seconds=1) for r in runs], utc=True),
+            # a student's cell (the tutor's own cells are left out of the export)
+            "code": pd.array(["x = 1\n" + r[3] for r in runs], dtype="string"),
             "success": pd.array(
                 [r[4] and e is None for r, e in zip(runs, error_types, strict=True)], "boolean"
             ),
@@ -75,17 +80,25 @@ def cohort(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             "user_id": pd.array([a[0] for a in asks], dtype="Int64"),
             "session_id": pd.array([None] * len(asks), dtype="string"),
             "course_id": pd.array([a[1] for a in asks], dtype="Int64"),
+            "turn": pd.array([1] * len(asks), dtype="Int16"),
+            "notebook_path": pd.array(["week1.ipynb"] * len(asks), dtype="string"),
+            "cell_id": pd.array(["c1"] * len(asks), dtype="string"),
             "mode": pd.array([draw(MODES) for _ in asks], dtype="string"),
+            "status": pd.array(["done" if a[5] else "error" for a in asks], dtype="string"),
+            "policy_version": pd.array([1] * len(asks), dtype="Int32"),
+            "arm_id": pd.array([None] * len(asks), dtype="Int32"),
             "classification": pd.array(["debugging" for _ in asks], dtype="string"),
             "guardrail": pd.array(["passed" for _ in asks], dtype="string"),
             "created_at": pd.to_datetime([a[2] for a in asks], utc=True),
+            "started_at": pd.to_datetime([a[2] for a in asks], utc=True),
             "completed_at": pd.to_datetime(
                 [a[2] + timedelta(seconds=5) if a[5] else None for a in asks], utc=True
             ),
             "prompt": pd.array([a[3] for a in asks], dtype="string"),
             "answer": pd.array([a[4] if a[5] else None for a in asks], dtype="string"),
             "context": pd.array([json.dumps({"code": a[3]}) for a in asks], dtype="string"),
-            "rating": pd.array([draw(st.none() | st.integers(-1, 5)) for _ in asks], "Int64"),
+            "helpful": pd.array([draw(st.none() | st.booleans()) for _ in asks], "boolean"),
+            "score": pd.array([draw(st.none() | st.integers(1, 5)) for _ in asks], "Int16"),
         }
     )
     return sessions, events, interactions
@@ -100,15 +113,18 @@ def as_written(frame: pd.DataFrame) -> pd.DataFrame:
 @settings(max_examples=25, deadline=None)
 def test_any_small_cohort_exports_and_reads_back_identically(frames: Any) -> None:
     sessions, events, interactions = frames
-    main, code_states = build_main_table(sessions, events, interactions, key="k")
+    main, code_states, _ = build_main_table(sessions, events, interactions, key="k")
     syntax = int(events["error_type"].isin(["SyntaxError"]).sum())
     answered = int(interactions["answer"].notna().sum())
-    expected_rows = (
-        (len(sessions) + int(sessions["ended_at"].notna().sum()) + len(events) + syntax)
-        + len(interactions)
-        + answered
-    )
-    assert len(main) == expected_rows
+    counts = main["EventType"].value_counts()
+    assert counts.get("Session.Start", 0) == len(sessions)
+    assert counts.get("Session.End", 0) == int(sessions["ended_at"].notna().sum())
+    assert counts.get("Compile", 0) == len(events)  # one per run, success or not
+    assert counts.get("Compile.Error", 0) == syntax
+    assert counts.get("Run.Program", 0) == len(events) - syntax
+    assert counts.get("X-Help.Request", 0) == len(interactions)
+    assert counts.get("Intervention", 0) == answered
+    assert counts.get("X-Help.Failed", 0) == len(interactions) - answered
     assert list(main["Order"]) == list(range(1, len(main) + 1))
     with tempfile.TemporaryDirectory() as tmp:
         for name, frame in (("MainTable.csv", main), ("CodeStates.csv", code_states)):
