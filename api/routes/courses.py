@@ -187,14 +187,16 @@ def read_course_summary(access: CourseStaff, session: SessionDep) -> CourseSumma
 # -- join codes (REGISTRATION=course-code) -------------------------------------------------
 
 
-@router.post("/{course_id}/join-code", response_model=JoinCodePublic)
+@router.post("/{course_id}/join-code", response_model=JoinCodePublic, responses=IN_COURSE)
 def rotate_join_code(access: CourseStaff, session: SessionDep) -> JoinCodePublic:
     """Create or replace the course's join code (course instructors and admins)."""
     code = joincodes.rotate_join_code(session, course=access.course)
     return JoinCodePublic(course_id=access.course.id, join_code=code)
 
 
-@router.delete("/{course_id}/join-code", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{course_id}/join-code", status_code=status.HTTP_204_NO_CONTENT, responses=IN_COURSE
+)
 def expire_join_code(access: CourseStaff, session: SessionDep) -> Response:
     """Stop registrations with the course's code until a new one is created."""
     joincodes.expire_join_code(session, course=access.course)

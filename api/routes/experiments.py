@@ -7,10 +7,15 @@ from fastapi import APIRouter, HTTPException, status
 from ainative import experiments
 from api.routes.courses import CourseStaff
 from api.schemas.bounds import IdField
+from api.schemas.errors import error_responses
 from api.schemas.experiments import ExperimentCreate, ExperimentPublic, ExperimentsPublic
 from api.state import StateDep
 
-router = APIRouter(prefix="/api/v1/courses/{course_id}/experiments", tags=["experiments"])
+router = APIRouter(
+    prefix="/api/v1/courses/{course_id}/experiments",
+    tags=["experiments"],
+    responses=error_responses(400, 401, 403, 404, 422, 503),
+)
 
 
 async def _listing(state: StateDep, course_id: int) -> list[ExperimentPublic]:
@@ -18,7 +23,12 @@ async def _listing(state: StateDep, course_id: int) -> list[ExperimentPublic]:
     return [ExperimentPublic.model_validate(r) for r in rows]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ExperimentPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ExperimentPublic,
+    responses=error_responses(409),
+)
 async def create_experiment(
     body: ExperimentCreate, access: CourseStaff, state: StateDep
 ) -> ExperimentPublic:
@@ -43,7 +53,9 @@ async def read_experiments(access: CourseStaff, state: StateDep) -> ExperimentsP
     return ExperimentsPublic(data=await _listing(state, access.course.id))
 
 
-@router.post("/{experiment_id}/end", response_model=ExperimentPublic)
+@router.post(
+    "/{experiment_id}/end", response_model=ExperimentPublic, responses=error_responses(409)
+)
 async def end_experiment(
     experiment_id: IdField, access: CourseStaff, state: StateDep
 ) -> ExperimentPublic:

@@ -25,6 +25,7 @@ import ainative
 from ainative.db.engine import pool_status
 from ainative.presence import alive_workers
 from api.deps import require_roles
+from api.schemas.errors import error_responses
 from api.state import ApiState, StateDep
 
 router = APIRouter(tags=["health"])
@@ -136,7 +137,10 @@ async def read_health(state: StateDep) -> JSONResponse:
 @router.get(
     "/api/v1/health/details",
     dependencies=[Depends(require_roles("admin"))],
-    responses={503: {"description": "unhealthy: the database is down (the same body as 200)"}},
+    responses={
+        503: {"description": "unhealthy: the database is down (the same body as 200)"},
+        **error_responses(401, 403),
+    },
 )
 async def read_health_details(state: StateDep) -> JSONResponse:
     """Readiness with pool figures, worker names and failure reasons (admins only)."""

@@ -13,11 +13,12 @@ from redis.exceptions import RedisError
 from ainative import my_data
 from ainative.auth.users import disabled_flag_ttl, disabled_user_key
 from api.deps import CurrentUser
+from api.schemas.errors import error_responses
 from api.schemas.me import DataDeleted
 from api.state import StateDep
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1/me", tags=["me"])
+router = APIRouter(prefix="/api/v1/me", tags=["me"], responses=error_responses(401, 422, 503))
 
 
 @router.get(
@@ -43,7 +44,7 @@ async def read_my_data(
     return my_data.as_json(tables)
 
 
-@router.delete("/data", response_model=DataDeleted)
+@router.delete("/data", response_model=DataDeleted, responses=error_responses(403))
 async def delete_my_data(
     user: CurrentUser,
     state: StateDep,

@@ -101,13 +101,22 @@ async def read_request(
 @router.get(
     "/requests/{interaction_id}/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "delta, final"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "reset, delta, final"},
+        **error_responses(404, 429),
+    },
 )
 async def stream_request(
     interaction_id: uuid.UUID,
     user: CurrentUser,
     state: StateDep,
-    last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
+    last_event_id: Annotated[
+        str,
+        Header(
+            description="resume after this event (an id of an earlier event of this stream)",
+            pattern=r"^[0-9]{1,20}-[0-9]{1,20}$",
+        ),
+    ] = "",
 ) -> StreamingResponse:
     """The answer as it is written (Server-Sent Events), then the stored interaction.
 

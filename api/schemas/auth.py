@@ -59,6 +59,7 @@ class RegisterCreate(Strict):
     join_code: str | None = Field(
         None,
         max_length=32,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
         description="Your course's join code (XXXXX-XXXXX), from your instructor; required "
         "when the platform's REGISTRATION is course-code.",
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from ainative.tutor.modes import MODE_NAMES, ModeName
-from ainative.tutor.prompts import PROMPT_VARIANTS
+from ainative.tutor.prompts import PromptVariant
 from api.schemas.auth import Strict
+from api.schemas.text import Text
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$"
 
@@ -20,18 +21,9 @@ class ArmPolicy(Strict):
     allowed_modes: list[ModeName] | None = Field(None, min_length=1)
     guardrail: Literal["standard", "strict"] | None = None
     provider: Literal["offline", "openai"] | None = None
-    model: str | None = Field(None, min_length=1, max_length=100)
-    prompt_variant: str | None = Field(
-        None, description=f"one of: {', '.join(PROMPT_VARIANTS)}", max_length=32
-    )
-    extra_context: str | None = Field(None, max_length=4000)
-
-    @field_validator("prompt_variant")
-    @classmethod
-    def _known_variant(cls, value: str | None) -> str | None:
-        if value is not None and value not in PROMPT_VARIANTS:
-            raise ValueError(f"unknown prompt variant; use one of: {', '.join(PROMPT_VARIANTS)}")
-        return value
+    model: Text | None = Field(None, min_length=1, max_length=100)
+    prompt_variant: PromptVariant | None = None
+    extra_context: Text | None = Field(None, max_length=4000)
 
     @model_validator(mode="after")
     def _dedupe_modes(self) -> ArmPolicy:
@@ -47,7 +39,7 @@ class ArmCreate(Strict):
 
 class ExperimentCreate(Strict):
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
-    description: str = Field("", max_length=4000)
+    description: Text = Field("", max_length=4000)
     arms: list[ArmCreate] = Field(min_length=2, max_length=10)
 
 

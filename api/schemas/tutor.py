@@ -180,6 +180,8 @@ class RatingCreate(BaseModel):
     def _score(cls, value: Any) -> Any:
         if value is None:
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON's 1.0 is the integer 1 (JSON Schema says so too)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"must be {SCORE_HINT}")
         if not SCORE_MIN <= value <= SCORE_MAX:

@@ -64,6 +64,7 @@ UNSTATABLE = (
     "you are not enrolled in course",  # membership, set at run time (events)
     "is not a session of yours",  # ownership, set at run time (events)
     "current password is incorrect",  # a secret the schema cannot know
+    "join code is not valid",  # the course's current code, set at run time
 )
 LOGOUT = "/api/v1/auth/logout"  # revokes the caller's token: gets a fresh one each time
 

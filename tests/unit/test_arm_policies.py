@@ -48,3 +48,11 @@ def test_arms_never_share_cached_answers() -> None:
         for p in ({}, {"prompt_variant": "brief"}, {"guardrail": "strict"})
     }
     assert len(keys) == 3
+
+
+def test_the_variant_names_in_the_schema_are_the_variants_there_are() -> None:
+    from typing import get_args
+
+    from ainative.tutor.prompts import PROMPT_VARIANTS, PromptVariant
+
+    assert set(get_args(PromptVariant)) == set(PROMPT_VARIANTS)

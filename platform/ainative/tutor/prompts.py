@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ainative.tutor.modes import get_mode
 
@@ -38,7 +38,8 @@ def _clip(text: str, limit: int = CONTEXT_LIMIT) -> str:
 
 
 # Wordings an experiment arm can choose (`prompt_variant`); "default" adds nothing.
-PROMPT_VARIANTS = {
+PromptVariant = Literal["default", "brief"]
+PROMPT_VARIANTS: dict[str, str] = {
     "default": "",
     "brief": "Keep every answer to three sentences or fewer, then ask one question.",
 }
