@@ -35,6 +35,11 @@ def sweep_once(answer_task: Any) -> dict[str, int]:
         answer_task.apply_async(args=[interaction_id])
         SWEEPER_REQUEUED.inc()
     for interaction_id in failed:
+        log.warning(
+            "sweeper: gave up on %s",
+            interaction_id,
+            extra={"final_write": "error", "interaction_id": interaction_id},
+        )
         TUTOR_REQUESTS.labels("error").inc()
         publish_done(interaction_id)
     if requeue or failed:

@@ -30,6 +30,20 @@ def _refused(exc: BaseException) -> bool:
     return False
 
 
+def retry_after(headers: httpx2.Headers | None) -> float | None:
+    """Seconds from a Retry-After (or retry-after-ms) header; None when absent or a date."""
+    if headers is None:
+        return None
+    try:
+        if "retry-after-ms" in headers:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        if "retry-after" in headers:
+            return max(0.0, float(headers["retry-after"]))
+    except ValueError:
+        pass
+    return None
+
+
 def to_llm_error(exc: Exception) -> LLMError:
     """Map an SDK exception to an LLMError a task can decide on."""
     if isinstance(exc, openai.APITimeoutError) and not _refused(exc):
@@ -45,6 +59,11 @@ def to_llm_error(exc: Exception) -> LLMError:
             retryable=retryable,
             reason=reason,
             status=status,
+            retry_after=retry_after(exc.response.headers),
+        )
+    if isinstance(exc, ValueError):  # a 200 whose body is not the JSON it promised
+        return LLMError(
+            "the language model sent a malformed answer", retryable=True, reason="malformed"
         )
     return LLMError(
         f"language model call failed: {type(exc).__name__}", retryable=False, reason="other"
@@ -104,7 +123,7 @@ class OpenAIProvider:
                 max_tokens=request.max_tokens,
                 timeout=request.timeout or self.settings.llm_timeout_seconds,
             )
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise to_llm_error(exc) from exc
         if not response.choices or not response.choices[0].message.content:
             raise LLMError(
