@@ -138,7 +138,7 @@ async def _health_while(
         while not task.done():
             try:
                 r = await client.get(f"{stack.api_url}/api/v1/health")
-                named = named or (r.json().get(part) or {}).get("status") == "down"
+                named = named or part_status(r.json(), part) == "down"
             except (httpx.HTTPError, ValueError):
                 pass
             await asyncio.sleep(0.5)
@@ -150,7 +150,7 @@ async def _health_while(
                 r = await client.get(f"{stack.api_url}/api/v1/health")
                 if (
                     r.json()["status"] in ("healthy", "degraded")
-                    and r.json()[part]["status"] == "up"
+                    and part_status(r.json(), part) == "up"
                 ):
                     healthy_after = round(time.time() - back, 1)
                     break
@@ -159,6 +159,16 @@ async def _health_while(
             await asyncio.sleep(0.25)
     fault.checks[f"health_named_{part}_down"] = named
     fault.checks["health_back_after_s"] = healthy_after
+
+
+def part_status(health: dict[str, Any], part: str) -> str:
+    """ "up", "down" or another state of one part, from either face of /api/v1/health:
+    the detailed one ({part: {"status": ...}}) or the public summary ({"components":
+    {part: "ok" | "degraded" | "down"}})."""
+    summary = (health.get("components") or {}).get(part)
+    if summary is not None:
+        return {"ok": "up"}.get(str(summary), str(summary))
+    return str((health.get(part) or {}).get("status"))
 
 
 def _redis_fault(keep_data: bool) -> FaultFn:
