@@ -80,11 +80,18 @@ FaultFn = Callable[[FaultStack, Plan, Fault], Awaitable[None]]
 
 
 async def kill_workers(stack: FaultStack, plan: Plan, fault: Fault) -> None:
-    """SIGKILL a worker mid-task every `kill_every` s, alternating; the supervisor restarts it."""
+    """SIGKILL a worker mid-task every `kill_every` s, alternating; the supervisor restarts it.
+
+    A worker is killed once it consumes again and has had a moment to take tasks: one
+    killed while it still starts up holds no task, and only tests the back-off.
+    """
     kills = 0
     for i in range(plan.kills):
         await asyncio.sleep(plan.kill_every)
-        if stack.signal(WORKERS[i % len(WORKERS)], 9):
+        name = WORKERS[i % len(WORKERS)]
+        await asyncio.to_thread(stack.wait_worker, name)
+        await asyncio.sleep(1.5)
+        if stack.signal(name, 9):
             kills += 1
             fault.back.append(time.time())
     fault.checks["kills"] = kills
