@@ -1,7 +1,9 @@
 """The sweeper: nothing accepted with 202 stays unanswered.
 
 Interactions in queued/running whose last activity (started_at, else created_at) is
-older than SWEEPER_STALE_SECONDS were lost (Redis restarted, a worker killed): they
+older than SWEEPER_STALE_SECONDS were lost (Redis restarted, a worker killed or stuck):
+a worker renews started_at of the attempts it is running (worker/lease.py), so a
+slow attempt is not taken for a lost one. They
 are re-enqueued, up to SWEEPER_MAX_ATTEMPTS, then marked error so the student hears
 about it. Rows are claimed with FOR UPDATE SKIP LOCKED and their timestamp bumped
 in the same statement, so concurrent sweepers never enqueue a row twice in a pass.

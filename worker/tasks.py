@@ -21,7 +21,10 @@ from ainative.observability.metrics import END_TO_END, QUEUE_WAIT, TASKS, TUTOR_
 from ainative.queue import TASK_ANSWER, TASK_SWEEP
 from ainative.tutor import trace
 from ainative.tutor.answering import produce_answer
-from worker import signals  # noqa: F401  (registers the signal handlers)
+from worker import (
+    lease,
+    signals,  # noqa: F401  (registers the signal handlers)
+)
 from worker.runtime import publish_done, response_cache
 from worker.sweeper import sweep_once
 
@@ -60,7 +63,10 @@ def answer(self: Task, interaction_id: str) -> str:
     QUEUE_WAIT.observe((row["queue_ms"] or 0) / 1000)
     log.info("attempt %d, mode %s", row["attempts"], row["mode"])
     try:
-        values = produce_answer(row, row.get("policy"), settings=settings, cache=response_cache())
+        with lease.held(interaction_id):
+            values = produce_answer(
+                row, row.get("policy"), settings=settings, cache=response_cache()
+            )
     except LLMError as exc:
         log.warning("LLM failed for good: %s (%s)", exc, exc.reason)
         _fail(interaction_id, f"The tutor could not answer right now: {exc}. Please try again.")

@@ -51,7 +51,7 @@ FULL = Plan(
     kill_every=5,
     down_seconds=5,
     stuck_seconds=30,
-    llm_failures=120,
+    llm_failures=400,
 )
 SHORT = Plan(
     students=12,
@@ -61,7 +61,7 @@ SHORT = Plan(
     kill_every=3,
     down_seconds=3,
     stuck_seconds=12,
-    llm_failures=30,
+    llm_failures=60,
 )
 
 

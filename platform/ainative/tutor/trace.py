@@ -72,6 +72,19 @@ def fail(conn: Connection, interaction_id: str, error: str) -> bool:
     return row is not None
 
 
+RENEW_SQL = text(
+    """
+    UPDATE interactions SET started_at = now()
+    WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'running'
+    """
+)
+
+
+def renew(conn: Connection, interaction_ids: list[str]) -> None:
+    """Mark running attempts as active now, so the sweeper does not take them back."""
+    conn.execute(RENEW_SQL, {"ids": interaction_ids})
+
+
 SWEEP_SQL = text(
     """
     WITH stale AS (
