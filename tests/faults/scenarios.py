@@ -55,13 +55,13 @@ FULL = Plan(
 )
 SHORT = Plan(
     students=12,
-    load_seconds=10,
+    load_seconds=8,
     drain_seconds=90,
-    kills=3,
+    kills=2,
     kill_every=3,
-    down_seconds=3,
-    stuck_seconds=12,
-    llm_failures=60,
+    down_seconds=2,
+    stuck_seconds=10,
+    llm_failures=40,
 )
 
 
