@@ -80,20 +80,23 @@ FaultFn = Callable[[FaultStack, Plan, Fault], Awaitable[None]]
 
 
 async def kill_workers(stack: FaultStack, plan: Plan, fault: Fault) -> None:
-    """SIGKILL a worker mid-task every `kill_every` s, alternating; the supervisor restarts it.
+    """SIGKILL a worker mid-task every `kill_every` s while students ask, alternating between
+    the workers; the supervisor restarts each.
 
     A worker is killed once it consumes again and has had a moment to take tasks: one
     killed while it still starts up holds no task, and only tests the back-off.
     """
     kills = 0
-    for i in range(plan.kills):
-        await asyncio.sleep(plan.kill_every)
-        name = WORKERS[i % len(WORKERS)]
+    stop_at = time.monotonic() + plan.load_seconds - 2
+    next_at = time.monotonic() + plan.kill_every
+    while kills < plan.kills and time.monotonic() < stop_at:
+        name = WORKERS[kills % len(WORKERS)]
         await asyncio.to_thread(stack.wait_worker, name)
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(max(1.5, next_at - time.monotonic()))
         if stack.signal(name, 9):
             kills += 1
             fault.back.append(time.time())
+        next_at = time.monotonic() + plan.kill_every
     fault.checks["kills"] = kills
 
 
