@@ -93,6 +93,8 @@ async def kill_workers(stack: FaultStack, plan: Plan, fault: Fault) -> None:
         name = WORKERS[kills % len(WORKERS)]
         await asyncio.to_thread(stack.wait_worker, name)
         await asyncio.sleep(max(1.5, next_at - time.monotonic()))
+        if time.monotonic() >= stop_at:
+            break  # it came back after the students stopped: no task to kill
         if stack.signal(name, 9):
             kills += 1
             fault.back.append(time.time())
