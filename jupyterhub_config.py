@@ -7,9 +7,11 @@ from single-user servers), HUB_AUTH_REFRESH_AGE, HUB_ALLOWED_COURSES, JUPYTERHUB
 HUB_AUTHENTICATE_PROMETHEUS,
 plus the platform's DATABASE_URL / REDIS_URL / JWT_* shared with the API.
 
-Locally (`make run`, the e2e tests) it spawns JupyterLab as a local process with the same
-Python; on Kubernetes the Zero to JupyterHub chart loads this file through hub.extraConfig
-and overrides the spawner (see deploy/jupyterhub/).
+HUB_SPAWNER picks how students' servers run: `simple` (local demo: a process of the hub's
+own user, refused in production), `local-users` (a system user per student, hub as root;
+ainative/hub/spawner.py), `docker` (a container per student, docker-compose.yml). On
+Kubernetes the Zero to JupyterHub chart configures KubeSpawner (see deploy/jupyterhub/).
+HUB_SUBDOMAIN_HOST gives every user's server its own origin (docs/security-isolation.md).
 """
 
 # ruff: noqa: F821  (get_config is injected by JupyterHub)
@@ -28,8 +30,14 @@ from ainative.observability.logging import hub_logging_config
 c = get_config()  # type: ignore[name-defined]  # injected by traitlets' config loader
 settings = get_settings()
 settings.check_production("hub")
+# The hub's files (SQLite database, cookie secret, proxy pid) are the hub's alone: 0600
+# files in 0700 folders, whoever else runs on this host (students' servers, see below).
+os.umask(0o077)
 hub_dir = Path(settings.data_dir) / "hub"
 hub_dir.mkdir(parents=True, exist_ok=True)
+for private in (hub_dir, Path(settings.data_dir) / "secrets"):
+    if private.exists():
+        private.chmod(0o700)
 STARTER_NOTEBOOK = resources.starter_notebook()
 
 
@@ -77,12 +85,44 @@ c.AINativeAuthenticator.allowed_courses = {
     code.strip() for code in settings.hub_allowed_courses.split(",") if code.strip()
 }
 
-# --- single-user servers: JupyterLab in this same Python, opening the tutor notebook ---
-c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
-c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
-c.Spawner.args = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+# --- single-user servers: JupyterLab opening the tutor notebook (HUB_SPAWNER) ---
 c.Spawner.default_url = "/lab/tree/tutor.ipynb"
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
-c.Spawner.pre_spawn_hook = copy_starter_notebook
-c.SimpleLocalProcessSpawner.home_dir_template = str(hub_dir / "users" / "{username}")
+if settings.hub_subdomain_host:
+    # Each user's server on its own origin (alice.tutor.example.org): a page a student
+    # serves never runs with the hub's or another user's cookies.
+    c.JupyterHub.subdomain_host = settings.hub_subdomain_host
+if settings.hub_spawner in ("simple", "local-users"):
+    # Local processes with this same Python (local-users: one its users may run).
+    python = settings.hub_singleuser_python or sys.executable
+    c.Spawner.cmd = [python, "-m", "jupyterhub.singleuser"]
+if settings.hub_spawner == "simple":
+    # Local demo only (refused in production): servers run as the hub's own user.
+    c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    c.Spawner.args = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    c.Spawner.pre_spawn_hook = copy_starter_notebook
+    c.SimpleLocalProcessSpawner.home_dir_template = str(hub_dir / "users" / "{username}")
+elif settings.hub_spawner == "local-users":
+    # One system user per student, created at first spawn; the hub runs as root.
+    c.JupyterHub.spawner_class = "ainative.hub.spawner.StudentUserSpawner"
+    c.StudentUserSpawner.home_root = settings.hub_users_home_root
+elif settings.hub_spawner == "docker":
+    # One container per student on a network reaching only the hub and the API
+    # (docker-compose.yml: network `students`); needs the `deploy` extra.
+    c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+    c.JupyterHub.hub_ip = "0.0.0.0"
+    c.JupyterHub.hub_connect_ip = "hub"
+    c.DockerSpawner.image = settings.hub_singleuser_image
+    c.DockerSpawner.network_name = settings.hub_docker_network
+    c.DockerSpawner.remove = True
+    c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
+    # The image's user (10001) owns /data; a fresh named volume there inherits that.
+    c.DockerSpawner.notebook_dir = "/data"
+    c.DockerSpawner.volumes = {"ainative-user-{username}": "/data"}
+    c.DockerSpawner.post_start_cmd = (
+        f"sh -c 'test -e /data/{STARTER_NOTEBOOK.name} || cp {STARTER_NOTEBOOK} /data/'"
+    )
+    c.DockerSpawner.mem_limit = "1G"
+    c.DockerSpawner.cpu_limit = 1.0
+# kubernetes: the Zero to JupyterHub chart configures KubeSpawner (deploy/k8s/z2jh-values.yaml).

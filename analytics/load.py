@@ -5,7 +5,8 @@ hands it to ``analytics.pgcopy.copy_frame``: COPY TO STDOUT as CSV, parsed by py
 into declared dtypes (tz-aware UTC timestamps, categoricals, nullable integers and
 booleans), large results split over a few connections on one snapshot.
 
-Students without research consent are left out in SQL, so their rows never reach the
+Only what was recorded while the student's research consent was in force is loaded
+(``ainative.consent``: the rule and its dates), in SQL, so other rows never reach the
 analyst's process; ``include_non_consenting=True`` is for audits only.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from ainative.consent import in_force_clause
 from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, STATUSES
 from ainative.tutor.modes import MODE_NAMES
 from analytics.pgcopy import (
@@ -35,8 +37,10 @@ __all__ = [
     "Source",
     "copy_frame",
     "load_deadlines",
+    "load_assignments",
     "load_enrolments",
     "load_events",
+    "load_experiments",
     "load_interactions",
     "load_sessions",
     "parse_csv",
@@ -60,6 +64,9 @@ INTERACTION_COLUMNS = (
     _c("user_id", None, pa.int64()),
     _c("session_id", "x.session_id::text", pa.string(), wire="x.session_id"),
     _c("course_id", None, pa.int64()),
+    _c("turn", None, pa.int16()),
+    _c("notebook_path", None, pa.string()),
+    _c("cell_id", None, pa.string()),
     _c("mode", None, CAT, MODE_NAMES),
     _c("status", None, CAT, STATUSES),
     _c("classification", None, CAT, CLASSIFICATIONS),
@@ -68,12 +75,17 @@ INTERACTION_COLUMNS = (
     _c("attempts", None, pa.int16()),
     _c("provider", None, CAT),
     _c("model", None, CAT),
+    _c("prompt_version", None, CAT),
+    _c("policy_version", None, pa.int32()),
+    _c("experiment_id", None, pa.int32()),
+    _c("arm_id", None, pa.int32()),
     _c("prompt_tokens", None, pa.int32()),
     _c("completion_tokens", None, pa.int32()),
     _c("queue_ms", None, pa.int32()),
     _c("llm_ms", None, pa.int32()),
     _c("total_ms", None, pa.int32()),
-    _c("rating", None, pa.int16()),
+    _c("helpful", None, pa.bool_()),
+    _c("score", None, pa.int16()),
     _c("has_error", "(x.error IS NOT NULL)", pa.bool_()),
     _c("answer_has_code", "(strpos(x.answer, '```') > 0)", pa.bool_()),
     _c("created_at", None, TS),
@@ -94,6 +106,8 @@ EVENT_COLUMNS = (
     _c("session_id", "x.session_id::text", pa.string()),
     _c("course_id", None, pa.int64()),
     _c("interaction_id", "x.interaction_id::text", pa.string()),
+    _c("notebook_path", None, pa.string()),
+    _c("cell_id", None, pa.string()),
     _c("occurred_at", None, TS),
     _c("created_at", None, TS),
     _c("success", "(x.payload->>'success')::boolean", pa.bool_()),
@@ -143,7 +157,7 @@ def _filters(
     params: dict[str, Any] = {}
     joins = "JOIN users u ON u.id = x.user_id"
     if not include_non_consenting:
-        where.append("u.research_consent")
+        where.append(in_force_clause("x", time_column))
     if courses is not None:
         if isinstance(courses, int | str):
             courses = [courses]
@@ -303,8 +317,10 @@ def load_enrolments(
         since=None,
         until=None,
         user_ids=None,
-        include_non_consenting=include_non_consenting,
+        include_non_consenting=True,
     )
+    if not include_non_consenting:  # the denominator: who takes part now
+        where += " AND u.research_consent"
     joins += " JOIN courses c ON c.id = x.course_id"
     if role is not None:
         params["role"] = role
@@ -338,3 +354,97 @@ def load_deadlines(
         where += f" AND {clause}"
     sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where}"
     return copy_frame(sql, params, DEADLINE_COLUMNS, source, order_by=["deadline"])
+
+
+EXPERIMENT_COLUMNS = (
+    _c("experiment_id", "e.id", pa.int32()),
+    _c("experiment", "e.name", CAT),
+    _c("course_id", None, pa.int64()),
+    _c("description", "e.description", pa.string()),
+    _c("started_at", "e.created_at", TS),
+    _c("ended_at", "e.ended_at", TS),
+    _c("arm_id", "x.id", pa.int32()),
+    _c("arm", "x.name", CAT),
+    _c("policy", "x.policy::text", pa.string()),
+    _c(
+        "assigned",
+        "(SELECT count(*) FROM experiment_assignments s WHERE s.arm_id = x.id)",
+        pa.int64(),
+    ),
+)
+ASSIGNMENT_COLUMNS = (
+    _c("experiment_id", None, pa.int32()),
+    _c("experiment", "e.name", CAT),
+    _c("course_id", None, pa.int64()),
+    _c("arm_id", None, pa.int32()),
+    _c("arm", "a.name", CAT),
+    _c("user_id", None, pa.int64()),
+    _c("assigned_at", None, TS),
+)
+# Arms and assignments with their experiment's course, so the shared course filter applies.
+_ARMS = (
+    "(SELECT a.*, e.course_id FROM experiment_arms a JOIN experiments e ON e.id = a.experiment_id)"
+)
+_ASSIGNMENTS = (
+    "(SELECT s.*, e.course_id FROM experiment_assignments s "
+    "JOIN experiments e ON e.id = s.experiment_id)"
+)
+
+
+def load_experiments(
+    source: Source = None, *, courses: Iterable[int | str] | int | str | None = None
+) -> pd.DataFrame:
+    """Experiments and their arms, one row per arm (course-level: no student rows).
+
+    ``policy`` is the arm's policy as JSON text (laid over the course's policy);
+    ``assigned`` counts every student assigned to the arm, consenting or not (a count,
+    never who), so an analysis can see what consent filtering removed from each arm.
+    """
+    params: dict[str, Any] = {}
+    where = "TRUE"
+    if courses is not None:
+        _, where, params = _filters(
+            time_column="created_at",
+            courses=courses,
+            since=None,
+            until=None,
+            user_ids=None,
+            include_non_consenting=True,
+        )
+    joins = "JOIN experiments e ON e.id = x.experiment_id"
+    sql = f"{select_sql(EXPERIMENT_COLUMNS, _ARMS, joins)} WHERE {where}"
+    return copy_frame(sql, params, EXPERIMENT_COLUMNS, source, order_by=["experiment_id", "arm_id"])
+
+
+def load_assignments(
+    source: Source = None,
+    *,
+    courses: Iterable[int | str] | int | str | None = None,
+    experiments: Iterable[int] | None = None,
+    user_ids: Iterable[int] | None = None,
+    include_non_consenting: bool = False,
+) -> pd.DataFrame:
+    """Each student's arm in each experiment, with when it was assigned.
+
+    The consent rule of every loader applies at ``assigned_at``: a student's assignment
+    is research data only when consent was in force when it was made (their later
+    interactions still carry ``arm_id`` themselves).
+    """
+    joins, where, params = _filters(
+        time_column="assigned_at",
+        courses=courses,
+        since=None,
+        until=None,
+        user_ids=user_ids,
+        include_non_consenting=include_non_consenting,
+    )
+    joins += (
+        " JOIN experiments e ON e.id = x.experiment_id JOIN experiment_arms a ON a.id = x.arm_id"
+    )
+    if experiments is not None:
+        params["experiment_ids"] = [int(e) for e in experiments]
+        where += " AND x.experiment_id = ANY(%(experiment_ids)s::int[])"
+    sql = f"{select_sql(ASSIGNMENT_COLUMNS, _ASSIGNMENTS, joins)} WHERE {where}"
+    return copy_frame(
+        sql, params, ASSIGNMENT_COLUMNS, source, order_by=["experiment_id", "assigned_at"]
+    )

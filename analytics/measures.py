@@ -224,26 +224,31 @@ def hours_to_deadline(
     Returns
     -------
     Series
-        Float64, aligned with `interactions`' index; NA when no deadline follows.
+        Float64, aligned with `interactions`' index; NA when no deadline follows or the
+        request has no course.
     """
+    # Rows without a course (asked outside any course) have no deadline: they are left
+    # out of the join and stay NA. Keys are int64 on both sides once NA rows are gone
+    # (merge_asof refuses a float key against an int one).
     left = pd.DataFrame(
         {
-            "_t": interactions[time].to_numpy(),
-            "_c": interactions[course].astype("Int64").to_numpy(),
+            "_t": interactions[time].array,
+            "_c": interactions[course].astype("Int64").array,
             "_i": np.arange(len(interactions)),
         }
     )
     right = pd.DataFrame(
-        {"_d": deadlines[deadline].to_numpy(), "_c": deadlines[course].astype("Int64").to_numpy()}
+        {"_d": deadlines[deadline].array, "_c": deadlines[course].astype("Int64").array}
     )
-    left = left.dropna(subset=["_c"]).sort_values("_t")
-    right = right.dropna().sort_values("_d")
+    left = left.dropna(subset=["_c", "_t"]).astype({"_c": "int64"}).sort_values("_t")
+    right = right.dropna().astype({"_c": "int64"}).sort_values("_d")
+    out = pd.Series(pd.NA, index=interactions.index, dtype="Float64", name="hours_to_deadline")
+    if left.empty or right.empty:
+        return out
     joined = pd.merge_asof(left, right, left_on="_t", right_on="_d", by="_c", direction="forward")
     hours = (joined["_d"] - joined["_t"]).dt.total_seconds() / 3600
-    out = pd.Series(pd.NA, index=range(len(interactions)), dtype="Float64")
     out.iloc[joined["_i"].to_numpy()] = hours.to_numpy()
-    out.index = interactions.index
-    return out.rename("hours_to_deadline")
+    return out
 
 
 def deadline_profile(

@@ -13,7 +13,7 @@ returns None and they take the CSV path.
 
 Caveat: an integer column holding its type's minimum value (e.g. -2147483648) and a
 ``-infinity`` timestamp read as NULL; no trace column holds one (durations, token
-counts, ratings, ids, real times).
+counts, scores, ids, real times).
 """
 
 from __future__ import annotations

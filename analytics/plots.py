@@ -117,3 +117,31 @@ def percentile_bars(summary: pd.DataFrame, group: str, ax: Axes | None = None) -
     ax.set_title("Latency percentiles")
     ax.legend()
     return ax
+
+
+def intervals(
+    frame: pd.DataFrame,
+    label: str,
+    title: str,
+    xlabel: str,
+    ax: Axes | None = None,
+    center: str = "estimate",
+    reference: float | None = None,
+) -> Axes:
+    """Points with their confidence intervals, one row per `label` (experiment_report output).
+
+    `reference` draws a vertical line (0 for differences: an interval crossing it is
+    compatible with no effect).
+    """
+    ax = _axes(ax, (7, 0.5 + 0.45 * max(len(frame), 2)))
+    y = np.arange(len(frame))[::-1]
+    mid = frame[center].astype(float).to_numpy()
+    low = mid - frame["ci_low"].astype(float).to_numpy()
+    high = frame["ci_high"].astype(float).to_numpy() - mid
+    ax.errorbar(mid, y, xerr=[low, high], fmt="o", capsize=4, color="C0")
+    if reference is not None:
+        ax.axvline(reference, color="grey", linestyle="--", linewidth=1)
+    ax.set_yticks(y, frame[label].astype(str).tolist())
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return ax

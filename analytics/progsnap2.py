@@ -8,9 +8,20 @@ Mapping (ProgSnap2 event types):
 - help request to the tutor      -> X-Help.Request (custom event)
 - the tutor's answer             -> Intervention (Hint, or Feedback on a debugging request),
                                     ParentEventID = the help request
+Custom columns (X-, empty where they do not apply):
+- X-RequestType   on X-Help.Request: the request's classification (debugging, ...)
+- X-TutorMode     on X-Help.Request: the tutor mode the student chose
+- X-HelpMessage   on X-Help.Request: the student's question
+- X-Helpful       on Intervention: the student's thumbs on that answer, "true" (helpful) or
+                  "false"; empty when not given (interactions.helpful)
+- X-Score         on Intervention: the student's 1-5 score of that answer; empty when not
+                  given (interactions.score). The two scales are separate: a student may
+                  give either or both, and a thumbs-up is never a score.
 SubjectIDs are HMAC-SHA256 pseudonyms keyed by Settings.research_key(): stable across
 exports, not reversible without the key. Code goes to CodeStates/CodeStates.csv keyed by
-a content hash, so identical code shares one CodeStateID.
+a content hash, so identical code shares one CodeStateID. The notebook a run or a help
+request came from is its CodeStateSection, the cell X-CellID; a help request's place in
+its conversation is X-Turn.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ MAIN_COLUMNS = (
     "SubjectID",
     "ToolInstances",
     "CodeStateID",
+    "CodeStateSection",
     "ServerTimestamp",
     "ServerTimezone",
     "CourseID",
@@ -55,7 +67,10 @@ MAIN_COLUMNS = (
     "X-RequestType",
     "X-TutorMode",
     "X-HelpMessage",
-    "X-Rating",
+    "X-Helpful",
+    "X-Score",
+    "X-CellID",
+    "X-Turn",
 )
 # Tie-break for events with the same timestamp: the causal order.
 TYPE_RANK = {
@@ -117,6 +132,8 @@ def _run_rows(runs: pd.DataFrame) -> pd.DataFrame:
             "_t": runs["occurred_at"],
             "_course": runs["course_id"],
             "SessionID": runs["session_id"],
+            "CodeStateSection": runs["notebook_path"],
+            "X-CellID": runs["cell_id"],
             "_code": runs["code"].fillna(""),
             "EventInitiator": "UserDirectAction",
         }
@@ -164,6 +181,9 @@ def _help_rows(interactions: pd.DataFrame) -> pd.DataFrame:
             "_t": interactions["created_at"],
             "_course": interactions["course_id"],
             "SessionID": interactions["session_id"],
+            "CodeStateSection": interactions["notebook_path"],
+            "X-CellID": interactions["cell_id"],
+            "X-Turn": interactions["turn"].astype("Int64"),
             "_code": [_context_code(c) for c in interactions["context"]],
             "EventInitiator": "UserDirectAction",
             "X-RequestType": interactions["classification"].astype("string"),
@@ -190,7 +210,8 @@ def _help_rows(interactions: pd.DataFrame) -> pd.DataFrame:
             "InterventionCategory": ["Feedback" if d else "Hint" for d in debugging],
             "InterventionType": intervention_type,
             "InterventionMessage": ans["answer"],
-            "X-Rating": ans["rating"].astype("Int64"),
+            "X-Helpful": ans["helpful"].astype("boolean").astype("string").str.lower(),
+            "X-Score": ans["score"].astype("Int64"),
         }
     )
     return pd.concat([requests, answers], ignore_index=True)

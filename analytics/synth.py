@@ -10,7 +10,9 @@ tutor_sessions, interactions, events) with COPY.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ainative.experiments import ARM_POLICY_KEYS, tie_break
+from ainative.tutor.classify import classify
 from analytics import synth_text as text
 from analytics.bulk import copy_into
 from analytics.load import Source, raw_connection
@@ -28,6 +32,56 @@ MODE_WEIGHTS = {"socratic": 0.5, "hints": 0.25, "explanatory": 0.2, "metacogniti
 _MODE_CHOICES = tuple(MODE_WEIGHTS)
 _MODE_P = tuple(MODE_WEIGHTS.values())
 DEADLINE_EVENT = "course.deadline"
+# The planted effect: the chance that the student's next run succeeds after an answer,
+# by the answer's guardrail outcome. Analyses of a synthetic cohort should recover it
+# (within their uncertainty); change it through CohortSpec.next_run_success.
+NEXT_RUN_SUCCESS = {"passed": 0.8, "rewritten": 0.7, "refused": 0.35}
+THUMBS_SHARE, BOTH_SHARE = 0.8, 0.25  # of rated answers: with thumbs; with thumbs and a score
+
+
+@dataclass(frozen=True)
+class ArmSpec:
+    """One arm of a synthetic experiment and the effect planted in it.
+
+    `next_run_success` is P(the student's next run succeeds | an answer) in this arm,
+    whatever the answer's guardrail outcome: the difference between two arms' values is
+    the true effect an analysis should recover. None keeps the cohort's by-guardrail
+    table (CohortSpec.next_run_success). `policy` is stored as the arm's policy
+    (keys of ainative.experiments.ARM_POLICY_KEYS); it documents, it does not act.
+    """
+
+    name: str
+    next_run_success: float | None = None
+    policy: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.policy) - set(ARM_POLICY_KEYS)
+        if unknown:
+            raise ValueError(f"an arm cannot set {', '.join(sorted(unknown))}")
+        p = self.next_run_success
+        if p is not None and not 0.0 <= p <= 1.0:
+            raise ValueError(f"arm {self.name}: next_run_success must lie in [0, 1]")
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A synthetic experiment: named arms, students assigned as the platform assigns them.
+
+    A student is assigned at their first tutor request (students arrive in index order):
+    to the arm with the fewest students so far, ties broken by the same keyed hash as
+    ``ainative.experiments.arm_for`` (keyed by `key`, with the student's index and
+    experiment 0 standing in for ids not known before writing).
+    """
+
+    name: str = "synthetic-experiment"
+    arms: tuple[ArmSpec, ...] = (ArmSpec("control"), ArmSpec("treatment"))
+    description: str = "synthetic cohort with a planted effect"
+    key: str = "synthetic"
+
+    def __post_init__(self) -> None:
+        names = [a.name for a in self.arms]
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise ValueError("an experiment needs at least two arms with distinct names")
 
 
 @dataclass(frozen=True)
@@ -44,6 +98,10 @@ class CohortSpec:
     password: str = "Demo-pass-1"
     deadline_every_days: int = 7
     end: datetime | None = None  # default: now, so the data ends today
+    # P(next run succeeds | answer's guardrail outcome): see NEXT_RUN_SUCCESS
+    next_run_success: dict[str, float] = field(default_factory=lambda: dict(NEXT_RUN_SUCCESS))
+    # None: no experiment (the platform's default); else arms with their planted effects
+    experiment: ExperimentSpec | None = None
 
 
 @dataclass
@@ -56,6 +114,28 @@ class Cohort:
     sessions: list[dict[str, Any]] = field(default_factory=list)
     interactions: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    start: datetime | None = None
+    # student index -> (arm index, assigned_at), filled only with an experiment
+    assignments: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+
+    def assign(self, student: int, at: datetime) -> int | None:
+        """The student's arm index, assigning one on first use (None: no experiment)."""
+        experiment = self.spec.experiment
+        if experiment is None:
+            return None
+        if student not in self.assignments:
+            filled = [0] * len(experiment.arms)
+            for arm, _ in self.assignments.values():
+                filled[arm] += 1
+            arm = min(
+                range(len(experiment.arms)),
+                key=lambda a: (
+                    filled[a],
+                    tie_break(experiment.key, student, 0, experiment.arms[a].name),
+                ),
+            )
+            self.assignments[student] = (arm, at)
+        return self.assignments[student][0]
 
 
 def _deadlines(start: datetime, end: datetime, every: int) -> list[datetime]:
@@ -100,7 +180,7 @@ def generate(spec: CohortSpec) -> Cohort:
             "help_after_error": rng.beta(2, 3, n),
         }
     )
-    cohort = Cohort(spec, users, deadlines)
+    cohort = Cohort(spec, users, deadlines, start=start)
     for student in users.itertuples():
         for day in range(spec.days):
             day_start = start + timedelta(days=day)
@@ -177,53 +257,66 @@ def _interaction(
         kind = "debugging" if rng.random() < 0.8 else "conceptual"
     else:
         kind = str(rng.choice(["conceptual", "implementation", "off-topic"], p=[0.55, 0.4, 0.05]))
+    prompt = text.prompt_for(kind, error_type, rng)
+    context = {"code": code, "error": text.error_message(error_type) if error_type else ""}
+    classification = classify(prompt, context)  # the live classifier, as the worker runs it
     cache_hit = bool(rng.random() < (0.25 if kind in ("conceptual", "solution-request") else 0.08))
     failed = bool(rng.random() < 0.02)
     queue_ms = int(rng.exponential(250)) + 5
     llm_ms = 0 if cache_hit else int(rng.lognormal(np.log(1600), 0.45))
     total_ms = int(rng.integers(8, 60)) if cache_hit else queue_ms + llm_ms + 40
-    if kind == "solution-request":
+    if classification == "solution-request":
         guardrail = str(rng.choice(["passed", "rewritten", "refused"], p=[0.3, 0.4, 0.3]))
     else:
         guardrail = str(rng.choice(["passed", "rewritten", "refused"], p=[0.9, 0.09, 0.01]))
     with_code = guardrail != "refused" and rng.random() < 0.3
-    rated = rng.random() < 0.45
-    helpful = {"passed": 0.8, "rewritten": 0.7, "refused": 0.35}[guardrail]
-    rating = int(np.clip(rng.normal(3.8 if guardrail != "refused" else 2.2, 1.0), 1, 5))
+    rated = rng.random() < 0.45 and not failed
+    helpful = cohort.spec.next_run_success[guardrail]
+    arm = cohort.assign(student.index, created)
+    experiment = cohort.spec.experiment
+    if arm is not None and experiment is not None:
+        planted = experiment.arms[arm].next_run_success
+        helpful = helpful if planted is None else planted
+    # Two rating scales, as the platform stores them: the widget's thumbs (most ratings)
+    # and a 1-5 score from other clients; some answers get both.
+    scale = rng.random()
+    thumbs = rated and scale < THUMBS_SHARE
+    scored = rated and scale >= THUMBS_SHARE - BOTH_SHARE
+    thumbs_up = bool(rng.random() < helpful)
+    score = int(np.clip(rng.normal(3.8 if guardrail != "refused" else 2.2, 1.0), 1, 5))
     completed = created + timedelta(milliseconds=total_ms)
-    cohort.interactions.append(
-        {
-            "id": uuid.UUID(bytes=rng.bytes(16), version=4),
-            "user_id": student.index,
-            "session_id": session_id,
-            "mode": str(rng.choice(_MODE_CHOICES, p=_MODE_P)),
-            "prompt": text.prompt_for(kind, error_type, rng),
-            "context": {
-                "code": code,
-                "error": text.error_message(error_type) if error_type else "",
-            },
-            "answer": None if failed else text.answer_for(kind, guardrail, with_code),
-            "status": "error" if failed else "done",
-            "attempts": 1,
-            "cache_hit": cache_hit and not failed,
-            "provider": "offline",
-            "model": "offline-socratic",
-            "prompt_version": "v1",
-            "prompt_tokens": int(rng.integers(80, 900)),
-            "completion_tokens": None if failed else int(rng.integers(40, 500)),
-            "queue_ms": None if cache_hit else queue_ms,
-            "llm_ms": None if cache_hit or failed else llm_ms,
-            "total_ms": total_ms,
-            "classification": kind,
-            "guardrail": None if failed else guardrail,
-            "error": "LLM provider timed out" if failed else None,
-            "created_at": created,
-            "started_at": None if cache_hit else created + timedelta(milliseconds=queue_ms),
-            "completed_at": completed,
-            "rating": rating if rated and not failed else None,
-            "rated_at": completed + timedelta(seconds=30) if rated and not failed else None,
-        }
-    )
+    row = {
+        "id": uuid.UUID(bytes=rng.bytes(16), version=4),
+        "user_id": student.index,
+        "session_id": session_id,
+        "mode": str(rng.choice(_MODE_CHOICES, p=_MODE_P)),
+        "prompt": prompt,
+        "context": context,
+        "answer": None if failed else text.answer_for(kind, guardrail, with_code),
+        "status": "error" if failed else "done",
+        "attempts": 1,
+        "cache_hit": cache_hit and not failed,
+        "provider": "offline",
+        "model": "offline-socratic",
+        "prompt_version": "v1",
+        "prompt_tokens": int(rng.integers(80, 900)),
+        "completion_tokens": None if failed else int(rng.integers(40, 500)),
+        "queue_ms": None if cache_hit else queue_ms,
+        "llm_ms": None if cache_hit or failed else llm_ms,
+        "total_ms": total_ms,
+        "classification": classification,
+        "guardrail": None if failed else guardrail,
+        "error": "LLM provider timed out" if failed else None,
+        "created_at": created,
+        "started_at": None if cache_hit else created + timedelta(milliseconds=queue_ms),
+        "completed_at": completed,
+        "helpful": thumbs_up if thumbs else None,
+        "score": score if scored else None,
+        "rated_at": completed + timedelta(seconds=30) if rated else None,
+    }
+    if arm is not None:
+        row["arm"] = arm  # the arm's index; write() turns it into ids
+    cohort.interactions.append(row)
     after = completed + timedelta(seconds=10 + float(rng.exponential(60)))
     return after, (1 - student.error_rate if failed else helpful)
 
@@ -244,6 +337,11 @@ def write(cohort: Cohort, source: Source = None, password_hash: str | None = Non
             (spec.course_code, spec.course_title),
         )
         course_id = cur.fetchone()[0]
+        cur.execute(  # as the platform does for a new course: its policy, version 1
+            "INSERT INTO course_policy_versions (course_id, version, policy, created_at) "
+            "VALUES (%s, 1, '{}', %s)",
+            (course_id, cohort.start or datetime.now(UTC)),
+        )
         instructor = f"{users.username.iloc[0].split('_s')[0]}_teacher"
         accounts = pd.DataFrame(
             {
@@ -269,6 +367,7 @@ def write(cohort: Cohort, source: Source = None, password_hash: str | None = Non
             }
         )
         counts = {"users": len(accounts), "memberships": copy_into(cur, "memberships", members)}
+        experiment_id, arm_ids = _write_experiment(cur, cohort, course_id)
         for table, rows in (
             ("tutor_sessions", cohort.sessions),
             ("interactions", cohort.interactions),
@@ -278,7 +377,26 @@ def write(cohort: Cohort, source: Source = None, password_hash: str | None = Non
             if not frame.empty:
                 frame["user_id"] = user_ids[frame["user_id"].to_numpy()]
                 frame["course_id"] = course_id
+            if table == "interactions" and not frame.empty:
+                frame["policy_version"] = 1
+                if "arm" in frame.columns:
+                    frame["arm_id"] = arm_ids[frame.pop("arm").to_numpy(dtype=int)]
+                    frame["experiment_id"] = experiment_id
             counts[table] = copy_into(cur, table, frame)
+        if cohort.assignments:
+            assigned = pd.DataFrame(
+                [(s, arm, at) for s, (arm, at) in cohort.assignments.items()],
+                columns=["student", "arm", "assigned_at"],
+            )
+            frame = pd.DataFrame(
+                {
+                    "experiment_id": experiment_id,
+                    "user_id": user_ids[assigned["student"].to_numpy()],
+                    "arm_id": arm_ids[assigned["arm"].to_numpy()],
+                    "assigned_at": assigned["assigned_at"],
+                }
+            )
+            counts["experiment_assignments"] = copy_into(cur, "experiment_assignments", frame)
         deadlines = pd.DataFrame(
             {
                 "event_type": DEADLINE_EVENT,
@@ -293,3 +411,25 @@ def write(cohort: Cohort, source: Source = None, password_hash: str | None = Non
         conn.commit()
     counts["course_id"] = course_id
     return counts
+
+
+def _write_experiment(cur: Any, cohort: Cohort, course_id: int) -> tuple[int | None, np.ndarray]:
+    """The experiment and its arms (when the spec has one): its id and the arms' ids."""
+    experiment = cohort.spec.experiment
+    if experiment is None:
+        return None, np.array([], dtype=np.int64)
+    cur.execute(
+        "INSERT INTO experiments (course_id, name, description, created_at) "
+        "VALUES (%s, %s, %s, %s) RETURNING id",
+        (course_id, experiment.name, experiment.description, cohort.start or datetime.now(UTC)),
+    )
+    experiment_id = cur.fetchone()[0]
+    arm_ids = []
+    for arm in experiment.arms:
+        cur.execute(
+            "INSERT INTO experiment_arms (experiment_id, name, policy) "
+            "VALUES (%s, %s, %s) RETURNING id",
+            (experiment_id, arm.name, json.dumps(dict(arm.policy))),
+        )
+        arm_ids.append(cur.fetchone()[0])
+    return experiment_id, np.array(arm_ids, dtype=np.int64)

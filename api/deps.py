@@ -2,8 +2,9 @@
 
 Every client comes from the process's `ApiState` (api.state), opened by the lifespan.
 
-Authentication reads the access token only (no database round trip); logout and
-deactivation take effect through Redis keys checked in one MGET.
+Authentication reads the access token only (no database round trip); logout,
+deactivation and a new token generation (password or role change) take effect
+through Redis keys checked in one MGET.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from ainative.auth.tokens import TokenError, decode_token
-from ainative.auth.users import disabled_user_key, revoked_access_key  # shared with the CLI
+from ainative.auth.users import (  # shared with the CLI
+    disabled_user_key,
+    revoked_access_key,
+    token_generation_key,
+)
 from ainative.config import Settings
+from ainative.ratelimit import client_address
 from api.state import StateDep
 
 log = logging.getLogger(__name__)
@@ -57,7 +63,15 @@ def get_app_settings(state: StateDep) -> Settings:
     return state.settings
 
 
+def get_client_ip(request: Request, state: StateDep) -> str:
+    """The caller's address for rate limits: X-Forwarded-For only from TRUSTED_PROXIES."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return client_address(peer, forwarded, state.settings.trusted_proxies)
+
+
 SessionDep = Annotated[Session, Depends(get_db)]
+ClientIP = Annotated[str, Depends(get_client_ip)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
@@ -86,17 +100,23 @@ async def get_current_user(
         expires_at=int(claims["exp"]),
     )
     try:
-        revoked, disabled = await redis.mget(
-            revoked_access_key(principal.jti), disabled_user_key(principal.id)
+        revoked, disabled, generation = await redis.mget(
+            revoked_access_key(principal.jti),
+            disabled_user_key(principal.id),
+            token_generation_key(principal.id),
         )
     except RedisError:
         # Access tokens are short-lived; a Redis outage degrades revocation, not logins.
         log.warning("revocation check skipped: Redis unavailable")
-        revoked = disabled = None
+        revoked = disabled = generation = None
     if revoked:
         raise unauthorized("token has been revoked: log in again")
     if disabled:
         raise unauthorized("account is deactivated")
+    if generation is not None and int(claims.get("gen") or 0) < int(generation):
+        raise unauthorized(
+            "your password or roles changed since this token was issued: log in again"
+        )
     request.state.user_id = principal.id
     return principal
 

@@ -20,7 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from ainative.auth import users
+from ainative.auth import registration, users
 from ainative.courses import (
     CourseError,
     CourseNotFoundError,
@@ -29,6 +29,7 @@ from ainative.courses import (
 )
 from ainative.events import EventError
 from ainative.observability.metrics import UNAVAILABLE
+from ainative.ratelimit import RateLimitedError
 from ainative.tutor.service import TutorError
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ UNAVAILABLE_OF: tuple[tuple[type[Exception], str, int, str], ...] = (
 # Most specific class first: the first isinstance match wins.
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (users.DuplicateUserError, status.HTTP_409_CONFLICT),
+    (registration.RegistrationClosedError, status.HTTP_403_FORBIDDEN),
+    (registration.InvalidJoinCodeError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (users.InvalidUserInput, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (users.InvalidCredentialsError, status.HTTP_401_UNAUTHORIZED),
     (users.InvalidRefreshTokenError, status.HTTP_401_UNAUTHORIZED),
@@ -130,8 +133,17 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     return JSONResponse(status_code=422, content={"detail": readable, "errors": details})
 
 
+async def rate_limited_handler(request: Request, exc: Exception) -> JSONResponse:
+    """429 with Retry-After: too many attempts, batches or waiting requests."""
+    if not isinstance(exc, RateLimitedError):
+        raise TypeError(f"not a RateLimitedError: {exc!r}") from exc
+    retry_after = str(exc.verdict.retry_after)
+    return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": retry_after})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(RateLimitedError, rate_limited_handler)
     for cls in DOMAIN_ERRORS:
         app.add_exception_handler(cls, domain_error_handler)
     for unavailable, *_ in UNAVAILABLE_OF:

@@ -10,9 +10,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 import ainative
 from ainative.config import Settings, get_settings
+from api.bodylimit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.observability import install_observability
-from api.routes import admin, auth, courses, events, health, hub, tutor, users
+from api.routes import admin, auth, courses, events, experiments, health, hub, me, tutor, users
+from api.routes.events import EVENTS_BATCH_PATH
 from api.state import open_state
 
 
@@ -41,8 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    # After CORS, so it wraps it: an oversized body is refused before anything else runs.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=settings.max_body_bytes,
+        per_path={EVENTS_BATCH_PATH: settings.max_events_body_bytes},
+    )
     install_error_handlers(app)
-    for module in (auth, hub, users, courses, tutor, events, health, admin):
+    for module in (auth, hub, users, courses, experiments, tutor, events, health, admin, me):
         app.include_router(module.router)
     install_observability(app)
     return app

@@ -196,19 +196,26 @@ def register_user(
     )
     assert r.status_code == 201, r.text
     user_id = r.json()["id"]
-    if set(roles) != {"student"} or consent:
+    if set(roles) != {"student"}:
         from sqlalchemy import create_engine, text
 
         engine = create_engine(database_url)
         with engine.begin() as conn:
             conn.execute(
-                text("UPDATE users SET roles = :roles, research_consent = :c WHERE id = :id"),
-                {"roles": list(roles), "c": consent, "id": user_id},
+                text("UPDATE users SET roles = :roles WHERE id = :id"),
+                {"roles": list(roles), "id": user_id},
             )
         engine.dispose()
     r = api.post("/api/v1/auth/login", json={"username": name, "password": password})
     assert r.status_code == 200, r.text
     body = r.json()
+    if consent:  # through the API, so the consent is dated like a student's own
+        r = api.patch(
+            "/api/v1/auth/me",
+            headers={"Authorization": f"Bearer {body['access_token']}"},
+            json={"research_consent": True},
+        )
+        assert r.status_code == 200, r.text
     return TestUser(user_id, name, email, password, body["access_token"], body["refresh_token"])
 
 

@@ -1,4 +1,4 @@
-"""Per-process clients for the worker: one Redis client and one response cache.
+"""Per-process clients for the worker: one Redis client, one response cache, answer streams.
 
 Keyed by pid so a forked child never reuses its parent's sockets.
 """
@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from ainative.config import get_settings
 from ainative.tutor.cache import ResponseCache
 from ainative.tutor.notify import publish_done as publish
+from ainative.tutor.stream import StreamPublisher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,3 +57,8 @@ def publish_done(interaction_id: str) -> None:
         publish(redis_client(), interaction_id)
     except RedisError as exc:
         log.warning("could not publish completion of %s: %s", interaction_id, exc)
+
+
+def answer_stream(interaction_id: str) -> StreamPublisher:
+    """The writer of this interaction's live text (ainative.tutor.stream)."""
+    return StreamPublisher(redis_client(), interaction_id, get_settings().stream_ttl_seconds)

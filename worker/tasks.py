@@ -21,11 +21,12 @@ from ainative.observability.metrics import END_TO_END, QUEUE_WAIT, TASKS, TUTOR_
 from ainative.queue import TASK_ANSWER, TASK_SWEEP
 from ainative.tutor import trace
 from ainative.tutor.answering import produce_answer
+from ainative.tutor.stream import StreamPublisher
 from worker import (
     lease,
     signals,  # noqa: F401  (registers the signal handlers)
 )
-from worker.runtime import publish_done, response_cache
+from worker.runtime import answer_stream, publish_done, response_cache
 from worker.sweeper import sweep_once
 
 logger = logging.getLogger(__name__)
@@ -41,17 +42,18 @@ class InteractionLog(logging.LoggerAdapter[logging.Logger]):
         return f"[interaction {interaction_id}] {msg}", kwargs
 
 
-def _fail(interaction_id: str, message: str) -> None:
+def _fail(interaction_id: str, message: str, stream: StreamPublisher) -> None:
     with autocommit() as conn:
         stored = trace.fail(conn, interaction_id, message)
     if stored:  # one line per final write: tests/faults counts them per interaction
         logger.info("stored the error", extra={"final_write": "error"})
+    stream.end()
     publish_done(interaction_id)
 
 
 @shared_task(name=TASK_ANSWER, bind=True)  # type: ignore[untyped-decorator]  # Celery: no types
 def answer(self: Task, interaction_id: str) -> str:
-    """Answer one tutoring request and wake its waiters."""
+    """Answer one tutoring request, streaming its text to readers, and wake its waiters."""
     log = InteractionLog(logger, {"interaction_id": interaction_id})
     settings = get_settings()
     with autocommit() as conn:
@@ -62,25 +64,35 @@ def answer(self: Task, interaction_id: str) -> str:
         return "skipped"
     QUEUE_WAIT.observe((row["queue_ms"] or 0) / 1000)
     log.info("attempt %d, mode %s", row["attempts"], row["mode"])
+    stream = answer_stream(interaction_id)
     try:
         with lease.held(interaction_id):
             values = produce_answer(
-                row, row.get("policy"), settings=settings, cache=response_cache()
+                row,
+                row.get("policy"),
+                settings=settings,
+                cache=response_cache(),
+                on_release=stream.publish,
             )
     except LLMError as exc:
         log.warning("LLM failed for good: %s (%s)", exc, exc.reason)
-        _fail(interaction_id, f"The tutor could not answer right now: {exc}. Please try again.")
+        _fail(
+            interaction_id,
+            f"The tutor could not answer right now: {exc}. Please try again.",
+            stream,
+        )
         TUTOR_REQUESTS.labels("error").inc()
         TASKS.labels(TASK_ANSWER, "failure").inc()
         return "error"
     except Exception:
         log.exception("unexpected failure")
-        _fail(interaction_id, "The tutor hit an internal error answering this question.")
+        _fail(interaction_id, "The tutor hit an internal error answering this question.", stream)
         TUTOR_REQUESTS.labels("error").inc()
         TASKS.labels(TASK_ANSWER, "failure").inc()
         raise
     with autocommit() as conn:
         total_ms = trace.complete(conn, interaction_id, **values.as_row())
+    stream.end()
     publish_done(interaction_id)
     if total_ms is None:
         log.info("another attempt stored the answer first")

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import UTC, datetime
+from datetime import time as day_time
+
+
+def _end_date(value: str) -> datetime:
+    """`--end 2026-06-30`: the cohort's last day, through 23:59:59 UTC."""
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-06-30") from exc
+    return datetime.combine(day, day_time(23, 59, 59), tzinfo=UTC)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,6 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--students", type=int, default=60, help="number of students (default 60)")
     p.add_argument("--days", type=int, default=28, help="days of activity up to now (default 28)")
     p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same cohort")
+    p.add_argument(
+        "--end",
+        type=_end_date,
+        default=None,
+        help="last day of the cohort (YYYY-MM-DD, UTC); with --seed, the same data on any day "
+        "(default: today)",
+    )
     p.add_argument("--course", default="DEMO101", help="course code to create (must be new)")
     p.add_argument("--consent-rate", type=float, default=0.85, help="share consenting (0..1)")
     p.set_defaults(func=run)
@@ -37,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         course_code=args.course,
         consent_rate=args.consent_rate,
+        end=args.end,
     )
     cohort = generate(spec)
     try:

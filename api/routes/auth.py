@@ -6,22 +6,25 @@ Handlers that need both Postgres and Redis are async and run the database work
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from ainative import ratelimit
+from ainative.auth import registration
 from ainative.auth import users as users_service
-from ainative.auth.users import InvalidCredentialsError, TokenPair, revoked_access_key
+from ainative.auth.users import TokenPair, revoked_access_key
 from ainative.config import Settings
 from ainative.db.models import User
 from api.deps import (
     AppSettings,
+    ClientIP,
     CurrentUser,
     RedisDep,
     SessionDep,
@@ -38,18 +41,7 @@ from api.schemas.auth import (
 from api.schemas.users import UserPublic, UserSelfUpdate
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def too_many(verdict: ratelimit.RateLimitResult) -> HTTPException:
-    return HTTPException(
-        status.HTTP_429_TOO_MANY_REQUESTS,
-        verdict.detail(),
-        headers={"Retry-After": str(verdict.retry_after)},
-    )
+log = logging.getLogger(__name__)
 
 
 def pair_public(pair: TokenPair) -> TokenPairPublic:
@@ -66,43 +58,42 @@ def _authenticate(session: Session, login: str, password: str) -> TokenPair:
 
 
 async def _login(
-    request: Request, redis: RedisDep, session: Session, settings: Settings, login: str, pw: str
+    ip: str, redis: RedisDep, session: Session, settings: Settings, login: str, pw: str
 ) -> TokenPairPublic:
-    account = login.strip().lower()
-    verdict = await ratelimit.check_login_allowed(
-        redis, ip=client_ip(request), account=account, settings=settings
-    )
+    """Count the attempt first (ainative.ratelimit.begin_login), then check the password."""
+    account = await run_in_threadpool(lambda: users_service.login_key(session, login=login))
+    verdict = await ratelimit.begin_login(redis, ip=ip, account=account, settings=settings)
     if not verdict.allowed:
-        raise too_many(verdict)
-    try:
-        pair = await run_in_threadpool(_authenticate, session, login, pw)
-    except InvalidCredentialsError:
-        await ratelimit.record_login_failure(redis, account=account, settings=settings)
-        raise
+        raise ratelimit.RateLimitedError(verdict)
+    pair = await run_in_threadpool(_authenticate, session, login, pw)
+    await ratelimit.finish_login(redis, ip=ip, account=account, succeeded=True, settings=settings)
     return pair_public(pair)
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
 async def register_user(
     body: RegisterCreate,
-    request: Request,
+    ip: ClientIP,
     session: SessionDep,
     redis: RedisDep,
     settings: AppSettings,
 ) -> UserPublic:
-    """Create a student account (registration never grants other roles)."""
-    verdict = await ratelimit.check_register_allowed(
-        redis, ip=client_ip(request), settings=settings
-    )
+    """Create a student account as REGISTRATION allows (open, course-code, closed).
+
+    With a course's join code the account is enrolled in that course as a student. Every
+    attempt, a wrong code too, counts against the caller's address (REGISTER_RATE_LIMIT).
+    """
+    verdict = await ratelimit.check_register_allowed(redis, ip=ip, settings=settings)
     if not verdict.allowed:
-        raise too_many(verdict)
+        raise ratelimit.RateLimitedError(verdict)
     user = await run_in_threadpool(
-        lambda: users_service.create_user(
+        lambda: registration.register(
             session,
+            mode=settings.registration_mode,
             username=body.username,
             email=str(body.email),
             password=body.password,
-            roles=("student",),
+            join_code=body.join_code,
         )
     )
     return UserPublic.model_validate(user)
@@ -111,25 +102,25 @@ async def register_user(
 @router.post("/login", response_model=TokenPairPublic)
 async def login_user(
     body: LoginRequest,
-    request: Request,
+    ip: ClientIP,
     session: SessionDep,
     redis: RedisDep,
     settings: AppSettings,
 ) -> TokenPairPublic:
     """Exchange username (or email) and password for an access and a refresh token."""
-    return await _login(request, redis, session, settings, body.login, body.password)
+    return await _login(ip, redis, session, settings, body.login, body.password)
 
 
 @router.post("/token", response_model=TokenPairPublic)
 async def login_form(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    request: Request,
+    ip: ClientIP,
     session: SessionDep,
     redis: RedisDep,
     settings: AppSettings,
 ) -> TokenPairPublic:
     """OAuth2 password flow (form fields), for the OpenAPI Authorize button."""
-    return await _login(request, redis, session, settings, form.username, form.password)
+    return await _login(ip, redis, session, settings, form.username, form.password)
 
 
 @router.post("/refresh", response_model=TokenPairPublic)
@@ -181,12 +172,26 @@ def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> U
 
 
 @router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
-def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
-    """Change the caller's password; every refresh token of theirs stops working."""
-    users_service.change_password(
-        session,
-        user_id=user.id,
-        current_password=body.current_password,
-        new_password=body.new_password,
+async def change_password(
+    body: PasswordChange,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: AppSettings,
+) -> Response:
+    """Change the caller's password; every token of theirs, this one included, stops working."""
+    account = await run_in_threadpool(
+        lambda: users_service.change_password(
+            session,
+            user_id=user.id,
+            current_password=body.current_password,
+            new_password=body.new_password,
+        )
     )
+    try:
+        await users_service.publish_generation(
+            redis, user_id=user.id, generation=account.token_generation, settings=settings
+        )
+    except RedisError:
+        log.warning("password changed, but older access tokens live until they expire")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

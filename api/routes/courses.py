@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
 
 from ainative import courses as courses_service
+from ainative import joincodes
 from ainative.db.models import Course
 from api.deps import CurrentUser, Principal, SessionDep, require_roles
 from api.schemas.bounds import CourseIdPath, UserIdPath
@@ -23,6 +24,7 @@ from api.schemas.courses import (
     CoursePublic,
     CoursesPublic,
     CourseSummaryPublic,
+    JoinCodePublic,
     MemberCreate,
     MemberPublic,
     MembersPublic,
@@ -91,10 +93,17 @@ def create_course(body: CourseCreate, session: SessionDep) -> CoursePublic:
 
 
 @router.get("", response_model=CoursesPublic)
-def read_courses(user: CurrentUser, session: SessionDep) -> CoursesPublic:
-    """The caller's courses with their role in each; admins see every course."""
+def read_courses(
+    user: CurrentUser,
+    session: SessionDep,
+    mine: Annotated[
+        bool,
+        Query(description="only the caller's own courses, also for admins (the widget's list)"),
+    ] = False,
+) -> CoursesPublic:
+    """The caller's courses with their role in each; admins see every course unless `mine`."""
     rows = courses_service.list_courses(
-        session, user_id=user.id, include_all=user.has_role("admin")
+        session, user_id=user.id, include_all=user.has_role("admin") and not mine
     )
     return CoursesPublic(data=[course_public(c, r) for c, r in rows], count=len(rows))
 
@@ -107,8 +116,8 @@ def read_course(access: CourseMember) -> CoursePublic:
 
 @router.get("/{course_id}/members", response_model=MembersPublic)
 def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
-    """The course's instructors and students (course staff)."""
-    rows = courses_service.list_members(session, course_id=access.course.id)
+    """The course's instructors and students (course staff; emails of their own students)."""
+    rows = courses_service.list_members(session, course_id=access.course.id, actor_role=access.role)
     return MembersPublic(data=[MemberPublic.model_validate(r) for r in rows], count=len(rows))
 
 
@@ -116,7 +125,7 @@ def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
     "/{course_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberPublic
 )
 def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) -> MemberPublic:
-    """Enrol a user (or change their role); only admins assign instructors."""
+    """Enrol a user (or change their role); instructors enrol student accounts only."""
     member = courses_service.enrol(
         session,
         course_id=access.course.id,
@@ -155,6 +164,27 @@ def update_policy(body: TutorPolicy, access: CourseStaff, session: SessionDep) -
 
 @router.get("/{course_id}/summary", response_model=CourseSummaryPublic)
 def read_course_summary(access: CourseStaff, session: SessionDep) -> CourseSummaryPublic:
-    """Per student: how often they asked the tutor in this course, and their mean rating."""
+    """Per student: how often they asked the tutor here, the helpful share and mean score."""
     rows = courses_service.interaction_summary(session, course_id=access.course.id)
-    return CourseSummaryPublic(course_id=access.course.id, data=[StudentSummary(**r) for r in rows])
+    return CourseSummaryPublic(
+        course_id=access.course.id,
+        join_code=joincodes.display(access.course.join_code),
+        data=[StudentSummary(**r) for r in rows],
+    )
+
+
+# -- join codes (REGISTRATION=course-code) -------------------------------------------------
+
+
+@router.post("/{course_id}/join-code", response_model=JoinCodePublic)
+def rotate_join_code(access: CourseStaff, session: SessionDep) -> JoinCodePublic:
+    """Create or replace the course's join code (course instructors and admins)."""
+    code = joincodes.rotate_join_code(session, course=access.course)
+    return JoinCodePublic(course_id=access.course.id, join_code=code)
+
+
+@router.delete("/{course_id}/join-code", status_code=status.HTTP_204_NO_CONTENT)
+def expire_join_code(access: CourseStaff, session: SessionDep) -> Response:
+    """Stop registrations with the course's code until a new one is created."""
+    joincodes.expire_join_code(session, course=access.course)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,14 +6,23 @@ is the authenticated caller. The rules live in ainative.events.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from ainative import events as events_service
+from ainative import ratelimit
 from ainative.events import NewEvent
-from api.deps import CurrentUser, SessionDep
+from api.deps import AppSettings, CurrentUser, RedisDep, SessionDep
 from api.schemas.events import EventBatchIn, EventBatchPublic, EventLimitsPublic
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
+EVENTS_BATCH_PATH = "/api/v1/events/batch"  # has its own body limit (api.bodylimit)
+
+
+async def limit_batches(user: CurrentUser, redis: RedisDep, settings: AppSettings) -> None:
+    """EVENTS_RATE_LIMIT batches per user per minute; more get 429."""
+    await ratelimit.enforce(
+        redis, "event-batch", f"user:{user.id}", limit=settings.events_rate_limit, window=60
+    )
 
 
 @router.get("/limits", response_model=EventLimitsPublic)
@@ -22,13 +31,24 @@ def read_event_limits(user: CurrentUser, db: SessionDep) -> EventLimitsPublic:
     return EventLimitsPublic(consent=events_service.has_consent(db, user_id=user.id))
 
 
-@router.post("/batch", response_model=EventBatchPublic)
+@router.post("/batch", response_model=EventBatchPublic, dependencies=[Depends(limit_batches)])
 def create_event_batch(body: EventBatchIn, user: CurrentUser, db: SessionDep) -> EventBatchPublic:
-    """Store a batch of the caller's events with one multi-row INSERT."""
+    """Store a batch of the caller's events; each is bound to a course like a tutor question."""
     result = events_service.store_batch(
         db,
         user_id=user.id,
-        events=[NewEvent(e.type, e.occurred_at, e.session_id, e.payload) for e in body.events],
+        events=[
+            NewEvent(
+                e.type,
+                e.occurred_at,
+                e.session_id,
+                e.payload,
+                course_id=e.course_id,
+                notebook_path=e.notebook_path,
+                cell_id=e.cell_id,
+            )
+            for e in body.events
+        ],
         session_id=body.session_id,
         course_id=body.course_id,
     )

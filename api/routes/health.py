@@ -3,6 +3,10 @@
 healthy: everything answers. degraded: Redis down (cache on in-process memory,
 queue unavailable) or no live worker. unhealthy: the database is down.
 Worker presence comes from heartbeats in Redis (ainative.presence), one cheap call.
+
+The public route answers the overall status and ok/degraded/down per part only:
+worker names, pool figures and exception text help an attacker more than a probe,
+so they are behind `/api/v1/health/details` (admins).
 """
 
 from __future__ import annotations
@@ -13,18 +17,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 import ainative
 from ainative.db.engine import pool_status
 from ainative.presence import alive_workers
+from api.deps import require_roles
 from api.state import ApiState, StateDep
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 3.0
+COMPONENTS = ("database", "cache", "broker", "workers")
 
 
 def _ping_database(engine: Engine) -> None:
@@ -74,40 +80,58 @@ async def _redis(state: ApiState) -> tuple[dict[str, Any], dict[str, Any], dict[
     return cache, broker, workers_out
 
 
-@router.get("/api/v1/health")
-async def read_health(state: StateDep) -> JSONResponse:
-    """Readiness of the platform's parts; 503 only when the database is down."""
+async def collect_health(state: ApiState) -> dict[str, Any]:
+    """Every part's status with its figures and reasons: for admins, never the public."""
     try:
         database, (cache, broker, workers) = await asyncio.gather(
             _database(state.engine), _redis(state)
         )
+        parts = {"database": database, "cache": cache, "broker": broker, "workers": workers}
         reasons = [
-            f"{name}: {part['reason']}"
-            for name, part in (
-                ("database", database),
-                ("cache", cache),
-                ("broker", broker),
-                ("workers", workers),
-            )
-            if part.get("reason")
+            f"{name}: {part['reason']}" for name, part in parts.items() if part.get("reason")
         ]
         if database["status"] != "up":
             overall = "unhealthy"
-        elif cache["status"] != "up" or broker["status"] != "up" or workers["status"] != "up":
+        elif any(part["status"] != "up" for part in (cache, broker, workers)):
             overall = "degraded"
         else:
             overall = "healthy"
-        body: dict[str, Any] = {
-            "status": overall,
-            "database": database,
-            "cache": cache,
-            "broker": broker,
-            "workers": workers,
-            "reasons": reasons,
-        }
+        body: dict[str, Any] = {"status": overall, **parts, "reasons": reasons}
     except Exception as exc:  # the health check itself must never 500
         log.exception("health check failed")
         body = {"status": "unhealthy", "reasons": [f"health check failed: {exc}"[:300]]}
     body["version"] = ainative.__version__
     body["timestamp"] = datetime.now(UTC).isoformat()
-    return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)
+    return body
+
+
+def public_summary(details: dict[str, Any]) -> dict[str, Any]:
+    """The overall status and ok/degraded/down per part: no names, figures or error text."""
+    components: dict[str, str] = {}
+    for name in COMPONENTS:
+        status = (details.get(name) or {}).get("status")
+        if status == "up":
+            components[name] = "ok"
+        elif status in ("memory-fallback", "none", "unknown"):
+            components[name] = "degraded"
+        else:
+            components[name] = "down"
+    return {"status": details["status"], "components": components}
+
+
+def _status_code(body: dict[str, Any]) -> int:
+    return 503 if body["status"] == "unhealthy" else 200
+
+
+@router.get("/api/v1/health")
+async def read_health(state: StateDep) -> JSONResponse:
+    """Readiness for load balancers and probes; 503 only when the database is down."""
+    details = await collect_health(state)
+    return JSONResponse(public_summary(details), status_code=_status_code(details))
+
+
+@router.get("/api/v1/health/details", dependencies=[Depends(require_roles("admin"))])
+async def read_health_details(state: StateDep) -> JSONResponse:
+    """Readiness with pool figures, worker names and failure reasons (admins only)."""
+    details = await collect_health(state)
+    return JSONResponse(details, status_code=_status_code(details))

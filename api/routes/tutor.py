@@ -1,18 +1,21 @@
-"""Routes: the tutor — ask, long-poll for the answer, list, rate, quota, sessions."""
+"""Routes: the tutor — ask, long-poll or stream the answer, list, rate, quota, sessions."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, nullcontext
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from ainative import quota
-from ainative.tutor import reading, sessions
+from ainative.ratelimit import waiting_slot
+from ainative.tutor import reading, relay, sessions
 from ainative.tutor import repository as repo
 from ainative.tutor.ratings import rate_interaction
-from ainative.tutor.service import Question, course_policy, submit
+from ainative.tutor.service import Question, bind, submit
 from api.deps import CurrentUser
 from api.schemas.bounds import CourseIdQuery, OffsetQuery
 from api.schemas.tutor import (
@@ -46,6 +49,8 @@ async def create_request(body: TutorRequestCreate, user: CurrentUser, state: Sta
         course_id=body.course_id,
         session_id=body.session_id,
         client_request_id=body.client_request_id,
+        notebook_path=body.notebook_path,
+        cell_id=body.cell_id,
     )
     result = await submit(
         question,
@@ -69,16 +74,65 @@ async def read_request(
     state: StateDep,
     wait: Annotated[float, Query(ge=0, description="seconds to wait for the answer")] = 0,
 ) -> InteractionPublic:
-    """One interaction; with `wait`, hold the request until it is answered (long-poll)."""
-    row = await reading.wait_for_answer(
-        state.engine,
-        state.notifier,
-        interaction_id,
-        user_id=user.id,
-        roles=user.roles,
-        wait=min(wait, state.settings.long_poll_max_seconds),
-    )
+    """One interaction; with `wait`, hold the request until it is answered (long-poll).
+
+    A user holds at most LONG_POLLS_PER_USER waiting requests at once (429 beyond).
+    """
+    wait = min(wait, state.settings.long_poll_max_seconds)
+    slot = waiting_slot(state.redis, user.id, state.settings) if wait > 0 else nullcontext()
+    async with slot:
+        row = await reading.wait_for_answer(
+            state.engine,
+            state.notifier,
+            interaction_id,
+            user_id=user.id,
+            roles=user.roles,
+            wait=wait,
+        )
     return InteractionPublic.from_row(row)
+
+
+@router.get(
+    "/requests/{interaction_id}/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "delta, final"}},
+)
+async def stream_request(
+    interaction_id: uuid.UUID,
+    user: CurrentUser,
+    state: StateDep,
+    last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
+) -> StreamingResponse:
+    """The answer as it is written (Server-Sent Events), then the stored interaction.
+
+    An open stream is one of the user's LONG_POLLS_PER_USER waiting requests (429 beyond),
+    held until the stream ends.
+    """
+    held = AsyncExitStack()
+    await held.enter_async_context(waiting_slot(state.redis, user.id, state.settings))
+    try:
+        events = await relay.open_stream(
+            state.engine,
+            state.redis,
+            state.notifier,
+            interaction_id,
+            user_id=user.id,
+            roles=user.roles,
+            last_event_id=last_event_id,
+            max_seconds=state.settings.stream_max_seconds,
+            render=lambda row: InteractionPublic.from_row(row).model_dump_json(),
+        )
+    except BaseException:
+        await held.aclose()
+        raise
+
+    async def relayed() -> AsyncIterator[str]:
+        async with held:
+            async for chunk in events:
+                yield chunk
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(relayed(), media_type="text/event-stream", headers=headers)
 
 
 @router.get("/requests", response_model=InteractionList)
@@ -99,13 +153,13 @@ async def list_requests(
 async def rate_request(
     interaction_id: uuid.UUID, body: RatingCreate, user: CurrentUser, state: StateDep
 ) -> InteractionPublic:
-    """Rate one of your answers (-1..5, or helpful true/false)."""
+    """Rate one of your answers: helpful (true/false) and/or a score from 1 to 5."""
     row = await state.db(
         rate_interaction,
         interaction_id=interaction_id,
         user_id=user.id,
-        value=body.value,
         helpful=body.helpful,
+        score=body.score,
         comment=body.comment,
     )
     return InteractionPublic.from_row(row)
@@ -117,11 +171,11 @@ async def read_quota(
     state: StateDep,
     course_id: CourseIdQuery = None,
 ) -> QuotaPublic:
-    """Questions left this hour and when the quota refills."""
-    policy = await course_policy(state.engine, user.id, course_id)
-    limit = quota.limit_for(policy, state.settings)
-    current = await quota.peek(state.redis, user.id, course_id, limit)
-    return QuotaPublic(**current.public(), course_id=course_id)
+    """Questions left this hour and when the quota refills (the course as for a question)."""
+    bound = await bind(state.engine, user.id, course_id)
+    limit = quota.limit_for(bound.policy, state.settings)
+    current = await quota.peek(state.redis, user.id, bound.course_id, limit)
+    return QuotaPublic(**current.public(), course_id=bound.course_id)
 
 
 @router.post("/sessions", response_model=SessionPublic, status_code=status.HTTP_201_CREATED)

@@ -34,6 +34,12 @@ class RegisterCreate(Strict):
     email: EmailStr
     username: str = Field(description=USERNAME_HELP, max_length=32)
     password: str = Field(max_length=128)
+    join_code: str | None = Field(
+        None,
+        max_length=32,
+        description="Your course's join code (XXXXX-XXXXX), from your instructor; required "
+        "when the platform's REGISTRATION is course-code.",
+    )
 
     _username = field_validator("username")(check_username)
     _password = field_validator("password")(check_password)

@@ -19,3 +19,23 @@ UserIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="a user's id")]
 CourseIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="a course's id")]
 CourseIdQuery = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="a course's id")]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
+
+# Where in a notebook a question or an event came from (interactions/events columns).
+NotebookPathField = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=500,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="the notebook's path relative to the server's root (no control characters)",
+    ),
+]
+CellIdField = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the notebook cell's id (nbformat 4.5: letters, digits, . _ : -)",
+    ),
+]

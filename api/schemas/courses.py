@@ -72,9 +72,9 @@ class MemberPublic(BaseModel):
 
     user_id: int
     username: str
-    email: str
+    email: str | None = Field(description="null unless an admin asks, or it is your own student")
     role: str
-    research_consent: bool
+    research_consent: bool | None = Field(description="null where email is")
 
 
 class MembersPublic(BaseModel):
@@ -87,9 +87,22 @@ class StudentSummary(BaseModel):
     username: str
     interactions: int
     last_interaction_at: datetime | None
-    mean_rating: float | None
+    helpful_votes: int  # answers rated with the thumbs
+    helpful_share: float | None  # of those, the share rated helpful
+    scored: int  # answers given a 1-5 score
+    mean_score: float | None
 
 
 class CourseSummaryPublic(BaseModel):
     course_id: int
+    join_code: str | None = Field(
+        None, description="The code students register with (XXXXX-XXXXX); None when expired."
+    )
     data: list[StudentSummary]
+
+
+class JoinCodePublic(BaseModel):
+    """A course's current join code; give it to students, rotate it when it leaks."""
+
+    course_id: int
+    join_code: str

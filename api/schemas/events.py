@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.schemas.bounds import IdField
+from api.schemas.bounds import CellIdField, IdField, NotebookPathField
 
 MAX_EVENTS_PER_BATCH = 500
 MAX_PAYLOAD_BYTES = 16 * 1024
@@ -70,6 +70,9 @@ class EventIn(BaseModel):
     type: ClientEventType
     occurred_at: datetime
     session_id: uuid.UUID | None = None
+    course_id: IdField | None = None
+    notebook_path: NotebookPathField | None = None
+    cell_id: CellIdField | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("occurred_at")
@@ -106,7 +109,7 @@ class EventIn(BaseModel):
 
 
 class EventBatchIn(BaseModel):
-    """A batch of events; `session_id` is the default for events that name none."""
+    """A batch of events; `session_id` and `course_id` are defaults for events naming none."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -9,8 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ainative.config import get_settings
+from ainative.db.models import SCORE_MAX, SCORE_MIN
 from ainative.tutor.modes import DEFAULT_MODE, ModeName
-from api.schemas.bounds import IdField
+from api.schemas.bounds import CellIdField, IdField, NotebookPathField
 
 Status = Literal["queued", "running", "done", "error"]
 
@@ -53,6 +54,8 @@ class TutorRequestCreate(BaseModel):
     client_request_id: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"
     )
+    notebook_path: NotebookPathField | None = None
+    cell_id: CellIdField | None = None
 
     @field_validator("prompt")
     @classmethod
@@ -90,12 +93,17 @@ class InteractionPublic(BaseModel):
     completion_tokens: int | None = None
     queue_ms: int | None = None
     llm_ms: int | None = None
+    ttft_ms: int | None = None
     total_ms: int | None = None
     attempts: int = 0
     course_id: int | None = None
     session_id: uuid.UUID | None = None
     client_request_id: str | None = None
-    rating: int | None = None
+    turn: int = 1
+    notebook_path: str | None = None
+    cell_id: str | None = None
+    helpful: bool | None = None
+    score: int | None = None
     created_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -111,26 +119,54 @@ class InteractionList(BaseModel):
     offset: int
 
 
+SCORE_HINT = f"a whole number from {SCORE_MIN} to {SCORE_MAX}"
+
+
 class RatingCreate(BaseModel):
-    """A rating from -1 to 5, or a thumbs up/down (`helpful`: true = 1, false = -1)."""
+    """A rating of one answer: `helpful` (thumbs up/down), a `score` from 1 to 5, or both.
+
+    Each call sets what it sends and leaves the other as it was.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    rating: int | None = Field(default=None, ge=-1, le=5)
-    helpful: bool | None = None
+    helpful: bool | None = Field(default=None, description="thumbs up (true) or down (false)")
+    score: int | None = Field(default=None, ge=SCORE_MIN, le=SCORE_MAX, description="1 to 5")
     comment: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_old_rating(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "rating" in data:
+            raise ValueError(
+                "`rating` is no longer accepted: send helpful (true or false) "
+                f"and/or score ({SCORE_HINT})"
+            )
+        return data
+
+    @field_validator("helpful", mode="before")
+    @classmethod
+    def _helpful(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _score(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be {SCORE_HINT}")
+        if not SCORE_MIN <= value <= SCORE_MAX:
+            raise ValueError(f"must be {SCORE_HINT}, not {value}")
+        return value
 
     @model_validator(mode="after")
     def _one_of(self) -> RatingCreate:
-        if self.rating is None and self.helpful is None:
-            raise ValueError("send a rating (-1..5) or helpful (true/false)")
+        if self.helpful is None and self.score is None:
+            raise ValueError(f"send helpful (true or false), a score ({SCORE_HINT}), or both")
         return self
-
-    @property
-    def value(self) -> int:
-        if self.rating is not None:
-            return self.rating
-        return 1 if self.helpful else -1
 
 
 class QuotaPublic(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -70,6 +71,13 @@ class Settings(
         return self.cache_redis_url or self.redis_url
 
     @property
+    def registration_mode(self) -> Literal["open", "course-code", "closed"]:
+        """REGISTRATION, or its default: course-code in production, open elsewhere."""
+        if self.registration:
+            return self.registration
+        return "course-code" if self.environment == "production" else "open"
+
+    @property
     def flower_credentials(self) -> list[str]:
         """FLOWER_BASIC_AUTH as Flower's list of user:password pairs."""
         return [pair.strip() for pair in self.flower_basic_auth.split(",") if pair.strip()]
@@ -119,8 +127,17 @@ class Settings(
             problems.append(f"PSEUDONYM_KEY is shorter than {MIN_SECRET_LENGTH} characters")
         if self.bcrypt_rounds < MIN_PRODUCTION_BCRYPT_ROUNDS:
             problems.append(f"BCRYPT_ROUNDS is below {MIN_PRODUCTION_BCRYPT_ROUNDS}")
+        if not urlsplit(self.redis_url).password:
+            problems.append("REDIS_URL has no password (redis://user:password@host:6379/0)")
+        if self.cache_redis_url and not urlsplit(self.cache_redis_url).password:
+            problems.append("CACHE_REDIS_URL has no password")
         if "hub" in components and not self.jupyterhub_crypt_key:
             problems.append("JUPYTERHUB_CRYPT_KEY is not set (openssl rand -hex 32)")
+        if "hub" in components and self.hub_spawner == "simple":
+            problems.append(
+                "HUB_SPAWNER=simple runs students' code as the hub's own user "
+                "(use local-users, docker or kubernetes)"
+            )
         return problems
 
     def check_production(self, *components: Component) -> None:

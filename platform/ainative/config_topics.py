@@ -6,6 +6,7 @@ each; reading the environment and the production refusals stay in ainative.confi
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
@@ -178,8 +179,17 @@ class HttpSettings(Topic):
 class AbuseSettings(Topic):
     TITLE = "Abuse limits"
 
+    registration: Literal["", "open", "course-code", "closed"] = Field(
+        "",
+        description="Who may create an account: `open` (anyone), `course-code` (students with "
+        "a course's join code, enrolled in it) or `closed` (staff create accounts). Empty: "
+        "course-code in production, open otherwise.",
+    )
     register_rate_limit: int = Field(
-        10, ge=1, description="Registrations allowed per IP per rate-limit window."
+        10,
+        ge=1,
+        description="Registration attempts (wrong join codes included) allowed per IP per "
+        "rate-limit window.",
     )
     login_rate_limit: int = Field(
         20, ge=1, description="Login attempts allowed per IP and per account per window."
@@ -187,6 +197,63 @@ class AbuseSettings(Topic):
     rate_limit_window_seconds: int = Field(
         300, ge=1, description="Length of the registration and login rate-limit window."
     )
+    login_account_limit: int = Field(
+        100,
+        ge=1,
+        description="Failed logins per account from all addresses together per window; past "
+        "it every attempt on the account waits `LOGIN_SLOWDOWN_SECONDS` (its owner is slowed, "
+        "never locked out).",
+    )
+    login_slowdown_seconds: float = Field(
+        2.0, ge=0, le=30, description="Delay of each login attempt on an account under attack."
+    )
+    # NoDecode: TRUSTED_PROXIES=a,b is a comma list, not JSON.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        ["127.0.0.1/32", "::1/128"],
+        description="Addresses or CIDR ranges of the proxies in front of the API and the hub "
+        "(nginx, an ingress, the hub's own proxy), a comma list. The client's address comes "
+        "from `X-Forwarded-For` only when the direct peer is one of them.",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body the API reads; larger ones get 413 before parsing.",
+    )
+    max_events_body_bytes: int = Field(
+        9 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of `POST /api/v1/events/batch` (500 events of up to 16 KiB).",
+    )
+    events_rate_limit: int = Field(
+        120, ge=1, description="Event batches a user may send per minute; more get 429."
+    )
+    long_polls_per_user: int = Field(
+        4,
+        ge=1,
+        description="Waiting requests (long-polls, streams) one user may hold open at once; "
+        "more get 429.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """Accept a comma list from the environment; an empty string trusts no proxy."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        """Fail at start-up on a typo, naming the entry."""
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from exc
+        return value
 
 
 class TutoringSettings(Topic):
@@ -205,6 +272,25 @@ class TutoringSettings(Topic):
     )
     long_poll_max_seconds: float = Field(
         30.0, gt=0, description="Longest `?wait=` a client may ask for when polling an answer."
+    )
+    history_max_chars: int = Field(
+        12_000,
+        ge=0,
+        description="Conversation history sent to the model with a follow-up, in characters "
+        "(not tokens) of earlier questions and answers of the session: the newest turns are "
+        "kept whole, older ones dropped. 0 sends no history.",
+    )
+    stream_ttl_seconds: int = Field(
+        600,
+        ge=10,
+        description="How long an answer's live stream (its Redis Stream of text deltas) stays "
+        "replayable after its last write; later readers get the stored answer only.",
+    )
+    stream_max_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Longest one SSE connection to an answer's stream is held open; the client "
+        "reconnects with Last-Event-ID and continues where it stopped.",
     )
 
 
@@ -307,6 +393,33 @@ class HubSettings(Topic):
     )
     hub_authenticate_prometheus: bool = Field(
         False, description="Require a token for /hub/metrics (otherwise keep the path private)."
+    )
+    hub_spawner: Literal["simple", "local-users", "docker", "kubernetes"] = Field(
+        "simple",
+        description="How students' servers run: simple (the hub's own user; local demo "
+        "only, refused in production), local-users (one system user per student; the hub "
+        "runs as root), docker (a container per student), kubernetes (set by the chart).",
+    )
+    hub_users_home_root: str = Field(
+        "/home", description="local-users: where students' home directories (0700) go."
+    )
+    hub_singleuser_python: str = Field(
+        "",
+        description="local-users: the Python running students' servers (its files must be "
+        "readable by them); unset, the hub's own.",
+    )
+    hub_singleuser_image: str = Field(
+        "ainative-hub:latest", description="docker: the image of students' server containers."
+    )
+    hub_docker_network: str = Field(
+        "ainative_students",
+        description="docker: the network of students' containers (reaches the hub and the "
+        "API, never Redis or PostgreSQL).",
+    )
+    hub_subdomain_host: str = Field(
+        "",
+        description="Gives each user's server its own origin (https://tutor.example.org -> "
+        "alice.tutor.example.org); unset, all share the hub's origin (local demo only).",
     )
     jupyterhub_crypt_key: str = Field(
         "",

@@ -8,16 +8,24 @@ the session first and keyword-only arguments after it, and commit their own work
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ainative.auth.users import get_user_by_login
-from ainative.db.models import COURSE_ROLES, Course, Interaction, Membership, User
+from ainative.db.models import (
+    COURSE_ROLES,
+    Course,
+    CoursePolicyVersion,
+    Interaction,
+    Membership,
+    User,
+)
 
 
 class CourseError(Exception):
@@ -38,11 +46,29 @@ class CoursePermissionError(CourseError):
 
 @dataclass(frozen=True)
 class MemberRow:
+    """A member as course staff see them; contact details only where the caller may see them."""
+
     user_id: int
     username: str
-    email: str
+    email: str | None
     role: str
-    research_consent: bool
+    research_consent: bool | None
+    account_roles: tuple[str, ...] = ()
+
+    def seen_by(self, actor_role: str) -> MemberRow:
+        """This row as `actor_role` may see it: instructors see their own students' email only.
+
+        An instructor's students are student-only accounts enrolled as students; the email
+        and consent of fellow staff and of admins stay hidden from them.
+        """
+        if actor_role == "admin" or (self.role == "student" and student_only(self.account_roles)):
+            return self
+        return replace(self, email=None, research_consent=None)
+
+
+def student_only(roles: Iterable[str] | None) -> bool:
+    """True for platform roles exactly {student}: the only accounts instructors manage or reach."""
+    return set(roles or ()) == {"student"}
 
 
 def create_course(
@@ -52,10 +78,15 @@ def create_course(
     course = Course(code=code, title=title, tutor_policy=dict(tutor_policy or {}))
     session.add(course)
     try:
+        session.flush()
+        session.add(CoursePolicyVersion(course_id=course.id, version=1, policy=course.tutor_policy))
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise DuplicateCourseError(f"a course with code {code!r} already exists") from exc
+        raise DuplicateCourseError(
+            f"a course with code {code!r} already exists (codes that differ only in case or "
+            "punctuation are one hub group)"
+        ) from exc
     return course
 
 
@@ -109,7 +140,8 @@ def enrol(
     """Enrol a user (by id, else by username or email) or change their role.
 
     `actor_role` is the caller's role in the course ("admin" for platform admins): only
-    admins assign instructors or change an instructor's role.
+    admins assign instructors, change an instructor's role, or enrol an account that is
+    more than a student (enrolment puts a student's server within the instructors' reach).
     """
     if role == "instructor" and actor_role != "admin":
         raise CoursePermissionError("only admins assign instructors")
@@ -119,11 +151,23 @@ def enrol(
         target = get_user_by_login(session, login=username or "")
     if target is None:
         raise CourseNotFoundError("no such user")
+    if actor_role != "admin" and not student_only(target.roles):
+        raise CoursePermissionError(
+            "instructors enrol student accounts only; ask an administrator to add this account"
+        )
     current = member_role(session, course_id=course_id, user_id=target.id)
     if current == "instructor" and actor_role != "admin":
         raise CoursePermissionError("only admins change an instructor's role")
     add_member(session, course_id=course_id, user_id=target.id, role=role)
-    return MemberRow(target.id, target.username, target.email, role, target.research_consent)
+    row = MemberRow(
+        target.id,
+        target.username,
+        target.email,
+        role,
+        target.research_consent,
+        tuple(target.roles or ()),
+    )
+    return row.seen_by(actor_role)
 
 
 def unenrol(session: Session, *, course_id: int, actor_role: str, user_id: int) -> None:
@@ -148,20 +192,39 @@ def remove_member(session: Session, *, course_id: int, user_id: int) -> bool:
     return True
 
 
-def list_members(session: Session, *, course_id: int) -> list[MemberRow]:
-    """Members of a course, instructors first, then by username."""
+def list_members(session: Session, *, course_id: int, actor_role: str) -> list[MemberRow]:
+    """Members of a course as `actor_role` sees them, instructors first, then by username."""
     rows = session.execute(
-        select(User.id, User.username, User.email, Membership.role, User.research_consent)
+        select(
+            User.id,
+            User.username,
+            User.email,
+            Membership.role,
+            User.research_consent,
+            User.roles,
+        )
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.course_id == course_id)
         .order_by(Membership.role.desc(), User.username)
     ).all()
-    return [MemberRow(*row) for row in rows]
+    return [MemberRow(*row[:5], tuple(row[5] or ())).seen_by(actor_role) for row in rows]
 
 
-def set_policy(session: Session, *, course: Course, policy: dict[str, Any]) -> Course:
-    """Replace the course's tutor policy (validated by the caller)."""
+def set_policy(
+    session: Session, *, course: Course, policy: dict[str, Any], changed_by: int | None = None
+) -> Course:
+    """Replace the course's tutor policy (validated by the caller) as its next version; the
+    old versions stay, so each interaction can be tied to the policy it ran under."""
     course.tutor_policy = dict(policy)
+    course.policy_version += 1
+    session.add(
+        CoursePolicyVersion(
+            course_id=course.id,
+            version=course.policy_version,
+            policy=course.tutor_policy,
+            changed_by=changed_by,
+        )
+    )
     session.commit()
     return course
 
@@ -177,13 +240,20 @@ def course_policy_for(session: Session, user_id: int, course_id: int) -> dict[st
 
 
 def interaction_summary(session: Session, *, course_id: int) -> list[dict[str, Any]]:
-    """Per enrolled student: interactions in this course, last one, average rating."""
+    """Per enrolled student: interactions in this course, the last one, and their ratings.
+
+    The two rating scales are summarised apart: how many answers got a thumbs up/down and
+    the share of "helpful" among them; how many got a 1-5 score and the mean score.
+    """
     stats = (
         select(
             Interaction.user_id.label("user_id"),
             func.count(Interaction.id).label("interactions"),
             func.max(Interaction.created_at).label("last_interaction_at"),
-            func.avg(Interaction.rating).label("mean_rating"),
+            func.count(Interaction.helpful).label("helpful_votes"),
+            func.avg(cast(Interaction.helpful, Integer)).label("helpful_share"),
+            func.count(Interaction.score).label("scored"),
+            func.avg(Interaction.score).label("mean_score"),
         )
         .where(Interaction.course_id == course_id)
         .group_by(Interaction.user_id)
@@ -195,7 +265,10 @@ def interaction_summary(session: Session, *, course_id: int) -> list[dict[str, A
             User.username,
             func.coalesce(stats.c.interactions, 0),
             stats.c.last_interaction_at,
-            stats.c.mean_rating,
+            func.coalesce(stats.c.helpful_votes, 0),
+            stats.c.helpful_share,
+            func.coalesce(stats.c.scored, 0),
+            stats.c.mean_score,
         )
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(stats, stats.c.user_id == User.id)
@@ -208,7 +281,10 @@ def interaction_summary(session: Session, *, course_id: int) -> list[dict[str, A
             "username": name,
             "interactions": int(count),
             "last_interaction_at": last,
-            "mean_rating": None if mean is None else float(mean),
+            "helpful_votes": int(votes),
+            "helpful_share": None if helpful is None else float(helpful),
+            "scored": int(scored),
+            "mean_score": None if mean is None else float(mean),
         }
-        for uid, name, count, last, mean in rows
+        for uid, name, count, last, votes, helpful, scored, mean in rows
     ]

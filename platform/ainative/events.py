@@ -1,8 +1,10 @@
 """Research events sent by clients (notebook activity), stored for their owner only.
 
 The owner of every stored event is the caller the API authenticated; sessions or
-courses a batch names must be the caller's own. Students without research consent
-get their batch acknowledged and discarded.
+courses a batch names must be the caller's own. Each event's course follows the same rule
+as a tutor question (ainative.tutor.binding): the course it names (or the batch's), else
+its session's course, else the caller's only course; a member of several courses must
+name one. Students without research consent get their batch acknowledged and discarded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ainative.db.models import Event, Membership, TutorSession, User
+from ainative.db.models import Event, TutorSession, User
+from ainative.tutor import binding
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,9 @@ class NewEvent:
     occurred_at: datetime
     session_id: uuid.UUID | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    course_id: int | None = None
+    notebook_path: str | None = None
+    cell_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,17 @@ def _session_courses(
     return courses
 
 
+def _course_of(
+    courses: Sequence[binding.CourseChoice], named: int | None, session_course: int | None
+) -> int | None:
+    """An event's course under the binding rule; EventError (422) when it cannot be decided."""
+    try:
+        chosen = binding.choose_course(courses, named=named, session_course=session_course)
+    except binding.BindingError as exc:
+        raise EventError(f"course_id: {exc.detail}") from None
+    return chosen.id if chosen is not None else None
+
+
 def store_batch(
     session: Session,
     *,
@@ -74,34 +91,30 @@ def store_batch(
 ) -> BatchResult:
     """Store the user's events with one multi-row INSERT (nothing without consent).
 
-    `session_id` and `course_id` are the batch's defaults; an event's course is the
-    batch's, else the course of its session.
+    `session_id` and `course_id` are the batch's defaults for events that name none.
     """
     received = len(events)
     if not has_consent(session, user_id=user_id):
         return BatchResult(received=received, stored=0, consent=False)
     named = {e.session_id for e in events if e.session_id} | ({session_id} if session_id else set())
     session_course = _session_courses(session, user_id, named)
-    if course_id is not None:
-        member = session.scalar(
-            select(Membership.id).where(
-                Membership.course_id == course_id, Membership.user_id == user_id
-            )
-        )
-        if member is None:
-            raise EventError(f"course_id: you are not enrolled in course {course_id}")
+    courses = binding.lookup(session.connection(), user_id).courses
     rows = []
     for event in events:
         event_session = event.session_id or session_id
-        event_course = course_id
-        if event_course is None and event_session is not None:
-            event_course = session_course.get(event_session)
+        event_course = _course_of(
+            courses,
+            event.course_id or course_id,
+            session_course.get(event_session) if event_session else None,
+        )
         rows.append(
             {
                 "event_type": event.type,
                 "user_id": user_id,
                 "session_id": event_session,
                 "course_id": event_course,
+                "notebook_path": event.notebook_path,
+                "cell_id": event.cell_id,
                 "occurred_at": event.occurred_at,
                 "payload": event.payload,
             }

@@ -7,18 +7,25 @@ the one implementation; ainative.quota counts its hourly budget with it too.
 Async only: the API and the JupyterHub authenticator both run on an asyncio loop
 and share the key scheme, so a login attempt counts the same wherever it arrives.
 
-Login semantics (`check_login_allowed`): every attempt counts against the caller's
-IP; only failed attempts count against the account, so a student's own successful
-logins never lock them out but guessing one account's password from many IPs stops.
+Login semantics (`begin_login`, `finish_login`): every attempt is counted before its
+password is checked, against the caller's address, the account-and-address pair and
+the account; a success gives its account counts back. Guessing from one address stops
+at the limit; guessing from many only slows the account down, never locks its owner out.
+The caller's address is `client_address`: X-Forwarded-For only from TRUSTED_PROXIES.
 When Redis is unavailable the limiter lets the request through (fail open) and logs.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
 import math
 import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -27,6 +34,8 @@ from ainative.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 PREFIX = "ratelimit"
+CONCURRENT_SCOPES = {"waiting-requests"}
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -74,10 +83,77 @@ class RateLimitResult:
     def detail(self) -> str:
         """A message a person can act on."""
         what = self.scope.replace("-", " ") or "requests"
+        if self.scope in CONCURRENT_SCOPES:
+            return f"too many {what} open at once (at most {self.limit}): close one and retry"
         return f"too many {what} attempts: try again in {self.retry_after} seconds"
 
 
 ALLOW = RateLimitResult(allowed=True, count=0, limit=0, retry_after=0)
+
+
+class RateLimitedError(Exception):
+    """A refusal the API answers 429 with Retry-After (api.errors)."""
+
+    def __init__(self, verdict: RateLimitResult) -> None:
+        super().__init__(verdict.detail())
+        self.verdict = verdict
+
+
+async def enforce(
+    client: aioredis.Redis, scope: str, identity: str, *, limit: int, window: int
+) -> None:
+    """`hit`, raising RateLimitedError past the limit."""
+    verdict = await hit(client, scope, identity, limit=limit, window=window)
+    if not verdict.allowed:
+        raise RateLimitedError(verdict)
+
+
+@asynccontextmanager
+async def concurrency_slot(
+    client: aioredis.Redis, scope: str, identity: str, *, limit: int, ttl: int
+) -> AsyncIterator[None]:
+    """Hold one of `limit` slots of `identity` for the block (long-polls, streams).
+
+    Raises RateLimitedError when all are taken. The counter expires `ttl` seconds after
+    the last acquisition, so slots of a killed process come back by themselves.
+    """
+    key = f"{PREFIX}:{scope}:{identity}"
+    try:
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, ttl)
+            count, _ = await pipe.execute()
+    except RedisError:
+        log.warning("concurrency limit %s skipped: Redis unavailable", scope)
+        yield
+        return
+    if int(count) > limit:
+        await _release(client, key)
+        raise RateLimitedError(RateLimitResult(False, int(count) - 1, limit, 1, scope))
+    try:
+        yield
+    finally:
+        await _release(client, key)
+
+
+def waiting_slot(
+    client: aioredis.Redis, user_id: int, settings: Settings
+) -> AbstractAsyncContextManager[None]:
+    """One of the user's LONG_POLLS_PER_USER waiting requests (long-poll, answer stream)."""
+    return concurrency_slot(
+        client,
+        "waiting-requests",
+        f"user:{user_id}",
+        limit=settings.long_polls_per_user,
+        ttl=int(max(settings.long_poll_max_seconds, settings.stream_max_seconds)) + 60,
+    )
+
+
+async def _release(client: aioredis.Redis, key: str) -> None:
+    try:
+        await client.decr(key)
+    except RedisError:
+        log.warning("slot %s not released: Redis unavailable (it expires)", key)
 
 
 def _window(scope: str, identity: str, window: int) -> tuple[FixedWindow, str]:
@@ -131,27 +207,93 @@ async def check_register_allowed(
     )
 
 
-async def check_login_allowed(
+def _login_keys(ip: str, account: str) -> tuple[str, str, str]:
+    return f"ip:{ip}", f"pair:{account}:{ip}", f"account:{account}"
+
+
+async def begin_login(
     client: aioredis.Redis, *, ip: str, account: str, settings: Settings | None = None
 ) -> RateLimitResult:
-    """Count a login attempt against the IP; refuse if the account is already over its limit."""
+    """Count a login attempt BEFORE its password is checked, and say whether to check it.
+
+    Counting first (one INCR each) means concurrent guesses cannot all pass a limit
+    they were all under when they started: only `LOGIN_RATE_LIMIT` of them reach bcrypt.
+    The limits are per address and per account-and-address, so an attacker elsewhere
+    cannot lock the owner out; past `LOGIN_ACCOUNT_LIMIT` attempts on the account from
+    all addresses together, each attempt waits `LOGIN_SLOWDOWN_SECONDS` first.
+    `account` must be the same for every login name of one account (the user id).
+    """
     s = settings or get_settings()
     limit, window = s.login_rate_limit, s.rate_limit_window_seconds
-    by_ip = await hit(client, "login", f"ip:{ip}", limit=limit, window=window)
-    if not by_ip.allowed:
-        return by_ip
-    return await peek(client, "login", f"account:{account}", limit=limit, window=window)
+    by_ip, by_pair, by_account = _login_keys(ip, account)
+    for identity in (by_ip, by_pair):
+        verdict = await hit(client, "login", identity, limit=limit, window=window)
+        if not verdict.allowed:
+            return verdict
+    total = await hit(client, "login", by_account, limit=s.login_account_limit, window=window)
+    if not total.allowed and s.login_slowdown_seconds:
+        log.warning("login slowed down: account %s is under attack", account)
+        await asyncio.sleep(s.login_slowdown_seconds)
+    return RateLimitResult(True, total.count, limit, 0, "login")
 
 
-async def record_login_failure(
-    client: aioredis.Redis, *, account: str, settings: Settings | None = None
-) -> RateLimitResult:
-    """Count a failed login against the account."""
+async def finish_login(
+    client: aioredis.Redis,
+    *,
+    ip: str,
+    account: str,
+    succeeded: bool,
+    settings: Settings | None = None,
+) -> None:
+    """A successful login gives back its account counts: the owner's own logins never add up."""
+    if not succeeded:
+        return
     s = settings or get_settings()
-    return await hit(
-        client,
-        "login",
-        f"account:{account}",
-        limit=s.login_rate_limit,
-        window=s.rate_limit_window_seconds,
-    )
+    now = time.time()
+    window = s.rate_limit_window_seconds
+    _, by_pair, by_account = _login_keys(ip, account)
+    try:
+        for identity in (by_pair, by_account):
+            counter, who = _window("login", identity, window)
+            await counter.add(client, who, now, -1)
+    except RedisError:
+        log.warning("login counts not given back: Redis unavailable")
+
+
+@lru_cache(maxsize=16)
+def _networks(trusted: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(t, strict=False) for t in trusted)
+
+
+def _is_trusted(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[str]) -> str:
+    """The client's address for rate limits: the peer, unless the peer is a trusted proxy.
+
+    Behind trusted proxies, `X-Forwarded-For` is read from the right (the hops our own
+    proxies appended) and the first address that is not a trusted proxy is the client;
+    whatever a client wrote further left is never believed. `X-Real-IP` is not read.
+    """
+    peer = (peer or "").strip() or "unknown"
+    networks = _networks(tuple(trusted))
+    if not forwarded_for or not _is_trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            return hop if _valid_ip(hop) else peer
+    return hops[0] if hops else peer
+
+
+def _valid_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -34,7 +34,7 @@ INSERT INTO interactions (
     id, user_id, course_id, mode, prompt, context, answer, status, attempts, cache_hit,
     provider, model, prompt_version, prompt_tokens, completion_tokens, queue_ms, llm_ms,
     total_ms, classification, guardrail, error, created_at, started_at, completed_at,
-    rating, rated_at)
+    helpful, score, rated_at)
 SELECT
     gen_random_uuid(),
     u.first + (g % {users}),
@@ -60,7 +60,8 @@ SELECT
     now() - make_interval(secs => g * 2.5),
     now() - make_interval(secs => g * 2.5) + interval '0.2 second',
     now() - make_interval(secs => g * 2.5) + interval '2 seconds',
-    CASE WHEN g % 3 = 0 THEN 1 + g % 5 END,
+    CASE WHEN g % 3 = 0 AND g % 4 <> 0 THEN g % 5 <> 0 END,
+    CASE WHEN g % 3 = 0 AND g % 4 < 2 THEN 1 + g % 5 END,
     CASE WHEN g % 3 = 0 THEN now() - make_interval(secs => g * 2.5) + interval '30 seconds' END
 FROM generate_series(1, {rows}) g,
      (SELECT min(id) AS first FROM users WHERE username LIKE 'bench%') u,

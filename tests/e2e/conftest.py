@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,12 +100,17 @@ def stop_orphan_proxy(pid_file: Path) -> None:
         pass  # no pid file, or the hub already stopped it
 
 
-@pytest.fixture(scope="session")
-def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
-    """JupyterHub + proxy on free ports, logging to stack-logs/hub.log."""
-    data_dir = output_dir / f"hub-data-{os.getpid()}"
+@contextmanager
+def running_hub(
+    stack: Stack,
+    data_dir: Path,
+    name: str = "hub",
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> Iterator[Hub]:
+    """A hub + proxy on free ports with its own DATA_DIR, logging to stack-logs/<name>.log."""
     shutil.rmtree(data_dir, ignore_errors=True)
-    port, flower_port = free_port(), free_port()
+    port, flower_port = port or free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     node_bin = REPO_ROOT / "node_modules" / ".bin"
     env = {
@@ -118,18 +124,26 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
         "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32),
         "FLOWER_URL": f"http://127.0.0.1:{flower_port}",
         "PATH": f"{node_bin}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        **(extra_env or {}),
     }
     started = time.monotonic()
-    proc = stack.spawn("hub", hub_command(), env)
+    proc = stack.spawn(name, hub_command(), env)
     try:
         wait_hub(f"{url}/hub/health", proc)
         timings = {"hub_start": time.monotonic() - started}
         yield Hub(url, data_dir, stack, timings, flower_port)
     finally:
-        if "hub" in stack.processes:
-            stack.kill("hub", signal.SIGTERM)
+        if name in stack.processes:
+            stack.kill(name, signal.SIGTERM)
         stop_orphan_proxy(data_dir / "hub" / "proxy.pid")
         shutil.rmtree(data_dir, ignore_errors=True)  # users' homes; the log is in stack-logs
+
+
+@pytest.fixture(scope="session")
+def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
+    """JupyterHub + proxy on free ports, logging to stack-logs/hub.log."""
+    with running_hub(stack, output_dir / f"hub-data-{os.getpid()}") as started:
+        yield started
 
 
 @pytest.fixture

@@ -112,7 +112,7 @@ def test_courses_become_groups_and_instructors_see_their_students(hub, make_user
     student_model, _ = me(student)
     assert student_model["groups"] == [group] and student_model["admin"] is False
     teacher_model, teacher_token = me(teacher)
-    assert teacher_model["groups"] == [group]
+    assert teacher_model["groups"] == [f"staff-{code.lower()}"]
     assert f"instructor-{group}" in teacher_model["roles"]
     auth = {"Authorization": f"token {teacher_token}"}
     seen = httpx.get(f"{hub.url}/hub/api/users/{student.username.lower()}", headers=auth)

@@ -16,8 +16,9 @@ stream takes about L in total unless chunk_delay alone is longer.
 Faults (tests/faults): the next `fail_next` completions fail in `fail_mode`:
 "status" answers `fail_status` (with a Retry-After header when `retry_after` is set),
 "hang" holds the request `hang_seconds` without answering, "malformed" answers 200
-with a body that is not JSON, "cut" sends half of the answer (half the chunks of a
-stream, half the bytes of a plain body) and then drops the connection. Every recorded
+with a body (or, streamed, an event) that is not JSON, "cut" sends half of the answer
+(half the chunks of a stream, half the bytes of a plain body) and then drops the
+connection. Every recorded
 request carries the time it arrived (`at`, epoch seconds).
 
 Run alone: python -m tests.fakes.openai_server --port 8099 --latency 0.5
@@ -246,6 +247,8 @@ class FakeOpenAIServer:
         if fail_mode == "hang":
             await asyncio.sleep(self.state.hang_seconds)
             return self._failure()
+        if fail_mode == "malformed" and events:
+            return await self._stream_raw(request, b'data: {"id": "chatcmpl-broken", "choi\n\n')
         if fail_mode == "malformed":
             return web.Response(
                 status=200,
@@ -264,6 +267,16 @@ class FakeOpenAIServer:
         retry_after = self.state.retry_after
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else None
         return web.json_response(FAILURE, status=self.state.fail_status, headers=headers)
+
+    async def _stream_raw(self, request: web.Request, payload: bytes) -> web.StreamResponse:
+        """An event stream whose only event is `payload`, as given."""
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        await response.write(payload)
+        await response.write_eof()
+        return response
 
     async def _cut(self, request: web.Request, payload: bytes) -> web.StreamResponse:
         """Promise the whole body, send half of it, then drop the connection."""

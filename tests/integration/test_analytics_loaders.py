@@ -38,7 +38,10 @@ def test_interaction_dtypes(seeded: dict) -> None:
         assert isinstance(frame[column].dtype, pd.CategoricalDtype)
     assert list(frame["status"].cat.categories) == ["queued", "running", "done", "error"]
     assert str(frame["user_id"].dtype) == "Int64"
-    assert str(frame["rating"].dtype) == "Int16" and frame["rating"].isna().any()
+    assert str(frame["score"].dtype) == "Int16" and frame["score"].isna().any()
+    assert set(frame["score"].dropna()) <= {1, 2, 3, 4, 5}
+    assert str(frame["helpful"].dtype) == "boolean" and frame["helpful"].isna().any()
+    assert set(frame["helpful"].dropna()) == {True, False}
     assert str(frame["total_ms"].dtype) == "Int32"
     assert str(frame["cache_hit"].dtype) == "boolean"
     assert frame["created_at"].is_monotonic_increasing

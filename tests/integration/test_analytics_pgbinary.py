@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 NULLABLE = (
     "session_id course_id provider model classification guardrail prompt_tokens "
-    "completion_tokens queue_ms llm_ms total_ms rating answer started_at completed_at "
+    "completion_tokens queue_ms llm_ms total_ms helpful score answer started_at completed_at "
     "rated_at"
 ).split()
 

@@ -29,6 +29,10 @@ def exported(fresh_database_url: str, tmp_path: Path, monkeypatch) -> Iterator[d
     engine = create_engine(fresh_database_url)
     with engine.connect() as conn:
         users = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM users"))]
+        ratings = {
+            f"answer-{r.id}": (r.helpful, r.score)
+            for r in conn.execute(text("SELECT id, helpful, score FROM interactions"))
+        }
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", fresh_database_url)
     monkeypatch.setenv("PSEUDONYM_KEY", KEY)
@@ -39,7 +43,7 @@ def exported(fresh_database_url: str, tmp_path: Path, monkeypatch) -> Iterator[d
     try:
         assert cli_main(["export", "progsnap2", "--out", str(out), "--course", "DEMO101"]) == 0
         main = pd.read_csv(out / "MainTable.csv", dtype=str, keep_default_na=False)
-        yield {"out": out, "main": main, "users": users}
+        yield {"out": out, "main": main, "users": users, "ratings": ratings}
     finally:
         get_settings.cache_clear()  # before monkeypatch restores the environment
 
@@ -124,3 +128,24 @@ def test_code_states_and_metadata(exported: dict) -> None:
     values = dict(zip(meta["Property"], meta["Value"], strict=True))
     assert values["CodeStateRepresentation"] == "Table"
     assert values["IsEventOrderingConsistent"] == "true"
+
+
+def test_both_rating_scales_are_exported_apart(exported: dict) -> None:
+    main, ratings = exported["main"], exported["ratings"]
+    interventions = main[main["EventType"] == "Intervention"].set_index("EventID")
+    as_text = {True: "true", False: "false", None: ""}
+    expected = {
+        event: (as_text[helpful], "" if score is None else str(score))
+        for event, (helpful, score) in ratings.items()
+        if event in interventions.index
+    }
+    assert len(expected) == len(interventions)
+    assert interventions[["X-Helpful", "X-Score"]].apply(tuple, axis=1).to_dict() == expected
+    helpful, score = interventions["X-Helpful"], interventions["X-Score"]
+    assert set(helpful) == {"", "true", "false"}
+    assert set(score) - {""} <= {"1", "2", "3", "4", "5"} and (score != "").any()
+    assert ((helpful != "") & (score != "")).any()  # both scales on one answer
+    assert ((helpful != "") & (score == "")).any() and ((helpful == "") & (score != "")).any()
+    others = main[main["EventType"] != "Intervention"]
+    assert (others["X-Helpful"] == "").all() and (others["X-Score"] == "").all()
+    assert "X-Rating" not in main.columns

@@ -56,3 +56,42 @@ def test_cohorts_are_reproducible_and_shaped() -> None:
     failing = [e for e in a.events if not e["payload"]["success"]]
     assert failing and any(i["classification"] == "debugging" for i in a.interactions)
     assert any(i["classification"] == "solution-request" for i in a.interactions)
+
+
+def _stored_cohort(database_url: str) -> list[tuple]:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT i.id, i.created_at, i.prompt, i.classification, u.username "
+                "FROM interactions i JOIN users u ON u.id = i.user_id ORDER BY i.id"
+            )
+        ).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_seed_demo_with_end_and_seed_gives_the_same_data_on_any_day(
+    cli_database: str, services, monkeypatch
+) -> None:
+    from ainative.config import get_settings
+
+    args = ["seed-demo", "--students", "6", "--days", "4", "--seed", "7", "--end", "2026-06-30"]
+    assert cli_main([*args, "--course", "SAME1"]) == 0
+    first = _stored_cohort(cli_database)
+    second_url = services.create_database()
+    try:
+        monkeypatch.setenv("DATABASE_URL", second_url)
+        get_settings.cache_clear()
+        assert cli_main([*args, "--course", "SAME1"]) == 0
+        second = _stored_cohort(second_url)
+    finally:
+        services.drop_database(second_url)
+    assert first and first == second
+    assert max(row[1] for row in first).date().isoformat() <= "2026-06-30"
+
+
+def test_seed_demo_refuses_a_malformed_end_date(cli_database: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli_main(["seed-demo", "--end", "30/06/2026"])
+    assert "is not a date like 2026-06-30" in capsys.readouterr().err

@@ -85,7 +85,7 @@ def test_every_scenario_reports_every_field(run: Run) -> None:
         assert run["scenarios"][name]["aftermath"]["restarted"] is False, name
 
 
-@pytest.mark.parametrize("name", ["lab", "burst", "saturation", "cache"])
+@pytest.mark.parametrize("name", ["lab", "burst", "saturation", "cache", "stream"])
 def test_every_question_is_answered_without_errors(run: Run, name: str) -> None:
     result = run["scenarios"][name]
     assert result["errors"] == {}
@@ -114,6 +114,13 @@ def test_saturation_steps_and_cache_phases(run: Run) -> None:
     assert cache["cache_hits"] == cache["asked"] and cache["cache_hit_ms"]["p50"] is not None
     assert sorted(cache["phases"]) == ["1", "2"]
     assert all(p["requests_per_s"] > 0 for p in cache["phases"].values())
+
+
+def test_stream_reports_time_to_first_token(run: Run) -> None:
+    stream = run["scenarios"]["stream"]
+    assert stream["first_tokens"] == stream["students"]
+    for key in ("ttft_ms", "fake_ttft_ms", "ttft_overhead_ms"):
+        assert None not in stream[key].values(), key
 
 
 def test_idle_students_hold_their_long_polls_without_errors(run: Run) -> None:

@@ -193,14 +193,20 @@ def test_course_summary_counts_each_students_interactions(api, course_setup, sta
     s = course_setup
     engine = create_engine(stack.database_url)
     with engine.begin() as conn:
-        for rating in (4, 2, None):
+        for helpful, score in ((True, 4), (False, None), (True, 2), (None, None)):
             conn.execute(
                 text(
                     "INSERT INTO interactions"
-                    " (id, user_id, course_id, mode, prompt, status, rating)"
-                    " VALUES (:id, :u, :c, 'socratic', 'why?', 'done', :r)"
+                    " (id, user_id, course_id, mode, prompt, status, helpful, score)"
+                    " VALUES (:id, :u, :c, 'socratic', 'why?', 'done', :h, :s)"
                 ),
-                {"id": uuid.uuid4(), "u": s["student"].id, "c": s["course"]["id"], "r": rating},
+                {
+                    "id": uuid.uuid4(),
+                    "u": s["student"].id,
+                    "c": s["course"]["id"],
+                    "h": helpful,
+                    "s": score,
+                },
             )
         last = conn.execute(
             text("SELECT max(created_at) FROM interactions WHERE user_id = :u"),
@@ -215,8 +221,11 @@ def test_course_summary_counts_each_students_interactions(api, course_setup, sta
     assert row == {
         "user_id": s["student"].id,
         "username": s["student"].username,
-        "interactions": 3,
-        "mean_rating": 3.0,
+        "interactions": 4,
+        "helpful_votes": 3,
+        "helpful_share": pytest.approx(2 / 3),
+        "scored": 2,
+        "mean_score": 3.0,
     }
 
 
@@ -253,3 +262,41 @@ def test_course_policy_for_is_one_query(fresh_database_url: str) -> None:
             assert courses.course_policy_for(session, ids[0], 999999) is None
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("roles", [("admin",), ("instructor",), ("student", "admin")])
+def test_attack_instructor_enrols_staff_to_reach_their_server(api, course_setup, make_user, roles):
+    """Enrolment puts a server within the instructors' reach: only student accounts qualify."""
+    s = course_setup
+    target = make_user(roles=roles)
+    for body in ({"user_id": target.id}, {"username": target.username}):
+        r = api.post(f"{s['base']}/members", json=body, headers=s["instructor"].headers)
+        assert r.status_code == 403, r.text
+        assert "student accounts only" in r.json()["detail"]
+    members = api.get(f"{s['base']}/members", headers=s["admin"].headers).json()
+    assert target.id not in {m["user_id"] for m in members["data"]}
+    r = api.post(f"{s['base']}/members", json={"user_id": target.id}, headers=s["admin"].headers)
+    assert r.status_code == 201, "admins may still enrol anyone"
+
+
+def test_attack_instructor_reads_staff_emails(api, course_setup, make_user) -> None:
+    s = course_setup
+    admin_as_student = make_user(roles=("admin",))
+    body = {"user_id": admin_as_student.id}
+    assert (
+        api.post(f"{s['base']}/members", json=body, headers=s["admin"].headers).status_code == 201
+    )
+    seen = {
+        m["user_id"]: m
+        for m in api.get(f"{s['base']}/members", headers=s["instructor"].headers).json()["data"]
+    }
+    assert seen[s["student"].id]["email"] and seen[s["student"].id]["research_consent"] is True
+    for hidden in (admin_as_student.id, s["instructor"].id):
+        assert seen[hidden]["email"] is None and seen[hidden]["research_consent"] is None
+    everything = api.get(f"{s['base']}/members", headers=s["admin"].headers).json()["data"]
+    assert all(m["email"] for m in everything), "admins see every member's email"
+    newcomer = make_user()
+    r = api.post(
+        f"{s['base']}/members", json={"user_id": newcomer.id}, headers=s["instructor"].headers
+    )
+    assert r.status_code == 201 and r.json()["email"], "the enrolment reply shows a student's email"

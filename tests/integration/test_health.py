@@ -17,8 +17,9 @@ from ainative.devservices import free_port
 pytestmark = pytest.mark.integration
 
 
-def test_stack_is_healthy(api) -> None:
-    r = api.get("/api/v1/health")
+def test_stack_is_healthy(api, make_user) -> None:
+    admin = make_user(roles=("admin",))
+    r = api.get("/api/v1/health/details", headers=admin.headers)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "healthy", body
@@ -48,9 +49,21 @@ def test_redis_down_is_degraded_and_submit_says_the_queue_is_unavailable(
     monkeypatch, stack, make_user, restore_settings
 ) -> None:
     student = make_user()
+    admin = make_user(roles=("admin",))
     dead = f"redis://127.0.0.1:{free_port()}/0"
     with _local_app(monkeypatch, REDIS_URL=dead) as client:
-        r = client.get("/api/v1/health")
+        public = client.get("/api/v1/health")
+        assert public.status_code == 200, public.text
+        assert public.json() == {
+            "status": "degraded",
+            "components": {
+                "database": "ok",
+                "cache": "degraded",
+                "broker": "down",
+                "workers": "degraded",
+            },
+        }
+        r = client.get("/api/v1/health/details", headers=admin.headers)
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["status"] == "degraded"
@@ -68,10 +81,16 @@ def test_redis_down_is_degraded_and_submit_says_the_queue_is_unavailable(
         assert "queue is unavailable" in ask.json()["detail"]
 
 
-def test_database_down_is_unhealthy_not_a_500(monkeypatch, stack, restore_settings) -> None:
+def test_database_down_is_unhealthy_not_a_500(
+    monkeypatch, stack, make_user, restore_settings
+) -> None:
+    admin = make_user(roles=("admin",))
     dead = f"postgresql://nobody@127.0.0.1:{free_port()}/nothing"
     with _local_app(monkeypatch, DATABASE_URL=dead, DB_CONNECT_TIMEOUT="1") as client:
-        r = client.get("/api/v1/health")
+        public = client.get("/api/v1/health")
+        r = client.get("/api/v1/health/details", headers=admin.headers)
+    assert public.status_code == 503 and public.json()["components"]["database"] == "down"
+    assert "nobody" not in public.text
     assert r.status_code == 503, r.text
     body = r.json()
     assert body["status"] == "unhealthy" and body["database"]["status"] == "down"

@@ -6,6 +6,7 @@ The authenticator's methods are called directly; the few JupyterHub objects they
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -231,11 +232,11 @@ async def test_token_replay_refused(auth, make_account, engine):
             ("instructor",),
             (("CS101", "instructor"), ("Data 2", "student")),
             False,
-            ["course-cs101", "course-data-2"],
+            ["staff-cs101", "staff-data-2"],  # never in a group other instructors reach
             {"user", "instructor-course-cs101"},
         ),
         (("admin",), (), True, [], {"user", "admin"}),
-        (("student", "admin"), (("CS101", "student"),), True, ["course-cs101"], {"user", "admin"}),
+        (("student", "admin"), (("CS101", "student"),), True, ["staff-cs101"], {"user", "admin"}),
     ],
 )
 async def test_roles_become_admin_groups_and_scopes(
@@ -331,6 +332,37 @@ async def test_pre_spawn_start_puts_fresh_tokens_in_env(auth, make_account, engi
     assert err.value.log_message == INACTIVE_MESSAGE
 
 
+async def test_pre_spawn_start_tells_the_server_the_users_courses(auth, make_account, engine):
+    code = f"CONV{uuid.uuid4().hex[:6]}"
+    account = make_account(courses=((code, "student"), (f"{code}-TA", "instructor")))
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    user = FakeHubUser(model["name"], model["auth_state"])
+    spawner = SimpleNamespace(environment={})
+    await auth.pre_spawn_start(user, spawner)
+    courses = json.loads(spawner.environment["AINATIVE_COURSES"])
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text("SELECT code, id FROM courses")).all())
+    assert courses == [
+        {"id": ids[code], "code": code, "title": code, "role": "student"},
+        {
+            "id": ids[f"{code}-TA"],
+            "code": f"{code}-TA",
+            "title": f"{code}-TA",
+            "role": "instructor",
+        },
+    ]
+
+    loner = make_account()
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": loner.username, "password": PASSWORD}
+    )
+    spawner = SimpleNamespace(environment={})
+    await auth.pre_spawn_start(FakeHubUser(model["name"], model["auth_state"]), spawner)
+    assert json.loads(spawner.environment["AINATIVE_COURSES"]) == []
+
+
 async def test_password_attempts_are_rate_limited(fresh_database_url, services, make_account):
     auth = AINativeAuthenticator(
         database_url=fresh_database_url, redis_url=services.redis_url, login_rate_limit=2
@@ -350,7 +382,8 @@ async def test_password_attempts_are_rate_limited(fresh_database_url, services, 
 async def test_hub_and_api_count_the_same_account_failures(
     fresh_database_url, services, make_account
 ):
-    """Failures the API recorded lock the account on the hub's form too (one key scheme)."""
+    """Failures the API counted for an address block the hub's form from it too (one key
+    scheme), and only from it: the owner elsewhere still logs in."""
     window = 10**6  # one window for the whole test
     auth = AINativeAuthenticator(
         database_url=fresh_database_url,
@@ -362,19 +395,24 @@ async def test_hub_and_api_count_the_same_account_failures(
     settings = get_settings().model_copy(
         update={"login_rate_limit": 2, "rate_limit_window_seconds": window}
     )
+    ip = f"10.8.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
     client = aioredis.Redis.from_url(services.redis_url)
     try:
         for _ in range(2):
-            await ratelimit.record_login_failure(
-                client, account=account.username.lower(), settings=settings
+            await ratelimit.begin_login(
+                client, ip=ip, account=f"user:{account.id}", settings=settings
             )
     finally:
         await client.aclose()
-    fresh_ip = SimpleNamespace(request=SimpleNamespace(remote_ip=f"ip-{uuid.uuid4().hex}"))
     right = {"username": account.username, "password": PASSWORD}
+    same_ip = SimpleNamespace(request=SimpleNamespace(remote_ip=ip))
     with pytest.raises(web.HTTPError) as err:
-        await auth.get_authenticated_user(fresh_ip, right)
+        await auth.get_authenticated_user(same_ip, right)
     assert err.value.status_code == 429
+    owner_ip = SimpleNamespace(
+        request=SimpleNamespace(remote_ip=f"10.7.{uuid.uuid4().int % 250}.1")
+    )
+    assert await auth.get_authenticated_user(owner_ip, right) is not None
 
 
 async def test_login_works_when_the_limiter_redis_is_down(fresh_database_url, make_account):
@@ -414,3 +452,41 @@ async def test_server_refresh_families_are_retired(auth, make_account, engine):
     second_refresh = second.environment["AINATIVE_REFRESH_TOKEN"]
     await auth.post_spawn_stop(user, second)
     assert family_revoked(second_refresh)
+
+
+async def test_attack_hub_session_survives_no_password_change(auth, make_account, engine):
+    """refresh_user ends the hub session of an older token generation (password changed)."""
+    from sqlalchemy.orm import Session
+
+    from ainative.auth import users as users_service
+
+    account = make_account()
+    model = await auth.get_authenticated_user(
+        HANDLER, {"username": account.username, "password": PASSWORD}
+    )
+    user = FakeHubUser(model["name"], model["auth_state"])
+    assert isinstance(await auth.refresh_user(user), dict)
+    with Session(engine) as session:
+        users_service.change_password(
+            session, user_id=account.id, current_password=PASSWORD, new_password="Other-pass-2"
+        )
+    assert await auth.refresh_user(user) is False
+
+
+async def test_attack_relogin_leaves_no_old_refresh_family_alive(auth, make_account, engine):
+    """A second login while a server runs revokes the family the old auth_state held."""
+    account = make_account()
+    credentials = {"username": account.username, "password": PASSWORD}
+    first = await auth.get_authenticated_user(HANDLER, credentials)
+    user = FakeHubUser(first["name"], first["auth_state"])
+    spawner = SimpleNamespace(environment={})
+    await auth.pre_spawn_start(user, spawner)
+    server_refresh = spawner.environment["AINATIVE_REFRESH_TOKEN"]
+    server_jti = uuid.UUID(decode_token(server_refresh, "refresh")["jti"])
+    handler = SimpleNamespace(
+        request=HANDLER.request, find_user=lambda name: user if name == user.name else None
+    )
+    await auth.get_authenticated_user(handler, credentials)
+    with engine.connect() as conn:
+        row = conn.execute(select(RefreshToken).where(RefreshToken.jti == server_jti)).one()
+    assert row.revoked_at is not None

@@ -1,10 +1,14 @@
-"""The migrations and the models describe one schema, and the newest migration runs back down."""
+"""The migrations and the models describe one schema, the newest migration runs back down,
+and data migrations convert what earlier revisions stored."""
 
 from __future__ import annotations
 
+import json
+import uuid
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from ainative.db import migrate
 from ainative.db.models import Base
@@ -32,3 +36,93 @@ def test_newest_migration_downgrades_and_upgrades_again(fresh_database_url: str)
     command.downgrade(cfg, "-1")
     command.upgrade(cfg, "head")
     assert _differences(fresh_database_url) == []
+
+
+# Rows as revision 0002 stored them: (stored rating, rated events oldest first) -> after 0003
+# (helpful, score). Events are payloads of `interaction.rated`; see 0003's docstring.
+OLD_RATINGS = {
+    "thumbs up": (1, [{"rating": 1, "helpful": True, "comment": None}], (True, None)),
+    "thumbs down": (-1, [{"rating": -1, "helpful": False, "comment": None}], (False, None)),
+    "score 1 by the API": (1, [{"rating": 1, "helpful": None, "comment": None}], (None, 1)),
+    "score 4, no event": (4, [], (None, 4)),
+    "rating 0, no event": (0, [], (False, None)),
+    "rating -1, no event": (-1, [], (False, None)),
+    "rating and helpful together": (4, [{"rating": 4, "helpful": True}], (True, 4)),
+    "thumbs, then a score": (5, [{"rating": 1, "helpful": True}, {"rating": 5}], (None, 5)),
+    "score, then thumbs": (-1, [{"rating": 3}, {"rating": -1, "helpful": False}], (False, None)),
+    "event disagrees with the row": (2, [{"rating": 1, "helpful": True}], (None, 2)),
+    "new-form event": (1, [{"helpful": True, "score": None}], (True, None)),
+    "new-form, both": (3, [{"helpful": False, "score": 3}], (False, 3)),
+    "not rated": (None, [], (None, None)),
+}
+
+
+def _seed_old_ratings(conn) -> dict[str, uuid.UUID]:
+    """Interactions and their rated events at revision 0002; ids by case name."""
+    user = conn.execute(
+        text(
+            "INSERT INTO users (email, username, password_hash)"
+            " VALUES ('old@example.org', 'old_rater', 'x') RETURNING id"
+        )
+    ).scalar_one()
+    ids = {}
+    for name, (rating, events, _) in OLD_RATINGS.items():
+        ids[name] = uuid.uuid4()
+        conn.execute(
+            text(
+                "INSERT INTO interactions (id, user_id, mode, prompt, status, rating)"
+                " VALUES (:id, :u, 'socratic', :p, 'done', :r)"
+            ),
+            {"id": ids[name], "u": user, "p": name, "r": rating},
+        )
+        for minute, payload in enumerate(events):
+            conn.execute(
+                text(
+                    "INSERT INTO events (event_type, user_id, interaction_id, occurred_at, payload)"
+                    " VALUES ('interaction.rated', :u, :i,"
+                    " timestamptz '2026-03-02 10:00+00' + make_interval(mins => :m),"
+                    " CAST(:p AS jsonb))"
+                ),
+                {"u": user, "i": ids[name], "m": minute, "p": json.dumps(payload)},
+            )
+    return ids
+
+
+def _column(database_url: str, ids: dict[str, uuid.UUID], sql: str) -> dict[str, object]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT id, {sql} FROM interactions")).all()
+    finally:
+        engine.dispose()
+    by_id = {row[0]: row[1] if len(row) == 2 else tuple(row[1:]) for row in rows}
+    return {name: by_id[i] for name, i in ids.items()}
+
+
+def test_0003_splits_old_ratings_into_helpful_and_score(fresh_database_url: str) -> None:
+    from alembic import command
+
+    cfg = migrate.alembic_config(fresh_database_url)
+    command.downgrade(cfg, "0002")
+    engine = create_engine(fresh_database_url)
+    try:
+        with engine.begin() as conn:
+            ids = _seed_old_ratings(conn)
+    finally:
+        engine.dispose()
+
+    command.upgrade(cfg, "0003")
+    converted = _column(fresh_database_url, ids, "helpful, score")
+    assert converted == {name: case[2] for name, case in OLD_RATINGS.items()}
+
+    command.downgrade(cfg, "0002")
+    back = _column(fresh_database_url, ids, "rating")
+    expected_back = {
+        name: None if h is None and s is None else s if s is not None else (1 if h else -1)
+        for name, (_, _, (h, s)) in OLD_RATINGS.items()
+    }
+    assert back == expected_back
+    assert back["rating 0, no event"] == -1  # 0 had no meaning of its own: "not helpful"
+
+    command.upgrade(cfg, "0003")
+    assert _column(fresh_database_url, ids, "helpful, score") == converted

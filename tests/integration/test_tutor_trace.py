@@ -73,7 +73,7 @@ def test_start_complete_is_conditional(engine: Engine, user_id: int) -> None:
     with engine.begin() as conn:
         started = trace.start_attempt(conn, interaction_id)
     assert started["status"] == "running" and started["attempts"] == 1
-    assert started["queue_ms"] is not None and started["policy"] is None
+    assert started["queue_ms"] is not None and started["policy"] == {}  # no course: no policy
     with engine.begin() as conn:
         assert trace.complete(conn, interaction_id, **VALUES) is not None
     with engine.begin() as conn:

@@ -103,7 +103,7 @@ def test_role_change_reaches_tokens_on_refresh(api: httpx.Client, make_user) -> 
         f"/api/v1/users/{user.id}", json={"roles": ["student", "admin"]}, headers=admin.headers
     )
     assert r.status_code == 200 and r.json()["roles"] == ["student", "admin"]
-    assert api.get("/api/v1/users", headers=user.headers).status_code == 403  # old token
+    assert api.get("/api/v1/users", headers=user.headers).status_code == 401  # old generation
     pair = api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token}).json()
     promoted = {"Authorization": f"Bearer {pair['access_token']}"}
     assert api.get("/api/v1/users", headers=promoted).status_code == 200

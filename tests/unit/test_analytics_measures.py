@@ -21,17 +21,20 @@ def interactions_frame() -> pd.DataFrame:
     """Five requests of students 1 and 2 in course 10 (2026-03-02 is a Monday)."""
     rows = [
         # one request per row (a table, hence fmt: skip)
-        # user, created, kind, guardrail, code, rating, status, cache, queue, llm, total
-        (1, "2026-03-02 10:00", "debugging", "passed", True, 5, "done", False, 100, 900, 1000),
-        (1, "2026-03-02 10:10", "solution-request", "refused", False, 1, "done", True, None,
-         None, 20),
-        (1, "2026-03-02 12:00", "solution-request", "rewritten", True, None, "done", False, 300,
-         1700, 2000),
-        (2, "2026-03-07 20:00", "conceptual", "passed", False, 4, "done", False, 200, 2800, 3000),
-        (2, "2026-03-07 20:05", None, None, False, None, "error", False, 400, None, 5000),
+        # user, created, kind, guardrail, code, helpful, score, status, cache, queue, llm, total
+        (1, "2026-03-02 10:00", "debugging", "passed", True, True, 5, "done", False, 100, 900,
+         1000),
+        (1, "2026-03-02 10:10", "solution-request", "refused", False, False, None, "done", True,
+         None, None, 20),
+        (1, "2026-03-02 12:00", "solution-request", "rewritten", True, None, None, "done", False,
+         300, 1700, 2000),
+        (2, "2026-03-07 20:00", "conceptual", "passed", False, None, 4, "done", False, 200, 2800,
+         3000),
+        (2, "2026-03-07 20:05", None, None, False, True, None, "error", False, 400, None, 5000),
     ]  # fmt: skip
     columns = (
-        "user_id created_at classification guardrail answer_has_code rating status cache_hit "
+        "user_id created_at classification guardrail answer_has_code helpful score status "
+        "cache_hit "
         "queue_ms llm_ms total_ms"
     )
     frame = pd.DataFrame(rows, columns=columns.split())
@@ -48,8 +51,9 @@ def interactions_frame() -> pd.DataFrame:
         frame["status"], categories=["queued", "running", "done", "error"]
     )
     frame["mode"] = pd.Categorical(["socratic"] * 5, categories=MODE_NAMES)
-    for col in ("rating", "queue_ms", "llm_ms", "total_ms"):
+    for col in ("score", "queue_ms", "llm_ms", "total_ms"):
         frame[col] = frame[col].astype("Int32")
+    frame["helpful"] = frame["helpful"].astype("boolean")
     frame["answer_has_code"] = frame["answer_has_code"].astype("boolean")
     frame["cache_hit"] = frame["cache_hit"].astype("boolean")
     return frame
@@ -173,14 +177,29 @@ def test_guardrail_outcomes(inter: pd.DataFrame) -> None:
     assert sol["share"].to_dict() == {"rewritten": 0.5, "refused": 0.5}
 
 
-def test_ratings(inter: pd.DataFrame) -> None:
-    dist = m.rating_distribution(inter).set_index("rating")
-    assert dist["ratings"].to_dict() == {1: 1, 4: 1, 5: 1}
-    assert dist["share"].sum() == pytest.approx(1.0)
-    summary = m.rating_summary(inter)
-    assert (summary["answers"].item(), summary["rated"].item()) == (4, 3)
-    assert summary["mean_rating"].item() == pytest.approx(10 / 3)
-    assert summary["rated_share"].item() == pytest.approx(0.75)
+def test_ratings_keep_the_two_scales_apart(inter: pd.DataFrame) -> None:
+    scores = m.rating_distribution(inter).set_index("score")
+    assert scores["ratings"].to_dict() == {4: 1, 5: 1}
+    assert str(scores.index.dtype) == "Int64" and scores["share"].sum() == pytest.approx(1.0)
+    thumbs = m.rating_distribution(inter, scale="helpful").set_index("helpful")
+    assert thumbs["ratings"].to_dict() == {False: 1, True: 2}  # the errored answer too
+    assert str(thumbs.index.dtype) == "boolean"
+    summary = m.rating_summary(inter).iloc[0].to_dict()
+    assert summary == {
+        "answers": 4,  # done only: the errored request's thumbs-up is not an answer's
+        "rated": 3,
+        "rated_share": pytest.approx(0.75),
+        "helpful_votes": 2,
+        "helpful_share": pytest.approx(0.5),
+        "scored": 2,
+        "mean_score": pytest.approx(4.5),  # the thumbs are not averaged in
+    }
+    by = m.rating_summary(inter, by="guardrail").set_index("guardrail")
+    assert by["helpful_votes"].to_dict() == {"passed": 1, "rewritten": 0, "refused": 1}
+    assert by.loc["refused", "helpful_share"] == 0.0 and pd.isna(by.loc["refused", "mean_score"])
+    assert pd.isna(by.loc["rewritten", "helpful_share"]) and by.loc["rewritten", "rated"] == 0
+    assert by.loc["passed", "mean_score"] == pytest.approx(4.5)
+    assert {str(t) for t in by.dtypes} == {"Int64", "Float64"}
 
 
 def test_sessions_by_inactivity(inter: pd.DataFrame) -> None:

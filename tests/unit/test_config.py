@@ -22,6 +22,8 @@ SAFE = {
     "bcrypt_rounds": 12,
     "debug": False,
     "allowed_origins": ["https://tutor.example.org"],
+    "redis_url": "redis://api:a-redis-password@redis:6379/0",
+    "hub_spawner": "local-users",
 }
 
 
@@ -85,6 +87,10 @@ def test_a_safe_production_configuration_starts() -> None:
         ({"bcrypt_rounds": 10}, (), "BCRYPT_ROUNDS is below 12"),
         ({"jupyterhub_crypt_key": ""}, ("hub",), "JUPYTERHUB_CRYPT_KEY is not set"),
         ({"flower_basic_auth": " , "}, ("flower",), "FLOWER_BASIC_AUTH is not set"),
+        ({"redis_url": "redis://redis:6379/0"}, (), "REDIS_URL has no password"),
+        ({"redis_url": ""}, (), "REDIS_URL has no password"),
+        ({"cache_redis_url": "redis://cache:6379/0"}, (), "CACHE_REDIS_URL has no password"),
+        ({"hub_spawner": "simple"}, ("hub",), "HUB_SPAWNER=simple"),
     ],
 )
 def test_production_refuses_each_unsafe_setting_by_name(
@@ -97,7 +103,7 @@ def test_production_refuses_each_unsafe_setting_by_name(
 
 
 def test_component_rules_apply_only_to_their_process() -> None:
-    settings(jupyterhub_crypt_key="", flower_basic_auth="").check_production()
+    settings(jupyterhub_crypt_key="", flower_basic_auth="", hub_spawner="simple").check_production()
     settings(jupyterhub_crypt_key="").check_production("flower")
 
 
@@ -122,3 +128,9 @@ def test_environment_variable_names_are_the_field_names(monkeypatch) -> None:
     monkeypatch.setenv("DB_POOL_SIZE", "3")
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "x:y")
     assert (Settings().db_pool_size, Settings().flower_basic_auth) == (3, "x:y")
+
+
+def test_production_defaults_to_course_code_and_development_to_open() -> None:
+    assert Settings(environment="production").registration_mode == "course-code"
+    assert Settings(environment="development").registration_mode == "open"
+    assert Settings(environment="production", registration="open").registration_mode == "open"

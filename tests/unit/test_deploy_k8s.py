@@ -26,6 +26,7 @@ MODELS = {
     ("batch/v1", "Job"): "V1Job",
     ("networking.k8s.io/v1", "Ingress"): "V1Ingress",
     ("policy/v1", "PodDisruptionBudget"): "V1PodDisruptionBudget",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "V1NetworkPolicy",
 }
 CRDS = {("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
 

@@ -18,3 +18,9 @@ from ainative.hub.authenticator import AINativeAuthenticator
 def test_bad_configuration_fails_early(trait, value):
     with pytest.raises(Exception, match=trait):
         AINativeAuthenticator(**{trait: value})
+
+
+def test_group_prefixes_must_not_overlap():
+    # 'course-' and 'course-staff-': course 'staff-x' would share the staff group of course 'x'.
+    with pytest.raises(Exception, match="staff_group_prefix"):
+        AINativeAuthenticator(staff_group_prefix="course-staff-")

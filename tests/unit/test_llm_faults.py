@@ -59,3 +59,14 @@ def test_a_hanging_server_is_a_timeout(fake_llm, fake_llm_control) -> None:
     with pytest.raises(LLMError) as info:
         _provider(fake_llm.base_url, llm_timeout_seconds=0.3).complete(REQUEST)
     assert info.value.retryable and info.value.reason == "timeout"
+
+
+@pytest.mark.parametrize(("mode", "reason"), [("malformed", "malformed"), ("cut", "connection")])
+def test_broken_streams_are_retryable_errors(fake_llm, fake_llm_control, mode, reason) -> None:
+    fake_llm_control(fail_next=1, fail_mode=mode)
+    deltas: list[str] = []
+    with pytest.raises(LLMError) as info:
+        _provider(fake_llm.base_url).stream(REQUEST, deltas.append)
+    assert info.value.retryable and info.value.reason == reason
+    if mode == "cut":
+        assert deltas and "".join(deltas) != DEFAULT_REPLY  # half an answer, then the break

@@ -75,3 +75,12 @@ def test_factory_caches_per_process_and_resolves_policy() -> None:
     assert resolve_provider({"provider": "openai"}, settings) == ("openai", "gpt-x")
     assert resolve_provider({"provider": "openai", "model": "m2"}, settings) == ("openai", "m2")
     assert resolve_provider({"provider": "bogus"}, settings) == ("offline", OFFLINE_MODEL)
+
+
+def test_the_offline_tutor_streams_its_answer_in_a_few_chunks() -> None:
+    tutor = OfflineTutor(Settings())
+    req = _request("What is wrong?", error="Traceback ...\nNameError: name 'x' is not defined")
+    chunks: list[str] = []
+    result = tutor.stream(req, chunks.append)
+    assert 1 < len(chunks) <= 10 and "".join(chunks) == result.text
+    assert result.text == tutor.complete(req).text and result.ttft_ms is not None

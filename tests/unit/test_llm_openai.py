@@ -111,3 +111,25 @@ def test_task_retries_5xx_with_backoff_but_never_4xx(fake_llm, fake_llm_control)
     with pytest.raises(LLMError):
         call(retries=2, backoff=0.1)
     assert waits == [0.1, 0.2] and len(_received(fake_llm)) == 3
+
+
+def test_streaming_hands_over_deltas_and_counts_tokens(fake_llm, fake_llm_control) -> None:
+    fake_llm_control(clear=True, chunk_delay=0.005)
+    try:
+        deltas: list[str] = []
+        result = _provider(fake_llm.base_url).stream(REQUEST, deltas.append)
+    finally:
+        fake_llm_control(chunk_delay=0.0)
+    assert len(deltas) > 5 and "".join(deltas) == result.text == DEFAULT_REPLY
+    assert result.prompt_tokens > 0 and result.completion_tokens > 0
+    assert result.ttft_ms is not None and result.metadata["finish_reason"] == "stop"
+    body = _received(fake_llm)[-1]["body"]
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+
+
+def test_a_failed_stream_is_a_retryable_llm_error(fake_llm, fake_llm_control) -> None:
+    fake_llm_control(fail_next=1, fail_status=503)
+    deltas: list[str] = []
+    with pytest.raises(LLMError) as failed:
+        _provider(fake_llm.base_url).stream(REQUEST, deltas.append)
+    assert failed.value.retryable and failed.value.status == 503 and deltas == []

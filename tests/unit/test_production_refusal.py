@@ -18,7 +18,8 @@ from ainative.processes import beat_command, flower_command, hub_command, worker
 
 SAFE_PRODUCTION = {
     "ENVIRONMENT": "production",
-    "REDIS_URL": "redis://127.0.0.1:1/0",
+    "REDIS_URL": "redis://hub:a-redis-password@127.0.0.1:1/0",
+    "HUB_SPAWNER": "local-users",
     "JWT_SECRET_KEY": "s" * 40,
     "PSEUDONYM_KEY": "p" * 40,
     "JUPYTERHUB_CRYPT_KEY": "ab" * 32,
@@ -39,6 +40,8 @@ COMMANDS: dict[str, Callable[[Path], list[str]]] = {
         ("worker", {"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY is the development default"),
         ("beat", {"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY is the development default"),
         ("hub", {"JUPYTERHUB_CRYPT_KEY": None}, "JUPYTERHUB_CRYPT_KEY is not set"),
+        ("hub", {"HUB_SPAWNER": None}, "HUB_SPAWNER=simple"),
+        ("worker", {"REDIS_URL": "redis://127.0.0.1:1/0"}, "REDIS_URL has no password"),
         # Flower never runs open, in development either.
         ("flower", {"FLOWER_BASIC_AUTH": None, "ENVIRONMENT": "development"}, "FLOWER_BASIC_AUTH"),
     ],

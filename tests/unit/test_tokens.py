@@ -113,6 +113,7 @@ SAFE = {
     "allowed_origins": ["https://tutor.example.edu"],
     "pseudonym_key": "p" * 40,
     "bcrypt_rounds": 12,
+    "redis_url": "redis://api:a-redis-password@redis:6379/0",
 }
 
 

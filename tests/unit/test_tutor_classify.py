@@ -24,7 +24,8 @@ from ainative.tutor.classify import SOLUTION_REQUESTS, classify, code_comments
         ("how to read a csv file with pandas", None, "implementation"),
         ("What is recursion?", None, "conceptual"),
         ("Explain the difference between a list and a tuple", None, "conceptual"),
-        ("Why does this print twice?", {"code": "print(1)"}, "conceptual"),
+        ("Why does this print twice?", {"code": "print(1)"}, "debugging"),  # a symptom
+        ("What does this line do?", {"code": "xs.sort()"}, "conceptual"),
         ("What's the weather like in Paris tomorrow?", None, "off-topic"),
         ("Who won the football match yesterday?", None, "off-topic"),
     ],

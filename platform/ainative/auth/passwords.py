@@ -8,6 +8,7 @@ from functools import lru_cache
 import bcrypt
 
 from ainative.config import get_settings
+from ainative.observability.metrics import PASSWORD_CHECKS
 
 USERNAME_RE = re.compile(r"\A[A-Za-z0-9_-]{3,32}\Z")  # \Z: no trailing newline
 PASSWORD_RULE = "at least 8 characters with an upper-case letter, a lower-case letter and a digit"
@@ -35,6 +36,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str) -> bool:
     """Constant-time check; False for a malformed hash instead of an exception."""
+    PASSWORD_CHECKS.inc()  # what the login limit lets through, observable from /metrics
     try:
         return bcrypt.checkpw(password.encode()[:72], password_hash.encode())
     except ValueError:

@@ -92,16 +92,20 @@ def _issue(
 
 
 def issue_access_token(
-    user_id: int, username: str, roles: list[str], settings: Settings | None = None
+    user_id: int,
+    username: str,
+    roles: list[str],
+    settings: Settings | None = None,
+    generation: int = 0,
 ) -> IssuedToken:
-    """A short-lived bearer token for the API."""
+    """A short-lived bearer token for the API; `gen` is the user's token generation."""
     settings = settings or get_settings()
     return _issue(
         "access",
         user_id,
         timedelta(minutes=settings.jwt_access_token_expire_minutes),
         settings.jwt_audience,
-        {"username": username, "roles": list(roles)},
+        {"username": username, "roles": list(roles), "gen": generation},
         settings,
     )
 

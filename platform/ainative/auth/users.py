@@ -31,6 +31,7 @@ from ainative.auth.passwords import (
 )
 from ainative.auth.tokens import TokenError, decode_token, issue_access_token, issue_refresh_token
 from ainative.config import Settings, get_settings
+from ainative.consent import record_consent
 from ainative.db.models import ROLES, RefreshToken, User
 
 
@@ -42,6 +43,11 @@ def revoked_access_key(jti: str) -> str:
 def disabled_user_key(user_id: int) -> str:
     """Redis key marking a deactivated user, so their live access tokens stop at once."""
     return f"auth:disabled:user:{user_id}"
+
+
+def token_generation_key(user_id: int) -> str:
+    """Redis key holding a user's token generation: access tokens of an older one are refused."""
+    return f"auth:gen:user:{user_id}"
 
 
 class UserError(Exception):
@@ -145,6 +151,8 @@ def create_user(
     )
     session.add(user)
     try:
+        session.flush()
+        record_consent(session, user_id=user.id, given=research_consent, source="registration")
         session.commit()
     except IntegrityError as exc:  # a concurrent registration won the race
         session.rollback()
@@ -164,6 +172,12 @@ def get_user_by_login(session: Session, *, login: str) -> User | None:
     else:
         clause = func.lower(User.username) == login.lower()
     return session.execute(select(User).where(clause)).scalar_one_or_none()
+
+
+def login_key(session: Session, *, login: str) -> str:
+    """The login limit's name for an account: one per account, by username or email alike."""
+    user = get_user_by_login(session, login=login)
+    return f"user:{user.id}" if user is not None else f"name:{login.strip().lower()}"
 
 
 def list_users(session: Session, *, offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
@@ -198,7 +212,9 @@ def issue_tokens(
     """An access token and a recorded refresh token (a new family unless given)."""
     settings = settings or get_settings()
     family_id = family_id or str(uuid.uuid4())
-    access = issue_access_token(user.id, user.username, list(user.roles), settings)
+    access = issue_access_token(
+        user.id, user.username, list(user.roles), settings, generation=user.token_generation or 0
+    )
     refresh = issue_refresh_token(user.id, family_id, settings)
     session.add(
         RefreshToken(
@@ -303,6 +319,7 @@ def change_password(
         raise InvalidUserInput("the new password must differ from the current one")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = _now()
+    user.token_generation = (user.token_generation or 0) + 1
     session.commit()
     revoke_user_tokens(session, user_id=user_id)
     return user
@@ -317,20 +334,42 @@ def update_user(
     is_verified: bool | None = None,
     research_consent: bool | None = None,
 ) -> User:
-    """Change roles and flags; deactivation also revokes every refresh token."""
+    """Change roles and flags; deactivation also revokes every refresh token.
+
+    A change of roles or of activation starts a new token generation, so access tokens
+    issued before it stop at once (where Redis carries it: `publish_generation`).
+    """
     if roles is not None:
-        user.roles = normalise_roles(roles)
+        wanted = normalise_roles(roles)
+        if wanted != list(user.roles or ()):
+            user.token_generation = (user.token_generation or 0) + 1
+        user.roles = wanted
     if is_verified is not None:
         user.is_verified = is_verified
-    if research_consent is not None:
+    if research_consent is not None and research_consent != user.research_consent:
+        record_consent(session, user_id=user.id, given=research_consent)
         user.research_consent = research_consent
     deactivated = is_active is False and user.is_active
+    if deactivated:
+        user.token_generation = (user.token_generation or 0) + 1
     if is_active is not None:
         user.is_active = is_active
     session.commit()
     if deactivated:
         revoke_user_tokens(session, user_id=user.id)
     return user
+
+
+async def publish_generation(
+    redis: aioredis.Redis, *, user_id: int, generation: int, settings: Settings | None = None
+) -> None:
+    """Tell every API process the user's token generation (raises RedisError).
+
+    The key lives as long as an access token: after that none of an older generation is
+    left, and refreshed tokens carry the generation from the database.
+    """
+    ttl = disabled_flag_ttl(settings or get_settings())
+    await redis.set(token_generation_key(user_id), generation, ex=ttl)
 
 
 def disabled_flag_ttl(settings: Settings) -> int:
@@ -374,12 +413,15 @@ async def update_account(
         )
 
     user = await anyio.to_thread.run_sync(save)
-    if redis is None or is_active is None:
+    if redis is None:
         return user
     try:
+        await publish_generation(
+            redis, user_id=user_id, generation=user.token_generation, settings=settings
+        )
         if is_active:
             await redis.delete(disabled_user_key(user_id))
-        else:
+        elif is_active is False:
             ttl = disabled_flag_ttl(settings or get_settings())
             await redis.set(disabled_user_key(user_id), "1", ex=ttl)
     except RedisError as exc:

@@ -14,6 +14,9 @@ def fresh_secrets(flower_user: str = "admin") -> dict[str, str]:
         "PSEUDONYM_KEY": secrets.token_urlsafe(32),
         "FLOWER_BASIC_AUTH": f"{flower_user}:{secrets.token_urlsafe(18)}",
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+        **{
+            f"REDIS_{role}_PASSWORD": secrets.token_urlsafe(24) for role in ("API", "WORKER", "HUB")
+        },
         "GRAFANA_ADMIN_PASSWORD": secrets.token_urlsafe(18),
     }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ainative.db.models import ROLES
 
@@ -92,7 +92,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_set_role(args: argparse.Namespace) -> int:
-    from ainative.auth.users import UserError, get_user_by_login, update_user
+    import asyncio
+
+    from ainative.auth.users import UserError, get_user_by_login
     from ainative.db.engine import session_scope
 
     with session_scope() as session:
@@ -100,10 +102,10 @@ def run_set_role(args: argparse.Namespace) -> int:
         if user is None:
             return _fail(f"no user {args.username!r}")
         try:
-            update_user(session, user=user, roles=args.roles)
+            note = asyncio.run(_change(session, user.id, roles=args.roles))
         except UserError as exc:
             return _fail(str(exc))
-        print(f"{user.username}: roles {','.join(user.roles)} (effective at the next token)")
+        print(f"{user.username}: roles {','.join(user.roles)} ({note})")
     return 0
 
 
@@ -117,29 +119,30 @@ def run_deactivate(args: argparse.Namespace) -> int:
         user = get_user_by_login(session, login=args.username)
         if user is None:
             return _fail(f"no user {args.username!r}")
-        note = asyncio.run(_deactivate(session, user.id))
+        note = asyncio.run(_change(session, user.id, is_active=False))
     print(f"deactivated {args.username}: {note}")
     return 0
 
 
-async def _deactivate(session: Session, user_id: int) -> str:
-    """The API's deactivation (ainative.auth.users.update_account), with a client of our own."""
+async def _change(session: Session, user_id: int, **changes: Any) -> str:
+    """The API's account change (ainative.auth.users.update_account), with a client of our own:
+    a new token generation (and the disabled flag) reach Redis, so older tokens stop at once."""
     import redis.asyncio as aioredis
 
     from ainative.auth.users import AccessNotUpdatedError, disabled_flag_ttl, update_account
     from ainative.config import get_settings
 
     settings = get_settings()
-    note = "refresh tokens revoked"
+    note = "refresh tokens revoked" if changes.get("is_active") is False else "saved"
     if not settings.redis_url:
-        await update_account(session, None, user_id=user_id, is_active=False)
+        await update_account(session, None, user_id=user_id, **changes)
         return note
     redis = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
     try:
-        await update_account(session, redis, user_id=user_id, is_active=False, settings=settings)
+        await update_account(session, redis, user_id=user_id, settings=settings, **changes)
     except AccessNotUpdatedError:
         minutes = disabled_flag_ttl(settings) // 60
         return f"{note}; Redis unreachable, access tokens expire within {minutes} minutes"
     finally:
         await redis.aclose()
-    return f"{note}; access tokens cut off"
+    return f"{note}; older access tokens cut off"

@@ -37,6 +37,7 @@ COURSE_ROLES = ("student", "instructor")
 STATUSES = ("queued", "running", "done", "error")
 CLASSIFICATIONS = ("debugging", "conceptual", "implementation", "solution-request", "off-topic")
 GUARDRAIL_OUTCOMES = ("passed", "rewritten", "refused")
+SCORE_MIN, SCORE_MAX = 1, 5  # the optional score of an answer, beside helpful yes/no
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -70,6 +71,8 @@ class User(Base):
     research_consent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped by a password, role or activation change: older access tokens stop (auth.users).
+    token_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -99,7 +102,88 @@ class Course(Base):
     title: Mapped[str] = mapped_column(String(200))
     # {"allowed_modes": [...], "quota_per_hour": int, "extra_context": str}
     tutor_policy: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # Bumped by every policy change; course_policy_versions keeps each version's policy.
+    policy_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Students register into the course with it (REGISTRATION=course-code); None: no code.
+    join_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        # The hub group's name (ainative.hub.accounts.course_slug) is unique too.
+        Index(
+            "ix_courses_code_slug",
+            text("btrim(regexp_replace(lower(code), '[^a-z0-9]+', '-', 'g'), '-')"),
+            unique=True,
+        ),
+    )
+
+
+class CoursePolicyVersion(Base):
+    """A course's tutor policy as it was from `created_at` until the next version."""
+
+    __tablename__ = "course_policy_versions"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Experiment(Base):
+    """A comparison of tutor policies in one course; at most one runs per course at a time."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("course_id", "name", name="uq_experiments_course_name"),
+        Index(
+            "uq_experiments_one_running",
+            "course_id",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+
+class ExperimentArm(Base):
+    """One condition: a policy laid over the course's (modes, guardrail, model, prompt...)."""
+
+    __tablename__ = "experiment_arms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+    __table_args__ = (UniqueConstraint("experiment_id", "name", name="uq_experiment_arms_name"),)
+
+
+class ExperimentAssignment(Base):
+    """A student's arm in an experiment: chosen once, kept for every later session."""
+
+    __tablename__ = "experiment_assignments"
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    arm_id: Mapped[int] = mapped_column(ForeignKey("experiment_arms.id", ondelete="CASCADE"))
+    assigned_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class Membership(Base):
@@ -170,13 +254,24 @@ class Interaction(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    experiment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiments.id", ondelete="SET NULL")
+    )
+    arm_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiment_arms.id", ondelete="SET NULL")
+    )
+    policy_version: Mapped[int | None] = mapped_column(Integer)  # of its course's policy
+    # Two scales, never mixed: the thumbs (helpful yes/no) and an optional 1-5 score.
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    score: Mapped[int | None] = mapped_column(SmallInteger)
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("mode", MODE_NAMES), name="mode"),
-        CheckConstraint("rating IS NULL OR rating BETWEEN -1 AND 5", name="rating"),
+        CheckConstraint(
+            f"score IS NULL OR score BETWEEN {SCORE_MIN} AND {SCORE_MAX}", name="score"
+        ),
         CheckConstraint("turn >= 1", name="turn"),
         UniqueConstraint("user_id", "client_request_id", name="uq_interactions_client_request"),
         Index("ix_interactions_user_created", "user_id", "created_at"),
@@ -206,6 +301,8 @@ class Event(Base):
     interaction_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("interactions.id", ondelete="SET NULL")
     )
+    notebook_path: Mapped[str | None] = mapped_column(String(500))  # the notebook it came from
+    cell_id: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -216,6 +313,27 @@ class Event(Base):
         Index("ix_events_user_occurred", "user_id", "occurred_at"),
         Index("ix_events_type_occurred", "event_type", "occurred_at"),
     )
+
+
+class ConsentRecord(Base):
+    """One change of a user's research consent, dated, with the consent text's version.
+
+    The view `consent_periods` (migration 0006) turns these into the periods in which
+    consent was in force; research loaders keep only what was recorded inside one.
+    """
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    given: Mapped[bool] = mapped_column(Boolean)
+    text_version: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), server_default="api")
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (Index("ix_consent_records_user_recorded", "user_id", "recorded_at"),)
 
 
 class UsedLoginToken(Base):

@@ -34,6 +34,12 @@ class ReplayError(Exception):
 class CourseRole:
     code: str
     role: str  # student | instructor
+    id: int = 0
+    title: str = ""
+
+    def public(self) -> dict[str, Any]:
+        """What the student's server is told about the course (AINATIVE_COURSES)."""
+        return {"id": self.id, "code": self.code, "title": self.title, "role": self.role}
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class Account:
     roles: tuple[str, ...]
     is_active: bool
     courses: tuple[CourseRole, ...] = ()
+    generation: int = 0  # the user's token generation: a hub session of an older one ends
 
     @property
     def hub_name(self) -> str:
@@ -63,7 +70,7 @@ def course_slug(code: str) -> str:
 
 def _account(session: Session, user: User) -> Account:
     rows = session.execute(
-        select(Course.code, Membership.role)
+        select(Course.code, Membership.role, Course.id, Course.title)
         .join(Membership, Membership.course_id == Course.id)
         .where(Membership.user_id == user.id)
         .order_by(Course.code)
@@ -73,7 +80,8 @@ def _account(session: Session, user: User) -> Account:
         username=user.username,
         roles=tuple(user.roles or ()),
         is_active=bool(user.is_active),
-        courses=tuple(CourseRole(code, role) for code, role in rows),
+        courses=tuple(CourseRole(code, role, cid, title) for code, role, cid, title in rows),
+        generation=int(user.token_generation or 0),
     )
 
 

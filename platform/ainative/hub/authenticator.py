@@ -4,15 +4,18 @@
 - password form: the same bcrypt hashes and login rate limit as the API;
 - `GET /hub/login?token=`: a short-lived, single-use login JWT from POST /api/v1/auth/hub-token;
 - inactive accounts are refused, and refresh_user re-checks the DB every auth_refresh_age;
-- platform admins are hub admins; course memberships are hub groups `course-<code>`;
-  instructors get a role with access to their course group's servers;
+- platform admins are hub admins; student-only accounts enrolled as students form the hub
+  group `course-<code>`, instructors get a role with access to that group's servers; every
+  other member (instructors, staff enrolled as students) is in `staff-<code>` (model.py);
 - the user's API tokens live in encrypted auth_state and reach the single-user server's
-  environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...).
+  environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...), with the
+  user's courses (AINATIVE_COURSES).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,14 +26,16 @@ from tornado import web
 from traitlets import Integer, List, Set, Unicode, default, validate
 
 from ainative import ratelimit
+from ainative.auth import users as users_service
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import get_settings
 from ainative.db.engine import get_engine
 from ainative.hub import accounts, model
 from ainative.hub.accounts import Account, ReplayError
-from ainative.hub.handlers import TokenLoginHandler
+from ainative.hub.handlers import TokenLoginHandler, client_ip
 
 T = TypeVar("T")
+COURSES_ENV = "AINATIVE_COURSES"  # the user's courses, JSON, read by the notebook widget
 INACTIVE_MESSAGE = "This account is deactivated. Ask your instructor or an administrator."
 
 
@@ -64,6 +69,12 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         config=True,
         help="""Prefix of the hub group made from each course membership
         (course CS101 -> group `course-cs101`).""",
+    )
+    staff_group_prefix = Unicode(
+        model.DEFAULT_STAFF_GROUP_PREFIX,
+        config=True,
+        help="""Prefix of the group holding a course's instructors and any non-student
+        account enrolled in it (course CS101 -> `staff-cs101`); no role reaches it.""",
     )
     instructor_scopes = List(
         Unicode(),
@@ -144,12 +155,18 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
             raise ValueError(f"AINativeAuthenticator.database_url must be PostgreSQL, got {url!r}")
         return url
 
-    @validate("course_group_prefix")
+    @validate("course_group_prefix", "staff_group_prefix")
     def _check_prefix(self, proposal: Any) -> str:
-        prefix = str(proposal["value"])
+        prefix, trait = str(proposal["value"]), proposal["trait"].name
         if not prefix or accounts.course_slug(prefix + "x") != prefix + "x":
+            raise ValueError(f"AINativeAuthenticator.{trait} must be lower-case a-z, 0-9 and '-'")
+        other = (
+            self.staff_group_prefix if trait == "course_group_prefix" else self.course_group_prefix
+        )
+        if prefix.startswith(other) or other.startswith(prefix):
+            # 'course-' and 'course-staff-' would let a course named 'staff-x' share a group.
             raise ValueError(
-                "AINativeAuthenticator.course_group_prefix must be lower-case a-z, 0-9 and '-'"
+                f"AINativeAuthenticator.{trait} must not overlap the other group prefix {other!r}"
             )
         return prefix
 
@@ -204,6 +221,7 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return model.auth_model(
             account,
             group_prefix=self.course_group_prefix,
+            staff_prefix=self.staff_group_prefix,
             instructor_scopes=list(self.instructor_scopes),
             tokens=tokens,
         )
@@ -216,7 +234,11 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
             return False
         if authentication.get("admin"):
             return True
-        wanted = {self.group_name(code) for code in self.allowed_courses}
+        wanted = {
+            model.group_name(prefix, code)
+            for code in self.allowed_courses
+            for prefix in (self.course_group_prefix, self.staff_group_prefix)
+        }
         return bool(wanted & set(authentication.get("groups") or ()))
 
     async def authenticate(self, handler: Any, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -233,36 +255,52 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         if not account.is_active:
             raise web.HTTPError(403, INACTIVE_MESSAGE)
         settings = get_settings()
+        previous = await self._previous_refresh_token(handler, account.hub_name)
 
         def finish(session: Session) -> dict[str, Any]:
             accounts.record_login(session, account.id)
+            # Logging in again replaces auth_state: the family it held (a running server's)
+            # would otherwise stay alive with nothing left to revoke it.
+            accounts.retire_refresh_family(session, previous, settings)
             return accounts.issue_api_tokens(session, account, settings)
 
         tokens = await self._db(finish)
         return self.auth_model(account, tokens)
 
+    async def _previous_refresh_token(self, handler: Any, name: str) -> str | None:
+        """The refresh token in the hub user's current auth_state, if the user exists."""
+        find_user = getattr(handler, "find_user", None)
+        user = find_user(name) if find_user is not None else None
+        if user is None:
+            return None
+        state = await user.get_auth_state() or {}
+        token = state.get("refresh_token")
+        return str(token) if token else None
+
     async def _password_account(self, handler: Any, username: str, password: str) -> Account | None:
-        """The API's login rules: IP and account windows in Redis, failures count."""
+        """The API's login rules (ainative.ratelimit.begin_login): counted before bcrypt."""
         if not username or not password:
             return None
-        account_key = username.strip().lower()
-        ip = handler.request.remote_ip if handler is not None else "unknown"
+        settings = get_settings()
+        ip = client_ip(handler, settings.trusted_proxies)
         client = self._limiter()
-        limits = get_settings().model_copy(
+        limits = settings.model_copy(
             update={
                 "login_rate_limit": self.login_rate_limit,
                 "rate_limit_window_seconds": self.rate_limit_window_seconds,
             }
         )
+        key = ""
         if client is not None:
-            verdict = await ratelimit.check_login_allowed(
-                client, ip=ip, account=account_key, settings=limits
-            )
+            key = await self._db(lambda s: users_service.login_key(s, login=username))
+            verdict = await ratelimit.begin_login(client, ip=ip, account=key, settings=limits)
             if not verdict.allowed:
                 raise web.HTTPError(429, f"Too many login attempts. {verdict.detail()}.")
         account = await self._db(accounts.check_password, username, password)
-        if account is None and client is not None:
-            await ratelimit.record_login_failure(client, account=account_key, settings=limits)
+        if account is not None and client is not None:
+            await ratelimit.finish_login(
+                client, ip=ip, account=key, succeeded=True, settings=limits
+            )
         return account
 
     async def _token_account(self, token: str) -> Account:
@@ -288,13 +326,16 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return account
 
     async def refresh_user(self, user: Any, handler: Any = None) -> bool | dict[str, Any]:
-        """Re-read the account: gone or deactivated -> log in again; else fresh groups/roles."""
+        """Re-read the account: gone, deactivated, or a newer token generation (password or
+        role change) -> log in again; else fresh groups/roles."""
         state = await user.get_auth_state() or {}
         account = await self._db(
             lambda s: accounts.load_account(s, user_id=state.get("user_id"), username=user.name)
         )
-        if account is None or not account.is_active or account.hub_name != user.name:
-            self.log.warning("refusing %s: account deactivated or removed", user.name)
+        stale = account is not None and account.generation != int(state.get("gen") or 0)
+        if account is None or not account.is_active or account.hub_name != user.name or stale:
+            why = "password or roles changed" if stale else "account deactivated or removed"
+            self.log.warning("refusing %s: %s", user.name, why)
             if handler is not None and not hasattr(handler, "_token_authenticated"):
                 # JupyterHub 6.1 reads this flag, set only for token auth, when a
                 # cookie-authenticated refresh fails; without it the request errors out.
@@ -303,7 +344,9 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return self.auth_model(account)
 
     async def pre_spawn_start(self, user: Any, spawner: Any) -> None:
-        """Give the server a fresh API token pair (own refresh family) and the API URL."""
+        """Give the server a fresh API token pair (own refresh family), the API URL and the
+        user's courses as read now (AINATIVE_COURSES, a JSON list of {id, code, title, role}),
+        so the widget can pick the course without a request."""
         state = await user.get_auth_state() or {}
         settings = get_settings()
 
@@ -325,6 +368,7 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
                 "AINATIVE_API_URL": self.api_url,
                 "AINATIVE_ACCESS_TOKEN": tokens["access_token"],
                 "AINATIVE_REFRESH_TOKEN": tokens["refresh_token"],
+                COURSES_ENV: json.dumps([c.public() for c in account.courses]),
             }
         )
 

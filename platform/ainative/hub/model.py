@@ -2,6 +2,12 @@
 
 Pure functions, so the mapping from platform roles and course memberships to hub groups and
 scopes can be read (and tested) in one place.
+
+Instructors' scopes reach the servers of one group per course, the *student group*
+(`course-<code>`). Only accounts whose sole platform role is student ever join it: a
+course's instructors, and admins or staff enrolled as students, join its *staff group*
+(`staff-<code>`) instead, which no role grants access to. So an instructor can never open
+an admin's or a fellow instructor's server, whoever enrolled whom.
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from typing import Any
 
 from jupyterhub.roles import get_default_roles
 
+from ainative.courses import student_only
 from ainative.hub.accounts import Account, course_slug
 
+DEFAULT_STAFF_GROUP_PREFIX = "staff-"
 DEFAULT_INSTRUCTOR_SCOPES = [
     "access:servers!group={group}",
     "read:servers!group={group}",
@@ -30,11 +38,21 @@ def group_name(prefix: str, code: str) -> str:
     return prefix + course_slug(code)
 
 
+def course_groups(account: Account, *, group_prefix: str, staff_prefix: str) -> list[str]:
+    """The hub groups of `account`: the student group only as a student-only course student."""
+    groups = set()
+    for course in account.courses:
+        reachable = course.role == "student" and student_only(account.roles)
+        groups.add(group_name(group_prefix if reachable else staff_prefix, course.code))
+    return sorted(groups)
+
+
 def auth_model(
     account: Account,
     *,
     group_prefix: str,
     instructor_scopes: list[str],
+    staff_prefix: str = DEFAULT_STAFF_GROUP_PREFIX,
     tokens: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The dict JupyterHub's authenticate/refresh_user return for `account`.
@@ -58,7 +76,7 @@ def auth_model(
     model: dict[str, Any] = {
         "name": account.hub_name,
         "admin": account.is_admin,
-        "groups": sorted({group_name(group_prefix, c.code) for c in account.courses}),
+        "groups": course_groups(account, group_prefix=group_prefix, staff_prefix=staff_prefix),
         "roles": roles,
     }
     if tokens is not None:
@@ -66,6 +84,7 @@ def auth_model(
             "user_id": account.id,
             "username": account.username,
             "roles": list(account.roles),
+            "gen": account.generation,
             **tokens,
         }
     return model

@@ -1,7 +1,13 @@
-"""The provider contract: a request in, an LLMResult out, an LLMError that says if a retry helps."""
+"""The provider contract: a request in, an LLMResult out, an LLMError that says if a retry helps.
+
+Providers stream: `stream(request, on_delta)` calls `on_delta` with each piece of text in
+the caller's thread as it arrives and returns the whole result, with the time to first
+token measured from the start of the call. `complete` is the same call without a listener.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,6 +36,14 @@ class LLMResult:
     provider: str
     model: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    ttft_ms: int | None = None  # call start -> first text delta; None when not streamed
+
+
+OnDelta = Callable[[str], None]
+
+
+def ignore_delta(_text: str) -> None:
+    """The listener of a non-streaming `complete`."""
 
 
 class LLMError(Exception):
@@ -61,3 +75,7 @@ class LLMProvider(Protocol):
     def default_model(self) -> str: ...
 
     def complete(self, request: LLMRequest) -> LLMResult: ...
+
+    def stream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
+        """Answer `request`, handing each text delta to `on_delta` (in the caller's thread)."""
+        ...

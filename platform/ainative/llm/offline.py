@@ -2,7 +2,11 @@
 
 For demos, development and tests. The same request always gets the same answer; it
 reads the error's last line and the mode, and asks questions rather than solving.
-Every result's metadata says that no language model produced it.
+In a conversation (earlier turns in the request's messages) it quotes the student's
+previous turn and moves to the next step of its Socratic script, so a dialogue can be
+shown without a network. Every result's metadata says that no language model produced it.
+It streams like a model does: the answer arrives in a few chunks (its lines), the delay
+spread over them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from ainative.config import Settings
-from ainative.llm.base import LLMRequest, LLMResult
+from ainative.llm.base import LLMRequest, LLMResult, OnDelta, ignore_delta
 
 OFFLINE_MODEL = "offline-socratic-1"
 METADATA = {
@@ -44,6 +48,43 @@ _QUESTIONS = (
     "Can you describe the goal in one sentence without mentioning code?",
     "What have you tried so far, and what did you observe?",
 )
+
+
+# The Socratic script a conversation walks through: follow-up n gets step n (the last
+# step repeats once the script is done). The first turn asks the opening questions above.
+SCRIPT = (
+    ("Reproduce", "try the smallest input that still shows the problem. What happens now?"),
+    ("Locate", "which is the first line whose result differs from what you expected?"),
+    ("Hypothesise", "what do you think causes it, and which one-line check would confirm it?"),
+    ("Fix and test", "change one thing only, then run it on your small input and one more."),
+    ("Reflect", "what did you learn here, and how would you spot this sooner next time?"),
+)
+_QUOTE_LIMIT = 120
+
+
+def conversation(messages: list[dict[str, str]]) -> tuple[str | None, int]:
+    """The student's previous turn and the number of earlier tutor answers in `messages`.
+
+    The history is what lies between the system message and the new question
+    (ainative.tutor.prompts.build_messages).
+    """
+    earlier = messages[1:-1] if messages and messages[0].get("role") == "system" else messages[:-1]
+    previous = next((m["content"] for m in reversed(earlier) if m.get("role") == "user"), None)
+    answers = sum(1 for m in earlier if m.get("role") == "assistant")
+    return previous, answers
+
+
+def _quote(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _QUOTE_LIMIT else line[: _QUOTE_LIMIT - 1] + "…"
+
+
+def _follow_up(previous: str | None, answers: int) -> list[str]:
+    step = min(answers, len(SCRIPT)) - 1
+    title, ask = SCRIPT[step]
+    lines = [f"You said before: “{_quote(previous)}”. Let's build on that."] if previous else []
+    lines.append(f"**Step {step + 2} of {len(SCRIPT) + 1} — {title}:** {ask}")
+    return lines
 
 
 def _tokens(text: str) -> int:
@@ -110,7 +151,7 @@ class OfflineTutor:
         return [_QUESTIONS[(start + i) % len(_QUESTIONS)] for i in range(count)]
 
     def answer_text(self, request: LLMRequest) -> str:
-        """The answer for a request: a pure function of question, mode and context."""
+        """The answer for a request: a pure function of question, mode, context and history."""
         question = request.question.strip()
         error = str(request.context.get("error") or "")
         seed = f"{request.mode}\n{question}\n{request.context.get('code') or ''}\n{error}"
@@ -122,14 +163,28 @@ class OfflineTutor:
                 f"Your code stops with a **{kind}**" + (f": `{message}`." if message else ".")
             )
             lines.append(_ERROR_HINTS.get(kind, "What does the last line of the traceback say?"))
+        previous, answers = conversation(request.messages)
+        if answers:
+            return "\n\n".join(_follow_up(previous, answers) + lines)
         shape = _SHAPES.get(request.mode, _socratic)
         lines += shape(self._pick(seed, 3))
         return "\n\n".join(lines)
 
     def complete(self, request: LLMRequest) -> LLMResult:
-        if self.delay:
-            time.sleep(self.delay)
+        return self.stream(request, ignore_delta)
+
+    def stream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
+        """The deterministic answer, handed over line by line."""
+        started = time.perf_counter()
         text = self.answer_text(request)
+        chunks = text.splitlines(keepends=True) or [text]
+        ttft_ms = None
+        for chunk in chunks:
+            if self.delay:
+                time.sleep(self.delay / len(chunks))
+            if ttft_ms is None:
+                ttft_ms = int((time.perf_counter() - started) * 1000)
+            on_delta(chunk)
         prompt_text = "\n".join(m.get("content", "") for m in request.messages)
         return LLMResult(
             text=text,
@@ -138,4 +193,5 @@ class OfflineTutor:
             provider=self.name,
             model=request.model or OFFLINE_MODEL,
             metadata=dict(METADATA),
+            ttft_ms=ttft_ms,
         )

@@ -5,10 +5,17 @@ process's own event loop: the SDK pools connections, and its own retries stay on
 because idle keep-alive connections get closed by servers. Errors become LLMError with
 `retryable` set for timeouts, connection errors, 429 and 5xx only, so the task never
 retries a 4xx.
+
+`stream` asks for `stream=True` (with usage in the last chunk, so tokens are still
+counted) and hands each text delta to the caller's listener in the caller's own thread:
+the loop only fills a queue, so a slow listener (a Redis write) never stalls other calls.
 """
 
 from __future__ import annotations
 
+import asyncio
+import queue
+import time
 from typing import cast
 
 import httpx2
@@ -17,7 +24,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from ainative.aioloop import LoopThread
 from ainative.config import Settings
-from ainative.llm.base import LLMError, LLMRequest, LLMResult
+from ainative.llm.base import LLMError, LLMRequest, LLMResult, OnDelta
 
 
 def _refused(exc: BaseException) -> bool:
@@ -113,6 +120,78 @@ class OpenAIProvider:
     def complete(self, request: LLMRequest) -> LLMResult:
         """Blocking face for the worker's task threads."""
         return self._loop.run(self.acomplete(request))
+
+    def stream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
+        """Blocking face of `astream`: deltas reach `on_delta` in this thread, in order;
+        deltas that arrived while the listener was busy are handed over joined."""
+        if not self._loop.running:
+            raise RuntimeError("this provider is closed")
+        pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        future = asyncio.run_coroutine_threadsafe(
+            self.astream(request, pieces.put), self._loop.loop
+        )
+        future.add_done_callback(lambda _: pieces.put(None))  # after the last delta
+        try:
+            ended = False
+            while not ended:
+                batch = [pieces.get()]
+                while batch[-1] is not None and not pieces.empty():
+                    batch.append(pieces.get_nowait())  # behind: hand over what piled up
+                ended = batch[-1] is None
+                text = "".join(piece for piece in batch if piece is not None)
+                if text:
+                    on_delta(text)
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+    async def astream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
+        """One streamed completion; `on_delta` runs on this loop, so it must not block."""
+        started = time.perf_counter()
+        parts: list[str] = []
+        ttft_ms: int | None = None
+        usage, model, response_id, finish_reason = None, request.model, None, None
+        try:
+            chunks = await self.client.chat.completions.create(
+                model=request.model or self.settings.llm_model,
+                messages=cast("list[ChatCompletionMessageParam]", request.messages),
+                max_tokens=request.max_tokens,
+                timeout=request.timeout or self.settings.llm_timeout_seconds,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async for chunk in chunks:
+                response_id, model = chunk.id, chunk.model or model
+                usage = chunk.usage or usage
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                finish_reason = choice.finish_reason or finish_reason
+                if choice.delta.content:
+                    if ttft_ms is None:
+                        ttft_ms = int((time.perf_counter() - started) * 1000)
+                    parts.append(choice.delta.content)
+                    on_delta(choice.delta.content)
+        except (openai.OpenAIError, ValueError) as exc:  # ValueError: a chunk is not JSON
+            raise to_llm_error(exc) from exc
+        except (httpx2.TransportError, OSError, TimeoutError) as exc:  # broken mid-stream
+            raise LLMError(
+                "the language model's answer broke off", retryable=True, reason="connection"
+            ) from exc
+        if not parts:
+            raise LLMError(
+                "the language model returned an empty answer", retryable=True, reason="empty"
+            )
+        return LLMResult(
+            text="".join(parts),
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            provider=self.name,
+            model=model or request.model,
+            metadata={"response_id": response_id, "finish_reason": finish_reason},
+            ttft_ms=ttft_ms,
+        )
 
     async def acomplete(self, request: LLMRequest) -> LLMResult:
         try:

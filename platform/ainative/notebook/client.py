@@ -11,15 +11,19 @@ quota refills in minutes, so the student reads when.
 There is one implementation, the async client (the widget uses it on the kernel's loop).
 TutorClient is its blocking face: each call runs the same coroutine on a private loop in a
 dedicated thread, so it also works in a kernel whose main thread already runs a loop.
+
+`stream(id)` reads the answer as it is written (Server-Sent Events) and reconnects with
+Last-Event-ID when the connection drops, so no text is lost or repeated.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 import weakref
-from collections.abc import Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -32,10 +36,13 @@ from ainative.notebook.models import (
     Quota,
     QuotaExceededError,
     SessionExpiredError,
+    SSEDecoder,
+    StreamEvent,
     TutorClientError,
     TutorUnavailableError,
     clock,
     raise_for,
+    stream_event,
 )
 from ainative.notebook.tokens import TokenStore, shared_tokens
 from ainative.tutor.modes import DEFAULT_MODE
@@ -46,6 +53,7 @@ __all__ = [
     "Quota",
     "QuotaExceededError",
     "SessionExpiredError",
+    "StreamEvent",
     "TokenStore",
     "TutorClient",
     "TutorClientError",
@@ -54,6 +62,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+OnDelta = Callable[[StreamEvent], None]
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -232,10 +241,99 @@ class AsyncTutorClient:
         item = await self.submit(prompt, mode, context, course_id)
         return item if item.finished else await self.wait(item.id, timeout)
 
-    async def rate(self, interaction_id: str, rating: int) -> None:
-        """Record helpful (1) / not helpful (-1) for an answer."""
+    async def _stream_once(
+        self, interaction_id: str, last_id: str | None, answer: str
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """One SSE connection; raises TutorClientError for a refusal, ends when it closes."""
+        path = f"/api/v1/tutor/requests/{interaction_id}/stream"
+        headers = {"Authorization": f"Bearer {self.access_token}", "Accept": "text/event-stream"}
+        if last_id:
+            headers["Last-Event-ID"] = last_id
+        async with self._http().stream("GET", path, headers=headers) as r:
+            if r.status_code >= 400:
+                await r.aread()
+                raise_for(r)
+            decoder = SSEDecoder()
+            async for line in r.aiter_lines():
+                found = decoder.feed(line)
+                event = stream_event(*found, answer) if found else None
+                if event is not None:
+                    answer = event.answer
+                    yield event
+
+    async def stream(
+        self, interaction_id: str, timeout: float = 300.0
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """The answer's events as they come: deltas (and resets), then one "final".
+
+        A dropped connection is resumed with Last-Event-ID (backing off like other calls);
+        after `timeout` seconds the interaction as it is then is the final event.
+        """
+        deadline = time.monotonic() + timeout
+        last_id: str | None = None
+        answer, attempt, refreshed = "", 0, False
+        while time.monotonic() < deadline:
+            failed = False
+            try:
+                once = self._stream_once(interaction_id, last_id, answer)
+                async with contextlib.aclosing(once) as events:
+                    async for event in events:
+                        attempt = 0
+                        last_id, answer = event.id or last_id, event.answer
+                        yield event
+                        if event.kind == "final":
+                            return
+            except SessionExpiredError:
+                if refreshed or not self.refresh_token:
+                    raise
+                refreshed = True
+                await asyncio.to_thread(self.tokens.refresh, self.access_token)
+                continue
+            except (TutorUnavailableError, httpx.TransportError):
+                failed = True
+            if failed:
+                delay = self._delay(attempt)
+                if delay is None:
+                    raise TutorUnavailableError(f"cannot reach the tutor at {self.api_url}")
+                await asyncio.sleep(delay)
+                attempt += 1
+            else:  # the server closed a long stream: continue where it stopped
+                await asyncio.sleep(min(self.backoff, 1.0))
+        item = await self.wait(interaction_id, timeout=0)
+        yield StreamEvent("final", item.answer or "", item, item.answer or "", last_id)
+
+    async def ask_streaming(
+        self,
+        prompt: str,
+        mode: str = DEFAULT_MODE,
+        context: dict[str, Any] | None = None,
+        course_id: int | None = None,
+        timeout: float = 300.0,
+        *,
+        on_delta: OnDelta | None = None,
+    ) -> Interaction:
+        """Submit a question and read its answer as it is written; `on_delta` gets each
+        delta/reset event (`event.answer` is the text to show). Returns the stored answer."""
+        item = await self.submit(prompt, mode, context, course_id)
+        if item.finished:
+            return item
+        async for event in self.stream(item.id, timeout):
+            if event.interaction is not None:
+                return event.interaction
+            if on_delta is not None:
+                on_delta(event)
+        return await self.wait(item.id, timeout=0)
+
+    async def rate(
+        self, interaction_id: str, *, helpful: bool | None = None, score: int | None = None
+    ) -> None:
+        """Rate an answer: helpful (thumbs up/down), a score from 1 to 5, or both.
+
+        What is left out keeps its earlier value; the API refuses a call with neither.
+        """
+        body = {k: v for k, v in {"helpful": helpful, "score": score}.items() if v is not None}
         path = f"/api/v1/tutor/requests/{interaction_id}/rating"
-        raise_for(await self._send("POST", path, json={"rating": rating}))
+        raise_for(await self._send("POST", path, json=body))
 
     async def quota(self) -> Quota:
         """The student's remaining questions and when they refill."""
@@ -248,6 +346,10 @@ class AsyncTutorClient:
             return await self.quota()
         except TutorClientError:
             return None
+
+
+async def _next(events: AsyncGenerator[StreamEvent, None]) -> StreamEvent:
+    return await events.__anext__()
 
 
 def _shut(runner: LoopThread, client: AsyncTutorClient) -> None:
@@ -333,9 +435,41 @@ class TutorClient:
         """Submit a question and long-poll until it is answered (or failed)."""
         return self._run(self.async_client.ask(prompt, mode, context, course_id, timeout))
 
-    def rate(self, interaction_id: str, rating: int) -> None:
-        """Record helpful (1) / not helpful (-1) for an answer."""
-        self._run(self.async_client.rate(interaction_id, rating))
+    def stream(self, interaction_id: str, timeout: float = 300.0) -> Iterator[StreamEvent]:
+        """The answer's events as they come (see AsyncTutorClient.stream), blocking."""
+        events = self.async_client.stream(interaction_id, timeout)
+        try:
+            while True:
+                try:
+                    yield self._run(_next(events))
+                except StopAsyncIteration:
+                    return
+        finally:
+            self._run(events.aclose())
+
+    def ask_streaming(
+        self,
+        prompt: str,
+        mode: str = DEFAULT_MODE,
+        context: dict[str, Any] | None = None,
+        course_id: int | None = None,
+        timeout: float = 300.0,
+        *,
+        on_delta: OnDelta | None = None,
+    ) -> Interaction:
+        """Submit and read the answer as it is written; `on_delta` runs in the client's
+        loop thread for each delta/reset event. Returns the stored answer."""
+        return self._run(
+            self.async_client.ask_streaming(
+                prompt, mode, context, course_id, timeout, on_delta=on_delta
+            )
+        )
+
+    def rate(
+        self, interaction_id: str, *, helpful: bool | None = None, score: int | None = None
+    ) -> None:
+        """Rate an answer: helpful (thumbs up/down), a score from 1 to 5, or both."""
+        self._run(self.async_client.rate(interaction_id, helpful=helpful, score=score))
 
     def quota(self) -> Quota:
         """The student's remaining questions and when they refill."""

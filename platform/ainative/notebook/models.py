@@ -6,9 +6,10 @@ server side's `ainative.tutor.service.TutorError` is a different thing (an HTTP 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -60,6 +61,61 @@ class Interaction:
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of an answer's stream (AsyncTutorClient.stream).
+
+    kind "delta": `text` is appended; "reset": `text` replaces what was shown (a retry
+    or the guardrail rewrote it); "final": the stored `interaction`, whose answer wins.
+    `answer` is always the whole text to show now, resets applied.
+    """
+
+    kind: Literal["delta", "reset", "final"]
+    text: str
+    interaction: Interaction | None = None
+    answer: str = ""
+    id: str | None = None
+
+
+class SSEDecoder:
+    """Server-Sent Events, one line at a time: (event, data, id) when an event is complete."""
+
+    def __init__(self) -> None:
+        self.event = ""
+        self.data: list[str] = []
+        self.last_id: str | None = None
+
+    def feed(self, line: str) -> tuple[str, str, str | None] | None:
+        if not line:
+            done = (self.event or "message", "\n".join(self.data), self.last_id)
+            had_event = bool(self.data or self.event)
+            self.event, self.data = "", []
+            return done if had_event else None
+        if line.startswith(":"):
+            return None  # a comment: the keep-alive
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            self.event = value
+        elif name == "data":
+            self.data.append(value)
+        elif name == "id":
+            self.last_id = value
+        return None
+
+
+def stream_event(event: str, data: str, event_id: str | None, answer: str) -> StreamEvent | None:
+    """The StreamEvent for one SSE event, given the answer shown so far (None: not ours)."""
+    if event == "final":
+        item = Interaction.from_json(json.loads(data))
+        return StreamEvent("final", item.answer or "", item, item.answer or "", event_id)
+    if event not in ("delta", "reset"):
+        return None
+    text = str(json.loads(data).get("text", ""))
+    shown = text if event == "reset" else answer + text
+    return StreamEvent(event, text, None, shown, event_id)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

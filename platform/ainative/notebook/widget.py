@@ -73,8 +73,8 @@ class TutorWidget:
         ):
             w.add_class(f"ainative-tutor-{cls}")
         self.ask_button.on_click(lambda _: self._spawn(self.ask()))
-        self.helpful.on_click(lambda _: self._spawn(self.rate(1)))
-        self.not_helpful.on_click(lambda _: self._spawn(self.rate(-1)))
+        self.helpful.on_click(lambda _: self._spawn(self.rate(helpful=True)))
+        self.not_helpful.on_click(lambda _: self._spawn(self.rate(helpful=False)))
         self.box = widgets.VBox(
             [
                 widgets.HTML("<b>AI tutor</b> — it guides you; it does not hand out solutions."),
@@ -167,13 +167,13 @@ class TutorWidget:
             self._say(f"{phase['name']}… {time.monotonic() - started:.0f} s")
             await asyncio.sleep(0.5)
 
-    async def rate(self, rating: int) -> None:
-        """Record helpful (1) / not helpful (-1) for the last answer."""
+    async def rate(self, *, helpful: bool) -> None:
+        """Record helpful / not helpful (the thumbs) for the last answer."""
         if self.interaction is None:
             return
         self.helpful.disabled = self.not_helpful.disabled = True
         try:
-            await self.client.rate(self.interaction.id, rating)
+            await self.client.rate(self.interaction.id, helpful=helpful)
             self._say("Thanks, your rating was recorded.")
         except Exception as exc:  # shown, never lost in a background task
             self._say(

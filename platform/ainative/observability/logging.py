@@ -4,7 +4,14 @@ Context (request_id, interaction_id, user_id, task_id) lives in a contextvar hol
 a dict, so ids bound anywhere in a request (even in a threadpool dependency) reach
 the access line written at its end. LOG_FORMAT=text gives a human-readable line
 for `make run`; JSON is the default for shippers. A redaction filter removes
-passwords, tokens, Authorization headers, API keys and prompts before any handler.
+passwords, tokens, Authorization headers, API keys and prompts before any handler,
+and both formatters redact again what they add themselves (tracebacks, stack info)
+so a formatter used without the filter (JupyterHub's config) leaks nothing.
+
+Log injection: a request path or a student's text may carry newlines or terminal
+escapes. JSON escapes them by construction; the text formatter escapes control
+characters in the message and the fields, and prefixes every traceback line with
+`TRACE_PREFIX`, so no physical line that does not start a record can pass for one.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ SECRET_PATTERNS = [
     ),
     (re.compile(r"(?i)([?&](?:token|access_token|code|password)=)[^&\s]+"), r"\1" + REDACTED),
 ]
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+TRACE_PREFIX = "  | "
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {
     "message",
     "asctime",
@@ -93,6 +103,20 @@ def redact_text(text: str) -> str:
     for pattern, replacement in SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group(0)
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def escape_control(text: str) -> str:
+    """Newlines, escapes and other control characters as visible backslash sequences."""
+    return CONTROL_CHARS.sub(_escape_char, text)
 
 
 def redact_value(key: str, value: Any) -> Any:
@@ -154,12 +178,16 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "process": self.process_name,
             "pid": record.process,
-            "msg": record.getMessage(),
+            "msg": redact_text(record.getMessage()),
         }
-        entry.update(_extras(record))
+        entry.update({k: redact_value(k, v) for k, v in _extras(record).items()})
         if record.exc_info:
             entry["exc"] = redact_text(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        if record.stack_info:
+            entry["stack"] = redact_text(self.formatStack(record.stack_info))
+        # json escapes C0 controls; U+2028/9 and C1 are legal in JSON but split lines elsewhere.
+        line = json.dumps(entry, default=str, ensure_ascii=False)
+        return CONTROL_CHARS.sub(lambda m: f"\\u{ord(m.group(0)):04x}", line)
 
 
 class TextFormatter(logging.Formatter):
@@ -170,10 +198,22 @@ class TextFormatter(logging.Formatter):
         self.process_name = process_name
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        extras = _extras(record)
+        record.message = escape_control(redact_text(record.getMessage()))
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        extras = {k: redact_value(k, v) for k, v in _extras(record).items()}
         if extras:
-            line += "  " + " ".join(f"{k}={v}" for k, v in extras.items())
+            line += "  " + " ".join(
+                f"{escape_control(str(k))}={escape_control(str(v))}" for k, v in extras.items()
+            )
+        trace = []
+        if record.exc_info:
+            trace.append(self.formatException(record.exc_info))
+        if record.stack_info:
+            trace.append(self.formatStack(record.stack_info))
+        for block in trace:
+            for text_line in redact_text(block).splitlines():
+                line += "\n" + TRACE_PREFIX + escape_control(text_line)
         return line
 
 

@@ -104,3 +104,7 @@ REDIS_MEMORY_MAX = Gauge(
     "Redis maxmemory (0 = unlimited)",
     multiprocess_mode="mostrecent",
 )
+PASSWORD_CHECKS = Counter(
+    "ainative_password_checks_total",
+    "bcrypt verifications (the dummy check for unknown accounts included)",
+)

@@ -3,6 +3,10 @@
 Pure with respect to the database: the worker task loads the row, calls
 `produce_answer`, and stores what it returns. The provider call retries a bounded
 number of times with exponential backoff, and only on errors a retry can fix.
+
+The provider streams; each delta goes through a StreamGuard and what it releases goes
+to `on_release` (the worker's Redis stream). Every attempt starts with a reset, so a
+retry after a failure mid-answer never shows the student text twice.
 """
 
 from __future__ import annotations
@@ -18,10 +22,16 @@ from ainative.llm import LLMError, LLMRequest, LLMResult, get_provider, resolve_
 from ainative.observability.metrics import LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
 from ainative.tutor.cache import CachedAnswer, ResponseCache, question_key
 from ainative.tutor.classify import classify
-from ainative.tutor.guardrails import apply_guardrail
-from ainative.tutor.prompts import PROMPT_VERSION, build_messages
+from ainative.tutor.guardrails import GuardrailResult
+from ainative.tutor.prompts import Turn, build_messages, prompt_version
+from ainative.tutor.stream_guard import Release, StreamGuard
 
 log = logging.getLogger(__name__)
+OnRelease = Callable[[Release | None], None]
+
+
+def _ignore(_release: Release | None) -> None:
+    """The listener when nobody reads the stream (tests, scripts)."""
 
 
 @dataclass
@@ -39,6 +49,7 @@ class AnswerValues:
     classification: str
     guardrail: str
     guardrail_detail: dict[str, Any] = field(default_factory=dict)
+    ttft_ms: int | None = None
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,6 +81,29 @@ def call_with_retries(
             attempt += 1
 
 
+def stream_with_retries(
+    call: Callable[[StreamGuard], LLMResult],
+    *,
+    classification: str,
+    on_release: OnRelease,
+    strict: bool = False,
+    **retrying: Any,
+) -> tuple[LLMResult, GuardrailResult]:
+    """Stream one answer through a fresh StreamGuard per attempt, each opened by a reset;
+    returns the result and the guardrail's verdict, whose answer the student saw last."""
+    guards: list[StreamGuard] = []
+
+    def attempt() -> LLMResult:
+        guards.append(StreamGuard(classification, strict=strict))
+        on_release(Release("", reset=True))
+        return call(guards[-1])
+
+    result = call_with_retries(attempt, **retrying)
+    release, checked = guards[-1].finish()
+    on_release(release)
+    return result, checked
+
+
 def produce_answer(
     row: Mapping[str, Any],
     policy: Mapping[str, Any] | None,
@@ -77,8 +111,12 @@ def produce_answer(
     settings: Settings,
     cache: ResponseCache | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    on_release: OnRelease = _ignore,
 ) -> AnswerValues:
-    """Answer one interaction row. Raises LLMError when the provider finally fails."""
+    """Answer one interaction row. Raises LLMError when the provider finally fails.
+
+    What the student may see while the answer is written goes to `on_release`.
+    """
     policy = policy or {}
     context = dict(row.get("context") or {})
     classification = classify(row["prompt"], context)
@@ -89,13 +127,29 @@ def produce_answer(
         policy=policy,
         settings=settings,
     )
+    history = [Turn(str(h["prompt"]), str(h["answer"])) for h in row.get("history") or ()]
+    # Only a first turn may be served from or stored in the cache: a follow-up's answer
+    # depends on the conversation, which the key does not contain.
+    if int(row.get("turn") or 1) > 1 or history:
+        cache = None
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
-        return AnswerValues(**cached.as_hit(classification))
+        hit = AnswerValues(**cached.as_hit(classification))
+        on_release(Release(hit.answer, reset=True))
+        return hit
     provider_name, model = resolve_provider(policy, settings)
     provider = get_provider(provider_name)
+    strict = policy.get("guardrail") == "strict"
     request = LLMRequest(
-        messages=build_messages(row["prompt"], row["mode"], context, policy.get("extra_context")),
+        messages=build_messages(
+            row["prompt"],
+            row["mode"],
+            context,
+            policy.get("extra_context"),
+            history=history,
+            history_max_chars=settings.history_max_chars,
+            variant=policy.get("prompt_variant"),
+        ),
         model=model,
         max_tokens=settings.llm_max_tokens,
         mode=row["mode"],
@@ -104,8 +158,11 @@ def produce_answer(
         timeout=settings.llm_timeout_seconds,
     )
     started = time.perf_counter()
-    result = call_with_retries(
-        lambda: provider.complete(request),
+    result, checked = stream_with_retries(
+        lambda guard: provider.stream(request, lambda delta: on_release(guard.feed(delta))),
+        classification=classification,
+        on_release=on_release,
+        strict=strict,
         provider=provider_name,
         retries=settings.task_max_retries,
         backoff=settings.llm_retry_backoff_seconds,
@@ -115,13 +172,12 @@ def produce_answer(
     LLM_LATENCY.labels(provider_name).observe(elapsed)
     LLM_TOKENS.labels(provider_name, "prompt").inc(result.prompt_tokens)
     LLM_TOKENS.labels(provider_name, "completion").inc(result.completion_tokens)
-    checked = apply_guardrail(result.text, classification)
     detail = {**checked.detail, "provider_metadata": result.metadata}
     values = AnswerValues(
         answer=checked.answer,
         provider=result.provider,
         model=result.model,
-        prompt_version=PROMPT_VERSION,
+        prompt_version=prompt_version(policy.get("prompt_variant"), strict=strict),
         prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens,
         llm_ms=int(elapsed * 1000),
@@ -129,6 +185,7 @@ def produce_answer(
         classification=classification,
         guardrail=checked.outcome,
         guardrail_detail=detail,
+        ttft_ms=result.ttft_ms,
     )
     if cache is not None:
         cache.set(key, cached_from(values))

@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 from ainative.config import Settings, get_settings
 from ainative.llm.factory import resolve_provider
 from ainative.observability.metrics import CACHE_REQUESTS
-from ainative.tutor.prompts import PROMPT_VERSION
+from ainative.tutor.prompts import PROMPT_VERSION, prompt_version
 
 log = logging.getLogger(__name__)
 PREFIX = "ainative:llmcache:v1:"
@@ -87,6 +87,9 @@ def question_key(
         model=model,
         provider=provider,
         extra_context=policy.get("extra_context"),
+        prompt_version=prompt_version(
+            policy.get("prompt_variant"), strict=policy.get("guardrail") == "strict"
+        ),
     )
 
 

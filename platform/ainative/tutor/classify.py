@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from ainative.tutor import help_words as words
+
 _W = r"(?:\W+\w+){0,3}\W+"  # up to three words in between: "give me the whole damn code"
 
 SOLUTION_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -28,11 +30,13 @@ SOLUTION_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
         "requests": (
             rf"\b(write|give|send|show|provide|paste|post|reply|respond|rewrite|redo|fix|produce"
-            rf"|generate|share){_W}(full|complete|whole|entire|final|finished|working"
+            rf"|generate|share|output){_W}(full|complete|whole|entire|final|finished|working"
             rf"|corrected|fixed|correct)\s+(code|solution|answer|program|implementation"
             rf"|version|script|function)",
-            r"\b(solve|do|finish|complete|write|code|fix|implement)\s+(this|it|the|my|everything)"
-            r"(\s+\w+){0,2}\s+for\s+me",
+            r"\b(solve|do|finish|complete|write|code|fix|implement|make)\s+(this|it|the|my|everything)"
+            r"(\s+\w+){0,3}\s+for\s+me",
+            r"\b(the|a)\s+(full|complete|whole|entire|final|finished|working|corrected|fixed)\s+"
+            r"(version|code|solution|program)\W+(please|pls|plz)\b",
             r"\b(send|give|paste)\s+(me\s+)?(the|your)\s+(code|solution|answer)\b",
             r"\bjust\s+(paste|write|send|code)\s+it\b",
             r"\b(need|want)\s+(the|a|your)\s+(full|complete|whole|entire|final|finished|working"
@@ -116,9 +120,9 @@ SOLUTION_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
             rf"|preciso\s+d[ao]|quero\s+[ao]){_W}(codigo|solucao|programa|resposta|funcao)\s+(completo|completa"
             rf"|inteiro|inteira|final|pronto|pronta|correto|correta|corrigido|corrigida)",
             rf"\b(me\s+(de|da|passa|mande|manda|mostra|mostre)){_W}(a\s+solucao|o\s+codigo)\b",
-            r"\b(resolve|resolva|faz|faca|escreve|escreva)\s+(isso|isto|o\s+\w+|a\s+\w+"
+            r"\b(resolve|resolva|faz|faca|escreve|escreva)\s+(isso|isto|o\s+\w+|a\s+\w+|ess[ea]\s+\w+"
             r"|meu\s+\w+|minha\s+\w+)\s+(pra|para|por)\s+mim",
-            r"\bfa(z|ca)\s+(a\s+)?minha\s+(tarefa|licao|atividade)",
+            r"\bfa(z|ca)\s+(a\s+|o\s+)?(minha|meu)\s+(tarefa|licao|atividade|trabalho|dever)",
         ),
         "tasks": (
             r"^\W*(escreva|escreve|crie|cria|faca|faz)\s+(um|uma)\s+(programa|funcao|script)"
@@ -142,34 +146,6 @@ _NOT_A_REQUEST = re.compile(
 _NOT_A_REQUEST_REACH = 3  # words before a request that a negation still applies to
 _COMMENT = re.compile(r"#(.*)$", re.MULTILINE)
 _DOCSTRING = re.compile(r"(\"\"\"|''')(.*?)\1", re.DOTALL)
-
-_DEBUG = re.compile(
-    r"\b(error|exception|traceback|bug|crash(es|ed)?|fail(s|ed|ing)?|broken|wrong (output|result)"
-    r"|doesn'?t work|does not work|not working|won'?t run|unexpected|debug\w*|"
-    r"skip(s|ped|ping)?|off[- ]by[- ]one|infinite|never (stops|ends|finishes)|hangs?|stuck|"
-    r"\w+Error)\b",
-    re.IGNORECASE,
-)
-_IMPLEMENT = re.compile(
-    r"\bhow\s+(do|can|should|would)\s+(i|we|you)\s+(implement|write|make|create|build|code|add|"
-    r"use|loop|sort|read|parse|convert|store|return|iterate|call|define|compute|plot)"
-    r"|\bhow\s+to\b|\bimplement\w*\b|\bapproach\b|\bwhere\s+(do|should)\s+i\s+start",
-    re.IGNORECASE,
-)
-_CONCEPT = re.compile(
-    r"\b(what\s+(is|are|does)|why|explain|difference\s+between|meaning\s+of|what'?s|"
-    r"when\s+should|understand|concept|purpose\s+of)\b",
-    re.IGNORECASE,
-)
-_PROGRAMMING = re.compile(
-    r"\b(python|code|coding|program\w*|function|variable|loop|list|dict\w*|array|string|int"
-    r"|integer|float|class|object|method|recursion|algorithm|pandas|numpy|dataframe|plot|"
-    r"matplotlib|import|module|syntax|index|key|tuple|set|return|argument|parameter|jupyter|"
-    r"notebook|cell|kernel|sql|query|data|file|exception|error|bug|compile|runtime|complexity"
-    r"|test|def|lambda|iterat\w*|sort\w*|search\w*|type|value|print|output|input|regex|api|"
-    r"git|terminal|library|package|install|script|debug\w*|memory|performance|math|equation)\b",
-    re.IGNORECASE,
-)
 
 
 def _normalise(text: str) -> str:
@@ -204,18 +180,33 @@ def asks_for_solution(text: str, *, question: bool = True) -> bool:
 
 
 def classify(question: str, context: Mapping[str, Any] | None = None) -> str:
-    """The category of a help request, from its text and whether it came with code/error."""
+    """The category of a help request, from its text and whether it came with code/error.
+
+    Priority: a request for the finished answer wins; then a question about an idea that
+    names no symptom of the student's own ("what is an exception?"); then a symptom or an
+    error sent along (debugging); then a how-to; then a concept question; a question that
+    talks of programming but fits none is a how-to; anything else is off-topic.
+    """
     context = context or {}
-    text = question or ""
     code = str(context.get("code") or "")
-    if asks_for_solution(text) or (code and asks_for_solution(code_comments(code), question=False)):
+    if asks_for_solution(question or "") or (
+        code and asks_for_solution(code_comments(code), question=False)
+    ):
         return "solution-request"
-    if context.get("error") or _DEBUG.search(text):
-        return "debugging"
-    if _IMPLEMENT.search(text):
-        return "implementation"
-    if _CONCEPT.search(text) and (_PROGRAMMING.search(text) or context.get("code")):
+    text = _normalise(question or "")
+    about_programming = bool(code) or bool(words.PROGRAMMING_RE.search(text))
+    symptom = bool(context.get("error")) or bool(words.SYMPTOM_RE.search(text))
+    if (
+        words.CONCEPT_OPENER_RE.search(text)
+        and not context.get("error")
+        and not words.PERSONAL_RE.search(text)
+        and about_programming
+    ):
         return "conceptual"
-    if context.get("code") or _PROGRAMMING.search(text):
-        return "conceptual" if _CONCEPT.search(text) else "implementation"
-    return "off-topic"
+    if symptom:
+        return "debugging"
+    if words.HOW_TO_RE.search(text) and about_programming:
+        return "implementation"
+    if words.CONCEPT_RE.search(text) and about_programming:
+        return "conceptual"
+    return "implementation" if about_programming else "off-topic"

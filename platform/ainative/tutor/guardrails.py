@@ -186,10 +186,11 @@ def _too_much(blocks: list[_Block]) -> bool:
     return any(b.long for b in blocks) or sum(b.code_lines for b in blocks) > MAX_TOTAL_CODE_LINES
 
 
-def _rewrite(answer: str, blocks: list[_Block]) -> str:
+def _rewrite(answer: str, blocks: list[_Block], *, all_code: bool = False) -> str:
     """The answer with its long blocks replaced by REWRITE_NOTE; all of its code when the
-    pieces only add up to too much together. Notes with nothing between them merge."""
-    total_over = sum(b.code_lines for b in blocks) > MAX_TOTAL_CODE_LINES
+    pieces only add up to too much together (or `all_code`). Notes with nothing between
+    them merge."""
+    total_over = all_code or sum(b.code_lines for b in blocks) > MAX_TOTAL_CODE_LINES
     lines = answer.splitlines()
     for block in reversed(blocks):
         if block.long or total_over:
@@ -207,13 +208,17 @@ def _rewrite(answer: str, blocks: list[_Block]) -> str:
     return "\n".join(kept).strip()
 
 
-def apply_guardrail(answer: str, classification: str) -> GuardrailResult:
-    """Check an answer before it reaches the student."""
+def apply_guardrail(answer: str, classification: str, *, strict: bool = False) -> GuardrailResult:
+    """Check an answer before it reaches the student. `strict` (an experiment arm's or a
+    course's `guardrail: strict`) lets no code through at all, not even short snippets."""
     blocks = _find_blocks(answer)
     found = _counts(blocks)
     if classification == "solution-request" and blocks:
         detail = {**found, "reason": "solution request answered with code"}
         return GuardrailResult("refused", REFUSAL, detail)
+    if strict and blocks:
+        detail = {**found, "reason": "strict guardrail: no code in answers"}
+        return GuardrailResult("rewritten", _rewrite(answer, blocks, all_code=True), detail)
     if _too_much(blocks):
         detail = {**found, "reason": "answer contained long code"}
         return GuardrailResult("rewritten", _rewrite(answer, blocks), detail)

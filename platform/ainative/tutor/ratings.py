@@ -1,4 +1,7 @@
-"""Ratings of answers: stored on the interaction, with a research event, in one transaction."""
+"""Ratings of answers: stored on the interaction, with a research event, in one transaction.
+
+Two scales, kept apart: `helpful` (the thumbs, yes/no) and an optional `score` (1-5).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +19,16 @@ def rate_interaction(
     *,
     interaction_id: uuid.UUID,
     user_id: int,
-    value: int,
     helpful: bool | None = None,
+    score: int | None = None,
     comment: str | None = None,
 ) -> Row:
-    """Rate one of the user's own answers; 404 for anyone else's."""
-    row = repo.rate_interaction(conn, interaction_id, user_id, value)
+    """Rate one of the user's own answers on either scale; 404 for anyone else's.
+
+    A scale left out (None) keeps its earlier value. The event's payload records both
+    scales as stored after this call, so the events alone replay the student's ratings.
+    """
+    row = repo.rate_interaction(conn, interaction_id, user_id, helpful=helpful, score=score)
     if row is None:
         raise TutorError(404, INTERACTION_NOT_FOUND)
     repo.add_event(
@@ -31,6 +38,6 @@ def rate_interaction(
         course_id=row["course_id"],
         session_id=row["session_id"],
         interaction_id=row["id"],
-        payload={"rating": value, "helpful": helpful, "comment": comment},
+        payload={"helpful": row["helpful"], "score": row["score"], "comment": comment},
     )
     return row

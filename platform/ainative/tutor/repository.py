@@ -14,9 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
-
-from ainative.courses import course_policy_for
 
 Row = dict[str, Any]
 
@@ -26,30 +23,35 @@ def _one(result: Any) -> Row | None:
     return dict(row) if row is not None else None
 
 
-def course_policy(conn: Connection, user_id: int, course_id: int) -> dict[str, Any] | None:
-    """The tutor policy of a course the user belongs to; None when unknown or not a member.
-
-    One query, through ainative.courses (the accounts work owns courses and memberships).
-    """
-    with Session(bind=conn) as session:
-        return course_policy_for(session, user_id, course_id)
-
-
+# `turn` numbers the question within its session: 1 + the session's highest turn so far,
+# read in the same statement. Two questions racing in one session may get the same number
+# (the statement takes no lock): we accept that rather than serialise a student's
+# requests, since a duplicate turn only orders history by created_at as well; nothing is
+# unique on (session_id, turn). `first_turn_only` stores the row only when it opens its
+# session (or has none): a cached answer is never stored for a later turn.
 INSERT_SQL = text(
     """
+    WITH t AS (
+        SELECT COALESCE(max(turn), 0) + 1 AS turn FROM interactions
+        WHERE session_id = CAST(:session_id AS uuid))
     INSERT INTO interactions (
-        id, user_id, session_id, course_id, client_request_id, mode, prompt, context,
+        id, user_id, session_id, course_id, client_request_id, turn, notebook_path, cell_id,
+        policy_version, experiment_id, arm_id, mode, prompt, context,
         status, cache_hit, answer, provider, model, prompt_version, prompt_tokens,
         completion_tokens, classification, guardrail, guardrail_detail,
         queue_ms, llm_ms, total_ms, attempts, completed_at)
     SELECT CAST(:id AS uuid), :user_id, CAST(:session_id AS uuid), :course_id,
-        :client_request_id, :mode, :prompt, CAST(:context AS jsonb), :status, :cache_hit,
+        :client_request_id, t.turn, :notebook_path, :cell_id,
+        :policy_version, :experiment_id, :arm_id, :mode, :prompt, CAST(:context AS jsonb),
+        :status, :cache_hit,
         :answer, :provider, :model, :prompt_version, :prompt_tokens, :completion_tokens,
         :classification, :guardrail, CAST(:guardrail_detail AS jsonb), :queue_ms, :llm_ms,
         :total_ms, 0, CASE WHEN :status = 'done' THEN now() END
-    WHERE CAST(:session_id AS uuid) IS NULL OR EXISTS (
+    FROM t
+    WHERE (CAST(:session_id AS uuid) IS NULL OR EXISTS (
         SELECT 1 FROM tutor_sessions s WHERE s.id = CAST(:session_id AS uuid)
-        AND s.user_id = :user_id)
+        AND s.user_id = :user_id))
+      AND (NOT :first_turn_only OR t.turn = 1)
     ON CONFLICT ON CONSTRAINT uq_interactions_client_request DO NOTHING
     RETURNING *
     """
@@ -59,6 +61,12 @@ _DEFAULTS: dict[str, Any] = {
     "session_id": None,
     "course_id": None,
     "client_request_id": None,
+    "notebook_path": None,
+    "cell_id": None,
+    "policy_version": None,
+    "experiment_id": None,
+    "arm_id": None,
+    "first_turn_only": False,
     "context": None,
     "status": "queued",
     "cache_hit": False,
@@ -78,7 +86,11 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def insert_interaction(conn: Connection, **values: Any) -> Row | None:
-    """Insert one interaction; None when client_request_id repeats or the session is not theirs."""
+    """Insert one interaction as the next turn of its session.
+
+    None when client_request_id repeats, the session is not theirs, or `first_turn_only`
+    is set and the session already has a turn.
+    """
     params = {**_DEFAULTS, **values}
     params["id"] = str(params.get("id") or uuid.uuid4())
     for key in ("session_id",):
@@ -160,16 +172,22 @@ def add_event(
 
 
 def rate_interaction(
-    conn: Connection, interaction_id: uuid.UUID, user_id: int, rating: int
+    conn: Connection,
+    interaction_id: uuid.UUID,
+    user_id: int,
+    *,
+    helpful: bool | None,
+    score: int | None,
 ) -> Row | None:
-    """Store a rating on the caller's own interaction."""
+    """Store a rating on the caller's own interaction; None leaves that scale as it was."""
     return _one(
         conn.execute(
             text(
-                "UPDATE interactions SET rating = :r, rated_at = now() "
+                "UPDATE interactions SET helpful = COALESCE(CAST(:h AS boolean), helpful),"
+                " score = COALESCE(CAST(:s AS smallint), score), rated_at = now() "
                 "WHERE id = CAST(:id AS uuid) AND user_id = :u RETURNING *"
             ),
-            {"r": rating, "id": str(interaction_id), "u": user_id},
+            {"h": helpful, "s": score, "id": str(interaction_id), "u": user_id},
         )
     )
 

@@ -1,28 +1,32 @@
-"""Submitting a question: course policy -> quota -> cache -> store -> enqueue.
+"""Submitting a question: course and session -> quota -> cache -> store -> enqueue.
 
 Used by the API on its event loop: Redis calls are async, each database statement runs
 in the thread pool on a connection checked out for that statement only (`run_db`), so
-no connection is held across an await (at most two statements on the hot path: the
-course policy when a course is named, and the INSERT). Postgres is the source of truth, so the row
-is stored before the task is enqueued.
+no connection is held across an await (two statements on the hot path: the caller's
+courses and session in one query, ainative.tutor.binding, then the INSERT). Postgres is
+the source of truth, so the row is stored before the task is enqueued.
+
+A question with `session_id` continues that conversation: the INSERT numbers it
+(`turn`), the worker replays the earlier turns as chat history. Only a first turn is
+ever served from the response cache, since a later turn's answer depends on history.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
-from ainative import quota
+from ainative import experiments, quota
 from ainative.config import Settings
 from ainative.db.engine import run_db
 from ainative.observability.metrics import TUTOR_REQUESTS
+from ainative.tutor import binding, trace
 from ainative.tutor import repository as repo
-from ainative.tutor import trace
 from ainative.tutor.cache import AsyncResponseCache, question_key
 from ainative.tutor.classify import classify
 
@@ -53,6 +57,20 @@ class Question:
     course_id: int | None = None
     session_id: Any = None
     client_request_id: str | None = None
+    notebook_path: str | None = None
+    cell_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The course a question belongs to, its policy, and whether it opens its conversation."""
+
+    course_id: int | None
+    policy: dict[str, Any]
+    first_turn: bool
+    policy_version: int | None = None
+    experiment_id: int | None = None
+    arm_id: int | None = None
 
 
 @dataclass
@@ -63,14 +81,67 @@ class Submitted:
     row: dict[str, Any]
 
 
-async def course_policy(engine: Engine, user_id: int, course_id: int | None) -> dict[str, Any]:
-    """The tutor policy of a course the caller belongs to; 404 for unknown or not a member."""
-    if course_id is None:
-        return {}
-    policy: dict[str, Any] | None = await run_db(engine, repo.course_policy, user_id, course_id)
-    if policy is None:
-        raise TutorError(404, f"course {course_id} not found, or you are not a member of it")
-    return policy
+def choose_course(
+    courses: Sequence[binding.CourseChoice],
+    *,
+    named: int | None,
+    session_course: int | None = None,
+) -> binding.CourseChoice | None:
+    """binding.choose_course, its refusal as a TutorError (a 422 lists the caller's courses)."""
+    try:
+        return binding.choose_course(courses, named=named, session_course=session_course)
+    except binding.BindingError as exc:
+        extra = {"courses": exc.choices} if exc.choices else None
+        raise TutorError(exc.status, exc.detail, extra=extra) from None
+
+
+async def bind(
+    engine: Engine,
+    user_id: int,
+    course_id: int | None,
+    session_id: Any = None,
+    key: str = "",
+) -> Bound:
+    """Decide the question's course under the binding rule (ainative.tutor.binding), one query.
+
+    404 for a session that is not the caller's or a course they do not belong to; 422 when
+    the course is ambiguous (the body lists the caller's courses) or conflicts with the
+    session's. In a course with a running experiment the policy is the caller's arm laid
+    over the course's (`key` breaks ties when a first question assigns the arm).
+    """
+    found = await run_db(engine, binding.lookup, user_id, session_id)
+    if session_id is not None and not found.session_found:
+        raise TutorError(404, f"tutor session {session_id} not found")
+    chosen = choose_course(found.courses, named=course_id, session_course=found.session_course)
+    if chosen is None:
+        return Bound(None, {}, found.last_turn == 0)
+    first = found.last_turn == 0
+    if chosen.experiment_id is None:
+        return Bound(chosen.id, chosen.policy, first, chosen.policy_version)
+    arm = await _arm(engine, user_id, chosen, key)
+    policy = experiments.effective_policy(chosen.policy, arm)
+    return Bound(
+        chosen.id,
+        policy,
+        first,
+        chosen.policy_version,
+        arm.experiment_id if arm else None,
+        arm.arm_id if arm else None,
+    )
+
+
+async def _arm(
+    engine: Engine, user_id: int, course: binding.CourseChoice, key: str
+) -> experiments.Arm | None:
+    """The caller's arm: from the lookup, or assigned now (once per student and experiment)."""
+    if course.arm is not None:
+        arm = course.arm
+        return experiments.Arm(
+            int(course.experiment_id or 0), "", int(arm["id"]), str(arm["name"]), arm["policy"]
+        )
+    return await run_db(
+        engine, experiments.arm_for, course_id=course.id, user_id=user_id, key=key, atomic=True
+    )
 
 
 def check_mode(policy: Mapping[str, Any], mode: str) -> None:
@@ -92,7 +163,8 @@ async def submit(
 ) -> Submitted:
     """Accept a question: answered from the cache, or stored and queued."""
     started = time.perf_counter()
-    policy = await course_policy(engine, q.user_id, q.course_id)
+    bound = await bind(engine, q.user_id, q.course_id, q.session_id, settings.research_key())
+    q, policy = replace(q, course_id=bound.course_id), bound.policy
     check_mode(policy, q.mode)
     status = await quota.consume(redis, q.user_id, q.course_id, quota.limit_for(policy, settings))
     if not status.allowed:
@@ -120,8 +192,15 @@ async def submit(
         mode=q.mode,
         prompt=q.prompt,
         context=q.context or None,
+        notebook_path=q.notebook_path,
+        cell_id=q.cell_id,
+        policy_version=bound.policy_version,
+        experiment_id=bound.experiment_id,
+        arm_id=bound.arm_id,
     )
-    hit = await cache.get(key)
+    # A later turn is answered with its history, so only a first turn may come from the
+    # cache; the INSERT re-checks (first_turn_only) against a concurrent turn.
+    hit = await cache.get(key) if bound.first_turn else None
     if hit is not None:
         row = await run_db(
             engine,
@@ -131,12 +210,12 @@ async def submit(
             status="done",
             queue_ms=0,
             total_ms=int((time.perf_counter() - started) * 1000),
+            first_turn_only=True,
         )
         if row is not None:
             TUTOR_REQUESTS.labels("cache_hit").inc()
             return Submitted("cache_hit", row)
-    else:
-        row = await run_db(engine, repo.insert_interaction, **base)
+    row = await run_db(engine, repo.insert_interaction, **base)
     if row is None:
         return await _duplicate(q, engine, redis)
     try:
@@ -155,7 +234,8 @@ async def submit(
 
 
 async def _duplicate(q: Question, engine: Engine, redis: aioredis.Redis) -> Submitted:
-    """The INSERT stored nothing: a repeated client_request_id, or a session not theirs."""
+    """The INSERT stored nothing: a repeated client_request_id, or a session not theirs
+    (deleted between the lookup and the INSERT)."""
     await quota.refund(redis, q.user_id, q.course_id)
     if q.client_request_id:
         existing = await run_db(engine, repo.find_by_client_request, q.user_id, q.client_request_id)

@@ -10,15 +10,21 @@ import uuid
 
 from sqlalchemy import Connection
 
+from ainative.tutor import binding
 from ainative.tutor import repository as repo
 from ainative.tutor.repository import Row
-from ainative.tutor.service import TutorError
+from ainative.tutor.service import TutorError, choose_course
 
 
 def start_session(conn: Connection, *, user_id: int, course_id: int | None, client: str) -> Row:
-    """Open a session, in a course the user belongs to (404 otherwise)."""
-    if course_id is not None and repo.course_policy(conn, user_id, course_id) is None:
-        raise TutorError(404, f"course {course_id} not found")
+    """Open a session in the course the binding rule gives (ainative.tutor.binding).
+
+    A member of one course gets it without naming it; a member of several must name one
+    (422 listing them); a course the user does not belong to is a 404.
+    """
+    found = binding.lookup(conn, user_id)
+    chosen = choose_course(found.courses, named=course_id)
+    course_id = chosen.id if chosen is not None else None
     row = repo.start_session(conn, user_id, course_id, client)
     if row is None:  # INSERT ... RETURNING always returns the row
         raise RuntimeError("the session was not stored")

@@ -15,6 +15,11 @@ from sqlalchemy import Connection, text
 
 _MS_SINCE_CREATED = "CAST(EXTRACT(EPOCH FROM (now() - created_at)) * 1000 AS integer)"
 
+HISTORY_MAX_TURNS = 50  # earlier turns read at most; the character budget trims further
+
+# `history`: the earlier answered turns of the row's session, oldest first, as a JSON list
+# of {prompt, answer}. Earlier = a lower turn, or the same turn number stored before (two
+# racing requests can share a number). Failed or unanswered turns are left out.
 START_SQL = text(
     f"""
     WITH upd AS (
@@ -22,13 +27,33 @@ START_SQL = text(
             started_at = now(), queue_ms = {_MS_SINCE_CREATED}
         WHERE id = CAST(:id AS uuid) AND status IN ('queued', 'running')
         RETURNING *)
-    SELECT upd.*, c.tutor_policy AS policy FROM upd LEFT JOIN courses c ON c.id = upd.course_id
+    SELECT upd.*,
+        -- the policy it was asked under: its course policy version, with its arm laid over
+        COALESCE(v.policy, c.tutor_policy, '{{}}'::jsonb) || COALESCE(a.policy, '{{}}'::jsonb)
+            AS policy,
+        COALESCE((
+            SELECT json_agg(json_build_object('prompt', h.prompt, 'answer', h.answer)
+                ORDER BY h.turn, h.created_at)
+            FROM (
+                SELECT i.prompt, i.answer, i.turn, i.created_at FROM interactions i
+                WHERE i.session_id = upd.session_id AND i.user_id = upd.user_id
+                  AND i.status = 'done' AND i.answer IS NOT NULL AND i.id <> upd.id
+                  AND (i.turn, i.created_at) < (upd.turn, upd.created_at)
+                ORDER BY i.turn DESC, i.created_at DESC
+                LIMIT {HISTORY_MAX_TURNS}) h), '[]'::json) AS history
+    FROM upd LEFT JOIN courses c ON c.id = upd.course_id
+    LEFT JOIN course_policy_versions v
+        ON v.course_id = upd.course_id AND v.version = upd.policy_version
+    LEFT JOIN experiment_arms a ON a.id = upd.arm_id
     """
 )
 
 
 def start_attempt(conn: Connection, interaction_id: str) -> dict[str, Any] | None:
-    """Mark the row running and return it with its course policy; None if done/error/missing."""
+    """Mark the row running and return it with its course policy and its session's history.
+
+    None if done/error/missing. `history` lists the earlier answered turns (see START_SQL).
+    """
     row = conn.execute(START_SQL, {"id": interaction_id}).mappings().first()
     return dict(row) if row is not None else None
 
@@ -39,7 +64,7 @@ COMPLETE_SQL = text(
         model = :model, prompt_version = :prompt_version, prompt_tokens = :prompt_tokens,
         completion_tokens = :completion_tokens, llm_ms = :llm_ms, cache_hit = :cache_hit,
         classification = :classification, guardrail = :guardrail,
-        guardrail_detail = CAST(:guardrail_detail AS jsonb), error = NULL,
+        guardrail_detail = CAST(:guardrail_detail AS jsonb), ttft_ms = :ttft_ms, error = NULL,
         completed_at = now(), total_ms = {_MS_SINCE_CREATED}
     WHERE id = CAST(:id AS uuid) AND status IN ('queued', 'running')
     RETURNING total_ms
@@ -53,7 +78,7 @@ def complete(conn: Connection, interaction_id: str, **values: Any) -> int | None
     Ended includes error: a row the sweeper gave up on has told its student so, and a
     late answer must not become a second final write (tests/faults counts them).
     """
-    params = {**values, "id": interaction_id}
+    params = {"ttft_ms": None, **values, "id": interaction_id}
     params["guardrail_detail"] = json.dumps(values.get("guardrail_detail") or {})
     row = conn.execute(COMPLETE_SQL, params).first()
     return None if row is None else int(row[0])

@@ -103,6 +103,36 @@ def cache_phase(
     }
 
 
+TTFT_TARGET_P50_MS = 50.0
+
+
+def _stored(rec: Recorder, key: str) -> dict[str, float | None]:
+    return percentiles([s[key] / 1000 for s in rec.stages if s.get(key) is not None])
+
+
+def ttft(rec: Recorder, alone: Recorder) -> dict[str, Any]:
+    """Time to first token: the students' (submit -> first text on the SSE stream; and
+    from the 202 on), the fake's own at the same concurrency, and the overhead (each
+    student's minus the fake's median; p50/p95/p99 in ms)."""
+    own = percentiles([d for _, d in alone.first_tokens])
+    median = (own["p50"] or 0.0) / 1000
+    overhead = percentiles([d - median for _, d in rec.first_tokens])
+    return {
+        "ttft_ms": percentiles([d for _, d in rec.first_tokens]),
+        "ttft_after_submit_ms": percentiles([d for _, d in rec.after_submit]),
+        "stream_open_ms": percentiles([d for _, d in rec.stream_opens]),  # 202 -> SSE headers
+        "relay_ms": percentiles([d for _, d in rec.relays]),  # worker's XADD -> the student
+        # as stored: create -> worker start, and the worker's LLM call -> its first token
+        "queue_ms": _stored(rec, "queue_ms"),
+        "worker_ttft_ms": _stored(rec, "ttft_ms"),
+        "fake_ttft_ms": own,
+        "ttft_overhead_ms": overhead,
+        "ttft_target_p50_ms": TTFT_TARGET_P50_MS,
+        "ttft_target_met": overhead["p50"] is not None and overhead["p50"] <= TTFT_TARGET_P50_MS,
+        "first_tokens": len(rec.first_tokens),
+    }
+
+
 def summarize(
     w: Window, questions: int, floor_: dict[str, Any] | None, extra: dict[str, Any]
 ) -> dict[str, Any]:
@@ -239,6 +269,19 @@ def _details(scenarios: dict[str, dict[str, Any]]) -> list[str]:
                 f"Burst: last answer {b['last_answer_s']:.1f} s after the first question; "
                 f"L + 2 s = {b['latency_s'] + 2:g} s, so {b['last_answer_minus_L_plus_2_s']:+.1f} s"
             )
+    if "stream" in scenarios:
+        t = scenarios["stream"]
+        lines += [
+            "",
+            f"Stream: {t['students']} students, {t['first_tokens']} saw a first token; "
+            f"time to first token (ms, p50/p95/p99) {_ms(t['ttft_ms'])}, "
+            f"after the 202 {_ms(t['ttft_after_submit_ms'])} "
+            f"(SSE open {_ms(t['stream_open_ms'])}; XADD -> student {_ms(t['relay_ms'])}), "
+            f"queued {_ms(t['queue_ms'])}, the worker's LLM call {_ms(t['worker_ttft_ms'])}, "
+            f"the fake's own {_ms(t['fake_ttft_ms'])}, overhead {_ms(t['ttft_overhead_ms'])} "
+            f"(target p50 <= {t['ttft_target_p50_ms']:g} ms: "
+            f"{'met' if t['ttft_target_met'] else 'NOT met'})",
+        ]
     if "saturation" in scenarios:
         steps = scenarios["saturation"]["steps"]
         rows = [

@@ -1,4 +1,5 @@
-"""The five scenarios of the performance issue ("a lab of 300 students asking at once").
+"""The scenarios of the performance issue ("a lab of 300 students asking at once"), and
+`stream`: the time to first token of streamed answers (the conversation issue's target).
 
 Each returns its result dict (report.summarize plus its own figures). Before the
 measured window each one times the fake LLM alone with the same client and the same
@@ -19,6 +20,9 @@ from tests.bench.lab.students import Recorder, unique_question
 SATURATION_STEPS = (8, 16, 32, 64, 128, 256)
 SATURATION_MIN_GAIN = 0.05
 CACHE_CLIENTS = (1, 64)
+STREAM_STUDENTS = 100
+STREAM_LATENCY = 1.0  # the fake's whole answer; its first token comes earlier
+STREAM_CHUNK_DELAY = 0.02
 
 
 async def floor_burst(lab: Lab, calls: int, latency: float, spread: float) -> dict[str, Any]:
@@ -221,6 +225,36 @@ async def idle_scenario(lab: Lab) -> dict[str, Any]:
     return report.summarize(w, students, None, extra)
 
 
+async def stream_scenario(lab: Lab) -> dict[str, Any]:
+    """100 students ask within one second and read the answer's SSE stream.
+
+    The fake streams (first token after L - (n - 1) * chunk_delay); the figure is each
+    student's time from submit to the first text, minus the fake's own time to first
+    token measured alone at the same concurrency (target: p50 overhead <= 50 ms).
+    """
+    students = lab.count(STREAM_STUDENTS)
+    lab.fake.control(latency=STREAM_LATENCY, chunk_delay=STREAM_CHUNK_DELAY)
+    alone, url = Recorder(), lab.fake.base_url
+
+    async def fake_only(i: int) -> None:
+        await asyncio.sleep(i / students)
+        await lab.client.ask_fake_streaming(url, unique_question(f"ttft floor {i}"), alone)
+
+    await run_all([fake_only(i) for i in range(students)], lab.question_timeout)
+    floor = report.floor(alone, STREAM_LATENCY, 1.0)
+    async with measured(lab, STREAM_LATENCY) as w:
+        lab.fake.control(chunk_delay=STREAM_CHUNK_DELAY)  # `measured` reset it
+
+        async def one(i: int) -> None:
+            await asyncio.sleep(i / students)
+            await lab.client.ask_streaming(lab.student(i), unique_question(f"stream {i}"), w.rec)
+
+        w.timed_out = await run_all([one(i) for i in range(students)], lab.scenario_timeout)
+    lab.fake.control(chunk_delay=0.0)
+    extra = {"students": students, **report.ttft(w.rec, alone)}
+    return report.summarize(w, students, floor, extra)
+
+
 Scenario = Callable[[Lab], Awaitable[dict[str, Any]]]
 # In this order: idle leaves slow calls in flight that only the end of the run stops.
 SCENARIOS: dict[str, Scenario] = {
@@ -228,5 +262,6 @@ SCENARIOS: dict[str, Scenario] = {
     "burst": burst_scenario,
     "saturation": saturation_scenario,
     "cache": cache_scenario,
+    "stream": stream_scenario,
     "idle": idle_scenario,
 }

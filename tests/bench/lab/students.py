@@ -3,7 +3,8 @@
 Accounts are inserted in one statement with one precomputed password hash, and their
 access tokens minted with the platform's own token code, so neither bcrypt nor the
 login route is inside any measured figure. Asking is what the widget does:
-POST /api/v1/tutor/requests, then the long-poll GET ...?wait=30 until done or error.
+POST /api/v1/tutor/requests, then the long-poll GET ...?wait=30 until done or error, or
+(stream scenario) the SSE stream GET .../stream until its final event.
 aiohttp, not httpx: httpx.AsyncClient adds about 0.9 s median at 100 concurrent
 requests on this kind of machine, which would swamp what we measure.
 """
@@ -23,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from ainative.config import Settings
+from ainative.notebook.models import SSEDecoder
 
 POLL_WAIT = 30  # seconds, as the widget asks (the API caps it at LONG_POLL_MAX_SECONDS)
 FINAL = ("done", "error")
@@ -80,6 +82,11 @@ class Recorder:
     errors: Counter[str] = field(default_factory=Counter)
     asked: int = 0
     held: int = 0  # idle scenario: long-polls that ended still unanswered, as expected
+    first_tokens: list[tuple[float, float]] = field(default_factory=list)  # (at, start->text)
+    after_submit: list[tuple[float, float]] = field(default_factory=list)  # (at, 202->text)
+    stages: list[dict[str, Any]] = field(default_factory=list)  # final events' timings (ms)
+    stream_opens: list[tuple[float, float]] = field(default_factory=list)  # (at, 202->headers)
+    relays: list[tuple[float, float]] = field(default_factory=list)  # (at, XADD->client)
 
     def error(self, key: str) -> None:
         self.errors[key] += 1
@@ -91,6 +98,11 @@ class Recorder:
         self.errors.update(other.errors)
         self.asked += other.asked
         self.held += other.held
+        self.first_tokens += other.first_tokens
+        self.after_submit += other.after_submit
+        self.stages += other.stages
+        self.stream_opens += other.stream_opens
+        self.relays += other.relays
 
 
 class Client:
@@ -175,6 +187,66 @@ class Client:
         except (aiohttp.ClientError, OSError, ValueError, KeyError) as exc:
             rec.error(type(exc).__name__)
 
+    async def _first_text(
+        self, response: aiohttp.ClientResponse, started: float, submitted: float, rec: Recorder
+    ) -> str | None:
+        """Read an answer's SSE stream to its end; records when the first text arrived.
+        Returns the final event's data (None if the stream ended without one)."""
+        decoder, first = SSEDecoder(), True
+        async for raw in response.content:
+            found = decoder.feed(raw.decode().rstrip("\r\n"))
+            if found is None:
+                continue
+            kind, data, entry_id = found
+            if kind == "final":
+                return data
+            if first and kind in ("delta", "reset") and json.loads(data).get("text"):
+                first = False
+                now = time.perf_counter()
+                if entry_id:  # a Redis stream id starts with the XADD's server time in ms
+                    added = int(entry_id.split("-")[0]) / 1000
+                    rec.relays.append((now, time.time() - added))
+                rec.first_tokens.append((now, now - started))
+                rec.after_submit.append((now, now - submitted))
+        return None
+
+    async def ask_streaming(self, student: Student, prompt: str, rec: Recorder) -> None:
+        """Submit, then read the answer's SSE stream to its final event (the widget's way)."""
+        rec.asked += 1
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.question_timeout):
+                status, body = await self.submit(student, prompt)
+                now = time.perf_counter()
+                if status != 202:
+                    rec.error(str(status))
+                    return
+                rec.submits.append((now, now - started))
+                url = f"{self.api_url}/api/v1/tutor/requests/{body['id']}/stream"
+                async with self.session.get(url, headers=student.headers) as response:
+                    opened = time.perf_counter()
+                    rec.stream_opens.append((opened, opened - now))
+                    if response.status != 200:
+                        rec.error(str(response.status))
+                        return
+                    final = await self._first_text(response, started, now, rec)
+            now = time.perf_counter()
+            stored = json.loads(final) if final is not None else {}
+            rec.stages.append({k: stored.get(k) for k in ("queue_ms", "ttft_ms", "llm_ms")})
+            if stored.get("status") == "done":
+                rec.answers.append((now, now - started))
+            else:
+                rec.error("answer_error" if final else "stream_ended")
+        except asyncio.CancelledError:
+            rec.error("scenario_timeout")
+            raise
+        except aiohttp.ServerTimeoutError:
+            rec.error("client_timeout")
+        except TimeoutError:
+            rec.error("question_timeout")
+        except (aiohttp.ClientError, OSError, ValueError, KeyError) as exc:
+            rec.error(type(exc).__name__)
+
     async def hold(self, student: Student, prompt: str, seconds: float, rec: Recorder) -> None:
         """Ask, then keep long-polling for `seconds` (idle scenario: no answer is expected)."""
         rec.asked += 1
@@ -213,6 +285,39 @@ class Client:
         except (TimeoutError, aiohttp.ClientError, OSError):
             return False
         return status == 200
+
+    async def ask_fake_streaming(self, base_url: str, prompt: str, rec: Recorder) -> None:
+        """One streamed completion straight to the fake: its own time to first token."""
+        rec.asked += 1
+        started = time.perf_counter()
+        body = {
+            "model": "fake-model",
+            "messages": [{"role": "user", "content": prompt}],
+            "stream": True,
+        }
+        try:
+            async with asyncio.timeout(self.question_timeout):
+                url = f"{base_url}/chat/completions"
+                async with self.session.post(url, json=body) as response:
+                    if response.status != 200:
+                        rec.error(str(response.status))
+                        return
+                    async for raw in response.content:
+                        line = raw.decode().strip()
+                        if not line.startswith("data: {"):
+                            continue
+                        choices = json.loads(line[6:]).get("choices") or [{}]
+                        if choices[0].get("delta", {}).get("content"):
+                            now = time.perf_counter()
+                            rec.first_tokens.append((now, now - started))
+                            break
+                    await response.read()
+            now = time.perf_counter()
+            rec.answers.append((now, now - started))
+        except TimeoutError:
+            rec.error("question_timeout")
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            rec.error(type(exc).__name__)
 
     async def ask_fake(self, base_url: str, prompt: str, rec: Recorder) -> None:
         """One chat completion straight to the fake LLM: the floor of what we measure."""

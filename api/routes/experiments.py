@@ -1,0 +1,59 @@
+"""Routes: experiments in a course — start one with its arms, list them, end one."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from ainative import experiments
+from api.routes.courses import CourseStaff
+from api.schemas.bounds import IdField
+from api.schemas.experiments import ExperimentCreate, ExperimentPublic, ExperimentsPublic
+from api.state import StateDep
+
+router = APIRouter(prefix="/api/v1/courses/{course_id}/experiments", tags=["experiments"])
+
+
+async def _listing(state: StateDep, course_id: int) -> list[ExperimentPublic]:
+    rows = await state.db(experiments.list_experiments, course_id=course_id)
+    return [ExperimentPublic.model_validate(r) for r in rows]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ExperimentPublic)
+async def create_experiment(
+    body: ExperimentCreate, access: CourseStaff, state: StateDep
+) -> ExperimentPublic:
+    """Start an experiment: from now on each student's first question assigns an arm."""
+    arms = [(a.name, a.policy.model_dump(exclude_none=True)) for a in body.arms]
+    try:
+        experiment_id = await state.db(
+            experiments.create_experiment,
+            course_id=access.course.id,
+            name=body.name,
+            arms=arms,
+            description=body.description,
+        )
+    except experiments.ExperimentError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return next(e for e in await _listing(state, access.course.id) if e.id == experiment_id)
+
+
+@router.get("", response_model=ExperimentsPublic)
+async def read_experiments(access: CourseStaff, state: StateDep) -> ExperimentsPublic:
+    """The course's experiments, their arms and how many students each arm has."""
+    return ExperimentsPublic(data=await _listing(state, access.course.id))
+
+
+@router.post("/{experiment_id}/end", response_model=ExperimentPublic)
+async def end_experiment(
+    experiment_id: IdField, access: CourseStaff, state: StateDep
+) -> ExperimentPublic:
+    """End a running experiment: students go back to the course's own policy."""
+    ended = await state.db(
+        experiments.end_experiment, course_id=access.course.id, experiment_id=experiment_id
+    )
+    listing = {e.id: e for e in await _listing(state, access.course.id)}
+    if experiment_id not in listing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no experiment {experiment_id} here")
+    if not ended:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this experiment has already ended")
+    return listing[experiment_id]

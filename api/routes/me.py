@@ -1,0 +1,86 @@
+"""Routes: the caller's own data — see everything stored about you, or delete it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import Response
+from redis.exceptions import RedisError
+
+from ainative import my_data
+from ainative.auth.users import disabled_flag_ttl, disabled_user_key
+from api.deps import CurrentUser
+from api.schemas.me import DataDeleted
+from api.state import StateDep
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/me", tags=["me"])
+
+
+@router.get(
+    "/data",
+    responses={200: {"content": {"application/zip": {}}, "description": "JSON or a zip of CSVs"}},
+)
+async def read_my_data(
+    user: CurrentUser,
+    state: StateDep,
+    format: Annotated[
+        Literal["json", "zip"], Query(description="json, or zip: one CSV per table")
+    ] = "json",
+) -> Any:
+    """Everything the platform stores about you: account, consent, courses, sessions,
+    tutor interactions and notebook events."""
+    tables = await state.db(my_data.collect, user.id)
+    if format == "zip":
+        return Response(
+            my_data.as_zip(tables),
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{user.username}-data.zip"'},
+        )
+    return my_data.as_json(tables)
+
+
+@router.delete("/data", response_model=DataDeleted)
+async def delete_my_data(
+    user: CurrentUser,
+    state: StateDep,
+    keep_account: Annotated[
+        bool,
+        Query(description="true: keep your account and delete your data; false: delete both"),
+    ],
+) -> DataDeleted:
+    """Delete your tutor interactions, notebook events and sessions, and the cached answers
+    to your questions; with keep_account=false your account too."""
+    if not keep_account and "admin" in user.roles:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "an admin account cannot delete itself; ask another admin to remove it",
+        )
+    deleted, keys = await state.db(
+        my_data.delete, user.id, keep_account=keep_account, settings=state.settings
+    )
+    try:
+        dropped = await state.redis.delete(*keys) if keys else 0
+        if not keep_account:  # cut off live access tokens of the deleted account at once
+            ttl = disabled_flag_ttl(state.settings)
+            await state.redis.set(disabled_user_key(user.id), "1", ex=ttl)
+    except RedisError:
+        dropped = 0
+        log.warning(
+            "user %d data deleted; Redis unreachable, cached answers expire by TTL", user.id
+        )
+    deleted = dataclasses.replace(deleted, cached_answers=int(dropped))
+    log.info(
+        "user %d deleted their data: %d interactions, %d events, %d sessions, %d cached "
+        "answers, account %s",
+        user.id,
+        deleted.interactions,
+        deleted.events,
+        deleted.sessions,
+        deleted.cached_answers,
+        "deleted" if deleted.account_deleted else "kept",
+    )
+    return DataDeleted(**deleted.public())

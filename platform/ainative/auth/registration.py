@@ -1,0 +1,67 @@
+"""Self-registration under the REGISTRATION setting: open, course-code or closed.
+
+`register` is the one implementation: the API's POST /api/v1/auth/register calls it,
+and a hub sign-up page can call it too. With course-code, a student joins with their
+course's join code (ainative.joincodes) and is enrolled in it as a student; closed
+leaves account creation to staff (`ainative users create`, POST /api/v1/users).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from ainative import joincodes
+from ainative.auth.users import DuplicateUserError, UserError, create_user
+from ainative.db.models import Course, Membership, User
+
+RegistrationMode = Literal["open", "course-code", "closed"]
+CLOSED_MESSAGE = (
+    "registration is closed: your instructor or an administrator creates accounts; ask them"
+)
+CODE_REQUIRED = "a course join code is required to register: ask your instructor for it"
+CODE_INVALID = "that course join code is not valid (it may have been replaced): ask your instructor"
+TAKEN = "that username or email cannot be registered: choose another, or log in"
+
+
+class RegistrationClosedError(UserError):
+    """Self-registration is switched off."""
+
+
+class InvalidJoinCodeError(UserError):
+    """The join code is missing, wrong or expired."""
+
+
+def register(
+    session: Session,
+    *,
+    mode: RegistrationMode,
+    username: str,
+    email: str,
+    password: str,
+    join_code: str | None = None,
+) -> User:
+    """Create a student account as `mode` allows; with a join code, enrol it in that course.
+
+    The conflict message never says whether the username or the email is the one taken.
+    """
+    if mode == "closed":
+        raise RegistrationClosedError(CLOSED_MESSAGE)
+    course: Course | None = None
+    if join_code:
+        course = joincodes.course_for_code(session, join_code)
+        if course is None:
+            raise InvalidJoinCodeError(CODE_INVALID)
+    elif mode == "course-code":
+        raise InvalidJoinCodeError(CODE_REQUIRED)
+    try:
+        user = create_user(
+            session, username=username, email=email, password=password, roles=("student",)
+        )
+    except DuplicateUserError as exc:
+        raise DuplicateUserError(TAKEN) from exc
+    if course is not None:
+        session.add(Membership(course_id=course.id, user_id=user.id, role="student"))
+        session.commit()
+    return user

@@ -1,0 +1,143 @@
+"""A student's own data: everything stored about them, and deleting it on request.
+
+`collect` gathers every row keyed to the user (account without its password hash,
+consent records, memberships, sessions, interactions, events). `delete` removes their
+interactions, events and sessions (and the account unless they keep it) in one
+transaction and returns the response-cache keys of their first-turn questions, which
+the caller deletes from Redis. Nothing of the content is logged, only counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, text
+
+from ainative.config import Settings
+from ainative.tutor.cache import question_key
+
+Tables = dict[str, list[dict[str, Any]]]
+
+_QUERIES = {
+    "account": "SELECT id, username, email, roles, is_active, is_verified, research_consent, "
+    "created_at, last_login, password_changed_at FROM users WHERE id = :id",
+    "consent": "SELECT given, text_version, source, recorded_at FROM consent_records "
+    "WHERE user_id = :id ORDER BY recorded_at, id",
+    "courses": "SELECT c.id AS course_id, c.code, c.title, m.role, m.created_at AS joined_at "
+    "FROM memberships m JOIN courses c ON c.id = m.course_id WHERE m.user_id = :id "
+    "ORDER BY m.created_at",
+    "sessions": "SELECT * FROM tutor_sessions WHERE user_id = :id ORDER BY started_at",
+    "interactions": "SELECT * FROM interactions WHERE user_id = :id ORDER BY created_at",
+    "events": "SELECT id, event_type, session_id, course_id, interaction_id, occurred_at, "
+    "created_at, payload FROM events WHERE user_id = :id ORDER BY occurred_at, id",
+}
+
+
+def collect(conn: Connection, user_id: int) -> Tables:
+    """Every row stored about the user, table by table (in one snapshot)."""
+    return {
+        name: [dict(row) for row in conn.execute(text(sql), {"id": user_id}).mappings()]
+        for name, sql in _QUERIES.items()
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict | list):
+        return json.loads(json.dumps(value, default=_plain))
+    return value
+
+
+def as_json(tables: Tables) -> dict[str, list[dict[str, Any]]]:
+    return {
+        name: [{k: _plain(v) for k, v in row.items()} for row in rows]
+        for name, rows in tables.items()
+    }
+
+
+def as_zip(tables: Tables) -> bytes:
+    """One CSV per table (nested values as JSON), zipped."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in as_json(tables).items():
+            out = io.StringIO()
+            columns = list(rows[0]) if rows else list(_columns(name))
+            writer = csv.DictWriter(out, fieldnames=columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(
+                    {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}
+                )
+            archive.writestr(f"{name}.csv", out.getvalue())
+    return buffer.getvalue()
+
+
+def _columns(name: str) -> list[str]:
+    select = _QUERIES[name].split(" FROM ")[0].removeprefix("SELECT ")
+    return [part.split(" AS ")[-1].split(".")[-1].strip() for part in select.split(",")]
+
+
+@dataclass(frozen=True)
+class Deleted:
+    interactions: int
+    events: int
+    sessions: int
+    cached_answers: int
+    account_deleted: bool
+
+    def public(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _cache_keys(conn: Connection, user_id: int, settings: Settings) -> list[str]:
+    """Cache keys the worker may have stored the user's first-turn answers under."""
+    rows = conn.execute(
+        text(
+            "SELECT i.prompt, i.mode, i.context, COALESCE(c.tutor_policy, '{}'::jsonb) AS policy "
+            "FROM interactions i LEFT JOIN courses c ON c.id = i.course_id "
+            "WHERE i.user_id = :id AND i.status = 'done' AND NOT i.cache_hit AND i.turn = 1"
+        ),
+        {"id": user_id},
+    ).mappings()
+    keys = {
+        question_key(
+            prompt=r["prompt"],
+            mode=r["mode"],
+            context=r["context"],
+            policy=r["policy"],
+            settings=settings,
+        )
+        for r in rows
+    }
+    return sorted(keys)
+
+
+def delete(
+    conn: Connection, user_id: int, *, keep_account: bool, settings: Settings
+) -> tuple[Deleted, list[str]]:
+    """Remove the user's research data (and account); returns counts and cache keys to drop."""
+    keys = _cache_keys(conn, user_id, settings)
+    counts = {}
+    for table in ("events", "interactions", "tutor_sessions"):
+        result = conn.execute(text(f"DELETE FROM {table} WHERE user_id = :id"), {"id": user_id})
+        counts[table] = result.rowcount
+    if not keep_account:
+        conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+    deleted = Deleted(
+        interactions=counts["interactions"],
+        events=counts["events"],
+        sessions=counts["tutor_sessions"],
+        cached_answers=len(keys),
+        account_deleted=not keep_account,
+    )
+    return deleted, keys

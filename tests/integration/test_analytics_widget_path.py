@@ -1,0 +1,116 @@
+"""Research data made the way the notebook widget makes it, not by the synthetic cohort.
+
+A student of one course opens a session and asks two turns from a notebook without ever
+sending `course_id`; their cell runs arrive as events. The server binds all of it to the
+course, so `hours_to_deadline` and `ainative export progsnap2 --course` see it, and a
+question asked outside any course does not break the deadline measure.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+
+from ainative.cli import main as cli_main
+from analytics.load import load_deadlines, load_events, load_interactions
+from analytics.measures import hours_to_deadline
+from tests.integration.test_tutor_flow import wait_done
+
+pytestmark = pytest.mark.integration
+NOTEBOOK = "week3/loops.ipynb"
+
+
+def _course(database_url: str, code: str, student_id: int, deadline: datetime) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            course_id = conn.execute(
+                text("INSERT INTO courses (code, title) VALUES (:c, 'Loops') RETURNING id"),
+                {"c": code},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, 'student')"
+                ),
+                {"c": course_id, "u": student_id},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO events (event_type, course_id, occurred_at, payload) "
+                    "VALUES ('course.deadline', :c, :t, CAST(:p AS jsonb))"
+                ),
+                {"c": course_id, "t": deadline, "p": json.dumps({"title": "Lab 3"})},
+            )
+    finally:
+        engine.dispose()
+    return course_id
+
+
+def _ask(api, user, prompt: str, **body: object) -> dict:
+    r = api.post("/api/v1/tutor/requests", json={"prompt": prompt, **body}, headers=user.headers)
+    assert r.status_code in (200, 202), r.text
+    done = wait_done(api, user, r.json()["id"])
+    assert done["status"] == "done", done
+    return done
+
+
+def test_widget_data_reaches_deadlines_and_the_export_by_course(
+    api, make_user, stack, tmp_path: Path
+) -> None:
+    student, loner = make_user(), make_user()
+    code = f"W{uuid.uuid4().hex[:8]}"
+    deadline = datetime.now(UTC) + timedelta(days=2)
+    course_id = _course(stack.database_url, code, student.id, deadline)
+
+    # what the widget sends: a session, then turns with the notebook and cell, no course
+    r = api.post("/api/v1/tutor/sessions", json={"client": "notebook"}, headers=student.headers)
+    assert r.status_code == 201 and r.json()["course_id"] == course_id, r.text
+    session = r.json()["id"]
+    where = {"session_id": session, "notebook_path": NOTEBOOK, "cell_id": "cell-7"}
+    first = _ask(api, student, f"Why does my loop stop early? {code}", **where)
+    second = _ask(api, student, f"I changed range(n - 1) to range(n). {code}", **where)
+    run = {
+        "type": "cell.executed",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "notebook_path": NOTEBOOK,
+        "cell_id": "cell-7",
+        "payload": {"code": "for i in range(n):\n    print(i)", "success": True},
+    }
+    r = api.post(
+        "/api/v1/events/batch",
+        json={"session_id": session, "events": [run]},
+        headers=student.headers,
+    )
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    _ask(api, loner, f"What is a tuple? {code}")  # no course at all
+
+    asked = load_interactions(stack.database_url, courses=[code])
+    assert sorted(asked["id"]) == sorted([first["id"], second["id"]])
+    assert set(asked["notebook_path"]) == {NOTEBOOK} and sorted(asked["turn"]) == [1, 2]
+    runs = load_events(stack.database_url, courses=[code], event_types=["cell.executed"])
+    assert runs["notebook_path"].tolist() == [NOTEBOOK] and runs["cell_id"].tolist() == ["cell-7"]
+
+    both = load_interactions(stack.database_url, user_ids=[student.id, loner.id])
+    assert both["course_id"].isna().sum() == 1
+    hours = hours_to_deadline(both, load_deadlines(stack.database_url, courses=[code]))
+    in_course = both["course_id"].notna()
+    assert hours[in_course].between(47, 49).all() and hours[~in_course].isna().all()
+
+    out = tmp_path / "ps2"
+    argv = ["export", "progsnap2", "--out", str(out), "--course", code, "--no-progress"]
+    assert cli_main(argv) == 0
+    main = pd.read_csv(out / "MainTable.csv", dtype=str, keep_default_na=False)
+    helps = main[main["EventType"] == "X-Help.Request"]
+    assert len(helps) == 2 and set(helps["CourseID"]) == {code}
+    assert set(helps["CodeStateSection"]) == {NOTEBOOK} and sorted(helps["X-Turn"]) == ["1", "2"]
+    assert set(helps["SessionID"]) == {session}
+    runs_out = main[main["EventType"] == "Run.Program"]
+    assert runs_out["CodeStateSection"].tolist() == [NOTEBOOK]
+    assert runs_out["X-CellID"].tolist() == ["cell-7"]
+    assert (main["EventType"] == "Session.Start").sum() == 1
