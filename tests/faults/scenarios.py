@@ -58,7 +58,7 @@ SHORT = Plan(
     load_seconds=8,
     drain_seconds=90,
     kills=2,
-    kill_every=3,
+    kill_every=2.5,
     down_seconds=2,
     stuck_seconds=10,
     llm_failures=40,
@@ -87,7 +87,7 @@ async def kill_workers(stack: FaultStack, plan: Plan, fault: Fault) -> None:
     killed while it still starts up holds no task, and only tests the back-off.
     """
     kills = 0
-    stop_at = time.monotonic() + plan.load_seconds - 2
+    stop_at = time.monotonic() + plan.load_seconds - 1
     next_at = time.monotonic() + plan.kill_every
     while kills < plan.kills and time.monotonic() < stop_at:
         name = WORKERS[kills % len(WORKERS)]
