@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench bench-load lint format install clean
+.PHONY: run test test-fast bench bench-load faults lint format install clean
 
 $(STAMP): pyproject.toml package.json
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -31,6 +31,16 @@ bench: $(STAMP)
 # The platform under a lab's load (tests/bench/lab); e.g. BENCH_ARGS="--scenario burst --env WORKER_CONCURRENCY=200"
 bench-load: $(STAMP)
 	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.bench.lab $(BENCH_ARGS)
+
+# Every fault scenario in full (tests/faults) and its table; then the full fuzzing run when
+# tests/integration/test_schemathesis.py exists. `make test` runs the short variants.
+faults: $(STAMP)
+	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.faults $(FAULTS_ARGS); \
+	status=$$?; \
+	if [ -f tests/integration/test_schemathesis.py ]; then \
+		FUZZ_FULL=1 $(BIN)/python -m pytest tests/integration/test_schemathesis.py || status=1; \
+	fi; \
+	exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,6 +48,9 @@ UNAVAILABLE_OF: tuple[tuple[type[Exception], str, int, str], ...] = (
         "the database is unavailable right now; please retry shortly",
     ),
     (InterfaceError, "database", 5, "the database is unavailable right now; please retry shortly"),
+    # The server went away during a statement (a restart): psycopg2 calls that a
+    # DatabaseError, not an OperationalError; the connection is then invalidated.
+    (DBAPIError, "database", 5, "the database is unavailable right now; please retry shortly"),
     (RedisConnectionError, "redis", 5, "a service is unavailable right now; please retry shortly"),
     (RedisTimeoutError, "redis", 5, "a service is unavailable right now; please retry shortly"),
 )
@@ -97,13 +100,21 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
 async def unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
     """503 with Retry-After for an exhausted pool or a service that cannot be reached."""
     for cls, cause, retry_after, message in UNAVAILABLE_OF:
-        if isinstance(exc, cls):
+        if isinstance(exc, cls) and _lost_connection(exc):
             UNAVAILABLE.labels(cause).inc()
             log.warning("503 (%s): %s", cause, type(exc).__name__)
             return JSONResponse(
                 {"detail": message}, status_code=503, headers={"Retry-After": str(retry_after)}
             )
     raise exc
+
+
+def _lost_connection(exc: Exception) -> bool:
+    """A database error other than Operational/InterfaceError is a 503 only when the
+    connection broke under it; any other (bad SQL, bad data) stays an error of ours."""
+    if isinstance(exc, DBAPIError) and not isinstance(exc, (OperationalError, InterfaceError)):
+        return bool(exc.connection_invalidated)
+    return True
 
 
 def _describe(error: Mapping[str, Any]) -> str:

@@ -116,7 +116,15 @@ def fake_llm_control(fake_llm: FakeOpenAIServer) -> Iterator[Callable[..., None]
         httpx.post(f"{fake_llm.root_url}/_control", json=kwargs, timeout=5).raise_for_status()
 
     yield control
-    control(latency=0.0, fail_next=0, fail_status=500, clear=True, reply=_default_reply())
+    control(
+        latency=0.0,
+        fail_next=0,
+        fail_status=500,
+        clear=True,
+        reply=_default_reply(),
+        fail_mode="status",
+        retry_after=None,
+    )
 
 
 def _default_reply() -> str:

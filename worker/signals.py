@@ -1,19 +1,31 @@
-"""Celery signal handlers: per-process resources after fork, presence while running."""
+"""Celery signal handlers: per-process resources after fork, presence while running.
+
+The default LLM provider is built before the consumer takes its first task: building
+it imports the OpenAI SDK, which took seconds on a loaded machine while every task
+thread of a freshly restarted worker waited for it (tests/faults, worker_kill), long
+enough for the sweeper to count those tasks as stuck.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 
+from ainative.config import get_settings
 from ainative.db.engine import dispose_after_fork
-from ainative.llm.factory import close_providers
+from ainative.llm.factory import close_providers, get_provider
 from worker import heartbeat
 
 
 def _reset_pools(**_: Any) -> None:
     """Prefork children must not share the parent's database connections."""
     dispose_after_fork()
+
+
+def _build_provider(**_: Any) -> None:
+    """Build this process's default LLM provider (and its client) before any task needs it."""
+    get_provider(get_settings().llm_provider)
 
 
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
@@ -26,6 +38,7 @@ def _stop(sender: Any = None, **_: Any) -> None:
 
 
 # Connected by plain calls: Celery's decorators carry no types.
+worker_init.connect(_build_provider)
 worker_process_init.connect(_reset_pools)
 worker_ready.connect(_start_heartbeat)
 worker_shutdown.connect(_stop)

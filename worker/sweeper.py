@@ -1,7 +1,9 @@
 """The sweeper: nothing accepted with 202 stays unanswered.
 
 Interactions in queued/running whose last activity (started_at, else created_at) is
-older than SWEEPER_STALE_SECONDS were lost (Redis restarted, a worker killed): they
+older than SWEEPER_STALE_SECONDS were lost (Redis restarted, a worker killed or stuck):
+a worker renews started_at of the attempts it is running (worker/lease.py), so a
+slow attempt is not taken for a lost one. They
 are re-enqueued, up to SWEEPER_MAX_ATTEMPTS, then marked error so the student hears
 about it. Rows are claimed with FOR UPDATE SKIP LOCKED and their timestamp bumped
 in the same statement, so concurrent sweepers never enqueue a row twice in a pass.
@@ -35,6 +37,11 @@ def sweep_once(answer_task: Any) -> dict[str, int]:
         answer_task.apply_async(args=[interaction_id])
         SWEEPER_REQUEUED.inc()
     for interaction_id in failed:
+        log.warning(
+            "sweeper: gave up on %s",
+            interaction_id,
+            extra={"final_write": "error", "interaction_id": interaction_id},
+        )
         TUTOR_REQUESTS.labels("error").inc()
         publish_done(interaction_id)
     if requeue or failed:

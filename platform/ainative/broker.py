@@ -6,12 +6,17 @@ hundred response callbacks each time: in the worker's profile at saturation that
 the largest single cost per task. A client is only a handle on the channel's
 connection pool and is safe to share between threads, so the channel keeps one per
 pool, and makes a new one only when kombu replaces the pool.
+
+When Redis restarts, the consumer closes the broken connection; the channel then
+refuses to build a client from it with a connection error (which the close path
+ignores) rather than the AttributeError that made Celery exit (tests/faults).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import redis.exceptions
 from kombu.transport import redis as kombu_redis
 
 TRANSPORT = "ainative.broker:Transport"
@@ -22,6 +27,12 @@ class Channel(kombu_redis.Channel):
         """The channel's synchronous client, made once per pool (the async one kombu caches)."""
         if asynchronous:
             return super()._create_client(asynchronous=True)  # type: ignore[no-untyped-call]
+        if self._pool is None and getattr(self.connection, "client", None) is None:
+            # The consumer dropped a broken connection (Redis restarted) and is closing
+            # this channel: kombu would build a pool from the closed connection and die
+            # with an AttributeError, which Celery treats as unrecoverable and exits.
+            # A connection error is what the close path expects, and ignores.
+            raise redis.exceptions.ConnectionError("the broker connection is closed")
         client = self.__dict__.get("_shared_client")
         if client is None or client.connection_pool is not self.pool:
             client = self.__dict__["_shared_client"] = super()._create_client()  # type: ignore[no-untyped-call]  # kombu is untyped

@@ -33,3 +33,9 @@ async def alive_workers(client: aioredis.Redis, max_age: float) -> list[str]:
     """Hostnames whose last heartbeat is younger than `max_age` seconds."""
     members = await client.zrangebyscore(WORKERS_KEY, time.time() - max_age, "+inf")
     return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+
+
+def seconds_since_beat(client: redis.Redis, hostname: str) -> float | None:
+    """Seconds since `hostname` last refreshed its presence; None if it never did (or left)."""
+    score = client.zscore(WORKERS_KEY, hostname)
+    return None if score is None else max(0.0, time.time() - float(score))

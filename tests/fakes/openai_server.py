@@ -13,6 +13,14 @@ latency L is then spread over the stream: the first token comes after
 max(0, L - (n - 1) * chunk_delay), each further chunk chunk_delay later, so a
 stream takes about L in total unless chunk_delay alone is longer.
 
+Faults (tests/faults): the next `fail_next` completions fail in `fail_mode`:
+"status" answers `fail_status` (with a Retry-After header when `retry_after` is set),
+"hang" holds the request `hang_seconds` without answering, "malformed" answers 200
+with a body (or, streamed, an event) that is not JSON, "cut" sends half of the answer
+(half the chunks of a stream, half the bytes of a plain body) and then drops the
+connection. Every recorded
+request carries the time it arrived (`at`, epoch seconds).
+
 Run alone: python -m tests.fakes.openai_server --port 8099 --latency 0.5
 """
 
@@ -38,7 +46,18 @@ DEFAULT_REPLY = (
 )
 MODELS = {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
 FAILURE = {"error": {"message": "fake failure", "type": "server_error"}}
-CONTROL_KEYS = ("latency", "reply", "fail_next", "fail_status", "record", "chunk_delay")
+CONTROL_KEYS = (
+    "latency",
+    "reply",
+    "fail_next",
+    "fail_status",
+    "record",
+    "chunk_delay",
+    "fail_mode",
+    "retry_after",
+    "hang_seconds",
+)
+FAIL_MODES = ("status", "hang", "malformed", "cut")
 
 
 class FakeState:
@@ -51,12 +70,17 @@ class FakeState:
         self.reply = DEFAULT_REPLY
         self.fail_next = 0
         self.fail_status = 500
+        self.fail_mode = "status"
+        self.retry_after: float | None = None
+        self.hang_seconds = 3600.0
         self.requests: list[dict[str, Any]] = []
         self.record = True
         self.in_flight = 0
         self.served = 0
 
     def control(self, body: dict[str, Any]) -> None:
+        if body.get("fail_mode", "status") not in FAIL_MODES:
+            raise ValueError(f"fail_mode must be one of {FAIL_MODES}")
         with self.lock:
             for key in CONTROL_KEYS:
                 if key in body:
@@ -66,15 +90,16 @@ class FakeState:
 
     def admit(
         self, body: dict[str, Any], authorization: str | None
-    ) -> tuple[float, float, str, int]:
-        """Record one completion request; returns latency, chunk delay, reply, failure status."""
+    ) -> tuple[float, float, str, str | None]:
+        """Record one completion request; returns latency, chunk delay, reply, failure mode."""
         with self.lock:
-            if self.record:
-                self.requests.append({"body": body, "authorization": authorization})
             failing = self.fail_next > 0
+            if self.record:
+                record = {"body": body, "authorization": authorization, "at": time.time()}
+                self.requests.append({**record, "fault": self.fail_mode if failing else None})
             if failing:
                 self.fail_next -= 1
-            return self.latency, self.chunk_delay, self.reply, self.fail_status if failing else 0
+            return self.latency, self.chunk_delay, self.reply, self.fail_mode if failing else None
 
 
 def usage(body: dict[str, Any], reply: str) -> dict[str, int]:
@@ -134,6 +159,12 @@ def chunk_events(body: dict[str, Any], reply: str) -> list[dict[str, Any]]:
     return events
 
 
+def _drop(request: web.Request) -> None:
+    """Close the client's connection abruptly, as a crashed or cut-off server would."""
+    if request.transport is not None:
+        request.transport.close()
+
+
 def _json(status: int, body: Any) -> web.Response:
     return web.json_response(body, status=status)
 
@@ -175,7 +206,8 @@ class FakeOpenAIServer:
                 with self.state.lock:
                     return _json(200, list(self.state.requests))
             if path.startswith("/_stats"):
-                return _json(200, {"in_flight": self.state.in_flight, "served": self.state.served})
+                stats = {"in_flight": self.state.in_flight, "served": self.state.served}
+                return _json(200, {**stats, "fail_next": self.state.fail_next})
             if path.rstrip("/").endswith("/models"):
                 return _json(200, MODELS)
             return _json(404, {"error": {"message": "not found"}})
@@ -187,7 +219,10 @@ class FakeOpenAIServer:
         except ValueError:
             return _json(400, {"error": {"message": "the body is not JSON"}})
         if path.startswith("/_control"):
-            self.state.control(body)
+            try:
+                self.state.control(body)
+            except ValueError as exc:
+                return _json(400, {"error": {"message": str(exc)}})
             return _json(200, {"ok": True})
         if not path.rstrip("/").endswith("/chat/completions"):
             return _json(404, {"error": {"message": "not found"}})
@@ -199,7 +234,7 @@ class FakeOpenAIServer:
             self.state.served += 1
 
     async def _complete(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
-        latency, chunk_delay, reply, fail_status = self.state.admit(
+        latency, chunk_delay, reply, fail_mode = self.state.admit(
             body, request.headers.get("Authorization")
         )
         events = chunk_events(body, reply) if body.get("stream") else []
@@ -207,14 +242,57 @@ class FakeOpenAIServer:
         delay = first_token if events else latency
         if delay:
             await asyncio.sleep(delay)
-        if fail_status:
-            return _json(fail_status, FAILURE)
+        if fail_mode == "status":
+            return self._failure()
+        if fail_mode == "hang":
+            await asyncio.sleep(self.state.hang_seconds)
+            return self._failure()
+        if fail_mode == "malformed" and events:
+            return await self._stream_raw(request, b'data: {"id": "chatcmpl-broken", "choi\n\n')
+        if fail_mode == "malformed":
+            return web.Response(
+                status=200,
+                text='{"id": "chatcmpl-broken", "choices": [{"ind',
+                content_type="application/json",
+            )
         if not events:
+            if fail_mode == "cut":
+                return await self._cut(request, json.dumps(completion(body, reply)).encode())
             return _json(200, completion(body, reply))
-        return await self._stream(request, events, chunk_delay)
+        cut = len(events) // 2 if fail_mode == "cut" else None
+        return await self._stream(request, events, chunk_delay, cut)
+
+    def _failure(self) -> web.Response:
+        """The configured failure status, with Retry-After when one is set."""
+        retry_after = self.state.retry_after
+        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else None
+        return web.json_response(FAILURE, status=self.state.fail_status, headers=headers)
+
+    async def _stream_raw(self, request: web.Request, payload: bytes) -> web.StreamResponse:
+        """An event stream whose only event is `payload`, as given."""
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        await response.write(payload)
+        await response.write_eof()
+        return response
+
+    async def _cut(self, request: web.Request, payload: bytes) -> web.StreamResponse:
+        """Promise the whole body, send half of it, then drop the connection."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(payload)
+        await response.prepare(request)
+        await response.write(payload[: len(payload) // 2])
+        _drop(request)
+        return response
 
     async def _stream(
-        self, request: web.Request, events: list[dict[str, Any]], chunk_delay: float
+        self,
+        request: web.Request,
+        events: list[dict[str, Any]],
+        chunk_delay: float,
+        cut: int | None = None,
     ) -> web.StreamResponse:
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -224,6 +302,9 @@ class FakeOpenAIServer:
             for i, event in enumerate(events):
                 if i and chunk_delay and event["choices"]:
                     await asyncio.sleep(chunk_delay)
+                if i == cut:
+                    _drop(request)  # half-way: no [DONE], no end of the chunked body
+                    return response
                 await response.write(f"data: {json.dumps(event)}\n\n".encode())
             await response.write(b"data: [DONE]\n\n")
             await response.write_eof()

@@ -87,6 +87,27 @@ def test_start_complete_is_conditional(engine: Engine, user_id: int) -> None:
         assert trace.start_attempt(conn, str(uuid.uuid4())) is None
 
 
+def test_a_row_that_ended_in_error_gets_no_second_final_write(engine: Engine, user_id: int) -> None:
+    # The sweeper gave up on a slow attempt, which then finishes: the student keeps the error.
+    interaction_id = _new(engine, user_id, age_seconds=60, attempts=5, status="running")
+    with engine.begin() as conn:
+        assert trace.sweep(conn, stale_seconds=30, max_attempts=5, batch=100)[1] == [interaction_id]
+        assert trace.complete(conn, interaction_id, **VALUES) is None
+        assert trace.fail(conn, interaction_id, "late failure") is False
+    row = _row(engine, interaction_id)
+    assert row["status"] == "error" and "5 attempts" in row["error"] and row["answer"] is None
+
+
+def test_a_renewed_attempt_is_not_swept(engine: Engine, user_id: int) -> None:
+    # A slow attempt whose worker renews its lease (worker/lease.py) stays with that worker.
+    slow = _new(engine, user_id, age_seconds=60, attempts=1, status="running")
+    queued = _new(engine, user_id, age_seconds=60)
+    with engine.begin() as conn:
+        trace.renew(conn, [slow, queued])  # only running rows hold a lease
+        assert trace.sweep(conn, stale_seconds=30, max_attempts=5, batch=100) == ([queued], [])
+    assert _row(engine, slow)["status"] == "running" and _row(engine, slow)["attempts"] == 1
+
+
 def test_sweep_requeues_stale_rows_and_gives_up_after_max_attempts(
     engine: Engine, user_id: int
 ) -> None:

@@ -47,15 +47,26 @@ def ignore_delta(_text: str) -> None:
 
 
 class LLMError(Exception):
-    """A failed call. `retryable` is true for timeouts, connection errors, 429 and 5xx only."""
+    """A failed call. `retryable` is true for timeouts, connection errors, 429 and 5xx only.
+
+    `retry_after` is the server's Retry-After in seconds, when it sent one: no retry
+    may come sooner.
+    """
 
     def __init__(
-        self, message: str, *, retryable: bool, reason: str, status: int | None = None
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        reason: str,
+        status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after
 
 
 class LLMProvider(Protocol):

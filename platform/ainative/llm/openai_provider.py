@@ -37,6 +37,20 @@ def _refused(exc: BaseException) -> bool:
     return False
 
 
+def retry_after(headers: httpx2.Headers | None) -> float | None:
+    """Seconds from a Retry-After (or retry-after-ms) header; None when absent or a date."""
+    if headers is None:
+        return None
+    try:
+        if "retry-after-ms" in headers:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        if "retry-after" in headers:
+            return max(0.0, float(headers["retry-after"]))
+    except ValueError:
+        pass
+    return None
+
+
 def to_llm_error(exc: Exception) -> LLMError:
     """Map an SDK exception to an LLMError a task can decide on."""
     if isinstance(exc, openai.APITimeoutError) and not _refused(exc):
@@ -52,6 +66,11 @@ def to_llm_error(exc: Exception) -> LLMError:
             retryable=retryable,
             reason=reason,
             status=status,
+            retry_after=retry_after(exc.response.headers),
+        )
+    if isinstance(exc, ValueError):  # a 200 whose body is not the JSON it promised
+        return LLMError(
+            "the language model sent a malformed answer", retryable=True, reason="malformed"
         )
     return LLMError(
         f"language model call failed: {type(exc).__name__}", retryable=False, reason="other"
@@ -154,7 +173,7 @@ class OpenAIProvider:
                         ttft_ms = int((time.perf_counter() - started) * 1000)
                     parts.append(choice.delta.content)
                     on_delta(choice.delta.content)
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:  # ValueError: a chunk is not JSON
             raise to_llm_error(exc) from exc
         except (httpx2.TransportError, OSError, TimeoutError) as exc:  # broken mid-stream
             raise LLMError(
@@ -183,7 +202,7 @@ class OpenAIProvider:
                 max_tokens=request.max_tokens,
                 timeout=request.timeout or self.settings.llm_timeout_seconds,
             )
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise to_llm_error(exc) from exc
         if not response.choices or not response.choices[0].message.content:
             raise LLMError(

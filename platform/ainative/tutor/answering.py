@@ -63,7 +63,10 @@ def call_with_retries(
     backoff: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> LLMResult:
-    """Call the provider; retry retryable LLMErrors up to `retries` times, doubling the wait."""
+    """Call the provider; retry retryable LLMErrors up to `retries` times, doubling the wait.
+
+    A server's Retry-After is a floor: the retry never comes sooner than it asked.
+    """
     attempt = 0
     while True:
         try:
@@ -72,7 +75,7 @@ def call_with_retries(
             LLM_ERRORS.labels(provider, exc.reason).inc()
             if not exc.retryable or attempt >= retries:
                 raise
-            wait = backoff * (2**attempt)
+            wait = max(backoff * (2**attempt), exc.retry_after or 0.0)
             log.warning("LLM call failed (%s), retry %d in %.1fs", exc.reason, attempt + 1, wait)
             sleep(wait)
             attempt += 1

@@ -2,7 +2,8 @@
 
 Every write is conditional on the row's status, so duplicated deliveries (late acks,
 the sweeper re-enqueueing a slow task) can run the pipeline twice but never store
-two answers or overwrite a done row.
+two answers or overwrite a row that ended (done, or error), so each row has exactly
+one final write.
 """
 
 from __future__ import annotations
@@ -65,14 +66,18 @@ COMPLETE_SQL = text(
         classification = :classification, guardrail = :guardrail,
         guardrail_detail = CAST(:guardrail_detail AS jsonb), ttft_ms = :ttft_ms, error = NULL,
         completed_at = now(), total_ms = {_MS_SINCE_CREATED}
-    WHERE id = CAST(:id AS uuid) AND status <> 'done'
+    WHERE id = CAST(:id AS uuid) AND status IN ('queued', 'running')
     RETURNING total_ms
     """
 )
 
 
 def complete(conn: Connection, interaction_id: str, **values: Any) -> int | None:
-    """Store the answer unless the row is already done; returns total_ms when stored."""
+    """Store the answer unless the row already ended; returns total_ms when stored.
+
+    Ended includes error: a row the sweeper gave up on has told its student so, and a
+    late answer must not become a second final write (tests/faults counts them).
+    """
     params = {"ttft_ms": None, **values, "id": interaction_id}
     params["guardrail_detail"] = json.dumps(values.get("guardrail_detail") or {})
     row = conn.execute(COMPLETE_SQL, params).first()
@@ -80,16 +85,29 @@ def complete(conn: Connection, interaction_id: str, **values: Any) -> int | None
 
 
 def fail(conn: Connection, interaction_id: str, error: str) -> bool:
-    """Mark the row failed with a readable error, unless it is already done."""
+    """Mark the row failed with a readable error, unless it already ended (done or error)."""
     row = conn.execute(
         text(
             f"UPDATE interactions SET status = 'error', error = :error, completed_at = now(), "
             f"total_ms = {_MS_SINCE_CREATED} "
-            "WHERE id = CAST(:id AS uuid) AND status <> 'done' RETURNING id"
+            "WHERE id = CAST(:id AS uuid) AND status IN ('queued', 'running') RETURNING id"
         ),
         {"id": interaction_id, "error": error[:2000]},
     ).first()
     return row is not None
+
+
+RENEW_SQL = text(
+    """
+    UPDATE interactions SET started_at = now()
+    WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'running'
+    """
+)
+
+
+def renew(conn: Connection, interaction_ids: list[str]) -> None:
+    """Mark running attempts as active now, so the sweeper does not take them back."""
+    conn.execute(RENEW_SQL, {"ids": interaction_ids})
 
 
 SWEEP_SQL = text(

@@ -1,0 +1,1 @@
+"""The fault suite: the platform under worker, Redis, PostgreSQL and LLM faults (issue 12)."""
