@@ -21,6 +21,7 @@ class JoinCourse:
     code: str
     join_code: str
     staff: dict[str, str]  # the instructor's API headers
+    staff_id: int
 
 
 def make_course(api: httpx.Client, make_user: Any) -> JoinCourse:
@@ -36,7 +37,9 @@ def make_course(api: httpx.Client, make_user: Any) -> JoinCourse:
         headers=admin.headers,
     )
     assert r.status_code == 201, r.text
-    return JoinCourse(course_id, code, rotate(api, course_id, teacher.headers), teacher.headers)
+    return JoinCourse(
+        course_id, code, rotate(api, course_id, teacher.headers), teacher.headers, teacher.id
+    )
 
 
 def rotate(api: httpx.Client, course_id: int, staff: dict[str, str]) -> str:

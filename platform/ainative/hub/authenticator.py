@@ -33,6 +33,7 @@ from ainative.db.engine import get_engine
 from ainative.hub import accounts, model
 from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler, client_ip
+from ainative.hub.reset import ResetHandler
 from ainative.hub.signup import SignupHandler
 
 T = TypeVar("T")
@@ -174,8 +175,8 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
     # -- plumbing --------------------------------------------------------------------------
 
     def get_handlers(self, app: Any) -> list[tuple[str, type]]:
-        """Token login on /login, and the sign-up page /join (ainative.hub.signup)."""
-        return [("/login", TokenLoginHandler), ("/join", SignupHandler)]
+        """Token login on /login, the sign-up page /join and one-time password resets."""
+        return [("/login", TokenLoginHandler), ("/join", SignupHandler), ("/reset", ResetHandler)]
 
     def _sessions(self) -> sessionmaker[Session]:
         if not self.database_url:
