@@ -151,13 +151,18 @@ def _filters(
     until: datetime | date | str | None,
     user_ids: Iterable[int] | None,
     include_non_consenting: bool,
+    recorded_column: str | None = None,
 ) -> tuple[str, str, dict[str, Any]]:
-    """JOIN and WHERE clauses shared by the loaders, with their bound parameters."""
+    """JOIN and WHERE clauses shared by the loaders, with their bound parameters.
+
+    Consent is judged at `recorded_column` (default `time_column`): when the server
+    recorded the row, never a client's clock.
+    """
     where = ["TRUE"]
     params: dict[str, Any] = {}
     joins = "JOIN users u ON u.id = x.user_id"
     if not include_non_consenting:
-        where.append(in_force_clause("x", time_column))
+        where.append(in_force_clause("x", recorded_column or time_column))
     if courses is not None:
         if isinstance(courses, int | str):
             courses = [courses]
@@ -272,6 +277,7 @@ def load_events(
         partition="x.id",
         extra_where=" AND x.event_type = ANY(%(event_types)s::text[])" if by_type else "",
         extra_params={"event_types": list(event_types)} if by_type else None,
+        recorded_column="created_at",  # the server's receive time, not the kernel's clock
         courses=courses,
         since=since,
         until=until,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -86,7 +87,10 @@ MAIN_COLUMNS = (
     "X-CellID",
     "X-Turn",
 )
-# Tie-break for events with the same timestamps: the causal order.
+# RFC 4180 line ends: the csv writer then quotes any field holding \r or \n. With "\n" a
+# lone carriage return in a student's code went unquoted and split the row on reading.
+CSV_OPTIONS: dict[str, Any] = {"index": False, "lineterminator": "\r\n"}
+# Tie-break for events with the same timestamp: the causal order.
 TYPE_RANK = {
     "Session.Start": 0,
     "Compile": 1,
@@ -272,10 +276,10 @@ def export_progsnap2(
     bar = tqdm(total=len(main), desc="MainTable.csv", disable=not progress, unit="event")
     for start in range(0, max(len(main), 1), chunk_rows):
         chunk = main.iloc[start : start + chunk_rows]
-        chunk.to_csv(path, mode="w" if start == 0 else "a", header=start == 0, index=False)
+        chunk.to_csv(path, mode="w" if start == 0 else "a", header=start == 0, **CSV_OPTIONS)
         bar.update(len(chunk))
     bar.close()
-    code_states.to_csv(out / "CodeStates" / "CodeStates.csv", index=False)
+    code_states.to_csv(out / "CodeStates" / "CodeStates.csv", **CSV_OPTIONS)
     metadata = pd.DataFrame(
         [
             ("Version", "1.0"),
@@ -286,7 +290,7 @@ def export_progsnap2(
         ],
         columns=["Property", "Value"],
     )
-    metadata.to_csv(out / "DatasetMetadata.csv", index=False)
+    metadata.to_csv(out / "DatasetMetadata.csv", **CSV_OPTIONS)
     write_codebook(out, text_mode=text, consistent=consistent)
     return {
         "events": len(main),

@@ -9,6 +9,7 @@ listed here for each class (a TutorError names its own).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ainative.auth import registration, users
 from ainative.courses import (
@@ -130,9 +132,34 @@ async def rate_limited_handler(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": retry_after})
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI schema lists for every path template matching `path`."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods.update(m.upper() for m in operations if m != "parameters")
+    return sorted(methods)
+
+
+async def method_not_allowed_handler(request: Request, exc: Exception) -> JSONResponse:
+    """405 whose Allow header names every method of the path.
+
+    Starlette names only the methods of the first route that matched the path, so
+    `OPTIONS /api/v1/auth/me` said `Allow: GET` although PATCH works too (found by fuzzing).
+    """
+    headers = dict(getattr(exc, "headers", None) or {})
+    methods = allowed_methods(request.app, request.url.path)
+    if methods:
+        headers["Allow"] = ", ".join(methods)
+    detail = exc.detail if isinstance(exc, StarletteHTTPException) else "Method Not Allowed"
+    return JSONResponse({"detail": detail}, status_code=405, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(RateLimitedError, rate_limited_handler)
+    app.add_exception_handler(405, method_not_allowed_handler)
     for cls in DOMAIN_ERRORS:
         app.add_exception_handler(cls, domain_error_handler)
     for unavailable, *_ in UNAVAILABLE_OF:

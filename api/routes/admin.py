@@ -9,10 +9,14 @@ from fastapi.concurrency import run_in_threadpool
 
 from ainative.observability import multiproc, probes
 from api.deps import require_roles
+from api.schemas.errors import error_responses
 from api.state import StateDep
 
 router = APIRouter(
-    prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(require_roles("admin"))]
+    prefix="/api/v1/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_roles("admin"))],
+    responses=error_responses(401, 403, 503),
 )
 
 REDIS_MEMORY_FIELDS = ("used_memory", "used_memory_human", "maxmemory", "maxmemory_policy")

@@ -38,9 +38,10 @@ from api.schemas.auth import (
     RegisterCreate,
     TokenPairPublic,
 )
+from api.schemas.errors import error_responses
 from api.schemas.users import UserPublic, UserSelfUpdate
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=error_responses(422, 503))
 log = logging.getLogger(__name__)
 
 
@@ -70,7 +71,12 @@ async def _login(
     return pair_public(pair)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=error_responses(400, 409, 429),
+)
 async def register_user(
     body: RegisterCreate,
     ip: ClientIP,
@@ -99,7 +105,9 @@ async def register_user(
     return UserPublic.model_validate(user)
 
 
-@router.post("/login", response_model=TokenPairPublic)
+@router.post(
+    "/login", response_model=TokenPairPublic, responses=error_responses(400, 401, 403, 429)
+)
 async def login_user(
     body: LoginRequest,
     ip: ClientIP,
@@ -111,7 +119,9 @@ async def login_user(
     return await _login(ip, redis, session, settings, body.login, body.password)
 
 
-@router.post("/token", response_model=TokenPairPublic)
+@router.post(
+    "/token", response_model=TokenPairPublic, responses=error_responses(400, 401, 403, 429)
+)
 async def login_form(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     ip: ClientIP,
@@ -123,14 +133,14 @@ async def login_form(
     return await _login(ip, redis, session, settings, form.username, form.password)
 
 
-@router.post("/refresh", response_model=TokenPairPublic)
+@router.post("/refresh", response_model=TokenPairPublic, responses=error_responses(400, 401))
 def refresh_tokens(body: RefreshRequest, session: SessionDep) -> TokenPairPublic:
     """Rotate a refresh token; reusing an old one revokes the whole login."""
     _, pair = users_service.rotate_refresh_token(session, token=body.refresh_token)
     return pair_public(pair)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(400, 401))
 async def logout_user(
     user: CurrentUser, session: SessionDep, redis: RedisDep, body: LogoutRequest | None = None
 ) -> Response:
@@ -157,13 +167,13 @@ def _own_account(session: Session, user_id: int) -> User:
     return account
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", response_model=UserPublic, responses=error_responses(401))
 def read_me(user: CurrentUser, session: SessionDep) -> UserPublic:
     """The caller's own account."""
     return UserPublic.model_validate(_own_account(session, user.id))
 
 
-@router.patch("/me", response_model=UserPublic)
+@router.patch("/me", response_model=UserPublic, responses=error_responses(400, 401))
 def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> UserPublic:
     """Let callers give or withdraw their own research consent."""
     account = _own_account(session, user.id)
@@ -171,7 +181,11 @@ def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> U
     return UserPublic.model_validate(account)
 
 
-@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/change-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(400, 401),
+)
 async def change_password(
     body: PasswordChange,
     user: CurrentUser,

@@ -31,8 +31,13 @@ from api.schemas.courses import (
     StudentSummary,
     TutorPolicy,
 )
+from api.schemas.errors import error_responses
 
-router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
+router = APIRouter(
+    prefix="/api/v1/courses", tags=["courses"], responses=error_responses(401, 403, 422, 503)
+)
+BODY = error_responses(400)
+IN_COURSE = error_responses(404)
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ def course_public(course: Course, role: str | None) -> CoursePublic:
     status_code=status.HTTP_201_CREATED,
     response_model=CoursePublic,
     dependencies=[Depends(require_roles("admin"))],
+    responses=error_responses(400, 409),
 )
 def create_course(body: CourseCreate, session: SessionDep) -> CoursePublic:
     """Create a course (admins)."""
@@ -108,13 +114,13 @@ def read_courses(
     return CoursesPublic(data=[course_public(c, r) for c, r in rows], count=len(rows))
 
 
-@router.get("/{course_id}", response_model=CoursePublic)
+@router.get("/{course_id}", response_model=CoursePublic, responses=IN_COURSE)
 def read_course(access: CourseMember) -> CoursePublic:
     """One course the caller belongs to."""
     return course_public(access.course, access.role)
 
 
-@router.get("/{course_id}/members", response_model=MembersPublic)
+@router.get("/{course_id}/members", response_model=MembersPublic, responses=IN_COURSE)
 def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
     """The course's instructors and students (course staff; emails of their own students)."""
     rows = courses_service.list_members(session, course_id=access.course.id, actor_role=access.role)
@@ -122,7 +128,10 @@ def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
 
 
 @router.post(
-    "/{course_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberPublic
+    "/{course_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberPublic,
+    responses={**BODY, **IN_COURSE},
 )
 def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) -> MemberPublic:
     """Enrol a user (or change their role); instructors enrol student accounts only."""
@@ -137,7 +146,9 @@ def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) 
     return MemberPublic.model_validate(member)
 
 
-@router.delete("/{course_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{course_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=IN_COURSE
+)
 def delete_member(user_id: UserIdPath, access: CourseStaff, session: SessionDep) -> Response:
     """Remove a member; only admins remove instructors."""
     courses_service.unenrol(
@@ -146,7 +157,7 @@ def delete_member(user_id: UserIdPath, access: CourseStaff, session: SessionDep)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{course_id}/policy", response_model=TutorPolicy)
+@router.get("/{course_id}/policy", response_model=TutorPolicy, responses=IN_COURSE)
 def read_policy(access: CourseMember) -> TutorPolicy:
     """The course's tutor policy, with defaults filled in."""
     stored = access.course.tutor_policy or {}
@@ -155,14 +166,14 @@ def read_policy(access: CourseMember) -> TutorPolicy:
     )
 
 
-@router.put("/{course_id}/policy", response_model=CoursePublic)
+@router.put("/{course_id}/policy", response_model=CoursePublic, responses={**BODY, **IN_COURSE})
 def update_policy(body: TutorPolicy, access: CourseStaff, session: SessionDep) -> CoursePublic:
     """Replace the course's tutor policy (course instructors and admins)."""
     course = courses_service.set_policy(session, course=access.course, policy=body.stored())
     return course_public(course, access.role)
 
 
-@router.get("/{course_id}/summary", response_model=CourseSummaryPublic)
+@router.get("/{course_id}/summary", response_model=CourseSummaryPublic, responses=IN_COURSE)
 def read_course_summary(access: CourseStaff, session: SessionDep) -> CourseSummaryPublic:
     """Per student: how often they asked the tutor here, the helpful share and mean score."""
     rows = courses_service.interaction_summary(session, course_id=access.course.id)

@@ -12,9 +12,12 @@ from ainative import events as events_service
 from ainative import ratelimit
 from ainative.events import NewEvent
 from api.deps import AppSettings, CurrentUser, RedisDep, SessionDep
+from api.schemas.errors import error_responses
 from api.schemas.events import EventBatchIn, EventBatchPublic, EventLimitsPublic
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"])
+router = APIRouter(
+    prefix="/api/v1/events", tags=["events"], responses=error_responses(401, 422, 503)
+)
 EVENTS_BATCH_PATH = "/api/v1/events/batch"  # has its own body limit (api.bodylimit)
 
 
@@ -31,7 +34,12 @@ def read_event_limits(user: CurrentUser, db: SessionDep) -> EventLimitsPublic:
     return EventLimitsPublic(consent=events_service.has_consent(db, user_id=user.id))
 
 
-@router.post("/batch", response_model=EventBatchPublic, dependencies=[Depends(limit_batches)])
+@router.post(
+    "/batch",
+    response_model=EventBatchPublic,
+    dependencies=[Depends(limit_batches)],
+    responses=error_responses(400, 429),
+)
 def create_event_batch(body: EventBatchIn, user: CurrentUser, db: SessionDep) -> EventBatchPublic:
     """Store a batch of the caller's events; each is bound to a course like a tutor question."""
     result = events_service.store_batch(

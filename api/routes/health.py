@@ -123,14 +123,21 @@ def _status_code(body: dict[str, Any]) -> int:
     return 503 if body["status"] == "unhealthy" else 200
 
 
-@router.get("/api/v1/health")
+@router.get(
+    "/api/v1/health",
+    responses={503: {"description": "unhealthy: the database is down (the same body as 200)"}},
+)
 async def read_health(state: StateDep) -> JSONResponse:
     """Readiness for load balancers and probes; 503 only when the database is down."""
     details = await collect_health(state)
     return JSONResponse(public_summary(details), status_code=_status_code(details))
 
 
-@router.get("/api/v1/health/details", dependencies=[Depends(require_roles("admin"))])
+@router.get(
+    "/api/v1/health/details",
+    dependencies=[Depends(require_roles("admin"))],
+    responses={503: {"description": "unhealthy: the database is down (the same body as 200)"}},
+)
 async def read_health_details(state: StateDep) -> JSONResponse:
     """Readiness with pool figures, worker names and failure reasons (admins only)."""
     details = await collect_health(state)

@@ -14,13 +14,20 @@ from pydantic import BaseModel, Field, field_validator
 from ainative.auth.tokens import issue_login_token
 from ainative.config import Settings
 from api.deps import AppSettings, CurrentUser
+from api.schemas.errors import error_responses
+from api.schemas.text import Text
 
-router = APIRouter(prefix="/api/v1/auth", tags=["hub"])
+router = APIRouter(
+    prefix="/api/v1/auth", tags=["hub"], responses=error_responses(400, 401, 422, 503)
+)
 
 
 class HubTokenCreate(BaseModel):
-    next: str | None = Field(
-        None, max_length=500, description="hub path to open after login, e.g. /hub/spawn"
+    next: Text | None = Field(
+        None,
+        max_length=500,
+        description="hub path to open after login, e.g. /hub/spawn",
+        json_schema_extra={"pattern": "^/([^/\\u0000][^\\u0000]*)?$"},  # as _local_path checks
     )
 
     @field_validator("next")

@@ -18,6 +18,7 @@ from ainative.tutor.ratings import rate_interaction
 from ainative.tutor.service import Question, bind, submit
 from api.deps import CurrentUser
 from api.schemas.bounds import CourseIdQuery, OffsetQuery
+from api.schemas.errors import error_responses
 from api.schemas.tutor import (
     InteractionList,
     InteractionPublic,
@@ -30,14 +31,17 @@ from api.schemas.tutor import (
 )
 from api.state import StateDep
 
-router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"])
+router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses=error_responses(401, 422, 503))
 
 
 @router.post(
     "/requests",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TutorRequestAccepted,
-    responses={200: {"model": InteractionPublic, "description": "answered from the cache"}},
+    responses={
+        200: {"model": InteractionPublic, "description": "answered from the cache"},
+        **error_responses(400, 404, 429),
+    },
 )
 async def create_request(body: TutorRequestCreate, user: CurrentUser, state: StateDep) -> Any:
     """Ask the tutor: 202 with the id to poll, or 200 with the answer on a cache hit."""
@@ -67,7 +71,9 @@ async def create_request(body: TutorRequestCreate, user: CurrentUser, state: Sta
     return TutorRequestAccepted(id=row["id"], status=row["status"])
 
 
-@router.get("/requests/{interaction_id}", response_model=InteractionPublic)
+@router.get(
+    "/requests/{interaction_id}", response_model=InteractionPublic, responses=error_responses(404)
+)
 async def read_request(
     interaction_id: uuid.UUID,
     user: CurrentUser,
@@ -149,7 +155,11 @@ async def list_requests(
     )
 
 
-@router.post("/requests/{interaction_id}/rating", response_model=InteractionPublic)
+@router.post(
+    "/requests/{interaction_id}/rating",
+    response_model=InteractionPublic,
+    responses=error_responses(400, 404),
+)
 async def rate_request(
     interaction_id: uuid.UUID, body: RatingCreate, user: CurrentUser, state: StateDep
 ) -> InteractionPublic:
@@ -165,7 +175,7 @@ async def rate_request(
     return InteractionPublic.from_row(row)
 
 
-@router.get("/quota", response_model=QuotaPublic)
+@router.get("/quota", response_model=QuotaPublic, responses=error_responses(404))
 async def read_quota(
     user: CurrentUser,
     state: StateDep,
@@ -178,7 +188,12 @@ async def read_quota(
     return QuotaPublic(**current.public(), course_id=bound.course_id)
 
 
-@router.post("/sessions", response_model=SessionPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/sessions",
+    response_model=SessionPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 404),
+)
 async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep) -> SessionPublic:
     """Start a tutoring session (a notebook, a lab) that later questions can refer to."""
     row = await state.db(
@@ -190,7 +205,9 @@ async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep
     return SessionPublic.model_validate(row)
 
 
-@router.post("/sessions/{session_id}/end", response_model=SessionPublic)
+@router.post(
+    "/sessions/{session_id}/end", response_model=SessionPublic, responses=error_responses(404)
+)
 async def end_session(session_id: uuid.UUID, user: CurrentUser, state: StateDep) -> SessionPublic:
     """End your tutoring session."""
     row = await state.db(sessions.end_session, session_id=session_id, user_id=user.id)

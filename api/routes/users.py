@@ -9,14 +9,23 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from ainative.auth import users as users_service
 from api.deps import AdminUser, AppSettings, RedisDep, SessionDep, require_roles
 from api.schemas.bounds import OffsetQuery, UserIdPath
+from api.schemas.errors import error_responses
 from api.schemas.users import UserCreate, UserPublic, UsersPublic, UserUpdate
 
 router = APIRouter(
-    prefix="/api/v1/users", tags=["users"], dependencies=[Depends(require_roles("admin"))]
+    prefix="/api/v1/users",
+    tags=["users"],
+    dependencies=[Depends(require_roles("admin"))],
+    responses=error_responses(401, 403, 422, 503),
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=error_responses(400, 409),
+)
 def create_user(body: UserCreate, session: SessionDep) -> UserPublic:
     """Create an account with any roles."""
     user = users_service.create_user(
@@ -44,7 +53,7 @@ def read_users(
     )
 
 
-@router.get("/{user_id}", response_model=UserPublic)
+@router.get("/{user_id}", response_model=UserPublic, responses=error_responses(404))
 def read_user(user_id: UserIdPath, session: SessionDep) -> UserPublic:
     """One account."""
     user = users_service.get_user(session, user_id=user_id)
@@ -53,7 +62,7 @@ def read_user(user_id: UserIdPath, session: SessionDep) -> UserPublic:
     return UserPublic.model_validate(user)
 
 
-@router.patch("/{user_id}", response_model=UserPublic)
+@router.patch("/{user_id}", response_model=UserPublic, responses=error_responses(400, 404, 409))
 async def update_user(
     user_id: UserIdPath,
     body: UserUpdate,

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from ainative.auth.passwords import USERNAME_RE, password_problem
+from ainative.auth.passwords import PASSWORD_RULE, USERNAME_RE, password_problem
+from api.schemas.text import NO_NUL_PATTERN, Text, text_problem
 
 USERNAME_HELP = "3-32 letters, digits, '-' or '_'"
+# The rules the validators below enforce, stated in the OpenAPI schema for clients and fuzzers.
+USERNAME_SCHEMA = {"pattern": r"^[A-Za-z0-9_-]+$", "minLength": 3}
+PASSWORD_SCHEMA = {
+    # no NUL (see api.schemas.text), and each of the three kinds of character somewhere
+    "pattern": NO_NUL_PATTERN,
+    "allOf": [{"pattern": "[A-Z]"}, {"pattern": "[a-z]"}, {"pattern": "[0-9]"}],
+    "minLength": 8,
+}
+PASSWORD_HELP = f"{PASSWORD_RULE}; at most 72 bytes in UTF-8"
 
 
 def check_username(value: str) -> str:
@@ -18,10 +28,22 @@ def check_username(value: str) -> str:
 
 
 def check_password(value: str) -> str:
-    problem = password_problem(value)
+    problem = text_problem(value) or password_problem(value)
     if problem:
         raise ValueError(problem)
     return value
+
+
+Username = Annotated[
+    str,
+    Field(description=USERNAME_HELP, max_length=32, json_schema_extra=USERNAME_SCHEMA),
+    AfterValidator(check_username),
+]
+NewPassword = Annotated[
+    str,
+    Field(description=PASSWORD_HELP, max_length=72, json_schema_extra=PASSWORD_SCHEMA),
+    AfterValidator(check_password),
+]
 
 
 class Strict(BaseModel):
@@ -32,8 +54,8 @@ class Strict(BaseModel):
 
 class RegisterCreate(Strict):
     email: EmailStr
-    username: str = Field(description=USERNAME_HELP, max_length=32)
-    password: str = Field(max_length=128)
+    username: Username
+    password: NewPassword
     join_code: str | None = Field(
         None,
         max_length=32,
@@ -41,16 +63,23 @@ class RegisterCreate(Strict):
         "when the platform's REGISTRATION is course-code.",
     )
 
-    _username = field_validator("username")(check_username)
-    _password = field_validator("password")(check_password)
-
 
 class LoginRequest(Strict):
     """Log in with `username` (which may also be an email address) or `email`."""
 
-    username: str | None = Field(None, min_length=1, max_length=320)
-    email: str | None = Field(None, min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=128)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # at least one of the two, as _one_login checks
+            "anyOf": [
+                {"required": ["username"], "properties": {"username": {"type": "string"}}},
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+            ]
+        },
+    )
+
+    username: Text | None = Field(None, min_length=1, max_length=320)
+    email: Text | None = Field(None, min_length=1, max_length=320)
+    password: Text = Field(min_length=1, max_length=128)
 
     @model_validator(mode="after")
     def _one_login(self) -> LoginRequest:
@@ -71,15 +100,13 @@ class TokenPairPublic(BaseModel):
 
 
 class RefreshRequest(Strict):
-    refresh_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: Text = Field(min_length=1, max_length=4096)
 
 
 class LogoutRequest(Strict):
-    refresh_token: str | None = Field(None, max_length=4096)
+    refresh_token: Text | None = Field(None, max_length=4096)
 
 
 class PasswordChange(Strict):
-    current_password: str = Field(min_length=1, max_length=128)
-    new_password: str = Field(max_length=128)
-
-    _new_password = field_validator("new_password")(check_password)
+    current_password: Text = Field(min_length=1, max_length=128)
+    new_password: NewPassword

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ainative.tutor.modes import MODE_NAMES, ModeName
 from api.schemas.auth import Strict
-from api.schemas.bounds import IdField
+from api.schemas.bounds import NOT_BOOL, IdField
+from api.schemas.text import Text
 
 
 class TutorPolicy(Strict):
     """How the tutor behaves in a course; omitted quota means the platform default."""
 
     allowed_modes: list[ModeName] = Field(default_factory=lambda: list(MODE_NAMES), min_length=1)
-    quota_per_hour: int | None = Field(None, ge=0, le=10_000)
-    extra_context: str = Field("", max_length=4000)
+    quota_per_hour: Annotated[int, Field(ge=0, le=10_000), NOT_BOOL] | None = None
+    extra_context: Text = Field("", max_length=4000)
     provider: Literal["offline", "openai"] | None = None
-    model: str | None = Field(None, min_length=1, max_length=100)
+    model: Text | None = Field(None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _dedupe_modes(self) -> TutorPolicy:
@@ -33,7 +34,7 @@ class TutorPolicy(Strict):
 
 class CourseCreate(Strict):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     tutor_policy: TutorPolicy | None = None
 
 
@@ -56,8 +57,18 @@ class CoursesPublic(BaseModel):
 class MemberCreate(Strict):
     """Enrol by `user_id` or `username` (exactly one)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # exactly one of the two, as _one_identity checks
+            "oneOf": [
+                {"required": ["user_id"], "properties": {"user_id": {"type": "integer"}}},
+                {"required": ["username"], "properties": {"username": {"type": "string"}}},
+            ]
+        },
+    )
+
     user_id: IdField | None = None
-    username: str | None = Field(None, min_length=1, max_length=32)
+    username: Text | None = Field(None, min_length=1, max_length=32)
     role: Literal["student", "instructor"] = "student"
 
     @model_validator(mode="after")

@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from api.schemas.bounds import CellIdField, IdField, NotebookPathField
+from api.schemas.bounds import NOT_BOOL, CellIdField, IdField, NotebookPathField
+from api.schemas.text import first_text_problem
 
 MAX_EVENTS_PER_BATCH = 500
 MAX_PAYLOAD_BYTES = 16 * 1024
@@ -40,40 +42,52 @@ ClientEventType = Literal[
 ]
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 class CellExecutedPayload(BaseModel):
     """What one cell execution records: the code and how it ended."""
 
     model_config = ConfigDict(extra="allow")
 
     code: str = Field(max_length=MAX_PAYLOAD_BYTES)
-    success: bool
-    execution_count: int | None = Field(default=None, ge=0)
+    success: StrictBool
+    execution_count: Annotated[int, Field(ge=0), NOT_BOOL] | None = None
     error_type: str | None = Field(default=None, max_length=200)
     error_message: str | None = Field(default=None, max_length=4000)
+
+
+def _event_schema(schema: dict[str, Any]) -> None:
+    """A cell.executed event's payload is a CellExecutedPayload (as _typed_payload checks)."""
+    schema["if"] = {"properties": {"type": {"const": CELL_EXECUTED}}, "required": ["type"]}
+    schema["then"] = {
+        "required": ["payload"],
+        "properties": {"payload": CellExecutedPayload.model_json_schema()},
+    }
 
 
 class EventIn(BaseModel):
     """One client event; its owner is always the caller, never a field of the body."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_event_schema)
 
     type: ClientEventType
-    occurred_at: datetime
+    occurred_at: datetime = Field(
+        description="with a timezone; at most 10 minutes ahead of the server's clock"
+    )
     session_id: uuid.UUID | None = None
     course_id: IdField | None = None
     notebook_path: NotebookPathField | None = None
     cell_id: CellIdField | None = None
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"at most {MAX_PAYLOAD_BYTES} bytes as JSON; no NUL characters",
+    )
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        """A date-time string, not a number that pydantic would read as Unix time."""
+        if not isinstance(value, str | datetime):
+            raise ValueError("must be a date-time string (e.g. 2026-01-01T10:00:00Z)")
+        return value
 
     @field_validator("occurred_at")
     @classmethod
@@ -88,11 +102,12 @@ class EventIn(BaseModel):
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
         text = json.dumps(value, ensure_ascii=False, default=str)
-        size = len(text.encode())
+        size = len(text.encode(errors="replace"))
         if size > MAX_PAYLOAD_BYTES:
             raise ValueError(f"is {size} bytes; at most {MAX_PAYLOAD_BYTES} are accepted")
-        if _has_nul(value):  # PostgreSQL's jsonb cannot store NUL
-            raise ValueError("must not contain NUL characters (\\u0000)")
+        problem = first_text_problem(value)  # PostgreSQL's jsonb cannot store these
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

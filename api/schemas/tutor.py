@@ -12,8 +12,24 @@ from ainative.config import get_settings
 from ainative.db.models import SCORE_MAX, SCORE_MIN
 from ainative.tutor.modes import DEFAULT_MODE, ModeName
 from api.schemas.bounds import CellIdField, IdField, NotebookPathField
+from api.schemas.text import Text
 
 Status = Literal["queued", "running", "done", "error"]
+# Exactly the characters str.strip() removes (regex engines disagree on \s: \x85, \ufeff).
+WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Not only whitespace, and no NUL: as _prompt_length and api.schemas.text check.
+PROMPT_PATTERN = rf"^[{WHITESPACE}]*[^{WHITESPACE}\u0000][^\u0000]*$"
+
+
+def _prompt_schema(schema: dict[str, Any]) -> None:
+    """The prompt's limits, read when the OpenAPI schema is built (they are settings)."""
+    schema.update(minLength=1, maxLength=get_settings().max_prompt_chars, pattern=PROMPT_PATTERN)
+
+
+def _context_schema(schema: dict[str, Any]) -> None:
+    for branch in schema.get("anyOf", [schema]):  # the string branch of `str | None`
+        if branch.get("type") == "string":
+            branch["maxLength"] = get_settings().max_context_chars
 
 
 class TutorContext(BaseModel):
@@ -21,9 +37,9 @@ class TutorContext(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str | None = None
-    error: str | None = None
-    notebook: str | None = None
+    code: Text | None = Field(None, json_schema_extra=_context_schema)
+    error: Text | None = Field(None, json_schema_extra=_context_schema)
+    notebook: Text | None = Field(None, json_schema_extra=_context_schema)
 
     @model_validator(mode="after")
     def _bounded(self) -> TutorContext:
@@ -46,7 +62,7 @@ class TutorRequestCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str
+    prompt: Text = Field(json_schema_extra=_prompt_schema)
     mode: ModeName = DEFAULT_MODE
     session_id: uuid.UUID | None = None
     course_id: IdField | None = None
@@ -60,12 +76,12 @@ class TutorRequestCreate(BaseModel):
     @field_validator("prompt")
     @classmethod
     def _prompt_length(cls, value: str) -> str:
-        value = value.strip()
         limit = get_settings().max_prompt_chars
+        if len(value) > limit:  # before stripping, as the schema's maxLength counts
+            raise ValueError(f"the question is {len(value)} characters long; the limit is {limit}")
+        value = value.strip()
         if not value:
             raise ValueError("the question is empty")
-        if len(value) > limit:
-            raise ValueError(f"the question is {len(value)} characters long; the limit is {limit}")
         return value
 
 
@@ -128,11 +144,19 @@ class RatingCreate(BaseModel):
     Each call sets what it sends and leaves the other as it was.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # at least one of the two, as _one_of checks
+            "anyOf": [
+                {"required": ["score"], "properties": {"score": {"type": "integer"}}},
+                {"required": ["helpful"], "properties": {"helpful": {"type": "boolean"}}},
+            ]
+        },
+    )
 
     helpful: bool | None = Field(default=None, description="thumbs up (true) or down (false)")
     score: int | None = Field(default=None, ge=SCORE_MIN, le=SCORE_MAX, description="1 to 5")
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Text | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="before")
     @classmethod
@@ -183,7 +207,7 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     course_id: IdField | None = None
-    client: str = Field(default="api", min_length=1, max_length=32)
+    client: Text = Field(default="api", min_length=1, max_length=32)
 
 
 class SessionPublic(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
-from api.schemas.auth import Strict, check_password, check_username
+from api.schemas.auth import NewPassword, Strict, Username
 
 Role = Literal["student", "instructor", "admin"]
 
@@ -18,25 +18,22 @@ def _student_only() -> list[Role]:
 
 class UserCreate(Strict):
     email: EmailStr
-    username: str = Field(max_length=32)
-    password: str = Field(max_length=128)
+    username: Username
+    password: NewPassword
     roles: list[Role] = Field(default_factory=_student_only, min_length=1)
-    is_verified: bool = False
-    research_consent: bool = False
-
-    _username = field_validator("username")(check_username)
-    _password = field_validator("password")(check_password)
+    is_verified: StrictBool = False  # strict: 0 or "no" is not a boolean (found by fuzzing)
+    research_consent: StrictBool = False
 
 
 class UserUpdate(Strict):
     roles: list[Role] | None = Field(None, min_length=1)
-    is_active: bool | None = None
-    is_verified: bool | None = None
-    research_consent: bool | None = None
+    is_active: StrictBool | None = None
+    is_verified: StrictBool | None = None
+    research_consent: StrictBool | None = None
 
 
 class UserSelfUpdate(Strict):
-    research_consent: bool
+    research_consent: StrictBool
 
 
 class UserPublic(BaseModel):

@@ -435,6 +435,11 @@ class HubSettings(Topic):
     ainative_refresh_token: str = Field(
         "", description="Set by the hub in single-user servers: the student's refresh token."
     )
+    ainative_courses: str = Field(
+        "",
+        description="Set by the hub in single-user servers: the student's courses as JSON "
+        "`[{id, code, title}]`; unset, the notebook widget asks the API.",
+    )
 
 
 class OperationsSettings(Topic):

@@ -2,7 +2,7 @@
 recorded while consent was in force.
 
 The rule, in one sentence: an interaction, event or session is research data only if,
-at the moment it was recorded, the student's latest consent record said yes (students
+at the moment the server recorded it, the student's latest consent record said yes (students
 with no record at all, from before consent was dated, count with their current flag).
 The view `consent_periods` (migration 0006) holds the rule; `in_force_clause` is how
 every loader and export applies it.

@@ -23,6 +23,7 @@ from analytics.load import load_deadlines, load_events, load_interactions
 from analytics.measures import hours_to_deadline
 from analytics.progsnap2 import keyed_id
 from tests.integration.test_tutor_flow import wait_done
+from tests.research_check import every_measure
 
 pytestmark = pytest.mark.integration
 NOTEBOOK = "week3/loops.ipynb"
@@ -77,26 +78,32 @@ def test_widget_data_reaches_deadlines_and_the_export_by_course(
     where = {"session_id": session, "notebook_path": NOTEBOOK, "cell_id": "cell-7"}
     first = _ask(api, student, f"Why does my loop stop early? {code}", **where)
     second = _ask(api, student, f"I changed range(n - 1) to range(n). {code}", **where)
-    run = {
-        "type": "cell.executed",
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "notebook_path": NOTEBOOK,
-        "cell_id": "cell-7",
-        "payload": {"code": "for i in range(n):\n    print(i)", "success": True},
-    }
+    now = datetime.now(UTC)
+    failing = {"success": False, "error_type": "NameError", "error_message": "name 'n'"}
+    runs_sent = [
+        {
+            "type": "cell.executed",
+            "occurred_at": (now - timedelta(seconds=30 - 10 * k)).isoformat(),
+            "notebook_path": NOTEBOOK,
+            "cell_id": "cell-7",
+            "payload": {"code": "for i in range(n):\n    print(i)", **outcome},
+        }
+        for k, outcome in enumerate([failing, failing, {"success": True}])
+    ]
     r = api.post(
         "/api/v1/events/batch",
-        json={"session_id": session, "events": [run]},
+        json={"session_id": session, "events": runs_sent},
         headers=student.headers,
     )
-    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    assert r.status_code == 200 and r.json()["stored"] == 3, r.text
     _ask(api, loner, f"What is a tuple? {code}")  # no course at all
 
     asked = load_interactions(stack.database_url, courses=[code])
     assert sorted(asked["id"]) == sorted([first["id"], second["id"]])
     assert set(asked["notebook_path"]) == {NOTEBOOK} and sorted(asked["turn"]) == [1, 2]
     runs = load_events(stack.database_url, courses=[code], event_types=["cell.executed"])
-    assert runs["notebook_path"].tolist() == [NOTEBOOK] and runs["cell_id"].tolist() == ["cell-7"]
+    assert set(runs["notebook_path"]) == {NOTEBOOK} and set(runs["cell_id"]) == {"cell-7"}
+    assert len(runs) == 3
 
     both = load_interactions(stack.database_url, user_ids=[student.id, loner.id])
     assert both["course_id"].isna().sum() == 1
@@ -112,7 +119,13 @@ def test_widget_data_reaches_deadlines_and_the_export_by_course(
     assert len(helps) == 2 and set(helps["CourseID"]) == {code}
     assert set(helps["CodeStateSection"]) == {NOTEBOOK} and sorted(helps["X-Turn"]) == ["1", "2"]
     assert set(helps["SessionID"]) == {keyed_id("session", session, get_settings().research_key())}
-    runs_out = main[main["EventType"] == "Run.Program"]
-    assert runs_out["CodeStateSection"].tolist() == [NOTEBOOK]
-    assert runs_out["X-CellID"].tolist() == ["cell-7"]
+    compiled = main[main["EventType"] == "Compile"]
+    assert set(compiled["CodeStateSection"]) == {NOTEBOOK} and len(compiled) == 3
+    assert set(compiled["X-CellID"]) == {"cell-7"}
     assert (main["EventType"] == "Session.Start").sum() == 1
+
+    results = every_measure(stack.database_url, code)  # each measure accepts this data
+    eq = results["error_quotient"].set_index("user_id")
+    assert eq.loc[student.id, "error_quotient"] == pytest.approx(5 / 16)  # (2 + 3) / 8 / 2 pairs
+    red = results["repeated_error_density"].set_index("user_id")
+    assert red.loc[student.id, "red"] == pytest.approx(1 / 2)

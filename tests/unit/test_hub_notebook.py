@@ -74,7 +74,12 @@ def test_tutor_magic_shows_widget_in_mode(ip, line, mode):
     widget = ip.run_line_magic("tutor", line)
     assert isinstance(widget, TutorWidget)
     assert widget.mode.value == mode
-    assert widget.include_context.value is True
+    # what goes with a question is ticked by default; the student may untick each item
+    assert {name: box.value for name, box in widget.preview.checks.items()} == {
+        "code": True,
+        "error": True,
+        "notebook": True,
+    }
     # the dropdown offers exactly the registry's modes, titled as the registry titles them
     assert list(widget.mode.options) == [(m.label, m.name) for m in all_modes()]
 
@@ -171,3 +176,18 @@ def test_package_face_is_cheap_and_complete():
         "ainative.notebook.widget",
         "True",
     ]
+
+
+def test_preview_shows_exactly_what_goes_and_unticked_items_stay_home(ip):
+    ip.run_cell("numbers = [1, 2]\nnumbers[5]")
+    widget = ip.run_line_magic("tutor", "")
+    outgoing = widget._outgoing()
+    widget.preview.show(outgoing)
+    shown = widget.preview.shown
+    assert "numbers[5]" in shown["code"].value
+    assert "IndexError: list index out of range" in shown["error"].value
+    assert "not known here" in shown["notebook"].value  # no Jupyter session in this shell
+    assert widget.preview.checks["notebook"].disabled
+    widget.preview.checks["error"].value = False
+    context = outgoing.context(widget.preview.include())
+    assert context == {"code": "numbers = [1, 2]\nnumbers[5]"}

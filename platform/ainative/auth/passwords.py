@@ -20,7 +20,7 @@ def password_problem(password: str) -> str | None:
         len(password) < 8
         or not re.search(r"[A-Z]", password)
         or not re.search(r"[a-z]", password)
-        or not re.search(r"\d", password)
+        or not re.search(r"[0-9]", password)  # ASCII digits, as the OpenAPI pattern says
     ):
         return f"password must be {PASSWORD_RULE}"
     if len(password.encode()) > 72:

@@ -164,9 +164,19 @@ def get_user(session: Session, *, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # an unpaired surrogate
+        return False
+    return True
+
+
 def get_user_by_login(session: Session, *, login: str) -> User | None:
     """Find by username (case-insensitive) or, when it has an '@', by email."""
     login = login.strip()
+    if "\x00" in login or not _encodable(login):
+        return None  # no account has such a name, and PostgreSQL could not even compare it
     if "@" in login:
         clause = User.email == login.lower()
     else:

@@ -59,6 +59,9 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            # The ping opened a transaction (psycopg2 is not in autocommit): end it, or the
+            # caller's SET TRANSACTION / autocommit switch fails on a connection "in use".
+            dbapi_connection.rollback()
         except Exception as exc:
             raise exc_module.DisconnectionError() from exc
 

@@ -6,8 +6,9 @@
 
     from ainative.notebook import TutorClient, TutorWidget
 
-Loading the extension also starts remembering the last executed cell and its error, which
-the widget sends along when "include my current cell and its last error" is ticked.
+Loading the extension also starts remembering the last executed cell, its error and its
+id, which the widget sends along unless the student unticks them in "what the tutor will
+see"; and, with the student's consent, recording cell runs for research (activity.py).
 Importing this package is cheap: the client, the widget (and ipywidgets) load on first use
 of their names.
 """
@@ -86,7 +87,11 @@ def tutor_widget(line: str = "", capture: CellCapture | None = None) -> TutorWid
     if mode not in known:
         raise ValueError(f"unknown tutor mode {mode!r}; choose one of {', '.join(known)}")
     capture = capture or _capture
-    return TutorWidget(context_provider=capture.context if capture else None, mode=mode)
+    return TutorWidget(
+        outgoing=capture.outgoing if capture else None,
+        mode=mode,
+        ip=capture.ip if capture else None,
+    )
 
 
 def load_ipython_extension(ip: Any) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from ainative.config import Settings
+from ainative.notebook import binding
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,18 @@ def clip(text: str, max_bytes: int) -> str:
     return data[:max_bytes].decode("utf-8", "ignore")
 
 
-def cell_event(code: str, error: BaseException | None, execution_count: int | None) -> Event:
-    """The event one cell execution produces (the schema of api/schemas/events.py)."""
+def cell_event(
+    code: str,
+    error: BaseException | None,
+    execution_count: int | None,
+    *,
+    notebook_path: str | None = None,
+    cell_id: str | None = None,
+) -> Event:
+    """The event one cell execution produces (the schema of api/schemas/events.py).
+
+    The notebook's path and the cell's id say which exercise the student was working on.
+    """
     payload: dict[str, Any] = {
         "code": clip(code, MAX_CODE_BYTES),
         "success": error is None,
@@ -55,11 +66,16 @@ def cell_event(code: str, error: BaseException | None, execution_count: int | No
     if error is not None:
         payload["error_type"] = type(error).__name__[:200]
         payload["error_message"] = clip(str(error), MAX_MESSAGE_CHARS * 4)[:MAX_MESSAGE_CHARS]
-    return {
+    event: Event = {
         "type": "cell.executed",
         "occurred_at": datetime.now(UTC).isoformat(),
         "payload": payload,
     }
+    if notebook_path:
+        event["notebook_path"] = notebook_path[:500]
+    if cell_id:
+        event["cell_id"] = cell_id[:64]
+    return event
 
 
 class ActivityRecorder:
@@ -83,8 +99,14 @@ class ActivityRecorder:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.max_backoff = max_backoff
+        # Set by the widget (course chosen, conversation started) and by install() (notebook).
         self.session_id: str | None = None
         self.course_id: int | None = None
+        self.notebook_path: str | None = None
+        self.cell_id: Callable[[], str | None] = lambda: None
+        # A student in several courses: events wait (queued) until a course is chosen,
+        # since the API refuses them without one (and they belong to that course).
+        self.hold = False
         self.consent: bool | None = None  # unknown until the API says
         self.sent = 0
         self.dropped = 0  # queue overflow or rejected by the API
@@ -99,9 +121,11 @@ class ActivityRecorder:
 
     # --- kernel side: must stay cheap ---------------------------------------------------
     def record(self, event: Event) -> None:
-        """Queue one event; when full, the oldest is dropped and counted."""
+        """Queue one event, stamped with the current session; when full, the oldest is dropped."""
         if self.consent is False:
             return
+        if self.session_id and "session_id" not in event:
+            event = {**event, "session_id": self.session_id}
         with self._lock:
             if len(self._queue) >= self._max_queue:
                 self._queue.popleft()
@@ -118,7 +142,14 @@ class ActivityRecorder:
             if not code.strip():
                 return
             error = result.error_before_exec or result.error_in_exec
-            self.record(cell_event(code, error, result.execution_count))
+            event = cell_event(
+                code,
+                error,
+                result.execution_count,
+                notebook_path=self.notebook_path,
+                cell_id=self.cell_id(),
+            )
+            self.record(event)
         except Exception:  # recording must never break a student's cell
             log.debug("activity: could not record a cell", exc_info=True)
 
@@ -174,6 +205,8 @@ class ActivityRecorder:
     def flush_once(self) -> bool:
         """Send what is queued, batch by batch; False when the API could not be reached."""
         try:
+            if self.hold:
+                return True  # nothing is lost: the queue waits for the course
             if self.consent is None and not self._check_consent():
                 return False
             while self.consent and self._queue:
@@ -252,6 +285,11 @@ def install(
     recorder = ActivityRecorder(
         url, token_provider=token_provider or (lambda: token), refresher=refresher, **options
     )
+    recorder.notebook_path = binding.notebook_path(ipython)
+    recorder.cell_id = lambda: binding.current_cell_id(ipython)
+    courses = binding.parse_courses(settings.ainative_courses) or []
+    recorder.course_id = courses[0].id if len(courses) == 1 else None
+    recorder.hold = len(courses) > 1  # until the widget's course choice
     ipython.events.register("post_run_cell", recorder.post_run_cell)
     _recorder = recorder.start()
     atexit.register(recorder.close)

@@ -1,7 +1,8 @@
-"""Remember the student's last executed cell and its error, for "include my current cell".
+"""Remember the student's last executed cell, its error and its id: what a question is about.
 
 IPython's post_run_cell event gives the cell's source and, when it failed, the exception;
-the tutor's own cells (%tutor, %load_ext) are not the student's work and are skipped.
+the kernel's parent message gives JupyterLab's id of that cell. The tutor's own cells
+(%tutor, %load_ext) are not the student's work and are skipped.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass
 from typing import Any
+
+from ainative.notebook import binding
+from ainative.notebook.chat import Outgoing
 
 MAX_CODE_CHARS = 8_000
 MAX_ERROR_CHARS = 4_000
@@ -28,6 +32,8 @@ class CellCapture:
 
     code: str | None = None
     error: str | None = None
+    cell_id: str | None = None
+    ip: Any = None
 
     def post_run_cell(self, result: Any) -> None:
         """IPython post_run_cell callback: `result` is an ExecutionResult."""
@@ -38,6 +44,7 @@ class CellCapture:
         self.code = source[-MAX_CODE_CHARS:]
         exc = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
         self.error = format_error(exc) if exc is not None else None
+        self.cell_id = binding.current_cell_id(self.ip) if self.ip is not None else None
 
     def context(self) -> dict[str, str] | None:
         """The tutor request's context ({code, error}) or None when nothing ran yet."""
@@ -48,7 +55,13 @@ class CellCapture:
             ctx["error"] = self.error
         return ctx
 
+    def outgoing(self) -> Outgoing:
+        """Everything that may go with a question, for the student to see and untick."""
+        name = binding.notebook_path(self.ip) if self.ip is not None else None
+        return Outgoing(code=self.code, error=self.error, notebook=name, cell_id=self.cell_id)
+
     def register(self, ip: Any) -> None:
+        self.ip = ip
         ip.events.register("post_run_cell", self.post_run_cell)
 
     def unregister(self, ip: Any) -> None:

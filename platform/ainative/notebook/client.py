@@ -82,9 +82,16 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 def question(
-    prompt: str, mode: str, context: dict[str, Any] | None, course_id: int | None
+    prompt: str,
+    mode: str,
+    context: dict[str, Any] | None,
+    course_id: int | None,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """The body of POST /api/v1/tutor/requests, with a fresh idempotency key."""
+    """The body of POST /api/v1/tutor/requests, with a fresh idempotency key.
+
+    `fields` are further request fields (session_id, notebook_path, cell_id); None is left out.
+    """
     body: dict[str, Any] = {
         "prompt": prompt,
         "mode": mode,
@@ -94,6 +101,7 @@ def question(
         body["context"] = {k: v for k, v in context.items() if v}
     if course_id is not None:
         body["course_id"] = course_id
+    body.update({k: v for k, v in fields.items() if v is not None})
     return body
 
 
@@ -207,11 +215,14 @@ class AsyncTutorClient:
         mode: str = DEFAULT_MODE,
         context: dict[str, Any] | None = None,
         course_id: int | None = None,
+        **fields: Any,
     ) -> Interaction:
-        """Send a question; the answer may already be there (a cache hit) or be queued."""
-        r = await self._send(
-            "POST", "/api/v1/tutor/requests", json=question(prompt, mode, context, course_id)
-        )
+        """Send a question; the answer may already be there (a cache hit) or be queued.
+
+        `fields`: more request fields, e.g. `session_id=` to continue a conversation.
+        """
+        body = question(prompt, mode, context, course_id, **fields)
+        r = await self._send("POST", "/api/v1/tutor/requests", json=body)
         if r.status_code == 429:
             raise_for(r, await self._quota_or_none())
         raise_for(r)
@@ -335,9 +346,10 @@ class AsyncTutorClient:
         path = f"/api/v1/tutor/requests/{interaction_id}/rating"
         raise_for(await self._send("POST", path, json=body))
 
-    async def quota(self) -> Quota:
-        """The student's remaining questions and when they refill."""
-        r = await self._send("GET", "/api/v1/tutor/quota")
+    async def quota(self, course_id: int | None = None) -> Quota:
+        """The student's remaining questions (in a course's quota) and when they refill."""
+        params = {"course_id": course_id} if course_id is not None else None
+        r = await self._send("GET", "/api/v1/tutor/quota", params=params)
         raise_for(r)
         return Quota.from_json(r.json())
 
@@ -346,6 +358,23 @@ class AsyncTutorClient:
             return await self.quota()
         except TutorClientError:
             return None
+
+    async def start_session(self, course_id: int | None = None, client: str = "notebook") -> str:
+        """Open a tutor session (a conversation) in a course; its id."""
+        body = {"course_id": course_id, "client": client}
+        r = await self._send("POST", "/api/v1/tutor/sessions", json=body)
+        raise_for(r)
+        return str(r.json()["id"])
+
+    async def end_session(self, session_id: str) -> None:
+        """End a tutor session: later questions start a new conversation."""
+        raise_for(await self._send("POST", f"/api/v1/tutor/sessions/{session_id}/end"))
+
+    async def courses(self) -> Any:
+        """The caller's courses as the API lists them (the hub's list is preferred)."""
+        r = await self._send("GET", "/api/v1/courses", params={"mine": "true"})
+        raise_for(r)
+        return r.json()
 
 
 async def _next(events: AsyncGenerator[StreamEvent, None]) -> StreamEvent:
@@ -416,9 +445,10 @@ class TutorClient:
         mode: str = DEFAULT_MODE,
         context: dict[str, Any] | None = None,
         course_id: int | None = None,
+        **fields: Any,
     ) -> Interaction:
         """Send a question; the answer may already be there (a cache hit) or be queued."""
-        return self._run(self.async_client.submit(prompt, mode, context, course_id))
+        return self._run(self.async_client.submit(prompt, mode, context, course_id, **fields))
 
     def wait(self, interaction_id: str, timeout: float = 300.0) -> Interaction:
         """Long-poll the interaction until it is finished or `timeout` seconds have passed."""
@@ -471,6 +501,18 @@ class TutorClient:
         """Rate an answer: helpful (thumbs up/down), a score from 1 to 5, or both."""
         self._run(self.async_client.rate(interaction_id, helpful=helpful, score=score))
 
-    def quota(self) -> Quota:
-        """The student's remaining questions and when they refill."""
-        return self._run(self.async_client.quota())
+    def quota(self, course_id: int | None = None) -> Quota:
+        """The student's remaining questions (in a course's quota) and when they refill."""
+        return self._run(self.async_client.quota(course_id))
+
+    def start_session(self, course_id: int | None = None, client: str = "notebook") -> str:
+        """Open a tutor session (a conversation) in a course; its id."""
+        return self._run(self.async_client.start_session(course_id, client))
+
+    def end_session(self, session_id: str) -> None:
+        """End a tutor session: later questions start a new conversation."""
+        self._run(self.async_client.end_session(session_id))
+
+    def courses(self) -> Any:
+        """The caller's courses as the API lists them."""
+        return self._run(self.async_client.courses())

@@ -1,8 +1,15 @@
-"""TutorWidget: ask the tutor from a notebook and watch the answer arrive.
+"""TutorWidget: a conversation with the tutor inside a notebook.
 
-Every network call runs as an asyncio task on the kernel's event loop with the async
-client, so a widget callback returns at once and the kernel keeps running cells while a
-question is being answered (queued -> thinking -> answered, with elapsed seconds).
+The student's messages and the tutor's answers stack up (turn_view.py); a follow-up
+continues the same tutor session, "New conversation" ends it and starts one without
+history. Answers grow on screen as they are streamed and are rendered as sanitised
+HTML. Before sending, "what the tutor will see" (preview.py) shows the code, error and
+notebook name that go with the question, each with a checkbox.
+
+Every request carries the course (binding.py: the only one, or the one chosen and
+remembered in the notebook), the session, the notebook and the cell. Network calls run
+as asyncio tasks on the kernel's loop with the async client, so a callback returns at
+once and the kernel keeps running cells while a question is being answered.
 """
 
 from __future__ import annotations
@@ -10,35 +17,76 @@ from __future__ import annotations
 import asyncio
 import html
 import time
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import ipywidgets as widgets
-from IPython.display import Markdown, display
+from IPython.display import display, update_display
 
+from ainative.config import Settings
+from ainative.notebook import binding, chat
+from ainative.notebook.binding import BINDING_MIME, Course
+from ainative.notebook.chat import Conversation, Outgoing, Throttle
 from ainative.notebook.client import AsyncTutorClient
-from ainative.notebook.models import Interaction, TutorClientError, clock
+from ainative.notebook.models import TutorClientError, clock
+from ainative.notebook.preview import Preview
+from ainative.notebook.turn_view import TurnView
 from ainative.tutor.modes import DEFAULT_MODE, all_modes
 
-PHASES = {"queued": "queued", "running": "thinking", "done": "answered", "error": "failed"}
-POLL_WAIT = 10.0  # seconds per long-poll: short enough to show queued -> thinking
+CSS = """<style>
+.ainative-tutor .ainative-msg { padding: 6px 10px; border-radius: 8px; margin: 2px 0;
+  line-height: 1.45; }
+.ainative-tutor .ainative-msg-student { background: #e8f0fe; margin-left: 15%; }
+.ainative-tutor .ainative-msg-tutor { background: #f5f5f5; margin-right: 15%; }
+.ainative-tutor .ainative-msg-error { background: #fdecea; color: #b00020; }
+.ainative-tutor .ainative-msg pre { background: #fff; padding: 6px; overflow-x: auto; }
+.ainative-tutor pre.ainative-tutor-sent { max-height: 12em; overflow: auto; margin: 0 0 6px;
+  background: #fafafa; padding: 4px; white-space: pre-wrap; }
+</style>"""
+HEADER = "<b>AI tutor</b> — it guides you; it does not hand out solutions."
+NO_COURSE = "Choose your course…"
+
+
+def _no_context() -> Outgoing:
+    return Outgoing()
 
 
 class TutorWidget:
-    """Question box, mode, context checkbox, Ask, live status, Markdown answer, rating, quota."""
+    """The chat: course, conversation, follow-up box, mode, Ask, preview, status, quota."""
 
     def __init__(
         self,
         client: AsyncTutorClient | None = None,
-        context_provider: Callable[[], dict[str, str] | None] | None = None,
+        outgoing: Callable[[], Outgoing] | None = None,
         mode: str = DEFAULT_MODE,
+        ip: Any = None,
+        courses: list[Course] | None = None,
     ) -> None:
         self._client = client
-        self._context_provider = context_provider or (lambda: None)
+        self._outgoing = outgoing or _no_context
+        self._ip = ip
+        self._courses = courses
         self._tasks: set[asyncio.Task[None]] = set()
         self._asking = False
-        self.interaction: Interaction | None = None
+        self._display_id = f"ainative-tutor-{uuid.uuid4().hex}"
+        self._displayed = False
+        self.conversation = Conversation()
+        self.views: list[TurnView] = []
 
+        # 0 stands for "not chosen yet" (a value of None would show an empty dropdown)
+        self.course = widgets.Dropdown(
+            options=[(NO_COURSE, 0)], value=0, description="Course", layout={"width": "auto"}
+        )
+        self.course.layout.display = "none"
+        self.course_label = widgets.HTML("")
+        self.new_button = widgets.Button(
+            description="New conversation",
+            icon="plus",
+            tooltip="end this conversation; the tutor starts afresh, without its history",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.turns = widgets.VBox([])
         self.question = widgets.Textarea(
             placeholder="Ask the tutor about your code or a concept…",
             layout=widgets.Layout(width="100%", height="5em"),
@@ -49,50 +97,57 @@ class TutorWidget:
             description="Mode",
             layout=widgets.Layout(width="30em"),  # the longest label whole
         )
-        self.include_context = widgets.Checkbox(
-            value=context_provider is not None,
-            description="include my current cell and its last error",
-            indent=False,
-        )
         self.ask_button = widgets.Button(description="Ask", button_style="primary", icon="send")
+        self.preview = Preview(enabled=outgoing is not None)
         self.status = widgets.HTML(value="")
-        self.answer = widgets.Output(layout=widgets.Layout(border="1px solid #ddd", padding="4px"))
-        self.helpful = widgets.Button(description="Helpful", icon="thumbs-up", disabled=True)
-        self.not_helpful = widgets.Button(
-            description="Not helpful", icon="thumbs-down", disabled=True
-        )
         self.quota = widgets.HTML(value="")
         for w, cls in (
+            (self.course, "course"),
+            (self.course_label, "course-label"),
+            (self.new_button, "new"),
+            (self.turns, "conversation"),
             (self.question, "question"),
+            (self.mode, "mode"),
             (self.ask_button, "ask"),
             (self.status, "status"),
-            (self.answer, "answer"),
             (self.quota, "quota"),
-            (self.helpful, "helpful"),
-            (self.not_helpful, "not-helpful"),
         ):
             w.add_class(f"ainative-tutor-{cls}")
         self.ask_button.on_click(lambda _: self._spawn(self.ask()))
-        self.helpful.on_click(lambda _: self._spawn(self.rate(helpful=True)))
-        self.not_helpful.on_click(lambda _: self._spawn(self.rate(helpful=False)))
+        self.new_button.on_click(lambda _: self._spawn(self.new_conversation()))
+        self.course.observe(self._course_chosen, names="value")
+        self.preview.accordion.observe(lambda _: self._refresh_preview(), names="selected_index")
+        self.question.observe(lambda _: self._refresh_preview(), names="value")
         self.box = widgets.VBox(
             [
-                widgets.HTML("<b>AI tutor</b> — it guides you; it does not hand out solutions."),
+                widgets.HTML(CSS + HEADER),
+                widgets.HBox([self.course, self.course_label, self.new_button]),
+                self.turns,
                 self.question,
                 widgets.HBox([self.mode, self.ask_button]),
-                self.include_context,
+                self.preview.accordion,
                 self.status,
-                self.answer,
-                widgets.HBox([self.helpful, self.not_helpful, self.quota]),
+                self.quota,
             ]
         )
         self.box.add_class("ainative-tutor")
 
     # -- display and plumbing --------------------------------------------------------------
 
+    def _bundle(self) -> dict[str, Any]:
+        """The widget view plus the course binding that the notebook keeps (binding.py)."""
+        data: dict[str, Any] = self.box._repr_mimebundle_()
+        data[BINDING_MIME] = binding.binding_data(self.selected_course)
+        return data
+
     def _ipython_display_(self) -> None:
-        display(self.box)  # type: ignore[no-untyped-call]  # IPython.display is unannotated
-        self._spawn(self.refresh_quota())
+        display(self._bundle(), raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
+        self._displayed = True
+        self._spawn(self.setup())
+
+    def _remember_course(self) -> None:
+        if self._displayed:
+            update_display(self._bundle(), raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run `coro` on the kernel's loop; the callback returns immediately."""
@@ -120,70 +175,213 @@ class TutorWidget:
         colour = "#b00020" if error else "#555"
         self.status.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
 
-    # -- actions ---------------------------------------------------------------------------
+    def _refresh_preview(self) -> None:
+        if self.preview.is_open:
+            self.preview.show(self._outgoing())
 
-    async def ask(self) -> None:
-        """Submit the question and follow it to the answer, updating the status line."""
-        prompt = self.question.value.strip()
-        if self._asking:
-            return
-        if not prompt:
-            self._say("Type a question first.", error=True)
-            return
-        self._asking = True
-        self.ask_button.disabled = True
-        self.helpful.disabled = self.not_helpful.disabled = True
-        self.answer.outputs = ()
-        started = time.monotonic()
-        phase = {"name": "queued"}
-        ticker = asyncio.get_running_loop().create_task(self._tick(started, phase))
+    # -- course and session ----------------------------------------------------------------
+
+    @property
+    def selected_course(self) -> Course | None:
+        return self.course_by_id(self.conversation.course_id)
+
+    def course_by_id(self, course_id: int | None) -> Course | None:
+        return next((c for c in self._courses or [] if c.id == course_id), None)
+
+    async def setup(self) -> None:
+        """Find the student's courses, pick one (or ask), then the quota."""
         try:
-            context = self._context_provider() if self.include_context.value else None
-            item = await self.client.submit(prompt, self.mode.value, context)
-            while not item.finished:
-                phase["name"] = PHASES.get(item.status, item.status)
-                item = await self.client.wait(item.id, timeout=POLL_WAIT)
-            self.interaction = item
-            elapsed = time.monotonic() - started
-            if item.status == "done":
-                shown = Markdown(item.answer or "_(empty answer)_")  # type: ignore[no-untyped-call]
-                self.answer.append_display_data(shown)
-                self._say(f"answered in {elapsed:.1f} s")
-                self.helpful.disabled = self.not_helpful.disabled = False
-            else:
-                self._say(f"the tutor could not answer: {item.error or 'unknown error'}", True)
+            if self._courses is None:
+                self._courses = await self._load_courses()
+            self.show_courses(binding.remembered_course(binding.notebook_file(self._ip)))
+            if self.course_settled:  # cell runs from now on belong to this session
+                await self._session()
         except TutorClientError as exc:
             self._say(str(exc), error=True)
+        await self.refresh_quota()
+
+    async def _load_courses(self) -> list[Course]:
+        listed = binding.parse_courses(Settings().ainative_courses)
+        if listed is not None:
+            return listed
+        return binding.courses_from_api(await self.client.courses())
+
+    def show_courses(self, remembered: int | None = None) -> None:
+        """One course: named. Several: a dropdown, preset to the remembered choice."""
+        courses = self._courses or []
+        chosen = binding.choose(courses, remembered)
+        self._bind(chosen)  # first: presetting the dropdown below is then no change
+        if len(courses) > 1:
+            self.course.options = [(NO_COURSE, 0)] + [(c.label, c.id) for c in courses]
+            self.course.layout.display = ""
+            self.course.value = chosen.id if chosen else 0
+        elif chosen is not None:
+            self.course_label.value = f"<small>Course: {html.escape(chosen.label)}</small>"
+
+    def _bind(self, course: Course | None) -> None:
+        self.conversation.course_id = course.id if course else None
+        recorder = _recorder()
+        if recorder is not None:
+            recorder.course_id = self.conversation.course_id
+            recorder.hold = not self.course_settled  # cell runs wait for the course
+        self._remember_course()
+
+    def _course_chosen(self, change: dict[str, Any]) -> None:
+        if (change["new"] or None) == self.conversation.course_id:
+            return
+        self._bind(self.course_by_id(change["new"]))
+        self._spawn(self.new_conversation())
+
+    async def _session(self) -> str:
+        """The conversation's session, opened once the course is known."""
+        if self.conversation.session_id is None:
+            session = await self.client.start_session(self.conversation.course_id)
+            self.conversation.session_id = session
+            recorder = _recorder()
+            if recorder is not None:
+                recorder.session_id = session
+        return self.conversation.session_id
+
+    async def new_conversation(self) -> None:
+        """End the session; the next question starts a conversation without history."""
+        old = self.conversation.session_id
+        self.conversation = Conversation(course_id=self.conversation.course_id)
+        self.views = []
+        self.turns.children = ()
+        self.question.placeholder = "Ask the tutor about your code or a concept…"
+        recorder = _recorder()
+        if recorder is not None:
+            recorder.session_id = None
+        self._say("New conversation: the tutor starts afresh.")
+        try:
+            if old is not None:
+                await self.client.end_session(old)
+            if self.course_settled:
+                await self._session()
+        except TutorClientError as exc:
+            self._say(str(exc), error=True)
+        await self.refresh_quota()
+
+    # -- asking ----------------------------------------------------------------------------
+
+    @property
+    def course_settled(self) -> bool:
+        """A course is chosen, or there is nothing to choose from."""
+        return len(self._courses or []) <= 1 or self.conversation.course_id is not None
+
+    def _check(self, prompt: str) -> str | None:
+        if self._asking:
+            return "Wait for the answer to your last question."
+        if not prompt:
+            return "Type a question first."
+        if not self.course_settled:
+            return "Choose your course first."
+        return None
+
+    async def ask(self) -> None:
+        """Send the question as the next turn and show the answer as it is written."""
+        prompt = self.question.value.strip()
+        problem = self._check(prompt)
+        if problem:
+            self._say(problem, error=True)
+            return
+        self._asking = True
+        self.ask_button.disabled = self.new_button.disabled = self.course.disabled = True
+        started = time.monotonic()
+        phase = {"name": "sending"}
+        ticker = asyncio.get_running_loop().create_task(self._tick(started, phase))
+        view: TurnView | None = None
+        try:
+            outgoing = self._outgoing()
+            include = self.preview.include()
+            self.preview.show(outgoing)
+            context = outgoing.context(include)
+            session = await self._session()
+            turn = self.conversation.ask(prompt, self.mode.value, context)
+            view = TurnView(turn, self._rate_later)
+            self.views.append(view)
+            self.turns.children = (*self.turns.children, view.box)
+            self.question.value = ""
+            self.question.placeholder = "Ask a follow-up…"
+            item = await self.client.submit(
+                prompt,
+                self.mode.value,
+                context,
+                self.conversation.course_id,
+                session_id=session,
+                **outgoing.request_fields(include),
+            )
+            turn.interaction_id = item.id
+            throttle = Throttle(view.render)
+
+            def grown(text: str) -> None:
+                turn.text = text
+                throttle()
+
+            def moved(name: str) -> None:
+                phase["name"] = name
+
+            item = await chat.follow(self.client, item, grown, moved)
+            turn.finish(item)
+            view.render()
+            if item.status == "done":
+                self._say(f"answered in {time.monotonic() - started:.1f} s")
+            else:
+                self._say(f"the tutor could not answer: {turn.error}", error=True)
+        except TutorClientError as exc:
+            self._fail(view, str(exc))
         except Exception as exc:  # a widget must say what went wrong, not die silently
-            self._say(f"unexpected problem: {exc}", error=True)
+            self._fail(view, f"unexpected problem: {exc}")
         finally:
             ticker.cancel()
             self._asking = False
-            self.ask_button.disabled = False
+            self.ask_button.disabled = self.new_button.disabled = self.course.disabled = False
         await self.refresh_quota()
+
+    def _fail(self, view: TurnView | None, message: str) -> None:
+        if view is not None and view.turn.status not in ("done", "error"):
+            view.turn.status, view.turn.error = "error", message
+            view.render()
+        self._say(message, error=True)
 
     async def _tick(self, started: float, phase: dict[str, str]) -> None:
         while True:
             self._say(f"{phase['name']}… {time.monotonic() - started:.0f} s")
             await asyncio.sleep(0.5)
 
-    async def rate(self, *, helpful: bool) -> None:
-        """Record helpful / not helpful (the thumbs) for the last answer."""
-        if self.interaction is None:
+    # -- rating and quota ------------------------------------------------------------------
+
+    def _rate_later(self, view: TurnView, helpful: bool | None, score: int | None) -> None:
+        self._spawn(self.rate(view, helpful=helpful, score=score))
+
+    async def rate(
+        self, view: TurnView, *, helpful: bool | None = None, score: int | None = None
+    ) -> None:
+        """Record whether an answer helped and/or its 1-5 score."""
+        turn = view.turn
+        if turn.interaction_id is None:
             return
-        self.helpful.disabled = self.not_helpful.disabled = True
+        if helpful is not None:
+            turn.helpful = helpful
+        view.render()
         try:
-            await self.client.rate(self.interaction.id, helpful=helpful)
-            self._say("Thanks, your rating was recorded.")
+            await self.client.rate(turn.interaction_id, helpful=helpful, score=score)
         except Exception as exc:  # shown, never lost in a background task
-            self._say(
-                str(exc) if isinstance(exc, TutorClientError) else f"rating failed: {exc!r}", True
-            )
-            self.helpful.disabled = self.not_helpful.disabled = False
+            if helpful is not None:
+                turn.helpful = None
+            text = str(exc) if isinstance(exc, TutorClientError) else f"rating failed: {exc!r}"
+            view.rated(text, error=True)
+            return
+        if score is not None:
+            turn.score = score
+        view.rated("Thanks, your rating was recorded.")
 
     async def refresh_quota(self) -> None:
+        if not self.course_settled:  # each course has its own quota
+            self.quota.value = "<small>Choose your course to see your questions left.</small>"
+            return
         try:
-            quota = await self.client.quota()
+            quota = await self.client.quota(self.conversation.course_id)
         except TutorClientError as exc:
             self.quota.value = f"<small>{html.escape(str(exc))}</small>"
             return
@@ -191,3 +389,10 @@ class TutorWidget:
             f"<small>{quota.remaining} of {quota.limit} questions left "
             f"(refills at {clock(quota.refills_at)})</small>"
         )
+
+
+def _recorder() -> Any:
+    """The kernel's activity recorder, if the extension installed one."""
+    from ainative.notebook import activity
+
+    return activity.current()

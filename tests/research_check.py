@@ -1,0 +1,61 @@
+"""Every research measure run on one course's data from the database: what a researcher
+would do first with data the real widget produced. Shared by the integration test of the
+widget's API path and the browser test of the widget itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from analytics import experiment_report, measures, novice
+from analytics.load import (
+    load_deadlines,
+    load_enrolments,
+    load_events,
+    load_interactions,
+    load_sessions,
+)
+
+
+def every_measure(database_url: str, course: str) -> dict[str, Any]:
+    """Each measure's result on the course's consented data; raises if any measure fails."""
+    interactions = load_interactions(database_url, courses=[course])
+    events = load_events(database_url, courses=[course], include_text=True)
+    sessions = load_sessions(database_url, courses=[course])
+    enrolments = load_enrolments(database_url, courses=[course])
+    deadlines = load_deadlines(database_url, courses=[course])
+    hours = measures.hours_to_deadline(interactions, deadlines)
+    results: dict[str, Any] = {
+        "cache_hit_rate": measures.cache_hit_rate(interactions),
+        "deadline_profile": measures.deadline_profile(hours),
+        "error_rate": measures.error_rate(interactions),
+        "guardrail_outcomes": measures.guardrail_outcomes(interactions),
+        "help_by_hour": measures.help_by_hour(interactions),
+        "hours_to_deadline": hours,
+        "latency_summary": measures.latency_summary(interactions),
+        "next_run_after_answer": measures.next_run_after_answer(interactions, events),
+        "outside_working_hours": measures.outside_working_hours(interactions),
+        "queries_per_student": measures.queries_per_student(enrolments, interactions),
+        "rating_distribution": measures.rating_distribution(interactions),
+        "rating_summary": measures.rating_summary(interactions),
+        "reach": measures.reach(enrolments, interactions),
+        "request_mix": measures.request_mix(interactions),
+        "sessions_by_inactivity": measures.sessions_by_inactivity(interactions),
+        "solution_seeking": measures.solution_seeking(interactions),
+        "time_to_help": measures.time_to_help(events, interactions),
+        "error_quotient": novice.error_quotient(events),
+        "repeated_error_density": novice.repeated_error_density(events),
+        "watwin": novice.watwin(events),
+        "help_abuse": novice.help_abuse(interactions, events),
+        "help_avoidance": novice.help_avoidance(events, interactions),
+        "time_on_task": novice.time_on_task(events, interactions),
+        "activity_sessions": novice.activity_sessions(events, interactions),
+        "time_to_fix": experiment_report.time_to_fix(events),
+    }
+    missing = set(measures.__all__) - set(results)
+    assert not missing, f"measures not exercised: {sorted(missing)}"
+    for name, value in results.items():
+        assert isinstance(value, pd.DataFrame | pd.Series), name
+    assert len(interactions) > 0 and len(sessions) > 0
+    return results
