@@ -8,17 +8,22 @@ from __future__ import annotations
 import shutil
 import time
 
+import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e import test_browser
+from tests.e2e.browser import ask, browser_page, needs_chromium, run_all_cells, wait_answered
 from tests.e2e.conftest import record_timing
 from tests.e2e.signup import identity, make_course, stored
-from tests.e2e.test_browser import accept_kernel_dialog
 from tests.stack import REPO_ROOT
 
 DOCS_IMG = REPO_ROOT / "docs" / "img"
-pytestmark = test_browser.pytestmark
-page = test_browser.page  # the same headless chromium fixture
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, needs_chromium]
+
+
+@pytest.fixture
+def page(output_dir):
+    with browser_page(output_dir / "signup_browser_last.png") as page:
+        yield page
 
 
 def interaction_courses(database_url: str, user_id: int) -> list[int | None]:
@@ -63,19 +68,11 @@ def test_new_student_joins_from_the_hub_and_gets_a_first_answer(
 
     page.wait_for_url("**/lab/tree/tutor.ipynb*", timeout=120_000)
     page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-    accept_kernel_dialog(page)
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    accept_kernel_dialog(page, wait_ms=3_000)
-    page.locator(".ainative-tutor").wait_for(state="visible", timeout=120_000)
-    page.locator(".ainative-tutor-question textarea").fill(
-        "How do I add up the numbers in a list with a loop?"
-    )
-    page.locator("button.ainative-tutor-ask").click()
-    answer = page.locator(".ainative-tutor-answer .jp-RenderedMarkdown")
-    answer.first.wait_for(state="visible", timeout=120_000)
+    run_all_cells(page)
+    ask(page, "How do I add up the numbers in a list with a loop?")
+    turn = wait_answered(page, 1)
     elapsed = time.monotonic() - started
-    assert answer.first.inner_text().strip()
+    assert turn.locator(".ainative-msg-tutor").inner_text().strip()
     record_timing(output_dir, "browser_open_hub_to_first_answer_s", elapsed)
     print(f"\nopen hub -> join -> first answer: {elapsed:.1f} s")
     page.locator(".ainative-tutor").scroll_into_view_if_needed()
