@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import ainative.hub
 from ainative import resources
 from ainative.config import get_settings
 from ainative.observability.logging import hub_logging_config
@@ -79,6 +80,8 @@ c.JupyterHub.services = [
 ]
 
 # --- who may log in: the platform's accounts ---
+# Our templates first: the login page links to "Join a course" (/hub/join, signup.py).
+c.JupyterHub.template_paths = [str(Path(ainative.hub.__file__).parent / "templates")]
 c.JupyterHub.authenticator_class = "ainative"
 c.AINativeAuthenticator.auth_refresh_age = settings.hub_auth_refresh_age
 c.AINativeAuthenticator.allowed_courses = {

@@ -14,6 +14,7 @@ from api.bodylimit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.observability import install_observability
 from api.routes import admin, auth, courses, events, experiments, health, hub, me, tutor, users
+from api.routes import resets as reset_links
 from api.routes.events import EVENTS_BATCH_PATH
 from api.state import open_state
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (auth, hub, users, courses, experiments, tutor, events, health, admin, me):
         app.include_router(module.router)
+    app.include_router(reset_links.router)
     install_observability(app)
     return app
 

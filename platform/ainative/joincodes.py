@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ainative.db.models import Course
+from ainative.db.models import Course, RetiredJoinCode
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LENGTH = 10
@@ -37,7 +37,9 @@ def display(code: str | None) -> str | None:
 def rotate_join_code(session: Session, *, course: Course) -> str:
     """Give the course a fresh code (the previous one stops working); returns it for display."""
     for _ in range(5):
+        retire(session, course, "replaced")  # again after a rollback: it undid the last one
         course.join_code = new_code()
+        session.execute(delete(RetiredJoinCode).where(RetiredJoinCode.code == course.join_code))
         try:
             session.commit()
         except IntegrityError:  # another course drew the same code: draw again
@@ -49,6 +51,7 @@ def rotate_join_code(session: Session, *, course: Course) -> str:
 
 def expire_join_code(session: Session, *, course: Course) -> None:
     """The course takes no more registrations by code until a new one is created."""
+    retire(session, course, "expired")
     course.join_code = None
     session.commit()
 
@@ -59,3 +62,15 @@ def course_for_code(session: Session, code: str) -> Course | None:
     if len(wanted) != LENGTH:
         return None
     return session.execute(select(Course).where(Course.join_code == wanted)).scalar_one_or_none()
+
+
+def retire(session: Session, course: Course, reason: str) -> None:
+    """Remember the course's current code and why it stops, so a student hears which."""
+    if course.join_code:
+        session.merge(RetiredJoinCode(code=course.join_code, course_id=course.id, reason=reason))
+
+
+def retired_reason(session: Session, code: str) -> str | None:
+    """'replaced' or 'expired' for a former code, None for one never issued."""
+    found = session.get(RetiredJoinCode, normalise(code))
+    return found.reason if found is not None else None

@@ -22,6 +22,10 @@ CLOSED_MESSAGE = (
 )
 CODE_REQUIRED = "a course join code is required to register: ask your instructor for it"
 CODE_INVALID = "that course join code is not valid (it may have been replaced): ask your instructor"
+CODE_RETIRED = {
+    "replaced": "that join code was replaced by a new one: ask your instructor for the new code",
+    "expired": "that join code has expired: the course takes no sign-ups with it now",
+}
 TAKEN = "that username or email cannot be registered: choose another, or log in"
 
 
@@ -41,10 +45,13 @@ def register(
     email: str,
     password: str,
     join_code: str | None = None,
+    research_consent: bool = False,
 ) -> User:
     """Create a student account as `mode` allows; with a join code, enrol it in that course.
 
     The conflict message never says whether the username or the email is the one taken.
+    `research_consent` is the student's answer on the sign-up form, recorded with its date
+    and the consent text's version (ainative.consent) by create_user.
     """
     if mode == "closed":
         raise RegistrationClosedError(CLOSED_MESSAGE)
@@ -52,12 +59,18 @@ def register(
     if join_code:
         course = joincodes.course_for_code(session, join_code)
         if course is None:
-            raise InvalidJoinCodeError(CODE_INVALID)
+            reason = joincodes.retired_reason(session, join_code)
+            raise InvalidJoinCodeError(CODE_RETIRED.get(reason or "", CODE_INVALID))
     elif mode == "course-code":
         raise InvalidJoinCodeError(CODE_REQUIRED)
     try:
         user = create_user(
-            session, username=username, email=email, password=password, roles=("student",)
+            session,
+            username=username,
+            email=email,
+            password=password,
+            roles=("student",),
+            research_consent=research_consent,
         )
     except DuplicateUserError as exc:
         raise DuplicateUserError(TAKEN) from exc

@@ -327,11 +327,20 @@ def change_password(
         raise InvalidUserInput(problem)
     if current_password == new_password:
         raise InvalidUserInput("the new password must differ from the current one")
+    return set_password(session, user=user, new_password=new_password)
+
+
+def set_password(session: Session, *, user: User, new_password: str) -> User:
+    """Store a new password (already checked) and end every login of the account.
+
+    A new token generation ends hub sessions and live access tokens (publish_generation
+    spreads it to the API processes); every refresh token is revoked.
+    """
     user.password_hash = hash_password(new_password)
     user.password_changed_at = _now()
     user.token_generation = (user.token_generation or 0) + 1
     session.commit()
-    revoke_user_tokens(session, user_id=user_id)
+    revoke_user_tokens(session, user_id=user.id)
     return user
 
 

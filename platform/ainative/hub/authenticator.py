@@ -33,6 +33,8 @@ from ainative.db.engine import get_engine
 from ainative.hub import accounts, model
 from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler, client_ip
+from ainative.hub.reset import ResetHandler
+from ainative.hub.signup import SignupHandler
 
 T = TypeVar("T")
 COURSES_ENV = "AINATIVE_COURSES"  # the user's courses, JSON, read by the notebook widget
@@ -173,7 +175,8 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
     # -- plumbing --------------------------------------------------------------------------
 
     def get_handlers(self, app: Any) -> list[tuple[str, type]]:
-        return [("/login", TokenLoginHandler)]
+        """Token login on /login, the sign-up page /join and one-time password resets."""
+        return [("/login", TokenLoginHandler), ("/join", SignupHandler), ("/reset", ResetHandler)]
 
     def _sessions(self) -> sessionmaker[Session]:
         if not self.database_url:

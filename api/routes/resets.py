@@ -1,0 +1,49 @@
+"""Routes: one-time password reset links (ainative.auth.resets), for students without e-mail.
+
+Admins for any account, instructors for the student-only accounts in their courses. The
+link opens the hub's reset page; the token is shown only in this answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel
+
+from ainative.auth import resets
+from ainative.auth import users as users_service
+from api.deps import AppSettings, CurrentUser, SessionDep
+from api.routes.hub import hub_public_url
+from api.schemas.bounds import UserIdPath
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+
+class ResetLinkPublic(BaseModel):
+    user_id: int
+    reset_url: str
+    expires_at: datetime
+
+
+@router.post(
+    "/{user_id}/reset-link", status_code=status.HTTP_201_CREATED, response_model=ResetLinkPublic
+)
+def create_reset_link(
+    user_id: UserIdPath, caller: CurrentUser, session: SessionDep, settings: AppSettings
+) -> ResetLinkPublic:
+    """A one-time link (valid 24 h) with which the student sets a new password on the hub."""
+    user = users_service.get_user(session, user_id=user_id)
+    allowed = user is not None and resets.may_reset(
+        session, actor_id=caller.id, actor_roles=caller.roles, user=user
+    )
+    if not allowed:
+        # The same answer for "no such user" and "not yours": ids are not probed this way.
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "you may create reset links only for students in your own courses",
+        )
+    token, expires_at = resets.create_reset_link(session, user_id=user_id, created_by=caller.id)
+    url = f"{hub_public_url(settings)}/hub/reset?{urlencode({'token': token})}"
+    return ResetLinkPublic(user_id=user_id, reset_url=url, expires_at=expires_at)
