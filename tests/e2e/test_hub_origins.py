@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from ainative.devservices import free_port
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conftest import Hub, running_hub
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.e2e,
