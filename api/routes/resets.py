@@ -17,8 +17,11 @@ from ainative.auth import users as users_service
 from api.deps import AppSettings, CurrentUser, SessionDep
 from api.routes.hub import hub_public_url
 from api.schemas.bounds import UserIdPath
+from api.schemas.errors import error_responses
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(
+    prefix="/api/v1/users", tags=["users"], responses=error_responses(401, 403, 422, 503)
+)
 
 
 class ResetLinkPublic(BaseModel):
