@@ -272,3 +272,22 @@ def test_html_in_an_answer_runs_no_script(lab, student, fake_llm_control):
     assert answer.locator("a[href^='javascript']").count() == 0
     assert lab.evaluate("window.__pwned") is None
     assert lab.dialogs == []
+
+
+def test_the_student_changes_their_research_consent_from_the_widget(lab, student, db):
+    user, _ = student
+    line = lab.locator(".ainative-tutor-consent")
+    line.get_by_text("you take part").wait_for(timeout=60_000)  # the student consented
+    lab.locator("button.ainative-tutor-consent-change").click()
+    line.get_by_text("you do not take part").wait_for(timeout=60_000)
+    with db.connect() as conn:
+        latest = conn.execute(
+            text(
+                "SELECT given, text_version FROM consent_records WHERE user_id = :u "
+                "ORDER BY recorded_at DESC, id DESC LIMIT 1"
+            ),
+            {"u": user.id},
+        ).one()
+    assert latest.given is False and latest.text_version  # dated, with the text's version
+    lab.locator("button.ainative-tutor-consent-change").click()  # and back
+    line.get_by_text("you take part").wait_for(timeout=60_000)

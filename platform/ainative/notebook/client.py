@@ -376,6 +376,18 @@ class AsyncTutorClient:
         raise_for(r)
         return r.json()
 
+    async def research_consent(self) -> bool:
+        """Whether the caller takes part in research now."""
+        r = await self._send("GET", "/api/v1/auth/me")
+        raise_for(r)
+        return bool(r.json()["research_consent"])
+
+    async def set_research_consent(self, given: bool) -> bool:
+        """Take part in research, or stop (stored with its date); the new state."""
+        r = await self._send("PATCH", "/api/v1/auth/me", json={"research_consent": given})
+        raise_for(r)
+        return bool(r.json()["research_consent"])
+
 
 async def _next(events: AsyncGenerator[StreamEvent, None]) -> StreamEvent:
     return await events.__anext__()
@@ -516,3 +528,11 @@ class TutorClient:
     def courses(self) -> Any:
         """The caller's courses as the API lists them."""
         return self._run(self.async_client.courses())
+
+    def research_consent(self) -> bool:
+        """Whether the caller takes part in research now."""
+        return self._run(self.async_client.research_consent())
+
+    def set_research_consent(self, given: bool) -> bool:
+        """Take part in research, or stop; the new state."""
+        return self._run(self.async_client.set_research_consent(given))

@@ -29,6 +29,7 @@ from ainative.notebook import binding, chat
 from ainative.notebook.binding import BINDING_MIME, Course
 from ainative.notebook.chat import Conversation, Outgoing, Throttle
 from ainative.notebook.client import AsyncTutorClient
+from ainative.notebook.consent_view import ConsentLine
 from ainative.notebook.models import TutorClientError, clock
 from ainative.notebook.preview import Preview
 from ainative.notebook.turn_view import TurnView
@@ -101,6 +102,8 @@ class TutorWidget:
         self.preview = Preview(enabled=outgoing is not None)
         self.status = widgets.HTML(value="")
         self.quota = widgets.HTML(value="")
+        self.consent = ConsentLine()
+        self.consent.on_change(self.set_consent, self._spawn)
         for w, cls in (
             (self.course, "course"),
             (self.course_label, "course-label"),
@@ -128,6 +131,7 @@ class TutorWidget:
                 self.preview.accordion,
                 self.status,
                 self.quota,
+                self.consent.box,
             ]
         )
         self.box.add_class("ainative-tutor")
@@ -199,6 +203,7 @@ class TutorWidget:
         except TutorClientError as exc:
             self._say(str(exc), error=True)
         await self.refresh_quota()
+        await self.refresh_consent()
 
     async def _load_courses(self) -> list[Course]:
         listed = binding.parse_courses(Settings().ainative_courses)
@@ -375,6 +380,19 @@ class TutorWidget:
         if score is not None:
             turn.score = score
         view.rated("Thanks, your rating was recorded.")
+
+    async def refresh_consent(self) -> None:
+        try:
+            self.consent.show(await self.client.research_consent())
+        except TutorClientError as exc:
+            self.consent.show(None, str(exc))
+
+    async def set_consent(self, given: bool) -> None:
+        """Take part in research, or stop, from the notebook (dated like at sign-up)."""
+        try:
+            self.consent.show(await self.client.set_research_consent(given))
+        except TutorClientError as exc:
+            self._say(str(exc), error=True)
 
     async def refresh_quota(self) -> None:
         if not self.course_settled:  # each course has its own quota
