@@ -342,22 +342,27 @@ DEADLINE_COLUMNS = (
 )
 
 
+def _course_filter(courses: Iterable[int | str] | int | str | None) -> tuple[str, dict[str, Any]]:
+    """The course clause alone, for course-level tables (no student rows, no consent rule)."""
+    if courses is None:
+        return "TRUE", {}
+    _, where, params = _filters(
+        time_column="created_at",
+        courses=courses,
+        since=None,
+        until=None,
+        user_ids=None,
+        include_non_consenting=True,
+    )
+    return where, params
+
+
 def load_deadlines(
     source: Source = None, *, courses: Iterable[int | str] | int | str | None = None
 ) -> pd.DataFrame:
     """Course deadlines (``course.deadline`` events, course-level: no student data)."""
-    params: dict[str, Any] = {}
-    where = "x.event_type = 'course.deadline' AND x.user_id IS NULL"
-    if courses is not None:
-        _, clause, params = _filters(
-            time_column="occurred_at",
-            courses=courses,
-            since=None,
-            until=None,
-            user_ids=None,
-            include_non_consenting=True,
-        )
-        where += f" AND {clause}"
+    clause, params = _course_filter(courses)
+    where = f"x.event_type = 'course.deadline' AND x.user_id IS NULL AND {clause}"
     sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where}"
     return copy_frame(sql, params, DEADLINE_COLUMNS, source, order_by=["deadline"])
 
@@ -406,17 +411,7 @@ def load_experiments(
     ``assigned`` counts every student assigned to the arm, consenting or not (a count,
     never who), so an analysis can see what consent filtering removed from each arm.
     """
-    params: dict[str, Any] = {}
-    where = "TRUE"
-    if courses is not None:
-        _, where, params = _filters(
-            time_column="created_at",
-            courses=courses,
-            since=None,
-            until=None,
-            user_ids=None,
-            include_non_consenting=True,
-        )
+    where, params = _course_filter(courses)
     joins = "JOIN experiments e ON e.id = x.experiment_id"
     sql = f"{select_sql(EXPERIMENT_COLUMNS, _ARMS, joins)} WHERE {where}"
     return copy_frame(sql, params, EXPERIMENT_COLUMNS, source, order_by=["experiment_id", "arm_id"])
