@@ -62,6 +62,9 @@ UNSTATABLE = (
     "context is longer than",  # the three context fields together
     "is not allowed in this course",  # the course's tutor policy, set at run time
     "you are not enrolled in course",  # membership, set at run time (events)
+    "or you are not a member of it",  # membership under the course rule (events)
+    "does not match the course of this session",  # the session's course, at run time
+    "you are a member of several courses",  # which course: the caller's memberships
     "is not a session of yours",  # ownership, set at run time (events)
     "current password is incorrect",  # a secret the schema cannot know
     "join code is not valid",  # the course's current code, set at run time
