@@ -105,7 +105,7 @@ class DoneNotifier:
             finally:
                 self.connected = False
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), 2)  # type: ignore[no-untyped-call]  # unannotated in redis-py
+                    await asyncio.wait_for(pubsub.aclose(), 2)  # type: ignore[no-untyped-call, unused-ignore]  # unannotated before redis-py 8.2
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.aclose(), 2)
             await asyncio.sleep(RECONNECT_DELAY)
