@@ -1,4 +1,4 @@
-"""Per-process clients for the worker: one Redis client, one response cache, answer streams.
+"""Per-process clients for the worker: one Redis client, one response cache, one stream writer.
 
 Keyed by pid so a forked child never reuses its parent's sockets.
 """
@@ -17,13 +17,14 @@ from redis.exceptions import RedisError
 from ainative.config import get_settings
 from ainative.tutor.cache import ResponseCache
 from ainative.tutor.notify import publish_done as publish
-from ainative.tutor.stream import StreamPublisher
+from ainative.tutor.stream_writer import StreamPublisher, StreamWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _lock = threading.Lock()
 _clients: dict[int, redis.Redis] = {}
 _caches: dict[int, ResponseCache] = {}
+_writers: dict[int, StreamWriter] = {}
 
 
 def _per_process(store: dict[int, T], build: Callable[[], T]) -> T:
@@ -60,5 +61,7 @@ def publish_done(interaction_id: str) -> None:
 
 
 def answer_stream(interaction_id: str) -> StreamPublisher:
-    """The writer of this interaction's live text (ainative.tutor.stream)."""
-    return StreamPublisher(redis_client(), interaction_id, get_settings().stream_ttl_seconds)
+    """The writer of this interaction's live text (ainative.tutor.stream_writer)."""
+    client = redis_client()  # outside the builder: _per_process's lock is not reentrant
+    writer = _per_process(_writers, lambda: StreamWriter(client, get_settings().stream_ttl_seconds))
+    return StreamPublisher(writer, interaction_id)

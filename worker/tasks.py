@@ -21,7 +21,7 @@ from ainative.observability.metrics import END_TO_END, QUEUE_WAIT, TASKS, TUTOR_
 from ainative.queue import TASK_ANSWER, TASK_SWEEP
 from ainative.tutor import trace
 from ainative.tutor.answering import produce_answer
-from ainative.tutor.stream import StreamPublisher
+from ainative.tutor.stream_writer import StreamPublisher
 from worker import (
     lease,
     signals,  # noqa: F401  (registers the signal handlers)

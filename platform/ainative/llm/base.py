@@ -77,5 +77,6 @@ class LLMProvider(Protocol):
     def complete(self, request: LLMRequest) -> LLMResult: ...
 
     def stream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
-        """Answer `request`, handing each text delta to `on_delta` (in the caller's thread)."""
+        """Answer `request`, handing each text delta to `on_delta`, in order, on any one
+        thread (the caller's, or the provider's event loop): `on_delta` must not block."""
         ...

@@ -7,16 +7,15 @@ because idle keep-alive connections get closed by servers. Errors become LLMErro
 retries a 4xx.
 
 `stream` asks for `stream=True` (with usage in the last chunk, so tokens are still
-counted) and hands each text delta to the caller's listener in the caller's own thread:
-the loop only fills a queue, so a slow listener (a Redis write) never stalls other calls.
+counted) and hands each text delta to the caller's listener on the loop itself: no
+thread hand-over per word. The listener must not block (the worker's only notes the
+text for its stream writer, tutor.stream_writer); one that did would stall every call.
 """
 
 from __future__ import annotations
 
-import asyncio
-import queue
 import time
-from typing import cast
+from typing import Any, cast
 
 import httpx2
 import openai
@@ -122,57 +121,57 @@ class OpenAIProvider:
         return self._loop.run(self.acomplete(request))
 
     def stream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
-        """Blocking face of `astream`: deltas reach `on_delta` in this thread, in order;
-        deltas that arrived while the listener was busy are handed over joined."""
-        if not self._loop.running:
-            raise RuntimeError("this provider is closed")
-        pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        future = asyncio.run_coroutine_threadsafe(
-            self.astream(request, pieces.put), self._loop.loop
-        )
-        future.add_done_callback(lambda _: pieces.put(None))  # after the last delta
-        try:
-            ended = False
-            while not ended:
-                batch = [pieces.get()]
-                while batch[-1] is not None and not pieces.empty():
-                    batch.append(pieces.get_nowait())  # behind: hand over what piled up
-                ended = batch[-1] is None
-                text = "".join(piece for piece in batch if piece is not None)
-                if text:
-                    on_delta(text)
-            return future.result()
-        except BaseException:
-            future.cancel()
-            raise
+        """Blocking face of `astream`: `on_delta` runs on this provider's loop, in order."""
+        return self._loop.run(self.astream(request, on_delta))
 
     async def astream(self, request: LLMRequest, on_delta: OnDelta) -> LLMResult:
-        """One streamed completion; `on_delta` runs on this loop, so it must not block."""
+        """One streamed completion; `on_delta` runs on this loop, so it must not block.
+
+        Through the SDK's own request path (auth, retries, timeouts, its SSE decoder and
+        its in-stream error check), but with chunks as plain dicts: building a typed
+        chunk model per word cost more CPU than everything else a streamed answer does
+        in the worker (`make bench-load`, stream scenario).
+        """
         started = time.perf_counter()
         parts: list[str] = []
         ttft_ms: int | None = None
-        usage, model, response_id, finish_reason = None, request.model, None, None
+        usage: dict[str, Any] = {}
+        model, response_id, finish_reason = request.model, None, None
+        body = {
+            "model": request.model or self.settings.llm_model,
+            "messages": request.messages,
+            "max_tokens": request.max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        timeout = request.timeout or self.settings.llm_timeout_seconds
         try:
-            chunks = await self.client.chat.completions.create(
-                model=request.model or self.settings.llm_model,
-                messages=cast("list[ChatCompletionMessageParam]", request.messages),
-                max_tokens=request.max_tokens,
-                timeout=request.timeout or self.settings.llm_timeout_seconds,
+            chunks = await self.client.post(
+                "/chat/completions",
+                body=body,
+                cast_to=object,
+                options={"timeout": timeout},
                 stream=True,
-                stream_options={"include_usage": True},
+                stream_cls=openai.AsyncStream[object],
             )
             async for chunk in chunks:
-                response_id, model = chunk.id, chunk.model or model
-                usage = chunk.usage or usage
-                if not chunk.choices:
+                if not isinstance(chunk, dict):
+                    raise ValueError("a streamed chunk is not a JSON object")
+                response_id, model = chunk.get("id", response_id), chunk.get("model") or model
+                if isinstance(chunk.get("usage"), dict):
+                    usage = chunk["usage"]
+                choices = chunk.get("choices")
+                choice = choices[0] if isinstance(choices, list) and choices else None
+                if not isinstance(choice, dict):
                     continue
-                choice = chunk.choices[0]
-                finish_reason = choice.finish_reason or finish_reason
-                if choice.delta.content:
+                finish_reason = choice.get("finish_reason") or finish_reason
+                delta = choice.get("delta")
+                text = delta.get("content") if isinstance(delta, dict) else None
+                if text and isinstance(text, str):
                     if ttft_ms is None:
                         ttft_ms = int((time.perf_counter() - started) * 1000)
-                    parts.append(choice.delta.content)
-                    on_delta(choice.delta.content)
+                    parts.append(text)
+                    on_delta(text)
         except (openai.OpenAIError, ValueError) as exc:  # ValueError: a chunk is not JSON
             raise to_llm_error(exc) from exc
         except (httpx2.TransportError, OSError, TimeoutError) as exc:  # broken mid-stream
@@ -185,8 +184,8 @@ class OpenAIProvider:
             )
         return LLMResult(
             text="".join(parts),
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
             provider=self.name,
             model=model or request.model,
             metadata={"response_id": response_id, "finish_reason": finish_reason},
