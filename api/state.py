@@ -27,6 +27,7 @@ from ainative.observability import probes
 from ainative.queue import TASK_ANSWER, make_celery
 from ainative.tutor.cache import AsyncResponseCache
 from ainative.tutor.notify import DoneNotifier
+from ainative.warmup import fill_pool
 
 SEND_RETRY_POLICY = {
     "max_retries": 2,
@@ -100,6 +101,8 @@ async def open_state(settings: Settings) -> AsyncIterator[ApiState]:
     async with AsyncExitStack() as stack:
         engine = get_engine(settings.database_url, pool_timeout=settings.api_db_pool_timeout)
         stack.callback(engine.dispose)
+        # Connect now, not under the first burst of questions after a start.
+        await asyncio.to_thread(fill_pool, engine, settings.db_pool_size)
         redis = make_async_redis(settings)
         stack.push_async_callback(redis.aclose)
         cache_client = redis

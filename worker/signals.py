@@ -4,18 +4,26 @@ The default LLM provider is built before the consumer takes its first task: buil
 it imports the OpenAI SDK, which took seconds on a loaded machine while every task
 thread of a freshly restarted worker waited for it (tests/faults, worker_kill), long
 enough for the sweeper to count those tasks as stuck.
+
+For the same reason a ready worker starts all its task threads and opens its pooled
+database connections at once (ainative.warmup).
 """
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 
 from ainative.config import get_settings
-from ainative.db.engine import dispose_after_fork
+from ainative.db.engine import dispose_after_fork, get_engine
 from ainative.llm.factory import close_providers, get_provider
+from ainative.warmup import fill_pool, start_threads
 from worker import heartbeat
+
+log = logging.getLogger(__name__)
 
 
 def _reset_pools(**_: Any) -> None:
@@ -32,6 +40,17 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     heartbeat.start(getattr(sender, "hostname", None) or "worker")
 
 
+def _warm_up(sender: Any = None, **_: Any) -> None:
+    """Task threads and database connections ready before the first burst."""
+    pool = getattr(sender, "pool", None)
+    executor = getattr(pool, "executor", None)  # the threads pool's; prefork has none
+    threads = int(getattr(pool, "limit", 0) or 0) if isinstance(executor, Executor) else 0
+    if isinstance(executor, Executor) and threads > 0:
+        start_threads(executor, threads)
+    opened = fill_pool(get_engine(), get_settings().db_pool_size)
+    log.info("warming up: %d task threads starting, %d database connections open", threads, opened)
+
+
 def _stop(sender: Any = None, **_: Any) -> None:
     heartbeat.stop(getattr(sender, "hostname", None) or "worker")
     close_providers()
@@ -41,4 +60,5 @@ def _stop(sender: Any = None, **_: Any) -> None:
 worker_init.connect(_build_provider)
 worker_process_init.connect(_reset_pools)
 worker_ready.connect(_start_heartbeat)
+worker_ready.connect(_warm_up)
 worker_shutdown.connect(_stop)
