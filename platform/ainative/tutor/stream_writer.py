@@ -9,8 +9,9 @@ per process (`StreamWriter`) sends everything pending in one pipeline:
 - Pending entries of one interaction fold into at most one reset or delta, then its
   end (tutor.stream's entry kinds): nobody has read them yet, so nothing is lost.
 - What must be seen at once goes out at once: a stream's first text (the time to
-  first token), a reset and an end. Later deltas wait until FLUSH_GAP_SECONDS after
-  the previous send, so a stream is written about 25 times a second at most.
+  first token), a reset and an end. A stream's later deltas wait until
+  FLUSH_GAP_SECONDS after its previous send, so it is written about 10 times a second
+  at most, and so is each reader woken (the API relays an event per entry).
 - `end` returns once its entry is written (or the wait timed out): when the task
   returns, readers can find the whole stream.
 
@@ -32,84 +33,91 @@ from ainative.tutor.stream import stream_key
 from ainative.tutor.stream_guard import Release
 
 log = logging.getLogger(__name__)
-FLUSH_GAP_SECONDS = 0.04
+FLUSH_GAP_SECONDS = 0.1
 END_WAIT_SECONDS = 2.0
+INFINITY = float("inf")
 
 
 @dataclass
 class _Pending:
-    """What one stream has waiting: a reset (replacing the shown text) or more text, an end."""
+    """What one stream has waiting: a reset (replacing the shown text) or more text, an
+    end; when it may be sent, and who waits for it to be."""
 
+    due: float
     text: str = ""
     reset: bool = False
     end: bool = False
+    sent: threading.Event | None = None
 
 
 class StreamWriter:
-    """One daemon thread writing every pending stream entry of this process to Redis."""
+    """One daemon thread writing the pending entries of every stream of this process."""
 
     def __init__(self, client: redis.Redis, ttl_seconds: int, gap: float = FLUSH_GAP_SECONDS):
         self.client, self.ttl, self.gap = client, ttl_seconds, gap
-        lock = threading.Lock()
-        self._wake = threading.Condition(lock)  # the writer thread waits on it
-        self._written = threading.Condition(lock)  # `end` waits on it
+        self._wake = threading.Condition()  # the writer thread waits on it
         self._pending: dict[str, _Pending] = {}
-        self._shown: set[str] = set()  # streams whose text readers already have
-        self._urgent = False
-        self._added = self._sent = 0  # sequence numbers: entries noted / written (or dropped)
-        self._not_before = 0.0  # monotonic time before which later deltas wait
+        self._last_sent: dict[str, float] = {}  # streams whose text readers have: when
+        self._wake_at = INFINITY  # when the writer thread means to look again
         self._failing = False
         self._thread = threading.Thread(target=self._run, name="stream-writer", daemon=True)
         self._thread.start()
 
-    def add(self, key: str, release: Release | None = None, *, end: bool = False) -> int:
-        """Note a release (and/or the end) of stream `key`; returns its sequence number."""
+    def add(
+        self, key: str, release: Release | None = None, *, end: bool = False
+    ) -> threading.Event:
+        """Note a release (and/or the end) of stream `key`; the event is set once sent."""
+        now = time.monotonic()
         with self._wake:
-            idle = not self._pending
-            pending = self._pending.setdefault(key, _Pending())
+            last = self._last_sent.get(key)
+            pending = self._pending.get(key)
+            if pending is None:
+                pending = self._pending[key] = _Pending(
+                    due=now if last is None else last + self.gap
+                )
             if release is not None and release.reset:
                 pending.text, pending.reset = release.text, True
-                self._shown.discard(key)
             elif release is not None:
                 pending.text += release.text
             pending.end = pending.end or end
-            urgent = pending.reset or pending.end or key not in self._shown
-            self._added += 1
-            if (urgent and not self._urgent) or idle:
-                self._urgent = self._urgent or urgent
+            if pending.reset or pending.end or last is None:  # urgent: no gap
+                pending.due = now
+            if pending.sent is None:
+                pending.sent = threading.Event()
+            if pending.due < self._wake_at:
+                self._wake_at = pending.due
                 self._wake.notify()
-            return self._added
+            return pending.sent
 
-    def wait_sent(self, sequence: int, timeout: float = END_WAIT_SECONDS) -> bool:
-        """Block until the entry numbered `sequence` was written (or dropped)."""
-        with self._written:
-            return self._written.wait_for(lambda: self._sent >= sequence, timeout)
-
-    def _take(self) -> tuple[dict[str, _Pending], int]:
-        """Wait until something is due (urgent, or pending past the gap); take it all."""
+    def _take(self) -> dict[str, _Pending]:
+        """Wait until some stream is due, then take every stream that is."""
         with self._wake:
-            while not (self._pending and (self._urgent or time.monotonic() >= self._not_before)):
-                wait = self._not_before - time.monotonic() if self._pending else None
-                self._wake.wait(wait)
-            taken, self._pending, self._urgent = self._pending, {}, False
-            for key, pending in taken.items():
-                if pending.end:
-                    self._shown.discard(key)
-                elif pending.text:
-                    self._shown.add(key)
-            return taken, self._added
+            while True:
+                now = time.monotonic()
+                due = {k: p for k, p in self._pending.items() if p.due <= now}
+                if due:
+                    break
+                self._wake_at = min((p.due for p in self._pending.values()), default=INFINITY)
+                self._wake.wait(None if self._wake_at == INFINITY else self._wake_at - now)
+            self._wake_at = INFINITY  # sending: whatever is added now is looked at after
+            for key, pending in due.items():
+                del self._pending[key]
+                if pending.text and not pending.end:
+                    self._last_sent[key] = now
+                else:  # ended, or reset to nothing: the next text is a first text again
+                    self._last_sent.pop(key, None)
+            return due
 
     def _run(self) -> None:
         while True:
-            taken, sequence = self._take()
-            self._not_before = time.monotonic() + self.gap
+            taken = self._take()
             try:
                 self._send(taken)
             except Exception:  # never let the thread die: every later end() would wait
                 log.exception("answer stream writer failed; %d streams dropped", len(taken))
-            with self._written:
-                self._sent = sequence
-                self._written.notify_all()
+            for pending in taken.values():
+                if pending.sent is not None:
+                    pending.sent.set()
 
     def _send(self, taken: dict[str, _Pending]) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -149,4 +157,4 @@ class StreamPublisher:
 
     def end(self) -> None:
         """The row is stored: tell readers to fetch it, and wait until they can."""
-        self.writer.wait_sent(self.writer.add(self.key, end=True))
+        self.writer.add(self.key, end=True).wait(END_WAIT_SECONDS)
