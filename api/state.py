@@ -27,6 +27,7 @@ from ainative.observability import probes
 from ainative.queue import TASK_ANSWER, make_celery
 from ainative.tutor.cache import AsyncResponseCache
 from ainative.tutor.notify import DoneNotifier
+from ainative.tutor.stream_hub import StreamHub
 from ainative.warmup import fill_pool
 
 SEND_RETRY_POLICY = {
@@ -67,6 +68,7 @@ class ApiState:
     redis: aioredis.Redis
     cache: AsyncResponseCache
     notifier: DoneNotifier
+    hub: StreamHub
     celery: Celery
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -114,6 +116,9 @@ async def open_state(settings: Settings) -> AsyncIterator[ApiState]:
         notifier = DoneNotifier(settings.redis_url)
         notifier.start()
         stack.push_async_callback(notifier.stop)
+        hub = StreamHub(redis)
+        hub.start()
+        stack.push_async_callback(hub.stop)
         refresher = asyncio.create_task(_refresh_pool_gauges(), name="pool-gauges")
         stack.push_async_callback(_cancel, refresher)
         yield ApiState(
@@ -123,6 +128,7 @@ async def open_state(settings: Settings) -> AsyncIterator[ApiState]:
             redis=redis,
             cache=AsyncResponseCache(cache_client, settings),
             notifier=notifier,
+            hub=hub,
             celery=celery,
         )
 

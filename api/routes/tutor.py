@@ -90,6 +90,7 @@ async def read_request(
         row = await reading.wait_for_answer(
             state.engine,
             state.notifier,
+            state.hub,
             interaction_id,
             user_id=user.id,
             roles=user.roles,
@@ -130,6 +131,7 @@ async def stream_request(
             state.engine,
             state.redis,
             state.notifier,
+            state.hub,
             interaction_id,
             user_id=user.id,
             roles=user.roles,

@@ -262,3 +262,29 @@ def test_a_failed_answer_ends_the_stream_with_the_error(api, make_user, db, llm)
     assert events[-1].kind == "final" and shown(events) == ""
     final = json.loads(events[-1].data)
     assert final["status"] == "error" and final["error"] and final["answer"] is None
+
+
+def test_two_readers_of_one_answer_both_get_all_of_it(api, make_user, db, llm) -> None:
+    """The API reads every open stream in one XREAD; a second reader joining a stream it
+    already reads catches up on what came before it joined."""
+    student = make_user()
+    llm(reply=PROSE, chunk_delay=0.03, latency=0.0)
+    course = openai_course(db, student.id)
+    interaction_id = ask(api, student, f"two tabs {uuid.uuid4()}", course).json()["id"]
+    second: list[list[Event]] = []
+    path = f"{REQUESTS}/{interaction_id}/stream"
+    with api.stream("GET", path, headers=student.headers) as first:
+        lines = first.iter_lines()
+        decoder, got = SSEDecoder(), []
+        while not any(e.kind == "delta" for e in got):  # the first reader is reading
+            found = decoder.feed(next(lines))
+            if found is not None:
+                got.append(Event(*found))
+        second.append(read_stream(api, student, interaction_id))  # joins mid-answer
+        for line in lines:
+            found = decoder.feed(line)
+            if found is not None:
+                got.append(Event(*found))
+    for events in (got, second[0]):
+        assert events[-1].kind == "final"
+        assert shown(events) == PROSE == json.loads(events[-1].data)["answer"]

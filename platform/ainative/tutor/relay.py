@@ -7,10 +7,12 @@ never had one: a cache hit in the API) gets the `final` event only. A `: keep-al
 comment goes out when nothing else was sent for HEARTBEAT_SECONDS.
 
 No database connection is held while streaming: the row is read once to check access
-and once at the end. Redis is read with XREAD BLOCK for at most BLOCK_SECONDS at a time
-(below the API client's socket timeout); between reads the row is re-checked when the
-done signal fires or every RECHECK_SECONDS, so a worker that died, a sweeper that gave
-up or a Redis outage still ends the stream with the stored answer.
+and once at the end. New entries come from the process's StreamHub (one XREAD for
+every open stream, tutor.stream_hub), waited for at most BLOCK_SECONDS at a time;
+between waits the row is re-checked when the done signal fires or every
+RECHECK_SECONDS, so a worker that died, a sweeper that gave up or a Redis outage still
+ends the stream with the stored answer. A finished row's last entries are read
+directly, as is what a second reader of a stream missed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -32,6 +34,7 @@ from ainative.tutor.reading import FINAL, read_interaction
 from ainative.tutor.repository import Row
 from ainative.tutor.service import TutorError
 from ainative.tutor.stream import START, StreamEntry, read_entries, valid_entry_id
+from ainative.tutor.stream_hub import Inbox, StreamHub
 
 HEARTBEAT_SECONDS = 15.0
 BLOCK_SECONDS = 1.0
@@ -55,10 +58,16 @@ def entry_event(entry: StreamEntry) -> str:
     return sse(entry.kind, json.dumps({"text": entry.text}), entry.id)
 
 
+def _position(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
 async def open_stream(
     engine: Engine,
     redis: aioredis.Redis,
     notifier: DoneNotifier,
+    hub: StreamHub,
     interaction_id: uuid.UUID,
     *,
     user_id: int,
@@ -66,14 +75,14 @@ async def open_stream(
     last_event_id: str | None,
     max_seconds: float,
     render: Render,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Check access (404 alike for missing and not theirs) before anything is sent, then
     return the events; `render` turns the stored row into the final event's JSON."""
     after = (last_event_id or "").strip() or START
     if not valid_entry_id(after):
         raise TutorError(422, BAD_EVENT_ID)
     row = await run_db(engine, read_interaction, interaction_id, user_id=user_id, roles=roles)
-    relay = _Relay(engine, redis, notifier, str(interaction_id), render)
+    relay = _Relay(engine, redis, notifier, hub, str(interaction_id), render)
     return relay.events(row, after, max_seconds)
 
 
@@ -83,10 +92,11 @@ class _Relay:
         engine: Engine,
         redis: aioredis.Redis,
         notifier: DoneNotifier,
+        hub: StreamHub,
         interaction_id: str,
         render: Render,
     ) -> None:
-        self.engine, self.redis, self.notifier = engine, redis, notifier
+        self.engine, self.redis, self.notifier, self.hub = engine, redis, notifier, hub
         self.id, self.render = interaction_id, render
 
     async def _row(self, fallback: Row) -> Row:
@@ -106,17 +116,35 @@ class _Relay:
                 await asyncio.sleep(block)
             return None
 
-    async def events(self, row: Row, after: str, max_seconds: float) -> AsyncIterator[str]:
+    async def _next(self, inbox: Inbox, after: str, block: float) -> list[StreamEntry]:
+        """The hub's entries after `after`, waiting up to `block` seconds for some."""
+        if not self.hub.reading:
+            return await self._read(after, block) or []
+        try:
+            batch = await asyncio.wait_for(inbox.get(), block)
+        except TimeoutError:
+            return []
+        while not inbox.empty():
+            batch += inbox.get_nowait()
+        seen = _position(after)
+        return [entry for entry in batch if _position(entry.id) > seen]
+
+    async def events(self, row: Row, after: str, max_seconds: float) -> AsyncGenerator[str, None]:
         now = time.monotonic()
         deadline, last_sent, next_check = now + max_seconds, now, now + RECHECK_SECONDS
-        with self.notifier.waiter(self.id) as done:
+        behind = self.hub.tracks(self.id)  # read already: what came before is ours to read
+        with self.notifier.waiter(self.id) as done, self.hub.subscribe(self.id, after) as inbox:
             finished = row["status"] in FINAL
             while True:
                 # A finished row: drain what is left without waiting, then the final event.
                 block = None if finished else min(BLOCK_SECONDS, deadline - time.monotonic())
                 if block is not None and block <= 0:
                     return  # the client reconnects with Last-Event-ID
-                entries = await self._read(after, block)
+                if block is None or behind:
+                    entries = await self._read(after, None)
+                    behind = False
+                else:
+                    entries = await self._next(inbox, after, block)
                 for entry in entries or ():
                     if entry.kind == "end":
                         yield self._final(await self._row(row))

@@ -42,7 +42,7 @@ def valid_entry_id(value: str) -> bool:
     return bool(ENTRY_ID.match(value))
 
 
-def _entry(entry_id: str, fields: dict[str, str]) -> StreamEntry:
+def entry_from_fields(entry_id: str, fields: dict[str, str]) -> StreamEntry:
     kind = fields.get("type", "delta")
     if kind not in ("delta", "reset", "end"):
         kind = "delta"
@@ -59,7 +59,7 @@ async def read_entries(
     found: Any = await client.xread({key: after}, count=200, block=block_ms)
     if not found:
         return []
-    return [_entry(str(entry_id), dict(fields or {})) for entry_id, fields in found[0][1]]
+    return [entry_from_fields(str(entry_id), dict(f or {})) for entry_id, f in found[0][1]]
 
 
 async def stream_exists(client: aioredis.Redis, interaction_id: str) -> bool:
