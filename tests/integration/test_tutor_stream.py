@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -288,3 +289,25 @@ def test_two_readers_of_one_answer_both_get_all_of_it(api, make_user, db, llm) -
     for events in (got, second[0]):
         assert events[-1].kind == "final"
         assert shown(events) == PROSE == json.loads(events[-1].data)["answer"]
+
+
+def test_a_reader_that_leaves_early_gives_its_slot_back(api, make_user, db, llm, stack) -> None:
+    student = make_user()
+    llm(reply=PROSE, chunk_delay=0.2, latency=0.0)  # about ten seconds of text
+    course = openai_course(db, student.id)
+    interaction_id = ask(api, student, f"leaving early {uuid.uuid4()}", course).json()["id"]
+    slots = redis.Redis.from_url(stack.env["REDIS_URL"])
+    key = f"ratelimit:waiting-requests:user:{student.id}"
+    try:
+        with httpx.Client(base_url=stack.api_url, timeout=60) as leaving:
+            path = f"{REQUESTS}/{interaction_id}/stream"
+            with leaving.stream("GET", path, headers=student.headers) as r:
+                for line in r.iter_lines():
+                    if line.startswith("event: delta"):
+                        break  # and the connection closes mid-answer
+        deadline = time.monotonic() + 60
+        while int(slots.get(key) or 0) > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert int(slots.get(key) or 0) == 0  # released although the request was cancelled
+    finally:
+        slots.close()
