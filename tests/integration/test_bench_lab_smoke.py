@@ -85,7 +85,7 @@ def test_every_scenario_reports_every_field(run: Run) -> None:
         assert run["scenarios"][name]["aftermath"]["restarted"] is False, name
 
 
-@pytest.mark.parametrize("name", ["lab", "burst", "saturation", "cache", "stream"])
+@pytest.mark.parametrize("name", ["lab", "burst", "saturation", "cache", "stream", "stream-burst"])
 def test_every_question_is_answered_without_errors(run: Run, name: str) -> None:
     result = run["scenarios"][name]
     assert result["errors"] == {}
@@ -117,10 +117,13 @@ def test_saturation_steps_and_cache_phases(run: Run) -> None:
 
 
 def test_stream_reports_time_to_first_token(run: Run) -> None:
-    stream = run["scenarios"]["stream"]
-    assert stream["first_tokens"] == stream["students"]
-    for key in ("ttft_ms", "fake_ttft_ms", "ttft_overhead_ms"):
-        assert None not in stream[key].values(), key
+    steady, burst = run["scenarios"]["stream"], run["scenarios"]["stream-burst"]
+    assert steady["first_tokens"] == steady["questions_counted"] > 0
+    assert steady["open_streams"]["max"] >= 1  # it counted the streams open as each asked
+    assert burst["first_tokens"] == burst["students"]
+    for stream in (steady, burst):
+        for key in ("ttft_ms", "fake_ttft_ms", "ttft_overhead_ms"):
+            assert None not in stream[key].values(), key
 
 
 def test_idle_students_hold_their_long_polls_without_errors(run: Run) -> None:

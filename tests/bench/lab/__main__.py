@@ -5,8 +5,8 @@
     python -m tests.bench.lab --scale 0.1 --workers 2          # smaller, two workers
 
 Starts the real processes (see stack.py), creates the students, runs the scenarios in
-order (lab, burst, saturation, cache, stream, idle), prints a table and writes the figures
-as JSON. Numbers, not pass/fail: compare two runs on the same machine.
+order (lab, burst, saturation, cache, stream, stream-burst, idle), prints a table and
+writes the figures as JSON. Numbers, not pass/fail: compare two runs on the same machine.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tests.bench.lab.students import Recorder
+
 if TYPE_CHECKING:
     from tests.bench.lab.measure import Window
-    from tests.bench.lab.students import Recorder
 
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 PROCESS_ORDER = ("api", "worker", "beat", "postgres", "redis", "fake_llm", "harness")
@@ -131,6 +132,29 @@ def ttft(rec: Recorder, alone: Recorder) -> dict[str, Any]:
         "ttft_target_met": overhead["p50"] is not None and overhead["p50"] <= TTFT_TARGET_P50_MS,
         "first_tokens": len(rec.first_tokens),
     }
+
+
+def asked_between(rec: Recorder, start: float, end: float) -> Recorder:
+    """The first-token records of the questions asked in [start, end)."""
+
+    def inside(items: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [(at, d) for at, d in items if start <= at - d < end]
+
+    counted = Recorder()
+    counted.first_tokens = inside(rec.first_tokens)
+    kept = {at for at, _ in counted.first_tokens}  # recorded at the same instant
+    counted.after_submit = [(at, d) for at, d in rec.after_submit if at in kept]
+    counted.stream_opens, counted.relays = list(rec.stream_opens), list(rec.relays)
+    counted.stages = list(rec.stages)
+    return counted
+
+
+def spread(values: list[int]) -> dict[str, int | None]:
+    """Smallest, median and largest of a count."""
+    ordered = sorted(values)
+    if not ordered:
+        return {"min": None, "p50": None, "max": None}
+    return {"min": ordered[0], "p50": ordered[len(ordered) // 2], "max": ordered[-1]}
 
 
 def summarize(
@@ -269,12 +293,20 @@ def _details(scenarios: dict[str, dict[str, Any]]) -> list[str]:
                 f"Burst: last answer {b['last_answer_s']:.1f} s after the first question; "
                 f"L + 2 s = {b['latency_s'] + 2:g} s, so {b['last_answer_minus_L_plus_2_s']:+.1f} s"
             )
-    if "stream" in scenarios:
-        t = scenarios["stream"]
+    for name, title in (("stream", "Stream"), ("stream-burst", "Stream burst")):
+        if name not in scenarios:
+            continue
+        t = scenarios[name]
+        held = t.get("open_streams")
         lines += [
             "",
-            f"Stream: {t['students']} students, {t['first_tokens']} saw a first token; "
-            f"time to first token (ms, p50/p95/p99) {_ms(t['ttft_ms'])}, "
+            f"{title}: {t['students']} students, {t['first_tokens']} first tokens counted"
+            + (
+                f" (streams open as they asked: {held['min']}..{held['max']}, median {held['p50']})"
+                if held
+                else ""
+            )
+            + f"; time to first token (ms, p50/p95/p99) {_ms(t['ttft_ms'])}, "
             f"after the 202 {_ms(t['ttft_after_submit_ms'])} "
             f"(SSE open {_ms(t['stream_open_ms'])}; XADD -> student {_ms(t['relay_ms'])}), "
             f"queued {_ms(t['queue_ms'])}, the worker's LLM call {_ms(t['worker_ttft_ms'])}, "

@@ -1,5 +1,6 @@
 """The scenarios of the performance issue ("a lab of 300 students asking at once"), and
-`stream`: the time to first token of streamed answers (the conversation issue's target).
+the time to first token of streamed answers (the conversation issue's target): `stream`
+with 100 streams open all the time, `stream-burst` with 100 questions in one second.
 
 Each returns its result dict (report.summarize plus its own figures). Before the
 measured window each one times the fake LLM alone with the same client and the same
@@ -16,13 +17,34 @@ from typing import Any
 from tests.bench.lab import procstats, report
 from tests.bench.lab.measure import Lab, measured, run_all
 from tests.bench.lab.students import Recorder, unique_question
+from tests.fakes.openai_server import DEFAULT_REPLY
 
 SATURATION_STEPS = (8, 16, 32, 64, 128, 256)
 SATURATION_MIN_GAIN = 0.05
 CACHE_CLIENTS = (1, 64)
 STREAM_STUDENTS = 100
-STREAM_LATENCY = 1.0  # the fake's whole answer; its first token comes earlier
+STREAM_LATENCY = 1.0  # stream-burst: the fake's whole answer; its first token comes earlier
 STREAM_CHUNK_DELAY = 0.02
+# stream: answers as a hosted model writes them, about 120 words at 40 words a second
+# after a first token at about 1 s, so a student reads each for about 4 s
+STEADY_LATENCY = 4.0
+STEADY_CHUNK_DELAY = 0.025
+STEADY_SECONDS = 30.0
+STEADY_PAUSE = 0.5  # a student asks again within this after an answer ends
+STEADY_REPLY = " ".join(
+    [
+        "Good question, and you are closer than you think.",
+        "Before changing anything, look at what your loop does on its very last pass:",
+        "which value does the index take there, and how long is the list at that moment?",
+        "Print both just before the line that fails and compare them with what you",
+        "expected to see. If they differ, ask yourself where the list was last changed,",
+        "and whether that happened before or after the loop started. Then try the loop",
+        "by hand on a list of two items, writing down the index and the item on each",
+        "pass. When the two columns disagree with your expectation, you have found the",
+        "step to look at. What do you notice about the first and the last pass?",
+        "Tell me what you see and we will take the next step together from there.",
+    ]
+)
 
 
 async def floor_burst(lab: Lab, calls: int, latency: float, spread: float) -> dict[str, Any]:
@@ -226,7 +248,70 @@ async def idle_scenario(lab: Lab) -> dict[str, Any]:
 
 
 async def stream_scenario(lab: Lab) -> dict[str, Any]:
-    """100 students ask within one second and read the answer's SSE stream.
+    """100 streams open all the time: each student reads an answer as it is written, then
+    soon asks again, for STEADY_SECONDS (the conversation issue's "100 concurrent streams").
+
+    The fake writes about 120 words at STEADY_CHUNK_DELAY after a first token at about
+    1 s. The figure is each question's time from submit to its first text, minus the
+    fake's own time to first token measured alone with the same 100 streams open; only
+    questions asked after the first round (every student streaming) and before the end
+    count, with how many streams were open as each was asked.
+    """
+    students = lab.count(STREAM_STUDENTS)
+    pause = STEADY_PAUSE
+    # long enough, at any --scale, for every student to ask at least once inside it
+    seconds = max(lab.seconds(STEADY_SECONDS, 2.0), 2 * (STEADY_LATENCY + pause))
+    steady = {"latency": STEADY_LATENCY, "chunk_delay": STEADY_CHUNK_DELAY}
+    lab.fake.control(**steady, reply=STEADY_REPLY)
+    alone, url = Recorder(), lab.fake.base_url
+    stop_at = time.perf_counter() + lab.seconds(2 * STEADY_LATENCY, 1.0)
+
+    async def fake_only(i: int) -> None:
+        await asyncio.sleep(STEADY_LATENCY * i / students)
+        while time.perf_counter() < stop_at:
+            await lab.client.ask_fake_streaming(url, unique_question(f"steady floor {i}"), alone)
+
+    await run_all([fake_only(i) for i in range(students)], lab.question_timeout)
+    floor = report.floor(alone, STEADY_LATENCY, 2 * STEADY_LATENCY)
+    open_streams: list[tuple[float, int]] = []  # (asked at, streams open then)
+    reading = [0]
+    async with measured(lab, STEADY_LATENCY) as w:
+        lab.fake.control(**steady)  # `measured` reset the chunk delay
+        ramp_end = time.perf_counter() + STEADY_LATENCY + 1.0
+        stop_at = ramp_end + seconds
+
+        async def student(i: int) -> None:
+            await asyncio.sleep(STEADY_LATENCY * i / students)  # a round's arrivals spread out
+            while time.perf_counter() < stop_at:
+                open_streams.append((time.perf_counter(), reading[0]))
+                reading[0] += 1
+                try:
+                    await lab.client.ask_streaming(
+                        lab.student(i), unique_question(f"steady {i}"), w.rec
+                    )
+                finally:
+                    reading[0] -= 1
+                await asyncio.sleep(lab.rng.uniform(0, pause))
+
+        w.timed_out = await run_all(
+            [student(i) for i in range(students)], seconds + lab.scenario_timeout
+        )
+    lab.fake.control(chunk_delay=0.0, reply=DEFAULT_REPLY)
+    counted = report.asked_between(w.rec, ramp_end, stop_at)
+    during = [n for at, n in open_streams if ramp_end <= at < stop_at]
+    extra = {
+        "students": students,
+        "seconds": seconds,
+        "questions_counted": len(counted.first_tokens),
+        "open_streams": report.spread(during),
+        **report.ttft(counted, alone),
+    }
+    return report.summarize(w, w.rec.asked, floor, extra)
+
+
+async def stream_burst_scenario(lab: Lab) -> dict[str, Any]:
+    """100 students ask within one second and read the answer's SSE stream (a stress
+    figure: 100 questions a second is the burst scenario's rate, not a lab's).
 
     The fake streams (first token after L - (n - 1) * chunk_delay); the figure is each
     student's time from submit to the first text, minus the fake's own time to first
@@ -263,5 +348,6 @@ SCENARIOS: dict[str, Scenario] = {
     "saturation": saturation_scenario,
     "cache": cache_scenario,
     "stream": stream_scenario,
+    "stream-burst": stream_burst_scenario,
     "idle": idle_scenario,
 }
