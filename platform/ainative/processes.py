@@ -19,6 +19,13 @@ def api_processes(settings: Settings) -> int:
     return settings.api_workers or len(os.sched_getaffinity(0))
 
 
+# Idle keep-alive connections stay open longer than a proxy's or load balancer's idle
+# timeout (nginx's upstream keepalive_timeout: 60 s). With uvicorn's 5 s, a client reusing
+# a connection just as the API closed it got "server disconnected" (seen in
+# `make bench-load` between scenarios; behind nginx it is a 502).
+KEEP_ALIVE_SECONDS = 75
+
+
 def api_command(settings: Settings, port: int | None = None) -> list[str]:
     """The API: uvicorn serving api.main:app, one process per core by default."""
     return [
@@ -26,6 +33,7 @@ def api_command(settings: Settings, port: int | None = None) -> list[str]:
         *("--host", settings.api_host),
         *("--port", str(port or settings.api_port)),
         *("--workers", str(api_processes(settings))),
+        *("--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)),
         "--no-access-log",
     ]
 
