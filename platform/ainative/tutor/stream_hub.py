@@ -44,6 +44,7 @@ class StreamHub:
         self._positions: dict[str, str] = {}  # stream key -> last id read
         self._subscribed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._failing = False  # logged once per outage, not every retry
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -94,7 +95,9 @@ class StreamHub:
                 streams: dict[Any, Any] = dict(self._positions)
                 found: Any = await self.client.xread(streams, count=COUNT, block=BLOCK_MS)
             except (RedisError, OSError) as exc:
-                log.warning("stream hub cannot read Redis, relays use stored rows: %s", exc)
+                if not self._failing:
+                    log.warning("stream hub cannot read Redis, relays use stored rows: %s", exc)
+                self._failing = True
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             except asyncio.CancelledError:
@@ -103,6 +106,9 @@ class StreamHub:
                 log.exception("stream hub failed to read; retrying")
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            if self._failing:
+                log.info("stream hub reads Redis again")
+                self._failing = False
             read = found.items() if isinstance(found, dict) else found or ()  # RESP3 / RESP2
             for key, raw in read:
                 self._deliver(str(key), raw)
