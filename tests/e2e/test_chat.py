@@ -137,12 +137,15 @@ def test_the_answer_grows_on_screen_while_it_is_streamed(lab, fake_llm_control, 
     fake_llm_control(reply="Streaming " + " ".join(words) + " END.", chunk_delay=0.3, clear=True)
     try:
         ask(lab, f"Explain the loop slowly {marker()}")
-        # A moment where the first words are shown and the last are not: the answer grows.
+        # A moment where the first words are shown and the last are not: the answer grows,
+        # and the status line says so (not "queued" while the words come).
         lab.wait_for_function(
             """() => {
                 const all = document.querySelectorAll('.ainative-tutor-turn .ainative-msg-tutor');
                 const text = all.length ? all[all.length - 1].innerText : '';
-                return text.includes('Streaming') && !text.includes('END.');
+                const status = document.querySelector('.ainative-tutor-status');
+                const writing = status !== null && status.innerText.startsWith('writing');
+                return text.includes('Streaming') && !text.includes('END.') && writing;
             }""",
             timeout=120_000,
         )

@@ -324,7 +324,9 @@ class TutorWidget:
                 throttle()
 
             def moved(name: str) -> None:
-                phase["name"] = name
+                if name != phase["name"]:  # say it now: the ticker only looks twice a second
+                    phase["name"] = name
+                    self._say(f"{name}… {time.monotonic() - started:.0f} s")
 
             item = await chat.follow(self.client, item, grown, moved)
             turn.finish(item)
