@@ -7,6 +7,7 @@ the same commands `ainative up` runs (ainative.processes).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -175,14 +176,21 @@ class Stack:
     def start_beat(self) -> None:
         self.spawn("beat", beat_command(str(self.log_dir / "beat-schedule")))
 
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Signal a process's whole group (a worker and its pool) and reap it."""
+    def kill(self, name: str, sig: int = signal.SIGKILL, grace: float = 90.0) -> None:
+        """Signal a process's whole group (a worker and its pool) and reap it; a group
+        still alive after `grace` seconds is killed. (A hub stopping while a slow spawn was
+        still importing took over 30 s on a fresh clone, and the teardown failed.)"""
         proc = self.processes.pop(name)
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             pass
-        proc.wait(30)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
 
     def stop(self) -> None:
         for name in list(self.processes):
