@@ -9,9 +9,11 @@ per process (`StreamWriter`) sends everything pending in one pipeline:
 - Pending entries of one interaction fold into at most one reset or delta, then its
   end (tutor.stream's entry kinds): nobody has read them yet, so nothing is lost.
 - What must be seen at once goes out at once: a stream's first text (the time to
-  first token), a reset and an end. A stream's later deltas wait until
-  FLUSH_GAP_SECONDS after its previous send, so it is written about 10 times a second
-  at most, and so is each reader woken (the API relays an event per entry).
+  first token), a rewrite and an end. A stream's later text waits until
+  FLUSH_GAP_SECONDS after its previous send, rounded up to a FLUSH_TICK_SECONDS tick,
+  so a stream is written about 10 times a second at most and streams due together
+  leave in one pipeline: the API's one reader (tutor.stream_hub) wakes per send, not
+  per stream.
 - `end` returns once its entry is written (or the wait timed out): when the task
   returns, readers can find the whole stream.
 
@@ -22,6 +24,7 @@ readers fall back to the stored row (tutor.relay).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -34,8 +37,14 @@ from ainative.tutor.stream_guard import Release
 
 log = logging.getLogger(__name__)
 FLUSH_GAP_SECONDS = 0.1
+FLUSH_TICK_SECONDS = 0.05
 END_WAIT_SECONDS = 2.0
 INFINITY = float("inf")
+
+
+def _on_tick(when: float) -> float:
+    """`when`, rounded up to the next FLUSH_TICK_SECONDS of the monotonic clock."""
+    return math.ceil(when / FLUSH_TICK_SECONDS) * FLUSH_TICK_SECONDS
 
 
 @dataclass
@@ -71,17 +80,16 @@ class StreamWriter:
         with self._wake:
             last = self._last_sent.get(key)
             pending = self._pending.get(key)
-            if pending is None:
-                pending = self._pending[key] = _Pending(
-                    due=now if last is None else last + self.gap
-                )
+            if pending is None:  # streams due together leave together: on a tick
+                later = now if last is None else max(now, last + self.gap)
+                pending = self._pending[key] = _Pending(due=_on_tick(later))
             if release is not None and release.reset:
                 pending.text, pending.reset = release.text, True
             elif release is not None:
                 pending.text += release.text
             pending.end = pending.end or end
-            if pending.reset or pending.end or last is None:  # urgent: no gap
-                pending.due = now
+            if pending.end or (pending.text and (pending.reset or last is None)):
+                pending.due = now  # urgent: an end, a first text, a rewrite
             if pending.sent is None:
                 pending.sent = threading.Event()
             if pending.due < self._wake_at:
