@@ -258,30 +258,32 @@ async def stream_scenario(lab: Lab) -> dict[str, Any]:
     count, with how many streams were open as each was asked.
     """
     students = lab.count(STREAM_STUDENTS)
+    # --scale shortens the answers too (the smoke test runs at 0.01); at 1 they are as above
+    latency = lab.seconds(STEADY_LATENCY, 0.5)
+    steady = {"latency": latency, "chunk_delay": STEADY_CHUNK_DELAY * latency / STEADY_LATENCY}
     pause = STEADY_PAUSE
     # long enough, at any --scale, for every student to ask at least once inside it
-    seconds = max(lab.seconds(STEADY_SECONDS, 2.0), 2 * (STEADY_LATENCY + pause))
-    steady = {"latency": STEADY_LATENCY, "chunk_delay": STEADY_CHUNK_DELAY}
+    seconds = max(lab.seconds(STEADY_SECONDS, 2.0), 2 * (latency + pause))
     lab.fake.control(**steady, reply=STEADY_REPLY)
     alone, url = Recorder(), lab.fake.base_url
-    stop_at = time.perf_counter() + lab.seconds(2 * STEADY_LATENCY, 1.0)
+    stop_at = time.perf_counter() + 2 * latency
 
     async def fake_only(i: int) -> None:
-        await asyncio.sleep(STEADY_LATENCY * i / students)
+        await asyncio.sleep(latency * i / students)
         while time.perf_counter() < stop_at:
             await lab.client.ask_fake_streaming(url, unique_question(f"steady floor {i}"), alone)
 
     await run_all([fake_only(i) for i in range(students)], lab.question_timeout)
-    floor = report.floor(alone, STEADY_LATENCY, 2 * STEADY_LATENCY)
+    floor = report.floor(alone, latency, 2 * latency)
     open_streams: list[tuple[float, int]] = []  # (asked at, streams open then)
     reading = [0]
-    async with measured(lab, STEADY_LATENCY) as w:
+    async with measured(lab, latency) as w:
         lab.fake.control(**steady)  # `measured` reset the chunk delay
-        ramp_end = time.perf_counter() + STEADY_LATENCY + 1.0
+        ramp_end = time.perf_counter() + latency + 1.0
         stop_at = ramp_end + seconds
 
         async def student(i: int) -> None:
-            await asyncio.sleep(STEADY_LATENCY * i / students)  # a round's arrivals spread out
+            await asyncio.sleep(latency * i / students)  # a round's arrivals spread out
             while time.perf_counter() < stop_at:
                 open_streams.append((time.perf_counter(), reading[0]))
                 reading[0] += 1
