@@ -44,9 +44,11 @@ def _warm_up(sender: Any = None, **_: Any) -> None:
     """Task threads and database connections ready before the first burst."""
     pool = getattr(sender, "pool", None)
     executor = getattr(pool, "executor", None)  # the threads pool's; prefork has none
-    threads = int(getattr(pool, "limit", 0) or 0) if isinstance(executor, Executor) else 0
-    if isinstance(executor, Executor) and threads > 0:
-        start_threads(executor, threads)
+    threads = 0
+    if isinstance(executor, Executor):
+        threads = int(getattr(pool, "limit", 0) or 0)
+        if threads > 0:
+            start_threads(executor, threads)
     opened = fill_pool(get_engine(), get_settings().db_pool_size)
     log.info("warming up: %d task threads starting, %d database connections open", threads, opened)
 

@@ -326,7 +326,7 @@ class TutorWidget:
             def moved(name: str) -> None:
                 if name != phase["name"]:  # say it now: the ticker only looks twice a second
                     phase["name"] = name
-                    self._say(f"{name}… {time.monotonic() - started:.0f} s")
+                    self._say_phase(started, phase)
 
             item = await chat.follow(self.client, item, grown, moved)
             turn.finish(item)
@@ -351,9 +351,12 @@ class TutorWidget:
             view.render()
         self._say(message, error=True)
 
+    def _say_phase(self, started: float, phase: dict[str, str]) -> None:
+        self._say(f"{phase['name']}… {time.monotonic() - started:.0f} s")
+
     async def _tick(self, started: float, phase: dict[str, str]) -> None:
         while True:
-            self._say(f"{phase['name']}… {time.monotonic() - started:.0f} s")
+            self._say_phase(started, phase)
             await asyncio.sleep(0.5)
 
     # -- rating and quota ------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 The worker appends entries while the LLM writes (tutor.stream_writer); the API's SSE
 relay reads them with XREAD from any point (a reconnecting client's Last-Event-ID).
-The key expires
-STREAM_TTL_SECONDS after the last attempt started or ended; the database stays the
-source of truth, so an expired stream only means the reader gets the stored answer.
+The key expires STREAM_TTL_SECONDS after the last attempt started or ended; the
+database stays the source of truth, so an expired stream only means the reader gets
+the stored answer.
 
 Entries (field `type`, plus `text`):
 - `reset` — discard the text so far and show `text` instead. Every attempt starts with

