@@ -6,7 +6,7 @@ into declared dtypes (tz-aware UTC timestamps, categoricals, nullable integers a
 booleans), large results split over a few connections on one snapshot.
 
 Only what was recorded while the student's research consent was in force is loaded
-(``ainative.consent``: the rule and its dates), in SQL, so other rows never reach the
+(``ainative.course.consent``: the rule and its dates), in SQL, so other rows never reach the
 analyst's process; ``include_non_consenting=True`` is for audits only.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ainative.consent import in_force_clause
+from ainative.course.consent import in_force_clause
 from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, STATUSES
 from ainative.tutor.modes import MODE_NAMES
 from analytics.pgcopy import (

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ainative.experiments import ARM_POLICY_KEYS, tie_break
+from ainative.course.experiments import ARM_POLICY_KEYS, tie_break
 from ainative.tutor.classify import classify
 from analytics import synth_text as text
 from analytics.bulk import copy_into
@@ -48,7 +48,7 @@ class ArmSpec:
     whatever the answer's guardrail outcome: the difference between two arms' values is
     the true effect an analysis should recover. None keeps the cohort's by-guardrail
     table (CohortSpec.next_run_success). `policy` is stored as the arm's policy
-    (keys of ainative.experiments.ARM_POLICY_KEYS); it documents, it does not act.
+    (keys of ainative.course.experiments.ARM_POLICY_KEYS); it documents, it does not act.
     """
 
     name: str
@@ -70,7 +70,7 @@ class ExperimentSpec:
 
     A student is assigned at their first tutor request (students arrive in index order):
     to the arm with the fewest students so far, ties broken by the same keyed hash as
-    ``ainative.experiments.arm_for`` (keyed by `key`, with the student's index and
+    ``ainative.course.experiments.arm_for`` (keyed by `key`, with the student's index and
     experiment 0 standing in for ids not known before writing).
     """
 

@@ -27,7 +27,7 @@ from ainative.auth.users import (  # shared with the CLI
     token_generation_key,
 )
 from ainative.config import Settings
-from ainative.ratelimit import client_address
+from ainative.limits.ratelimit import client_address
 from api.state import StateDep
 
 log = logging.getLogger(__name__)

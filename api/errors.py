@@ -23,16 +23,16 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ainative.auth import registration, users
-from ainative.courses import (
+from ainative.course.courses import (
     CourseError,
     CourseNotFoundError,
     CoursePermissionError,
     DuplicateCourseError,
 )
-from ainative.events import EventError
+from ainative.course.events import EventError
+from ainative.limits.ratelimit import RateLimitedError
 from ainative.observability.metrics import UNAVAILABLE
-from ainative.ratelimit import RateLimitedError
-from ainative.tutor.service import TutorError
+from ainative.tutor.submit import TutorError
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}

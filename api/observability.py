@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ainative.observability import metrics, multiproc, probes
 from ainative.observability.logging import bind, configure_logging, current_context, log_context
-from ainative.queue import TASK_ANSWER
+from ainative.runtime.queue import TASK_ANSWER
 from api.state import StateDep
 
 log = logging.getLogger("ainative.access")

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from ainative.config import Settings
 from ainative.db.engine import get_engine, run_db
 from ainative.observability import probes
-from ainative.queue import TASK_ANSWER, make_celery
+from ainative.runtime.queue import TASK_ANSWER, make_celery
+from ainative.runtime.warmup import fill_pool
 from ainative.tutor.cache import AsyncResponseCache
-from ainative.tutor.notify import DoneNotifier
-from ainative.tutor.stream_hub import StreamHub
-from ainative.warmup import fill_pool
+from ainative.tutor.streaming.hub import StreamHub
+from ainative.tutor.streaming.notify import DoneNotifier
 
 SEND_RETRY_POLICY = {
     "max_retries": 2,

@@ -2,7 +2,7 @@
 
 Embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL when set), a migrated
 template database, the API under uvicorn and a Celery worker as subprocesses, with
-the same commands `ainative up` runs (ainative.processes).
+the same commands `ainative up` runs (ainative.runtime.processes).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 
 from ainative.config import Settings
 from ainative.db.engine import normalise_url
-from ainative.devservices import EmbeddedPostgres, EmbeddedRedis, free_port
-from ainative.processes import api_command, beat_command, worker_command
+from ainative.runtime.devservices import EmbeddedPostgres, EmbeddedRedis, free_port
+from ainative.runtime.processes import api_command, beat_command, worker_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -158,7 +158,7 @@ class Stack:
         return proc
 
     def wait_worker(self, name: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-        from ainative.queue import make_celery
+        from ainative.runtime.queue import make_celery
 
         app = make_celery(self.settings())
         deadline = time.monotonic() + timeout

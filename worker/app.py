@@ -1,7 +1,7 @@
 """The worker's Celery app: the shared definition plus the task bodies and signals."""
 
 from ainative.config import get_settings
-from ainative.queue import make_celery
+from ainative.runtime.queue import make_celery
 from worker import observability  # noqa: F401  (prepares metrics and logs; serves /metrics)
 
 settings = get_settings()

@@ -1,4 +1,4 @@
-"""This worker's presence in Redis (see ainative.presence), refreshed by its consumer.
+"""This worker's presence in Redis (see ainative.runtime.presence), refreshed by its consumer.
 
 The beat rides on Celery's own worker heartbeat (the `heartbeat_sent` signal, sent
 every 2 s from the consumer's event loop), not on a thread of its own: a worker whose
@@ -19,7 +19,7 @@ from celery.signals import heartbeat_sent
 from redis.exceptions import RedisError
 
 from ainative.config import get_settings
-from ainative.presence import heartbeat, leave
+from ainative.runtime.presence import heartbeat, leave
 from worker.runtime import redis_client
 
 log = logging.getLogger(__name__)

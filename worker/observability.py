@@ -18,7 +18,7 @@ from celery import signals
 from ainative.config import get_settings
 from ainative.observability import metrics, multiproc, probes
 from ainative.observability.logging import configure_logging, set_context
-from ainative.queue import TASK_ANSWER
+from ainative.runtime.queue import TASK_ANSWER
 
 if TYPE_CHECKING:
     from prometheus_client import Metric

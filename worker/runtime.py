@@ -16,8 +16,8 @@ from redis.exceptions import RedisError
 
 from ainative.config import get_settings
 from ainative.tutor.cache import ResponseCache
-from ainative.tutor.notify import publish_done as publish
-from ainative.tutor.stream_writer import StreamPublisher, StreamWriter
+from ainative.tutor.streaming.notify import publish_done as publish
+from ainative.tutor.streaming.writer import StreamPublisher, StreamWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,7 +61,7 @@ def publish_done(interaction_id: str) -> None:
 
 
 def answer_stream(interaction_id: str) -> StreamPublisher:
-    """The writer of this interaction's live text (ainative.tutor.stream_writer)."""
+    """The writer of this interaction's live text (ainative.tutor.streaming.writer)."""
     client = redis_client()  # outside the builder: _per_process's lock is not reentrant
     writer = _per_process(_writers, lambda: StreamWriter(client, get_settings().stream_ttl_seconds))
     return StreamPublisher(writer, interaction_id)

@@ -6,7 +6,7 @@ thread of a freshly restarted worker waited for it (tests/faults, worker_kill), 
 enough for the sweeper to count those tasks as stuck.
 
 For the same reason a ready worker starts all its task threads and opens its pooled
-database connections at once (ainative.warmup).
+database connections at once (ainative.runtime.warmup).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from celery.signals import worker_init, worker_process_init, worker_ready, worke
 from ainative.config import get_settings
 from ainative.db.engine import dispose_after_fork, get_engine
 from ainative.llm.factory import close_providers, get_provider
-from ainative.warmup import fill_pool, start_threads
+from ainative.runtime.warmup import fill_pool, start_threads
 from worker import heartbeat
 
 log = logging.getLogger(__name__)

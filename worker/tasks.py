@@ -2,7 +2,7 @@
 
 `answer` is idempotent on the interaction id: it returns early when the row is done
 or failed, and its final write is conditional on the row not being done. Late acks
-and reject-on-worker-lost (ainative.queue) mean a killed worker's task is delivered
+and reject-on-worker-lost (ainative.runtime.queue) mean a killed worker's task is delivered
 again or re-enqueued by the sweeper; either way one row gets one answer.
 """
 
@@ -18,10 +18,10 @@ from ainative.config import get_settings
 from ainative.db.engine import autocommit
 from ainative.llm import LLMError
 from ainative.observability.metrics import END_TO_END, QUEUE_WAIT, TASKS, TUTOR_REQUESTS
-from ainative.queue import TASK_ANSWER, TASK_SWEEP
+from ainative.runtime.queue import TASK_ANSWER, TASK_SWEEP
 from ainative.tutor import trace
 from ainative.tutor.answering import produce_answer
-from ainative.tutor.stream_writer import StreamPublisher
+from ainative.tutor.streaming.writer import StreamPublisher
 from worker import (
     lease,
     signals,  # noqa: F401  (registers the signal handlers)

@@ -16,12 +16,12 @@ from fastapi.security import OAuth2PasswordRequestForm
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from ainative import ratelimit
 from ainative.auth import registration
 from ainative.auth import users as users_service
 from ainative.auth.users import TokenPair, revoked_access_key
 from ainative.config import Settings
 from ainative.db.models import User
+from ainative.limits import ratelimit
 from api.deps import (
     AppSettings,
     ClientIP,
@@ -61,7 +61,7 @@ def _authenticate(session: Session, login: str, password: str) -> TokenPair:
 async def _login(
     ip: str, redis: RedisDep, session: Session, settings: Settings, login: str, pw: str
 ) -> TokenPairPublic:
-    """Count the attempt first (ainative.ratelimit.begin_login), then check the password."""
+    """Count the attempt first (ainative.limits.ratelimit.begin_login), then check the password."""
     account = await run_in_threadpool(lambda: users_service.login_key(session, login=login))
     verdict = await ratelimit.begin_login(redis, ip=ip, account=account, settings=settings)
     if not verdict.allowed:

@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
 
-from ainative import courses as courses_service
-from ainative import joincodes
+from ainative.course import courses as courses_service
+from ainative.course import joincodes
 from ainative.db.models import Course
 from api.deps import CurrentUser, Principal, SessionDep, require_roles
 from api.schemas.bounds import CourseIdPath, UserIdPath

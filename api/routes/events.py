@@ -1,16 +1,16 @@
 """Routes: research events sent by clients (notebook activity), stored for the caller only.
 
 A body cannot name a user (extra fields are rejected): the owner of every stored event
-is the authenticated caller. The rules live in ainative.events.
+is the authenticated caller. The rules live in ainative.course.events.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from ainative import events as events_service
-from ainative import ratelimit
-from ainative.events import NewEvent
+from ainative.course import events as events_service
+from ainative.course.events import NewEvent
+from ainative.limits import ratelimit
 from api.deps import AppSettings, CurrentUser, RedisDep, SessionDep
 from api.schemas.errors import error_responses
 from api.schemas.events import EventBatchIn, EventBatchPublic, EventLimitsPublic

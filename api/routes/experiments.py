@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from ainative import experiments
+from ainative.course import experiments
 from api.routes.courses import CourseStaff
 from api.schemas.bounds import IdField
 from api.schemas.errors import error_responses

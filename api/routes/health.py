@@ -2,7 +2,7 @@
 
 healthy: everything answers. degraded: Redis down (cache on in-process memory,
 queue unavailable) or no live worker. unhealthy: the database is down.
-Worker presence comes from heartbeats in Redis (ainative.presence), one cheap call.
+Worker presence comes from heartbeats in Redis (ainative.runtime.presence), one cheap call.
 
 The public route answers the overall status and ok/degraded/down per part only:
 worker names, pool figures and exception text help an attacker more than a probe,
@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 
 import ainative
 from ainative.db.engine import pool_status
-from ainative.presence import alive_workers
+from ainative.runtime.presence import alive_workers
 from api.deps import require_roles
 from api.schemas.errors import error_responses
 from api.state import ApiState, StateDep

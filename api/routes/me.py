@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 from redis.exceptions import RedisError
 
-from ainative import my_data
 from ainative.auth.users import disabled_flag_ttl, disabled_user_key
+from ainative.course import my_data
 from api.deps import CurrentUser
 from api.schemas.errors import error_responses
 from api.schemas.me import DataDeleted

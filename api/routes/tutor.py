@@ -12,12 +12,13 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from ainative import quota
-from ainative.ratelimit import waiting_slot
-from ainative.tutor import reading, relay, sessions
+from ainative.limits import quota
+from ainative.limits.ratelimit import waiting_slot
 from ainative.tutor import repository as repo
+from ainative.tutor import sessions
 from ainative.tutor.ratings import rate_interaction
-from ainative.tutor.service import Question, bind, submit
+from ainative.tutor.streaming import long_poll, relay
+from ainative.tutor.submit import Question, bind, submit
 from api.deps import CurrentUser
 from api.schemas.bounds import CourseIdQuery, OffsetQuery
 from api.schemas.errors import error_responses
@@ -87,7 +88,7 @@ async def create_request(body: TutorRequestCreate, user: CurrentUser, state: Sta
         settings=state.settings,
     )
     row = result.row
-    if row["status"] in reading.FINAL:
+    if row["status"] in long_poll.FINAL:
         public = InteractionPublic.from_row(row)
         return JSONResponse(public.model_dump(mode="json"), status_code=200)
     return TutorRequestAccepted(id=row["id"], status=row["status"])
@@ -109,7 +110,7 @@ async def read_request(
     wait = min(wait, state.settings.long_poll_max_seconds)
     slot = waiting_slot(state.redis, user.id, state.settings) if wait > 0 else nullcontext()
     async with slot:
-        row = await reading.wait_for_answer(
+        row = await long_poll.wait_for_answer(
             state.engine,
             state.notifier,
             interaction_id,

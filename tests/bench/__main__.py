@@ -32,7 +32,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from ainative.db.migrate import upgrade
-    from ainative.devservices import EmbeddedPostgres
+    from ainative.runtime.devservices import EmbeddedPostgres
     from tests.stack import admin_execute
 
     server = None

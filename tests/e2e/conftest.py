@@ -1,6 +1,6 @@
 """JupyterHub on top of the shared stack: one hub (with configurable-http-proxy) per session.
 
-The hub runs the same command as `ainative up` (ainative.processes.hub_command) with free
+The hub runs the same command as `ainative up` (ainative.runtime.processes.hub_command) with free
 ports, its own data folder, a fresh crypt key and HUB_API_URL pointing at the stack's API.
 """
 
@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ainative.devservices import free_port
-from ainative.processes import hub_command
+from ainative.runtime.devservices import free_port
+from ainative.runtime.processes import hub_command
 from tests.stack import REPO_ROOT, Stack
 
 AUTH_REFRESH_AGE = 2  # seconds: a deactivated student must lose the hub quickly in tests

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import redis
 
-from ainative.ratelimit import FixedWindow
+from ainative.limits.ratelimit import FixedWindow
 
 pytestmark = pytest.mark.e2e
 

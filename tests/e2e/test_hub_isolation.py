@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from ainative.devservices import free_port, redis_server_binary
 from ainative.hub.spawner import system_username
+from ainative.runtime.devservices import free_port, redis_server_binary
 from tests.e2e.conftest import Hub, running_hub
 from tests.e2e.jupyter import run_in_kernel, start_server, stop_server
 from tests.stack import Stack

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conftest import Hub, running_hub
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ainative.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION
+from ainative.course.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION
 from tests.e2e.signup import identity, join_client, make_course, rotate, stored, submit
 
 pytestmark = pytest.mark.e2e

@@ -1,10 +1,10 @@
 """The platform as `ainative up` runs it, with servers of its own that faults can break.
 
-PostgreSQL and Redis are embedded servers of the harness alone (ainative.devservices),
+PostgreSQL and Redis are embedded servers of the harness alone (ainative.runtime.devservices),
 so restarting them touches no other test. Redis keeps an append-only file, like the
 compose file's; a restart "without persistence" deletes its files before it starts
 again, which is what a Redis without persistence finds after a crash. The API, two
-workers and beat run under ainative.supervisor.Supervisor, the supervisor of
+workers and beat run under ainative.runtime.supervisor.Supervisor, the supervisor of
 `ainative up`, in a thread: a worker killed by a fault is restarted by it, with its
 back-off. The fake LLM is tests/bench/lab's child process.
 """
@@ -28,9 +28,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from ainative.config import Settings
-from ainative.devservices import EmbeddedPostgres, EmbeddedRedis
-from ainative.processes import api_command, beat_command, worker_command
-from ainative.supervisor import Backoff, Supervisor
+from ainative.runtime.devservices import EmbeddedPostgres, EmbeddedRedis
+from ainative.runtime.processes import api_command, beat_command, worker_command
+from ainative.runtime.supervisor import Backoff, Supervisor
 from tests.bench.lab.stack import FakeLLM, platform_env
 from tests.stack import database_url_for, free_port, wait_http
 
@@ -124,7 +124,7 @@ class FaultStack:
 
     def wait_worker(self, name: str, timeout: float = 90.0) -> None:
         """Until the worker answers a ping (it consumes again)."""
-        from ainative.queue import make_celery
+        from ainative.runtime.queue import make_celery
 
         app = make_celery(self.settings)
         deadline = time.monotonic() + timeout

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 from tests.integration.opsutil import stop
 from tests.stack import REPO_ROOT, wait_http
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from ainative.devservices import free_port
-from ainative.processes import flower_command
+from ainative.runtime.devservices import free_port
+from ainative.runtime.processes import flower_command
 from tests.stack import REPO_ROOT, Stack, wait_http
 
 Samples = dict[tuple[str, frozenset], float]
@@ -72,7 +72,7 @@ def unique_prompt(tag: str = "") -> str:
 
 def start_metrics_worker(stack: Stack, name: str, *extra_argv: str) -> str:
     """A further Celery worker on the stack serving /metrics on a free port; returns its URL."""
-    from ainative.processes import worker_command
+    from ainative.runtime.processes import worker_command
 
     port = free_port()
     env = {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_HOST": "127.0.0.1"}

@@ -9,8 +9,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from sqlalchemy import create_engine, text
 
-from ainative.devservices import free_port
 from ainative.notebook import activity
+from ainative.runtime.devservices import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -368,7 +368,7 @@ def test_attack_guessing_from_many_addresses_does_not_lock_out_the_owner(service
 def test_attack_one_counter_per_account_whatever_the_login_name(services) -> None:
     import redis
 
-    from ainative.ratelimit import FixedWindow
+    from ainative.limits.ratelimit import FixedWindow
 
     ident = new_identity()
     window = 10**6
@@ -387,8 +387,8 @@ def test_attack_one_counter_per_account_whatever_the_login_name(services) -> Non
 async def test_limiter_counts_before_the_check_and_gives_back_successes(services) -> None:
     import redis.asyncio as aioredis
 
-    from ainative import ratelimit
     from ainative.config import Settings
+    from ainative.limits import ratelimit
 
     settings = Settings(login_rate_limit=2, rate_limit_window_seconds=10**6)
     client = aioredis.Redis.from_url(services.redis_url)
@@ -411,8 +411,8 @@ async def test_limiter_counts_before_the_check_and_gives_back_successes(services
 async def test_limiter_fails_open_without_redis() -> None:
     import redis.asyncio as aioredis
 
-    from ainative import ratelimit
-    from ainative.devservices import free_port
+    from ainative.limits import ratelimit
+    from ainative.runtime.devservices import free_port
 
     dead = aioredis.Redis(port=free_port(), socket_connect_timeout=0.5)
     verdict = await ratelimit.hit(dead, "login", "x", limit=1, window=60)

@@ -7,9 +7,9 @@ import uuid
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from ainative.broker import TRANSPORT, transport_for
 from ainative.config import Settings
-from ainative.queue import make_celery
+from ainative.runtime.broker import TRANSPORT, transport_for
+from ainative.runtime.queue import make_celery
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,7 @@ def test_celery_uses_the_transport_for_redis_urls_only(services) -> None:
     app = make_celery(Settings(redis_url=services.redis_url))
     try:
         with app.connection_for_write() as conn:
-            assert type(conn.transport).__module__ == "ainative.broker"
+            assert type(conn.transport).__module__ == "ainative.runtime.broker"
     finally:
         app.close()
     assert transport_for("rediss://cache:6380/0") == TRANSPORT

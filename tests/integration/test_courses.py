@@ -233,8 +233,8 @@ def test_course_policy_for_is_one_query(fresh_database_url: str) -> None:
     from sqlalchemy import create_engine, event
     from sqlalchemy.orm import Session
 
-    from ainative import courses
     from ainative.auth.users import create_user
+    from ainative.course import courses
     from ainative.db.engine import normalise_url
 
     engine = create_engine(normalise_url(fresh_database_url))

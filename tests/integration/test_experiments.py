@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from ainative import courses
-from ainative.experiments import (
+from ainative.course import courses
+from ainative.course.experiments import (
     ExperimentError,
     arm_for,
     create_experiment,
@@ -107,7 +107,7 @@ def test_one_running_experiment_per_course_and_ending_it(engine) -> None:
 
 
 def test_an_arm_lays_its_policy_over_the_course() -> None:
-    from ainative.experiments import Arm
+    from ainative.course.experiments import Arm
 
     arm = Arm(1, "e", 2, "strict", {"guardrail": "strict", "allowed_modes": ["hints"]})
     course = {"allowed_modes": ["socratic", "hints"], "quota_per_hour": 5}

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ainative.config import get_settings
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 
 pytestmark = pytest.mark.integration
 

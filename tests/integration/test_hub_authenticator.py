@@ -19,13 +19,13 @@ import redis.asyncio as aioredis
 from sqlalchemy import create_engine, select, text
 from tornado import web
 
-from ainative import ratelimit
 from ainative.auth.passwords import hash_password
 from ainative.auth.tokens import decode_token, issue_access_token, issue_login_token
 from ainative.config import get_settings
 from ainative.db.models import RefreshToken
-from ainative.devservices import free_port
 from ainative.hub.authenticator import INACTIVE_MESSAGE, AINativeAuthenticator
+from ainative.limits import ratelimit
+from ainative.runtime.devservices import free_port
 
 pytestmark = pytest.mark.integration
 

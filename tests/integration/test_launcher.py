@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 
 
 @pytest.fixture

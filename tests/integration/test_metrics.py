@@ -21,8 +21,8 @@ import httpx
 import pytest
 import redis
 
-from ainative.devservices import free_port
-from ainative.processes import api_command, worker_command
+from ainative.runtime.devservices import free_port
+from ainative.runtime.processes import api_command, worker_command
 from tests.integration.opsutil import (
     ask,
     delta,

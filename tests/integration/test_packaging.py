@@ -37,7 +37,8 @@ sys.path.insert(0, target)
 sys.path.append(site_packages)
 
 import ainative
-from ainative import processes, resources
+from ainative.runtime import processes
+from ainative import resources
 from ainative.cli import build_parser
 from ainative.config import Settings
 from ainative.db.migrate import alembic_config

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 from tests.integration.opsutil import (
     ask,
     start_flower,

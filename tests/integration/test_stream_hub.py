@@ -8,8 +8,8 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from ainative.tutor.stream import stream_key
-from ainative.tutor.stream_hub import StreamHub
+from ainative.tutor.streaming.entries import stream_key
+from ainative.tutor.streaming.hub import StreamHub
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ainative.tutor.stream import stream_key
 from ainative.tutor.stream_guard import Release
-from ainative.tutor.stream_writer import StreamPublisher, StreamWriter
+from ainative.tutor.streaming.entries import stream_key
+from ainative.tutor.streaming.writer import StreamPublisher, StreamWriter
 
 pytestmark = pytest.mark.integration
 LONG_GAP = 600.0  # later deltas never leave on their own: only urgent entries flush them
@@ -110,7 +110,7 @@ def test_redis_down_loses_the_stream_not_the_answer(caplog) -> None:
     def warnings() -> list[logging.LogRecord]:
         return [r for r in caplog.records if "answer streams unavailable" in r.getMessage()]
 
-    with caplog.at_level(logging.WARNING, logger="ainative.tutor.stream_writer"):
+    with caplog.at_level(logging.WARNING, logger="ainative.tutor.streaming.writer"):
         stream.publish(Release("Good question."))
         stream.end()  # returns: a failed send counts as sent
         deadline = time.monotonic() + 30

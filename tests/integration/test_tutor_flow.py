@@ -213,8 +213,8 @@ def test_long_poll_without_pubsub_falls_back_to_the_database(make_user, stack) -
     from fastapi.testclient import TestClient
 
     from ainative.config import get_settings
-    from ainative.devservices import free_port
-    from ainative.tutor.notify import DoneNotifier
+    from ainative.runtime.devservices import free_port
+    from ainative.tutor.streaming.notify import DoneNotifier
     from api.main import create_app
 
     student = make_user()

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import redis
 
-from ainative.tutor.notify import DoneNotifier, publish_done
+from ainative.tutor.streaming.notify import DoneNotifier, publish_done
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import redis.asyncio as aioredis
 
-from ainative import quota
+from ainative.limits import quota
 
 pytestmark = pytest.mark.integration
 

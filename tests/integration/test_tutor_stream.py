@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from ainative.notebook.client import TutorClient
 from ainative.notebook.models import SSEDecoder
 from ainative.tutor.guardrails import REWRITE_NOTE
-from ainative.tutor.stream import stream_key
+from ainative.tutor.streaming.entries import stream_key
 
 pytestmark = pytest.mark.integration
 REQUESTS = "/api/v1/tutor/requests"

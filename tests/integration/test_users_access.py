@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ainative.auth import users
 from ainative.config import Settings
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import pytest
 
 from ainative.config import Settings
 from ainative.db.engine import build_engine
-from ainative.warmup import fill_pool
+from ainative.runtime.warmup import fill_pool
 
 pytestmark = pytest.mark.integration
 

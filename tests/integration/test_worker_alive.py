@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 
 
 def _probe(stack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""What the containers must run: ainative.processes' commands as seen inside the image.
+"""What the containers must run: ainative.runtime.processes' commands as seen inside the image.
 
 The images (deploy/docker/Dockerfile*) install the package non-editable into
 python:3.11-slim's site-packages and run `python`; files the commands name (the hub's
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import ainative
 from ainative.config import Settings
-from ainative.processes import (
+from ainative.runtime.processes import (
     api_command,
     beat_command,
     flower_command,

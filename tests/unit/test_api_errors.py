@@ -7,14 +7,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from ainative.auth import users
-from ainative.courses import (
+from ainative.course.courses import (
     CourseError,
     CourseNotFoundError,
     CoursePermissionError,
     DuplicateCourseError,
 )
-from ainative.events import EventError
-from ainative.tutor.service import TutorError
+from ainative.course.events import EventError
+from ainative.tutor.submit import TutorError
 from api.errors import install_error_handlers
 
 CASES = [

@@ -6,7 +6,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from ainative.config import Settings
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 from ainative.tutor.cache import (
     AsyncResponseCache,
     CachedAnswer,

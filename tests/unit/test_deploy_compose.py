@@ -1,5 +1,5 @@
 """docker-compose.yml validates against the Compose specification's JSON schema and runs,
-service by service, the commands of ainative.processes; its modules exist.
+service by service, the commands of ainative.runtime.processes; its modules exist.
 
 The schema is compose_spec.json as shipped in the docker-compose 1.29.2 wheel on PyPI
 (compose/config/compose_spec.json), kept in tests/unit/schemas.

@@ -3,7 +3,7 @@
 Each manifest is checked field by field against the official client's models
 (openapi_types / attribute_map: unknown keys and wrong types fail), then
 deserialized by the client, which rejects missing required fields. Commands must be
-the ones ainative.processes builds, so the cluster runs what the tests run.
+the ones ainative.runtime.processes builds, so the cluster runs what the tests run.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from ainative.cli import build_parser
-from ainative.devservices import free_port
+from ainative.runtime.devservices import free_port
 from tests.unit.test_deploy_k8s import _workloads
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,6 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from ainative.devservices import free_port
 from ainative.notebook import tokens
 from ainative.notebook.client import TutorClient
 from ainative.notebook.models import (
@@ -26,6 +25,7 @@ from ainative.notebook.models import (
     raise_for,
 )
 from ainative.notebook.tokens import TokenStore
+from ainative.runtime.devservices import free_port
 from ainative.tutor.modes import DEFAULT_MODE, all_modes
 
 

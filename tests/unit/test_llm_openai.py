@@ -69,7 +69,7 @@ def test_errors_say_whether_a_retry_helps(fake_llm, fake_llm_control, status, re
 
 
 def test_connection_refused_is_retryable() -> None:
-    from ainative.devservices import free_port
+    from ainative.runtime.devservices import free_port
 
     with pytest.raises(LLMError) as info:
         _provider(f"http://127.0.0.1:{free_port()}/v1").complete(REQUEST)

@@ -1,6 +1,6 @@
 """Each process refuses to start on unsafe settings and names them (Settings.check_production).
 
-The processes run the launcher's commands (ainative.processes) from an empty folder, so
+The processes run the launcher's commands (ainative.runtime.processes) from an empty folder, so
 only the installed package and the environment count: no `.env`, no repository files.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ainative.config import Settings
-from ainative.processes import beat_command, flower_command, hub_command, worker_command
+from ainative.runtime.processes import beat_command, flower_command, hub_command, worker_command
 
 SAFE_PRODUCTION = {
     "ENVIRONMENT": "production",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ainative.supervisor import Backoff, Supervisor
+from ainative.runtime.supervisor import Backoff, Supervisor
 
 PY = sys.executable
 SLEEPER = "import os, time; print('pid', os.getpid(), flush=True); time.sleep(600)"
@@ -159,7 +159,7 @@ def test_sigterm_to_the_launcher_stops_every_process(tmp_path: Path) -> None:
     launcher = textwrap.dedent(
         f"""
         import sys
-        from ainative.supervisor import Supervisor
+        from ainative.runtime.supervisor import Supervisor
         supervisor = Supervisor()
         supervisor.add("sleeper", [sys.executable, "-c", {SLEEPER!r}])
         raise SystemExit(supervisor.run())

@@ -9,7 +9,7 @@ import pytest
 from ainative.config import Settings
 from ainative.llm import LLMRequest
 from ainative.llm.offline import OFFLINE_MODEL, SCRIPT, OfflineTutor, conversation
-from ainative.tutor.binding import BindingError, CourseChoice, choose_course
+from ainative.tutor.course_rule import BindingError, CourseChoice, choose_course
 from ainative.tutor.prompts import Turn, build_messages, fit_history
 from analytics.measures import hours_to_deadline
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from ainative.devservices import free_port
-from ainative.tutor.notify import DoneNotifier
+from ainative.runtime.devservices import free_port
+from ainative.tutor.streaming.notify import DoneNotifier
 
 
 async def test_without_redis_it_reports_disconnected_and_keeps_trying() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from ainative import quota
 from ainative.config import Settings
-from ainative.devservices import free_port
+from ainative.limits import quota
+from ainative.runtime.devservices import free_port
 
 
 def test_limit_comes_from_the_course_policy_else_settings() -> None:

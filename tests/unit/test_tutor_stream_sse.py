@@ -13,9 +13,9 @@ from ainative.llm import LLMError, LLMResult
 from ainative.notebook.client import TutorClient
 from ainative.notebook.models import SSEDecoder, stream_event
 from ainative.tutor.answering import stream_with_retries
-from ainative.tutor.relay import HEARTBEAT, entry_event, sse
-from ainative.tutor.stream import StreamEntry, valid_entry_id
 from ainative.tutor.stream_guard import Release, StreamGuard
+from ainative.tutor.streaming.entries import StreamEntry, valid_entry_id
+from ainative.tutor.streaming.relay import HEARTBEAT, entry_event, sse
 
 
 def decode(wire: str) -> list[tuple[str, str, str | None]]:

@@ -6,7 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ainative.warmup import start_threads
+from ainative.runtime.warmup import start_threads
 
 
 def test_every_thread_of_the_pool_is_started() -> None:

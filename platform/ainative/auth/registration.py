@@ -2,7 +2,7 @@
 
 `register` is the one implementation: the API's POST /api/v1/auth/register calls it,
 and a hub sign-up page can call it too. With course-code, a student joins with their
-course's join code (ainative.joincodes) and is enrolled in it as a student; closed
+course's join code (ainative.course.joincodes) and is enrolled in it as a student; closed
 leaves account creation to staff (`ainative users create`, POST /api/v1/users).
 """
 
@@ -12,8 +12,8 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from ainative import joincodes
 from ainative.auth.users import DuplicateUserError, UserError, create_user
+from ainative.course import joincodes
 from ainative.db.models import Course, Membership, User
 
 RegistrationMode = Literal["open", "course-code", "closed"]
@@ -51,7 +51,7 @@ def register(
 
     The conflict message never says whether the username or the email is the one taken.
     `research_consent` is the student's answer on the sign-up form, recorded with its date
-    and the consent text's version (ainative.consent) by create_user.
+    and the consent text's version (ainative.course.consent) by create_user.
     """
     if mode == "closed":
         raise RegistrationClosedError(CLOSED_MESSAGE)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ainative.auth.passwords import password_problem
 from ainative.auth.users import InvalidUserInput, UserError, UserNotFoundError, set_password
-from ainative.courses import student_only
+from ainative.course.courses import student_only
 from ainative.db.models import Membership, PasswordReset, User
 
 RESET_LINK_HOURS = 24

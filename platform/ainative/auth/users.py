@@ -31,7 +31,7 @@ from ainative.auth.passwords import (
 )
 from ainative.auth.tokens import TokenError, decode_token, issue_access_token, issue_refresh_token
 from ainative.config import Settings, get_settings
-from ainative.consent import record_consent
+from ainative.course.consent import record_consent
 from ainative.db.models import ROLES, RefreshToken, User
 
 

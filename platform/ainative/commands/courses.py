@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_code(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from ainative import joincodes
+    from ainative.course import joincodes
     from ainative.db.engine import session_scope
     from ainative.db.models import Course
 

@@ -65,8 +65,8 @@ def _course_id(conn: Any, code: str) -> int | None:
 
 
 def run_create(args: argparse.Namespace) -> int:
+    from ainative.course.experiments import ExperimentError, create_experiment
     from ainative.db.engine import get_engine
-    from ainative.experiments import ExperimentError, create_experiment
 
     try:
         arms = [_arm(spec) for spec in args.arm]
@@ -90,8 +90,8 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from ainative.course.experiments import list_experiments
     from ainative.db.engine import get_engine
-    from ainative.experiments import list_experiments
 
     with get_engine().connect() as conn:
         course_id = _course_id(conn, args.course)
@@ -112,8 +112,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_end(args: argparse.Namespace) -> int:
+    from ainative.course.experiments import end_experiment
     from ainative.db.engine import get_engine
-    from ainative.experiments import end_experiment
 
     with get_engine().begin() as conn:
         course_id = _course_id(conn, args.course)

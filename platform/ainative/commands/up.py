@@ -2,7 +2,7 @@
 
 Starts embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset,
 migrates, creates demo accounts (development only), then runs the API, a Celery
-worker, beat (the sweeper), JupyterHub and Flower under ainative.supervisor, which
+worker, beat (the sweeper), JupyterHub and Flower under ainative.runtime.supervisor, which
 restarts a process that dies (with a back-off) instead of stopping the others.
 Ctrl-C or SIGTERM stops all, then the embedded servers.
 Everything it needs comes from the installed package; its working directory holds
@@ -26,12 +26,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ainative import processes
+    from ainative.auth.demo_accounts import create_demo_accounts
     from ainative.db.engine import session_scope
     from ainative.db.migrate import upgrade
-    from ainative.demo import create_demo_accounts
-    from ainative.devservices import ensure_services
-    from ainative.supervisor import Supervisor
+    from ainative.runtime import processes
+    from ainative.runtime.devservices import ensure_services
+    from ainative.runtime.supervisor import Supervisor
 
     components: list[Component] = []
     if not args.no_hub:

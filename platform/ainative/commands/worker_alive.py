@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     import redis
 
     from ainative.config import get_settings
-    from ainative.presence import seconds_since_beat
+    from ainative.runtime.presence import seconds_since_beat
 
     settings = get_settings()
     hostname = args.hostname or f"{args.name}@{socket.gethostname()}"

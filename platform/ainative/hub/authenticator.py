@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 from traitlets import Integer, List, Set, Unicode, default, validate
 
-from ainative import ratelimit
 from ainative.auth import users as users_service
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import get_settings
@@ -35,6 +34,7 @@ from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler, client_ip
 from ainative.hub.reset import ResetHandler
 from ainative.hub.signup import SignupHandler
+from ainative.limits import ratelimit
 
 T = TypeVar("T")
 COURSES_ENV = "AINATIVE_COURSES"  # the user's courses, JSON, read by the notebook widget
@@ -281,7 +281,7 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return str(token) if token else None
 
     async def _password_account(self, handler: Any, username: str, password: str) -> Account | None:
-        """The API's login rules (ainative.ratelimit.begin_login): counted before bcrypt."""
+        """The API's login rules (ainative.limits.ratelimit.begin_login): counted before bcrypt."""
         if not username or not password:
             return None
         settings = get_settings()

@@ -15,7 +15,7 @@ from jupyterhub.handlers.login import LoginHandler
 from tornado import web
 
 from ainative.auth.tokens import TokenError, decode_token
-from ainative.ratelimit import client_address
+from ainative.limits.ratelimit import client_address
 
 
 def client_ip(handler: Any, trusted: Sequence[str]) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from jupyterhub.roles import get_default_roles
 
-from ainative.courses import student_only
+from ainative.course.courses import student_only
 from ainative.hub.accounts import Account, course_slug
 
 DEFAULT_STAFF_GROUP_PREFIX = "staff-"

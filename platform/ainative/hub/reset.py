@@ -15,12 +15,12 @@ from jupyterhub.handlers.base import BaseHandler
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from ainative import ratelimit
 from ainative.auth import resets
 from ainative.auth.passwords import PASSWORD_RULE
 from ainative.auth.users import UserError, publish_generation
 from ainative.config import get_settings
 from ainative.hub.handlers import client_ip
+from ainative.limits import ratelimit
 
 MISMATCH = "the two passwords differ: type the same password twice"
 

@@ -18,7 +18,6 @@ from jupyterhub.handlers.base import BaseHandler
 from jupyterhub.utils import url_path_join
 from sqlalchemy.orm import Session
 
-from ainative import consent, ratelimit
 from ainative.auth.passwords import PASSWORD_RULE
 from ainative.auth.registration import (
     InvalidJoinCodeError,
@@ -27,7 +26,9 @@ from ainative.auth.registration import (
 )
 from ainative.auth.users import DuplicateUserError, UserError
 from ainative.config import get_settings
+from ainative.course import consent
 from ainative.hub.handlers import client_ip
+from ainative.limits import ratelimit
 
 FIELDS = ("join_code", "username", "email", "password")
 RULES = {

@@ -9,7 +9,7 @@ retries a 4xx.
 `stream` asks for `stream=True` (with usage in the last chunk, so tokens are still
 counted) and hands each text delta to the caller's listener on the loop itself: no
 thread hand-over per word. The listener must not block (the worker's only notes the
-text for its stream writer, tutor.stream_writer); one that did would stall every call.
+text for its stream writer, tutor.streaming.writer); one that did would stall every call.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from ainative.aioloop import LoopThread
 from ainative.config import Settings
 from ainative.llm.base import LLMError, LLMRequest, LLMResult, OnDelta
+from ainative.runtime.aioloop import LoopThread
 
 
 def _refused(exc: BaseException) -> bool:

@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ainative.aioloop import LoopThread
 from ainative.notebook.models import (
     RETRY_STATUSES,
     Interaction,
@@ -45,6 +44,7 @@ from ainative.notebook.models import (
     stream_event,
 )
 from ainative.notebook.tokens import TokenStore, shared_tokens
+from ainative.runtime.aioloop import LoopThread
 from ainative.tutor.modes import DEFAULT_MODE
 
 __all__ = [
@@ -406,7 +406,7 @@ class TutorClient:
     """Blocking client: `TutorClient().ask("why does my loop stop early?")`.
 
     The same arguments and calls as AsyncTutorClient, each run to completion on a private
-    loop (see ainative.aioloop), so it works inside a kernel's running loop too.
+    loop (see ainative.runtime.aioloop), so it works inside a kernel's running loop too.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -1,7 +1,7 @@
 """The widget's research line: "Research: you take part — change", in plain words.
 
 Students choose at sign-up; this is where they change their mind. Each change is stored
-with its date and the consent text's version (ainative.consent), and research uses only
+with its date and the consent text's version (ainative.course.consent), and research uses only
 what was recorded while they took part.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ainative.consent import CONSENT_TEXT
+from ainative.course.consent import CONSENT_TEXT
 
 TAKING_PART = "Research: <b>you take part</b>"
 NOT_TAKING_PART = "Research: <b>you do not take part</b>"

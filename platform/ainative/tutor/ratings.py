@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from ainative.tutor import repository as repo
 from ainative.tutor.repository import Row
-from ainative.tutor.service import INTERACTION_NOT_FOUND, TutorError
+from ainative.tutor.submit import INTERACTION_NOT_FOUND, TutorError
 
 
 def rate_interaction(

@@ -10,19 +10,19 @@ import uuid
 
 from sqlalchemy import Connection
 
-from ainative.tutor import binding
+from ainative.tutor import course_rule
 from ainative.tutor import repository as repo
 from ainative.tutor.repository import Row
-from ainative.tutor.service import TutorError, choose_course
+from ainative.tutor.submit import TutorError, choose_course
 
 
 def start_session(conn: Connection, *, user_id: int, course_id: int | None, client: str) -> Row:
-    """Open a session in the course the binding rule gives (ainative.tutor.binding).
+    """Open a session in the course the binding rule gives (ainative.tutor.course_rule).
 
     A member of one course gets it without naming it; a member of several must name one
     (422 listing them); a course the user does not belong to is a 404.
     """
-    found = binding.lookup(conn, user_id)
+    found = course_rule.lookup(conn, user_id)
     chosen = choose_course(found.courses, named=course_id)
     course_id = chosen.id if chosen is not None else None
     row = repo.start_session(conn, user_id, course_id, client)

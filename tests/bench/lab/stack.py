@@ -1,9 +1,9 @@
 """The platform under load: the processes `ainative up` runs, against a fake LLM process.
 
-PostgreSQL and Redis come from ainative.devservices.ensure_services (embedded unless
+PostgreSQL and Redis come from ainative.runtime.devservices.ensure_services (embedded unless
 DATABASE_URL / REDIS_URL are set); the harness migrates a database of its own on that
 server and drops it afterwards. The API, the Celery worker(s) and beat are started
-with ainative.processes' command builders through tests.stack.Stack, with the
+with ainative.runtime.processes' command builders through tests.stack.Stack, with the
 environment `ainative up` gives them, quotas and rate limits raised out of the way,
 then the caller's --env overrides. The fake LLM is a separate process so its CPU is
 counted apart from the harness's.
@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from ainative.config import Settings
-from ainative.processes import api_command, worker_command
+from ainative.runtime.processes import api_command, worker_command
 from tests.bench.lab import procstats
 from tests.stack import REPO_ROOT, Services, Stack, admin_execute, database_url_for, wait_http
 
@@ -132,7 +132,7 @@ class LabStack:
 
     def start(self) -> LabStack:
         from ainative.db.migrate import upgrade
-        from ainative.devservices import ensure_services
+        from ainative.runtime.devservices import ensure_services
 
         log_dir = self.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -204,7 +204,7 @@ class LabStack:
         database (so the sweeper does not bring them back); then we wait until the
         fake LLM has had no call in flight for a moment.
         """
-        from ainative.queue import make_celery
+        from ainative.runtime.queue import make_celery
 
         app = make_celery(self.settings)
         try:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from celery import Celery
 from kombu.entity import Queue
 
-from ainative.broker import transport_for
 from ainative.config import Settings, get_settings
+from ainative.runtime.broker import transport_for
 
 TASK_ANSWER = "tutor.answer"
 TASK_SWEEP = "tutor.sweep"

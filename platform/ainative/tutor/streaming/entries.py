@@ -1,6 +1,6 @@
 """The live text of an answer: one Redis Stream per interaction, replayable by late readers.
 
-The worker appends entries while the LLM writes (tutor.stream_writer); the API's SSE
+The worker appends entries while the LLM writes (tutor.streaming.writer); the API's SSE
 relay reads them with XREAD from any point (a reconnecting client's Last-Event-ID).
 The key expires STREAM_TTL_SECONDS after the last attempt started or ended; the
 database stays the source of truth, so an expired stream only means the reader gets

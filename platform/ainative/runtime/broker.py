@@ -19,7 +19,7 @@ from typing import Any
 import redis.exceptions
 from kombu.transport import redis as kombu_redis
 
-TRANSPORT = "ainative.broker:Transport"
+TRANSPORT = "ainative.runtime.broker:Transport"
 
 
 class Channel(kombu_redis.Channel):

@@ -2,7 +2,7 @@
 
 A window is `seconds` long and aligned to the epoch; a counter's key carries the
 window's index and expires just after it, so no cleanup is needed. `FixedWindow` is
-the one implementation; ainative.quota counts its hourly budget with it too.
+the one implementation; ainative.limits.quota counts its hourly budget with it too.
 
 Async only: the API and the JupyterHub authenticator both run on an asyncio loop
 and share the key scheme, so a login attempt counts the same wherever it arrives.

@@ -3,7 +3,7 @@
 Used by the API on its event loop: Redis calls are async, each database statement runs
 in the thread pool on a connection checked out for that statement only (`run_db`), so
 no connection is held across an await (two statements on the hot path: the caller's
-courses and session in one query, ainative.tutor.binding, then the INSERT). Postgres is
+courses and session in one query, ainative.tutor.course_rule, then the INSERT). Postgres is
 the source of truth, so the row is stored before the task is enqueued.
 
 A question with `session_id` continues that conversation: the INSERT numbers it
@@ -21,11 +21,12 @@ from typing import Any
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
-from ainative import experiments, quota
 from ainative.config import Settings
+from ainative.course import experiments
 from ainative.db.engine import run_db
+from ainative.limits import quota
 from ainative.observability.metrics import TUTOR_REQUESTS
-from ainative.tutor import binding, trace
+from ainative.tutor import course_rule, trace
 from ainative.tutor import repository as repo
 from ainative.tutor.cache import AsyncResponseCache, question_key
 from ainative.tutor.classify import classify
@@ -82,15 +83,15 @@ class Submitted:
 
 
 def choose_course(
-    courses: Sequence[binding.CourseChoice],
+    courses: Sequence[course_rule.CourseChoice],
     *,
     named: int | None,
     session_course: int | None = None,
-) -> binding.CourseChoice | None:
-    """binding.choose_course, its refusal as a TutorError (a 422 lists the caller's courses)."""
+) -> course_rule.CourseChoice | None:
+    """course_rule.choose_course, its refusal as a TutorError (a 422 lists the caller's courses)."""
     try:
-        return binding.choose_course(courses, named=named, session_course=session_course)
-    except binding.BindingError as exc:
+        return course_rule.choose_course(courses, named=named, session_course=session_course)
+    except course_rule.BindingError as exc:
         extra = {"courses": exc.choices} if exc.choices else None
         raise TutorError(exc.status, exc.detail, extra=extra) from None
 
@@ -102,14 +103,14 @@ async def bind(
     session_id: Any = None,
     key: str = "",
 ) -> Bound:
-    """Decide the question's course under the binding rule (ainative.tutor.binding), one query.
+    """Decide the question's course under the binding rule (ainative.tutor.course_rule), one query.
 
     404 for a session that is not the caller's or a course they do not belong to; 422 when
     the course is ambiguous (the body lists the caller's courses) or conflicts with the
     session's. In a course with a running experiment the policy is the caller's arm laid
     over the course's (`key` breaks ties when a first question assigns the arm).
     """
-    found = await run_db(engine, binding.lookup, user_id, session_id)
+    found = await run_db(engine, course_rule.lookup, user_id, session_id)
     if session_id is not None and not found.session_found:
         raise TutorError(404, f"tutor session {session_id} not found")
     chosen = choose_course(found.courses, named=course_id, session_course=found.session_course)
@@ -131,7 +132,7 @@ async def bind(
 
 
 async def _arm(
-    engine: Engine, user_id: int, course: binding.CourseChoice, key: str
+    engine: Engine, user_id: int, course: course_rule.CourseChoice, key: str
 ) -> experiments.Arm | None:
     """The caller's arm: from the lookup, or assigned now (once per student and experiment)."""
     if course.arm is not None:

@@ -9,7 +9,7 @@ of its own interaction (an inbox, an asyncio queue).
 A stream is read from the position its first subscriber asked for (its Last-Event-ID,
 or the start), so entries written before the hub picked the key up are not lost; a
 second subscriber of a stream already read catches up with a read of its own
-(tutor.relay). The hub blocks for at most BLOCK_MS, so a new subscription joins the
+(tutor.streaming.relay). The hub blocks for at most BLOCK_MS, so a new subscription joins the
 read within that; answers take far longer to their first token. While Redis is down
 the hub retries every second and relays fall back to the stored row, as before.
 """
@@ -25,7 +25,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ainative.tutor.stream import StreamEntry, entry_from_fields, stream_key
+from ainative.tutor.streaming.entries import StreamEntry, entry_from_fields, stream_key
 
 log = logging.getLogger(__name__)
 BLOCK_MS = 50

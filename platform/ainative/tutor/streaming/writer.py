@@ -7,18 +7,18 @@ the text of the current ones. So a publisher only notes its entries, and one thr
 per process (`StreamWriter`) sends everything pending in one pipeline:
 
 - Pending entries of one interaction fold into at most one reset or delta, then its
-  end (tutor.stream's entry kinds): nobody has read them yet, so nothing is lost.
+  end (tutor.streaming.entries's entry kinds): nobody has read them yet, so nothing is lost.
 - What must be seen at once goes out at once: a stream's first text (the time to
   first token), a rewrite and an end. A stream's later text waits until
   FLUSH_GAP_SECONDS after its previous send, rounded up to a FLUSH_TICK_SECONDS tick,
   so a stream is written about 10 times a second at most and streams due together
-  leave in one pipeline: the API's one reader (tutor.stream_hub) wakes per send, not
+  leave in one pipeline: the API's one reader (tutor.streaming.hub) wakes per send, not
   per stream.
 - `end` returns once its entry is written (or the wait timed out): when the task
   returns, readers can find the whole stream.
 
 Redis trouble never fails an answer: a failed send is logged once and dropped, and
-readers fall back to the stored row (tutor.relay).
+readers fall back to the stored row (tutor.streaming.relay).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import redis
 from redis.exceptions import RedisError
 
-from ainative.tutor.stream import stream_key
 from ainative.tutor.stream_guard import Release
+from ainative.tutor.streaming.entries import stream_key
 
 log = logging.getLogger(__name__)
 FLUSH_GAP_SECONDS = 0.1

@@ -17,9 +17,9 @@ from sqlalchemy import Connection, Engine
 
 from ainative.db.engine import run_db
 from ainative.tutor import repository as repo
-from ainative.tutor.notify import DoneNotifier
 from ainative.tutor.repository import Row
-from ainative.tutor.service import INTERACTION_NOT_FOUND, TutorError
+from ainative.tutor.streaming.notify import DoneNotifier
+from ainative.tutor.submit import INTERACTION_NOT_FOUND, TutorError
 
 FINAL = ("done", "error")
 FALLBACK_POLL_SECONDS = 1.0  # re-read period while the done signal is unavailable

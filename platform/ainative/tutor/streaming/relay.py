@@ -8,7 +8,7 @@ comment goes out when nothing else was sent for HEARTBEAT_SECONDS.
 
 No database connection is held while streaming: the row is read once to check access
 and once at the end. New entries come from the process's StreamHub (one XREAD for
-every open stream, tutor.stream_hub), waited for at most BLOCK_SECONDS at a time;
+every open stream, tutor.streaming.hub), waited for at most BLOCK_SECONDS at a time;
 between waits the row is re-checked when the done signal fires or every
 RECHECK_SECONDS, so a worker that died, a sweeper that gave up or a Redis outage still
 ends the stream with the stored answer. A finished row's last entries are read
@@ -29,12 +29,12 @@ from sqlalchemy import Engine
 
 from ainative.db.engine import run_db
 from ainative.tutor import repository as repo
-from ainative.tutor.notify import DoneNotifier
-from ainative.tutor.reading import FINAL, read_interaction
 from ainative.tutor.repository import Row
-from ainative.tutor.service import TutorError
-from ainative.tutor.stream import START, StreamEntry, read_entries, valid_entry_id
-from ainative.tutor.stream_hub import Inbox, StreamHub
+from ainative.tutor.streaming.entries import START, StreamEntry, read_entries, valid_entry_id
+from ainative.tutor.streaming.hub import Inbox, StreamHub
+from ainative.tutor.streaming.long_poll import FINAL, read_interaction
+from ainative.tutor.streaming.notify import DoneNotifier
+from ainative.tutor.submit import TutorError
 
 HEARTBEAT_SECONDS = 15.0
 BLOCK_SECONDS = 1.0

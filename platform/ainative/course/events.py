@@ -2,7 +2,7 @@
 
 The owner of every stored event is the caller the API authenticated; sessions or
 courses a batch names must be the caller's own. Each event's course follows the same rule
-as a tutor question (ainative.tutor.binding): the course it names (or the batch's), else
+as a tutor question (ainative.tutor.course_rule): the course it names (or the batch's), else
 its session's course, else the caller's only course; a member of several courses must
 name one. Students without research consent get their batch acknowledged and discarded.
 """
@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ainative.db.models import Event, TutorSession, User
-from ainative.tutor import binding
+from ainative.tutor import course_rule
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +71,12 @@ def _session_courses(
 
 
 def _course_of(
-    courses: Sequence[binding.CourseChoice], named: int | None, session_course: int | None
+    courses: Sequence[course_rule.CourseChoice], named: int | None, session_course: int | None
 ) -> int | None:
     """An event's course under the binding rule; EventError (422) when it cannot be decided."""
     try:
-        chosen = binding.choose_course(courses, named=named, session_course=session_course)
-    except binding.BindingError as exc:
+        chosen = course_rule.choose_course(courses, named=named, session_course=session_course)
+    except course_rule.BindingError as exc:
         raise EventError(f"course_id: {exc.detail}") from None
     return chosen.id if chosen is not None else None
 
@@ -98,7 +98,7 @@ def store_batch(
         return BatchResult(received=received, stored=0, consent=False)
     named = {e.session_id for e in events if e.session_id} | ({session_id} if session_id else set())
     session_course = _session_courses(session, user_id, named)
-    courses = binding.lookup(session.connection(), user_id).courses
+    courses = course_rule.lookup(session.connection(), user_id).courses
     rows = []
     for event in events:
         event_session = event.session_id or session_id

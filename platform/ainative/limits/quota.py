@@ -1,4 +1,4 @@
-"""Per-student tutor quota: a fixed hourly window counted in Redis (ainative.ratelimit's).
+"""Per-student tutor quota: a fixed hourly window counted in Redis (ainative.limits.ratelimit's).
 
 The limit comes from the course policy's `quota_per_hour`, else
 Settings.default_quota_per_hour. The counter is per student and course scope, so each
@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ainative.config import Settings, get_settings
-from ainative.ratelimit import FixedWindow
+from ainative.limits.ratelimit import FixedWindow
 
 log = logging.getLogger(__name__)
 HOURLY = FixedWindow("ainative:quota", 3600, grace=60)  # keys ainative:quota:<user>:<course>:<hour>

@@ -1,0 +1,2 @@
+"""The course domain: courses and memberships, join codes, experiments, consent, events,
+and a student's own data."""
