@@ -1,9 +1,9 @@
 """Error replies, in one place: domain refusals become HTTP statuses, validation errors a 422
 whose message a student can read.
 
-Services raise their own errors (UserError, CourseError, EventError, TutorError) with a
+Services raise their own errors (ainative.<package>.errors: one class per refusal) with a
 message safe to show; routes do not catch them: one handler replies, with the status
-listed here for each class (a TutorError names its own).
+listed here for each class (STATUS_OF) and the extra body fields or headers a few carry.
 """
 
 from __future__ import annotations
@@ -23,16 +23,17 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ainative.auth import registration, users
-from ainative.course.courses import (
+from ainative.course.errors import (
     CourseError,
     CourseNotFoundError,
     CoursePermissionError,
     DuplicateCourseError,
+    EventError,
+    ExperimentError,
 )
-from ainative.course.events import EventError
-from ainative.limits.ratelimit import RateLimitedError
+from ainative.limits.errors import RateLimitedError
 from ainative.observability.metrics import UNAVAILABLE
-from ainative.tutor.submit import TutorError
+from ainative.tutor import errors as tutor
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
@@ -72,9 +73,28 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (CourseNotFoundError, status.HTTP_404_NOT_FOUND),
     (CoursePermissionError, status.HTTP_403_FORBIDDEN),
     (CourseError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (ExperimentError, status.HTTP_409_CONFLICT),
     (EventError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (RateLimitedError, status.HTTP_429_TOO_MANY_REQUESTS),
+    (tutor.InteractionNotFoundError, status.HTTP_404_NOT_FOUND),
+    (tutor.SessionNotFoundError, status.HTTP_404_NOT_FOUND),
+    (tutor.NotACourseMemberError, status.HTTP_404_NOT_FOUND),
+    (tutor.SessionCourseMismatchError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (tutor.SessionCourseLeftError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (tutor.CourseChoiceError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (tutor.ModeNotAllowedError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (tutor.BadLastEventIdError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (tutor.QuotaExceededError, status.HTTP_429_TOO_MANY_REQUESTS),
+    (tutor.QueueUnavailableError, status.HTTP_503_SERVICE_UNAVAILABLE),
 )
-DOMAIN_ERRORS = (users.UserError, CourseError, EventError, TutorError)
+DOMAIN_ERRORS = (
+    users.UserError,
+    CourseError,
+    ExperimentError,
+    EventError,
+    RateLimitedError,
+    tutor.TutorError,
+)
 
 
 def status_of(exc: Exception) -> int:
@@ -84,17 +104,29 @@ def status_of(exc: Exception) -> int:
     raise LookupError(f"no HTTP status for {type(exc).__name__}") from exc
 
 
-async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """A service's refusal: its message as `detail`, with the status of its class.
+def extra_fields(exc: Exception) -> dict[str, Any]:
+    """Body fields beside `detail`: the courses to choose from, the quota's figures."""
+    if isinstance(exc, tutor.CourseChoiceError):
+        return {"courses": [c.public() for c in exc.courses]}
+    if isinstance(exc, tutor.QuotaExceededError):
+        return exc.quota.public()
+    return {}
 
-    A TutorError carries its own status, headers (Retry-After) and extra body fields.
-    """
-    if isinstance(exc, TutorError):
-        body = {**exc.extra, "detail": exc.detail}
-        return JSONResponse(body, status_code=exc.status, headers=exc.headers or None)
+
+def headers_of(exc: Exception, code: int) -> dict[str, str] | None:
+    """Retry-After for a refusal that says when to retry; WWW-Authenticate for a 401."""
+    if isinstance(exc, RateLimitedError):
+        return {"Retry-After": str(exc.verdict.retry_after)}
+    if isinstance(exc, (tutor.QuotaExceededError, tutor.QueueUnavailableError)):
+        return {"Retry-After": str(exc.retry_after)}
+    return UNAUTHORIZED_HEADERS if code == status.HTTP_401_UNAUTHORIZED else None
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A service's refusal: its message as `detail`, with the status of its class."""
     code = status_of(exc)
-    headers = UNAUTHORIZED_HEADERS if code == status.HTTP_401_UNAUTHORIZED else None
-    return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
+    body = {**extra_fields(exc), "detail": str(exc)}
+    return JSONResponse(body, status_code=code, headers=headers_of(exc, code))
 
 
 async def unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -135,14 +167,6 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     return JSONResponse(status_code=422, content={"detail": readable, "errors": details})
 
 
-async def rate_limited_handler(request: Request, exc: Exception) -> JSONResponse:
-    """429 with Retry-After: too many attempts, batches or waiting requests."""
-    if not isinstance(exc, RateLimitedError):
-        raise TypeError(f"not a RateLimitedError: {exc!r}") from exc
-    retry_after = str(exc.verdict.retry_after)
-    return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": retry_after})
-
-
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """The methods the OpenAPI schema lists for every path template matching `path`."""
     methods: set[str] = set()
@@ -169,7 +193,6 @@ async def method_not_allowed_handler(request: Request, exc: Exception) -> JSONRe
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    app.add_exception_handler(RateLimitedError, rate_limited_handler)
     app.add_exception_handler(405, method_not_allowed_handler)
     for cls in DOMAIN_ERRORS:
         app.add_exception_handler(cls, domain_error_handler)

@@ -22,6 +22,7 @@ from ainative.auth.users import TokenPair, revoked_access_key
 from ainative.config import Settings
 from ainative.db.models import User
 from ainative.limits import ratelimit
+from ainative.limits.errors import RateLimitedError
 from api.deps import (
     AppSettings,
     ClientIP,
@@ -65,7 +66,7 @@ async def _login(
     account = await run_in_threadpool(lambda: users_service.login_key(session, login=login))
     verdict = await ratelimit.begin_login(redis, ip=ip, account=account, settings=settings)
     if not verdict.allowed:
-        raise ratelimit.RateLimitedError(verdict)
+        raise RateLimitedError(verdict)
     pair = await run_in_threadpool(_authenticate, session, login, pw)
     await ratelimit.finish_login(redis, ip=ip, account=account, succeeded=True, settings=settings)
     return pair_public(pair)
@@ -91,7 +92,7 @@ async def register_user(
     """
     verdict = await ratelimit.check_register_allowed(redis, ip=ip, settings=settings)
     if not verdict.allowed:
-        raise ratelimit.RateLimitedError(verdict)
+        raise RateLimitedError(verdict)
     user = await run_in_threadpool(
         lambda: registration.register(
             session,

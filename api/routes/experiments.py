@@ -34,16 +34,13 @@ async def create_experiment(
 ) -> ExperimentPublic:
     """Start an experiment: from now on each student's first question assigns an arm."""
     arms = [(a.name, a.policy.model_dump(exclude_none=True)) for a in body.arms]
-    try:
-        experiment_id = await state.db(
-            experiments.create_experiment,
-            course_id=access.course.id,
-            name=body.name,
-            arms=arms,
-            description=body.description,
-        )
-    except experiments.ExperimentError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    experiment_id = await state.db(
+        experiments.create_experiment,
+        course_id=access.course.id,
+        name=body.name,
+        arms=arms,
+        description=body.description,
+    )
     return next(e for e in await _listing(state, access.course.id) if e.id == experiment_id)
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from ainative.course import courses
+from ainative.course.errors import ExperimentError
 from ainative.course.experiments import (
-    ExperimentError,
     arm_for,
     create_experiment,
     effective_policy,

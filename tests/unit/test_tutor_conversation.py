@@ -9,7 +9,13 @@ import pytest
 from ainative.config import Settings
 from ainative.llm import LLMRequest
 from ainative.llm.offline import OFFLINE_MODEL, SCRIPT, OfflineTutor, conversation
-from ainative.tutor.course_rule import BindingError, CourseChoice, choose_course
+from ainative.tutor.course_rule import CourseChoice, choose_course
+from ainative.tutor.errors import (
+    CourseChoiceError,
+    NotACourseMemberError,
+    SessionCourseLeftError,
+    SessionCourseMismatchError,
+)
 from ainative.tutor.prompts import Turn, build_messages, fit_history
 from analytics.measures import hours_to_deadline
 
@@ -106,10 +112,10 @@ B = CourseChoice(2, "DS200", "Data", {})
         ((A, B), 2, None, 2),  # named
         ((A, B), None, 1, 1),  # the session's course
         ((A, B), 1, 1, 1),  # named and the session's agree
-        ((A, B), None, None, 422),  # several: which?
-        ((A, B), 2, 1, 422),  # conflicts with the session
-        ((A,), 2, None, 404),  # not a member
-        ((B,), None, 1, 422),  # no longer a member of the session's course
+        ((A, B), None, None, CourseChoiceError),  # several: which?
+        ((A, B), 2, 1, SessionCourseMismatchError),  # conflicts with the session
+        ((A,), 2, None, NotACourseMemberError),  # not a member
+        ((B,), None, 1, SessionCourseLeftError),  # no longer a member of the session's course
     ],
 )
 def test_the_course_rule(
@@ -118,20 +124,19 @@ def test_the_course_rule(
     session_course: int | None,
     expected: object,
 ) -> None:
-    if expected in (404, 422):
-        with pytest.raises(BindingError) as err:
+    if isinstance(expected, type):
+        with pytest.raises(expected):
             choose_course(courses, named=named, session_course=session_course)
-        assert err.value.status == expected
         return
     chosen = choose_course(courses, named=named, session_course=session_course)
     assert (chosen.id if chosen else None) == expected
 
 
 def test_several_courses_are_listed_to_choose_from() -> None:
-    with pytest.raises(BindingError) as err:
+    with pytest.raises(CourseChoiceError) as err:
         choose_course((A, B), named=None)
-    assert "1 (CS101), 2 (DS200)" in err.value.detail
-    assert err.value.choices == [A.public(), B.public()]
+    assert "1 (CS101), 2 (DS200)" in str(err.value)
+    assert err.value.courses == (A, B)
     assert A.public() == {"id": 1, "code": "CS101", "title": "Programming"}
 
 

@@ -65,7 +65,8 @@ def _course_id(conn: Any, code: str) -> int | None:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    from ainative.course.experiments import ExperimentError, create_experiment
+    from ainative.course.errors import ExperimentError
+    from ainative.course.experiments import create_experiment
     from ainative.db.engine import get_engine
 
     try:

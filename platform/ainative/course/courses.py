@@ -18,6 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ainative.auth.users import get_user_by_login
+from ainative.course.errors import (
+    CourseError,
+    CourseNotFoundError,
+    CoursePermissionError,
+    DuplicateCourseError,
+)
 from ainative.db.models import (
     COURSE_ROLES,
     Course,
@@ -26,22 +32,6 @@ from ainative.db.models import (
     Membership,
     User,
 )
-
-
-class CourseError(Exception):
-    """A refusal whose message is safe to show to the caller."""
-
-
-class DuplicateCourseError(CourseError):
-    """The course code is taken."""
-
-
-class CourseNotFoundError(CourseError):
-    """No such user, or no such member of the course."""
-
-
-class CoursePermissionError(CourseError):
-    """The caller's role in the course does not allow the change."""
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ainative.course.errors import EventError
 from ainative.db.models import Event, TutorSession, User
 from ainative.tutor import course_rule
+from ainative.tutor.errors import CourseRuleError
 
 log = logging.getLogger(__name__)
-
-
-class EventError(Exception):
-    """A batch refused as a whole; the message is safe to show to the caller."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +71,11 @@ def _session_courses(
 def _course_of(
     courses: Sequence[course_rule.CourseChoice], named: int | None, session_course: int | None
 ) -> int | None:
-    """An event's course under the binding rule; EventError (422) when it cannot be decided."""
+    """An event's course under the binding rule; EventError when it cannot be decided."""
     try:
         chosen = course_rule.choose_course(courses, named=named, session_course=session_course)
-    except course_rule.BindingError as exc:
-        raise EventError(f"course_id: {exc.detail}") from None
+    except CourseRuleError as exc:
+        raise EventError(f"course_id: {exc}") from None
     return chosen.id if chosen is not None else None
 
 

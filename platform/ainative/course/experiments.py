@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from ainative.course.errors import ExperimentError
+
 # What an arm may set, on top of the course policy.
 ARM_POLICY_KEYS = (
     "allowed_modes",
@@ -29,10 +31,6 @@ ARM_POLICY_KEYS = (
     "prompt_variant",
     "extra_context",
 )
-
-
-class ExperimentError(Exception):
-    """A refusal the caller can show as it is (a name taken, one already running...)."""
 
 
 @dataclass(frozen=True)

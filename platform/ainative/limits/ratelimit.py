@@ -31,6 +31,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ainative.config import Settings, get_settings
+from ainative.limits.errors import RateLimitedError
 
 log = logging.getLogger(__name__)
 PREFIX = "ratelimit"
@@ -89,14 +90,6 @@ class RateLimitResult:
 
 
 ALLOW = RateLimitResult(allowed=True, count=0, limit=0, retry_after=0)
-
-
-class RateLimitedError(Exception):
-    """A refusal the API answers 429 with Retry-After (api.errors)."""
-
-    def __init__(self, verdict: RateLimitResult) -> None:
-        super().__init__(verdict.detail())
-        self.verdict = verdict
 
 
 async def enforce(

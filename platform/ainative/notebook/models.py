@@ -1,7 +1,7 @@
 """What the tutor API returns, as small dataclasses, and the errors a student reads.
 
 The error classes are the notebook client's own (`TutorClientError` and its kinds); the
-server side's `ainative.tutor.submit.TutorError` is a different thing (an HTTP refusal).
+server side's `ainative.tutor.errors.TutorError` is a different thing (a refusal the API answers).
 """
 
 from __future__ import annotations

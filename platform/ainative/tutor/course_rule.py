@@ -4,11 +4,15 @@ The server applies a course's policy (allowed modes, quota, extra context) to ev
 student who belongs to a course, so leaving `course_id` out is never a way around it.
 The rule, for a caller's memberships of any role:
 
-- `course_id` named: the caller must be a member (404 otherwise), and it must agree with
-  the session's course when the session has one (422 otherwise);
-- omitted, in a session that has a course: the session's course;
-- omitted otherwise: the caller's only course; several courses: 422 naming them, so the
-  client asks which; no course: no course policy.
+- `course_id` named: the caller must be a member (NotACourseMemberError otherwise), and
+  it must agree with the session's course when the session has one
+  (SessionCourseMismatchError otherwise);
+- omitted, in a session that has a course: the session's course (SessionCourseLeftError
+  when the caller has left it);
+- omitted otherwise: the caller's only course; several courses: CourseChoiceError naming
+  them, so the client asks which; no course: no course policy.
+
+The refusals are in ainative.tutor.errors, all CourseRuleErrors.
 
 One query (`LOOKUP_SQL`) reads the caller's courses with their policies (and each
 course's running experiment with the caller's arm in it) and, when a session is named,
@@ -23,6 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+from ainative.tutor.errors import (
+    CourseChoiceError,
+    NotACourseMemberError,
+    SessionCourseLeftError,
+    SessionCourseMismatchError,
+)
 
 
 @dataclass(frozen=True)
@@ -49,15 +60,6 @@ class Lookup:
     session_found: bool = False
     session_course: int | None = None
     last_turn: int = 0  # the session's highest turn number so far (0: none yet)
-
-
-class BindingError(Exception):
-    """The request's course cannot be decided; status 404 or 422, message safe to show."""
-
-    def __init__(self, status: int, detail: str, choices: Sequence[CourseChoice] = ()) -> None:
-        super().__init__(detail)
-        self.status, self.detail = status, detail
-        self.choices = [c.public() for c in choices]
 
 
 LOOKUP_SQL = text(
@@ -122,45 +124,28 @@ def lookup(conn: Connection, user_id: int, session_id: Any = None) -> Lookup:
     )
 
 
-def _listing(courses: Sequence[CourseChoice]) -> str:
-    return ", ".join(f"{c.id} ({c.code})" for c in courses)
-
-
 def choose_course(
     courses: Sequence[CourseChoice],
     *,
     named: int | None,
     session_course: int | None = None,
 ) -> CourseChoice | None:
-    """The course a request belongs to under the rule above; BindingError when undecidable."""
+    """The course a request belongs to under the rule above; a CourseRuleError when undecidable."""
     by_id: Mapping[int, CourseChoice] = {c.id: c for c in courses}
     if named is not None:
         chosen = by_id.get(named)
         if chosen is None:
-            raise BindingError(404, f"course {named} not found, or you are not a member of it")
+            raise NotACourseMemberError(named)
         if session_course is not None and session_course != named:
-            raise BindingError(
-                422,
-                f"course_id {named} does not match the course of this session "
-                f"({session_course}); leave course_id out or start a new session",
-            )
+            raise SessionCourseMismatchError(named, session_course)
         return chosen
     if session_course is not None:
         chosen = by_id.get(session_course)
         if chosen is None:
-            raise BindingError(
-                422,
-                f"you are no longer a member of course {session_course}, the course of this "
-                "session; start a new session",
-            )
+            raise SessionCourseLeftError(session_course)
         return chosen
     if len(courses) == 1:
         return courses[0]
     if len(courses) > 1:
-        raise BindingError(
-            422,
-            "you are a member of several courses; say which one this is for with course_id: "
-            + _listing(courses),
-            courses,
-        )
+        raise CourseChoiceError(courses)
     return None

@@ -10,8 +10,8 @@ import uuid
 from sqlalchemy import Connection
 
 from ainative.tutor import repository as repo
+from ainative.tutor.errors import InteractionNotFoundError
 from ainative.tutor.repository import Row
-from ainative.tutor.submit import INTERACTION_NOT_FOUND, TutorError
 
 
 def rate_interaction(
@@ -23,14 +23,15 @@ def rate_interaction(
     score: int | None = None,
     comment: str | None = None,
 ) -> Row:
-    """Rate one of the user's own answers on either scale; 404 for anyone else's.
+    """Rate one of the user's own answers on either scale; InteractionNotFoundError for
+    anyone else's.
 
     A scale left out (None) keeps its earlier value. The event's payload records both
     scales as stored after this call, so the events alone replay the student's ratings.
     """
     row = repo.rate_interaction(conn, interaction_id, user_id, helpful=helpful, score=score)
     if row is None:
-        raise TutorError(404, INTERACTION_NOT_FOUND)
+        raise InteractionNotFoundError()
     repo.add_event(
         conn,
         "interaction.rated",

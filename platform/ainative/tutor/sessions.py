@@ -12,18 +12,19 @@ from sqlalchemy import Connection
 
 from ainative.tutor import course_rule
 from ainative.tutor import repository as repo
+from ainative.tutor.errors import SessionNotFoundError
 from ainative.tutor.repository import Row
-from ainative.tutor.submit import TutorError, choose_course
 
 
 def start_session(conn: Connection, *, user_id: int, course_id: int | None, client: str) -> Row:
     """Open a session in the course the binding rule gives (ainative.tutor.course_rule).
 
     A member of one course gets it without naming it; a member of several must name one
-    (422 listing them); a course the user does not belong to is a 404.
+    (CourseChoiceError listing them); a course the user does not belong to is a
+    NotACourseMemberError.
     """
     found = course_rule.lookup(conn, user_id)
-    chosen = choose_course(found.courses, named=course_id)
+    chosen = course_rule.choose_course(found.courses, named=course_id)
     course_id = chosen.id if chosen is not None else None
     row = repo.start_session(conn, user_id, course_id, client)
     if row is None:  # INSERT ... RETURNING always returns the row
@@ -40,10 +41,10 @@ def start_session(conn: Connection, *, user_id: int, course_id: int | None, clie
 
 
 def end_session(conn: Connection, *, session_id: uuid.UUID, user_id: int) -> Row:
-    """End the user's own session (idempotent); 404 for anyone else's."""
+    """End the user's own session (idempotent); SessionNotFoundError for anyone else's."""
     row = repo.end_session(conn, session_id, user_id)
     if row is None:
-        raise TutorError(404, "session not found")
+        raise SessionNotFoundError()
     repo.add_event(
         conn,
         "session.end",

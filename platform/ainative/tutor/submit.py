@@ -14,7 +14,7 @@ ever served from the response cache, since a later turn's answer depends on hist
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,23 +30,12 @@ from ainative.tutor import course_rule, trace
 from ainative.tutor import repository as repo
 from ainative.tutor.cache import AsyncResponseCache, question_key
 from ainative.tutor.classify import classify
-
-INTERACTION_NOT_FOUND = "interaction not found"
-
-
-class TutorError(Exception):
-    """A refusal with the HTTP status and message the API should send."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers or {}
-        self.extra = extra or {}  # more fields for the body (the quota's refill time)
+from ainative.tutor.errors import (
+    ModeNotAllowedError,
+    QueueUnavailableError,
+    QuotaExceededError,
+    SessionNotFoundError,
+)
 
 
 @dataclass
@@ -82,20 +71,6 @@ class Submitted:
     row: dict[str, Any]
 
 
-def choose_course(
-    courses: Sequence[course_rule.CourseChoice],
-    *,
-    named: int | None,
-    session_course: int | None = None,
-) -> course_rule.CourseChoice | None:
-    """course_rule.choose_course, its refusal as a TutorError (a 422 lists the caller's courses)."""
-    try:
-        return course_rule.choose_course(courses, named=named, session_course=session_course)
-    except course_rule.BindingError as exc:
-        extra = {"courses": exc.choices} if exc.choices else None
-        raise TutorError(exc.status, exc.detail, extra=extra) from None
-
-
 async def bind(
     engine: Engine,
     user_id: int,
@@ -105,15 +80,18 @@ async def bind(
 ) -> Bound:
     """Decide the question's course under the binding rule (ainative.tutor.course_rule), one query.
 
-    404 for a session that is not the caller's or a course they do not belong to; 422 when
-    the course is ambiguous (the body lists the caller's courses) or conflicts with the
-    session's. In a course with a running experiment the policy is the caller's arm laid
-    over the course's (`key` breaks ties when a first question assigns the arm).
+    SessionNotFoundError for a session that is not the caller's; a CourseRuleError
+    (ainative.tutor.errors) for a course they do not belong to, one that conflicts with the
+    session's, or none named by a member of several. In a course with a running experiment
+    the policy is the caller's arm laid over the course's (`key` breaks ties when a first
+    question assigns the arm).
     """
     found = await run_db(engine, course_rule.lookup, user_id, session_id)
     if session_id is not None and not found.session_found:
-        raise TutorError(404, f"tutor session {session_id} not found")
-    chosen = choose_course(found.courses, named=course_id, session_course=found.session_course)
+        raise SessionNotFoundError(session_id)
+    chosen = course_rule.choose_course(
+        found.courses, named=course_id, session_course=found.session_course
+    )
     if chosen is None:
         return Bound(None, {}, found.last_turn == 0)
     first = found.last_turn == 0
@@ -148,9 +126,7 @@ async def _arm(
 def check_mode(policy: Mapping[str, Any], mode: str) -> None:
     allowed = policy.get("allowed_modes")
     if allowed and mode not in allowed:
-        raise TutorError(
-            422, f"mode '{mode}' is not allowed in this course; allowed: {', '.join(allowed)}"
-        )
+        raise ModeNotAllowedError(mode, allowed)
 
 
 async def submit(
@@ -179,9 +155,7 @@ async def submit(
             session_id=q.session_id,
             payload={"limit": status.limit, "mode": q.mode},
         )
-        raise TutorError(
-            429, status.detail(), {"Retry-After": str(status.retry_after)}, status.public()
-        )
+        raise QuotaExceededError(status)
     key = question_key(
         prompt=q.prompt, mode=q.mode, context=q.context, policy=policy, settings=settings
     )
@@ -225,11 +199,7 @@ async def submit(
         await run_db(engine, trace.fail, str(row["id"]), "the tutor queue was unavailable")
         await quota.refund(redis, q.user_id, q.course_id)
         TUTOR_REQUESTS.labels("rejected").inc()
-        raise TutorError(
-            503,
-            "the tutor queue is unavailable right now; please try again in a minute",
-            {"Retry-After": "30"},
-        ) from exc
+        raise QueueUnavailableError(retry_after=30) from exc
     TUTOR_REQUESTS.labels("queued").inc()
     return Submitted("queued", row)
 
@@ -242,4 +212,4 @@ async def _duplicate(q: Question, engine: Engine, redis: aioredis.Redis) -> Subm
         existing = await run_db(engine, repo.find_by_client_request, q.user_id, q.client_request_id)
         if existing is not None:
             return Submitted("duplicate", existing)
-    raise TutorError(404, f"tutor session {q.session_id} not found")
+    raise SessionNotFoundError(q.session_id)

@@ -17,9 +17,9 @@ from sqlalchemy import Connection, Engine
 
 from ainative.db.engine import run_db
 from ainative.tutor import repository as repo
+from ainative.tutor.errors import InteractionNotFoundError
 from ainative.tutor.repository import Row
 from ainative.tutor.streaming.notify import DoneNotifier
-from ainative.tutor.submit import INTERACTION_NOT_FOUND, TutorError
 
 FINAL = ("done", "error")
 FALLBACK_POLL_SECONDS = 1.0  # re-read period while the done signal is unavailable
@@ -39,10 +39,10 @@ def may_read(conn: Connection, row: Row, *, user_id: int, roles: Sequence[str]) 
 def read_interaction(
     conn: Connection, interaction_id: uuid.UUID, *, user_id: int, roles: Sequence[str]
 ) -> Row:
-    """The interaction if the user may read it; 404 alike for missing and not theirs."""
+    """The interaction if the user may read it; the same refusal for missing and not theirs."""
     row = repo.get_interaction(conn, interaction_id)
     if row is None or not may_read(conn, row, user_id=user_id, roles=roles):
-        raise TutorError(404, INTERACTION_NOT_FOUND)
+        raise InteractionNotFoundError()
     return row
 
 

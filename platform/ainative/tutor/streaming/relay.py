@@ -29,17 +29,16 @@ from sqlalchemy import Engine
 
 from ainative.db.engine import run_db
 from ainative.tutor import repository as repo
+from ainative.tutor.errors import BadLastEventIdError
 from ainative.tutor.repository import Row
 from ainative.tutor.streaming.entries import START, StreamEntry, read_entries, valid_entry_id
 from ainative.tutor.streaming.hub import Inbox, StreamHub
 from ainative.tutor.streaming.long_poll import FINAL, read_interaction
 from ainative.tutor.streaming.notify import DoneNotifier
-from ainative.tutor.submit import TutorError
 
 HEARTBEAT_SECONDS = 15.0
 BLOCK_SECONDS = 1.0
 RECHECK_SECONDS = 5.0
-BAD_EVENT_ID = "Last-Event-ID is not an event id of this stream; reconnect without it"
 HEARTBEAT = ": keep-alive\n\n"
 
 Render = Callable[[Row], str]
@@ -76,11 +75,11 @@ async def open_stream(
     max_seconds: float,
     render: Render,
 ) -> AsyncGenerator[str, None]:
-    """Check access (404 alike for missing and not theirs) before anything is sent, then
+    """Check access (one refusal for missing and not theirs) before anything is sent, then
     return the events; `render` turns the stored row into the final event's JSON."""
     after = (last_event_id or "").strip() or START
     if not valid_entry_id(after):
-        raise TutorError(422, BAD_EVENT_ID)
+        raise BadLastEventIdError()
     row = await run_db(engine, read_interaction, interaction_id, user_id=user_id, roles=roles)
     relay = _Relay(engine, redis, notifier, hub, str(interaction_id), render)
     return relay.events(row, after, max_seconds)
