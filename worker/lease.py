@@ -2,11 +2,11 @@
 
 The sweeper re-enqueues a running row whose last activity is older than
 SWEEPER_STALE_SECONDS. An attempt that is only slow (an LLM call timing out and
-retried, a 429's Retry-After honoured) can outlast that, and a second attempt then ran
-beside it: twice the LLM calls, and a call sooner than the server's Retry-After
-(tests/faults, llm_429). So a thread of each worker process renews the rows of its
-running attempts every third of the stale time. A killed or stopped process renews
-nothing, and its rows are reclaimed as before; an attempt older than its worst case
+retried, a 429's Retry-After honoured) can outlast that; a second attempt beside it
+would double the LLM calls and call sooner than the server's Retry-After. So a thread
+of each worker process renews the rows of its running attempts every third of the
+stale time. A killed or stopped process renews nothing, and its rows are reclaimed by
+the sweeper; an attempt older than its worst case
 (`max_attempt_seconds`) is no longer renewed, since it is stuck rather than slow.
 """
 

@@ -1,9 +1,8 @@
 """Celery signal handlers: per-process resources after fork, presence while running.
 
 The default LLM provider is built before the consumer takes its first task: building
-it imports the OpenAI SDK, which took seconds on a loaded machine while every task
-thread of a freshly restarted worker waited for it (tests/faults, worker_kill), long
-enough for the sweeper to count those tasks as stuck.
+it imports the OpenAI SDK, which can take seconds on a loaded machine, and task threads
+of a freshly restarted worker waiting for it could be counted as stuck by the sweeper.
 
 For the same reason a ready worker starts all its task threads and opens its pooled
 database connections at once (ainative.runtime.warmup).

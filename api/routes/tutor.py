@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack, nullcontext
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.types import Receive, Scope, Send
 
 from ainative.limits import quota
 from ainative.limits.ratelimit import waiting_slot
@@ -32,27 +29,8 @@ from api.schemas.tutor import (
     TutorRequestAccepted,
     TutorRequestCreate,
 )
+from api.sse import HoldingStreamingResponse, frames
 from api.state import StateDep
-
-
-class HoldingStreamingResponse(StreamingResponse):
-    """A stream that closes its events and lets go of what it holds when it ends, however
-    it ends. Left to garbage collection, a stream whose client went away kept its waiting
-    slot (and its relay's subscriptions) for as long as the generator lived, and a student
-    asking one question after another ran out of slots (`make bench-load`, stream)."""
-
-    def __init__(self, events: AsyncGenerator[str, None], held: AsyncExitStack, **kw: Any):
-        super().__init__(events, **kw)
-        self.events, self.held = events, held
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self.events.aclose()
-                await self.held.aclose()
-
 
 router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses=error_responses(401, 422, 503))
 
@@ -159,13 +137,14 @@ async def stream_request(
             roles=user.roles,
             last_event_id=last_event_id,
             max_seconds=state.settings.stream_max_seconds,
-            render=lambda row: InteractionPublic.from_row(row).model_dump_json(),
         )
     except BaseException:
         await held.aclose()
         raise
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return HoldingStreamingResponse(events, held, media_type="text/event-stream", headers=headers)
+    return HoldingStreamingResponse(
+        frames(events), held, media_type="text/event-stream", headers=headers
+    )
 
 
 @router.get("/requests", response_model=InteractionList)

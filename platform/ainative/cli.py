@@ -1,7 +1,8 @@
-"""The `ainative` command: up, migrate, users, seed-demo, export, secrets, config.
+"""The `ainative` command: config, courses, experiments, migrate, secrets, up, users,
+worker-alive, and analytics' export and seed-demo.
 
 Each subcommand has a `register(subparsers)` function: the core's live in
-ainative.commands.<name>; the other packages' (analytics: seed-demo, export) are
+ainative.commands.<name>; the other packages' (analytics: export, seed-demo) are
 `ainative.commands` entry points, so the core never imports them.
 """
 

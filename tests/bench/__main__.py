@@ -1,4 +1,4 @@
-"""`make bench` = `python -m tests.bench`: performance figures, not pass/fail tests.
+"""`make bench-analytics` = `python -m tests.bench`: performance figures, not pass/fail tests.
 
 Uses DATABASE_URL's server when set (in a database of its own, dropped afterwards),
 otherwise starts an embedded PostgreSQL in a temporary folder.

@@ -1,7 +1,7 @@
 """The load harness runs end to end at a tiny scale and reports every figure.
 
 It asserts that the report is complete and that every question was answered without
-an error, never how fast: speed is for `make bench-load` to show, not for a test.
+an error, never how fast: speed is for `make bench-lab` to show, not for a test.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack
 
 import anyio
 
-from api.routes.tutor import HoldingStreamingResponse
+from api.sse import HoldingStreamingResponse
 
 
 async def test_a_client_gone_mid_stream_closes_the_events_and_lets_go() -> None:

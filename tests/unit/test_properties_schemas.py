@@ -102,6 +102,9 @@ STORABLE = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | s
 def schema_accepts(field: dict[str, Any], value: str) -> bool:
     """Whether `value` meets a string field's JSON Schema (pattern, allOf patterns, lengths)."""
     patterns = [field.get("pattern", "")] + [p["pattern"] for p in field.get("allOf", [])]
+    # JSON Schema patterns are ECMA-262: `$` matches only at the very end, never before a
+    # trailing newline as Python's `$` does ("abc\n" is not a username).
+    patterns = [re.sub(r"(?<!\\)\$", r"\\Z", p) for p in patterns]
     return (
         all(re.search(p, value) for p in patterns)
         and len(value) >= field.get("minLength", 0)

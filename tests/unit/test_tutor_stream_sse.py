@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncGenerator, Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,7 +17,8 @@ from ainative.notebook.models import SSEDecoder, stream_event
 from ainative.tutor.answering import stream_with_retries
 from ainative.tutor.stream_guard import Release, StreamGuard
 from ainative.tutor.streaming.entries import StreamEntry, valid_entry_id
-from ainative.tutor.streaming.relay import HEARTBEAT, entry_event, sse
+from ainative.tutor.streaming.relay import IDLE, Final, RelayEvent
+from api.sse import HEARTBEAT, entry_event, frame, frames, sse
 
 
 def decode(wire: str) -> list[tuple[str, str, str | None]]:
@@ -41,6 +44,42 @@ def test_an_entry_becomes_an_event_with_its_stream_id() -> None:
     wire = entry_event(StreamEntry("17-3", "delta", 'say "hi"\n'))
     [(kind, data, event_id)] = decode(wire)
     assert (kind, json.loads(data)["text"], event_id) == ("delta", 'say "hi"\n', "17-3")
+
+
+def test_relay_events_become_sse_text_and_the_final_is_the_public_interaction() -> None:
+    row = {
+        "id": uuid.uuid4(),
+        "status": "done",
+        "mode": "hint",
+        "prompt": "why?",
+        "answer": "Hi!",
+        "user_id": 7,  # not the owner's to see: InteractionPublic leaves it out
+        "created_at": datetime(2026, 1, 2, tzinfo=UTC),
+    }
+    events = (StreamEntry("1-0", "reset", "Hi"), IDLE, StreamEntry("2-0", "delta", "!"), Final(row))
+    wire = "".join(frame(event) for event in events)
+    assert wire.count(HEARTBEAT) == 1
+    [reset, delta, (kind, data, _)] = decode(wire)
+    assert (reset, delta) == (("reset", '{"text": "Hi"}', "1-0"), ("delta", '{"text": "!"}', "2-0"))
+    final = json.loads(data)
+    assert kind == "final" and final["id"] == str(row["id"]) and final["answer"] == "Hi!"
+    assert "user_id" not in final
+
+
+async def test_closing_the_frames_closes_the_relay_events() -> None:
+    closed: list[bool] = []
+
+    async def events() -> AsyncGenerator[RelayEvent, None]:
+        try:
+            yield StreamEntry("1-0", "delta", "a")
+            yield StreamEntry("2-0", "delta", "b")
+        finally:
+            closed.append(True)
+
+    wire = frames(events())
+    assert await anext(wire) == entry_event(StreamEntry("1-0", "delta", "a"))
+    await wire.aclose()
+    assert closed == [True]
 
 
 @pytest.mark.parametrize(

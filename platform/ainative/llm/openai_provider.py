@@ -128,9 +128,8 @@ class OpenAIProvider:
         """One streamed completion; `on_delta` runs on this loop, so it must not block.
 
         Through the SDK's own request path (auth, retries, timeouts, its SSE decoder and
-        its in-stream error check), but with chunks as plain dicts: building a typed
-        chunk model per word cost more CPU than everything else a streamed answer does
-        in the worker (`make bench-load`, stream scenario).
+        its in-stream error check), but with chunks as plain dicts: a typed chunk model
+        per word would cost more CPU than the rest of a streamed answer in the worker.
         """
         started = time.perf_counter()
         parts: list[str] = []

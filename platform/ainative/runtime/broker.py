@@ -2,14 +2,13 @@
 
 kombu builds a new `redis.Redis` object for every publish and every ack
 (`Channel._create_client`), and redis-py's constructor fills a table of several
-hundred response callbacks each time: in the worker's profile at saturation that was
-the largest single cost per task. A client is only a handle on the channel's
-connection pool and is safe to share between threads, so the channel keeps one per
-pool, and makes a new one only when kombu replaces the pool.
+hundred response callbacks each time, a large cost per task. A client is only a handle
+on the channel's connection pool and is safe to share between threads, so the channel
+keeps one per pool, and makes a new one only when kombu replaces the pool.
 
 When Redis restarts, the consumer closes the broken connection; the channel then
-refuses to build a client from it with a connection error (which the close path
-ignores) rather than the AttributeError that made Celery exit (tests/faults).
+refuses to build a client from it with a connection error, which the close path
+ignores (an AttributeError there would make Celery exit).
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ def api_processes(settings: Settings) -> int:
 
 
 # Idle keep-alive connections stay open longer than a proxy's or load balancer's idle
-# timeout (nginx's upstream keepalive_timeout: 60 s). With uvicorn's 5 s, a client reusing
-# a connection just as the API closed it got "server disconnected" (seen in
-# `make bench-load` between scenarios; behind nginx it is a 502).
+# timeout (nginx's upstream keepalive_timeout: 60 s), so the client side always closes
+# first: a client reusing a connection just as the API closes it gets "server
+# disconnected" (behind nginx, a 502).
 KEEP_ALIVE_SECONDS = 75
 
 

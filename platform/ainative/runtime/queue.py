@@ -38,8 +38,8 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_routes={"tutor.*": {"queue": settings.tutor_queue}},
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
-        # Flower's task list; each event costs the worker a publish (the largest single
-        # cost per task in the profile), kept for the admins' view.
+        # Flower's task list; each event costs the worker a publish, kept for the admins'
+        # view.
         worker_send_task_events=True,
         timezone="UTC",
         enable_utc=True,

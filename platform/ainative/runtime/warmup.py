@@ -1,10 +1,7 @@
 """What a process opens at start, so the first burst of questions after a start or a
-restart does not pay for it on top of its own work.
-
-Seen in `make bench-load` (stream scenario) right after a start: the worker's thread
-pool started a thread per task of the first burst, the consumer waiting for each start
-while questions queued behind it, and each pooled database connection was opened (a
-backend process started) by the request that first needed it.
+restart does not pay for it on top of its own work: all the worker's task threads (the
+pool would otherwise start one per task of the burst, the consumer waiting for each) and
+the pooled database connections (each a Postgres backend to start).
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""The load harness: a lab of students against the real platform (`make bench-load`)."""
+"""The load harness: a lab of students against the real platform (`make bench-lab`)."""

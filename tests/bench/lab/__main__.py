@@ -1,4 +1,4 @@
-"""`make bench-load` = `python -m tests.bench.lab`: the platform under a lab's load.
+"""`make bench-lab` = `python -m tests.bench.lab`: the platform under a lab's load.
 
     python -m tests.bench.lab                                  # every scenario, full size
     python -m tests.bench.lab --scenario burst --env WORKER_CONCURRENCY=200

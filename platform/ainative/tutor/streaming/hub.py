@@ -1,17 +1,16 @@
 """The API's side of the answer streams: one XREAD for every stream this process relays.
 
-A relay per SSE connection reading its own stream cost an XREAD round trip per entry
-per student: with 100 streams open that was 29 % of the API's samples in a py-spy
-profile (`make bench-load`, stream scenario). Instead one `StreamHub` task per API process
-reads every subscribed stream in one blocking XREAD and hands each relay the entries
-of its own interaction (an inbox, an asyncio queue).
+A relay per SSE connection reading its own stream would cost an XREAD round trip per
+entry per student. Instead one `StreamHub` task per API process reads every subscribed
+stream in one blocking XREAD and hands each relay the entries of its own interaction
+(an inbox, an asyncio queue).
 
 A stream is read from the position its first subscriber asked for (its Last-Event-ID,
 or the start), so entries written before the hub picked the key up are not lost; a
 second subscriber of a stream already read catches up with a read of its own
 (tutor.streaming.relay). The hub blocks for at most BLOCK_MS, so a new subscription joins the
 read within that; answers take far longer to their first token. While Redis is down
-the hub retries every second and relays fall back to the stored row, as before.
+the hub retries every second and relays fall back to the stored row.
 """
 
 from __future__ import annotations

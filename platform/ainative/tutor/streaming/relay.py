@@ -1,10 +1,11 @@
-"""The answer's live text as Server-Sent Events: GET /api/v1/tutor/requests/{id}/stream.
+"""The answer's live text for one reader: what GET /api/v1/tutor/requests/{id}/stream
+sends (the API frames these events as Server-Sent Events, api/sse.py).
 
-Events: `delta` and `reset` (data `{"text": ...}`, id = the Redis stream entry id, so a
-reconnecting client's Last-Event-ID continues after it), then one `final` whose data is
-the stored interaction; then the response ends. An answer whose stream expired (or that
-never had one: a cache hit in the API) gets the `final` event only. A `: keep-alive`
-comment goes out when nothing else was sent for HEARTBEAT_SECONDS.
+Events: the stream's `delta` and `reset` entries (each with its Redis stream entry id, so
+a reconnecting client's Last-Event-ID continues after it), then one Final with the stored
+row; then the events end. An answer whose stream expired (or that never had one: a cache
+hit in the API) gets the Final only. IDLE comes when nothing else was sent for
+HEARTBEAT_SECONDS, so the transport can keep the connection alive.
 
 No database connection is held while streaming: the row is read once to check access
 and once at the end. New entries come from the process's StreamHub (one XREAD for
@@ -18,10 +19,10 @@ directly, as is what a second reader of a stream missed.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -39,22 +40,23 @@ from ainative.tutor.streaming.notify import DoneNotifier
 HEARTBEAT_SECONDS = 15.0
 BLOCK_SECONDS = 1.0
 RECHECK_SECONDS = 5.0
-HEARTBEAT = ": keep-alive\n\n"
-
-Render = Callable[[Row], str]
 
 
-def sse(event: str, data: str, event_id: str | None = None) -> str:
-    """One Server-Sent Event; multi-line data becomes several `data:` lines."""
-    lines = [f"event: {event}"]
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
-    lines += [f"data: {line}" for line in data.split("\n")]
-    return "\n".join(lines) + "\n\n"
+@dataclass(frozen=True)
+class Final:
+    """The last event: the stored interaction, answered or failed."""
+
+    row: Row
 
 
-def entry_event(entry: StreamEntry) -> str:
-    return sse(entry.kind, json.dumps({"text": entry.text}), entry.id)
+@dataclass(frozen=True)
+class Idle:
+    """Nothing was sent for HEARTBEAT_SECONDS."""
+
+
+IDLE = Idle()
+# A `delta` or `reset` entry of the stream (never `end`: that becomes the Final), a Final, IDLE.
+RelayEvent = StreamEntry | Final | Idle
 
 
 def _position(entry_id: str) -> tuple[int, int]:
@@ -73,15 +75,14 @@ async def open_stream(
     roles: Sequence[str],
     last_event_id: str | None,
     max_seconds: float,
-    render: Render,
-) -> AsyncGenerator[str, None]:
+) -> AsyncGenerator[RelayEvent, None]:
     """Check access (one refusal for missing and not theirs) before anything is sent, then
-    return the events; `render` turns the stored row into the final event's JSON."""
+    return the events."""
     after = (last_event_id or "").strip() or START
     if not valid_entry_id(after):
         raise BadLastEventIdError()
     row = await run_db(engine, read_interaction, interaction_id, user_id=user_id, roles=roles)
-    relay = _Relay(engine, redis, notifier, hub, str(interaction_id), render)
+    relay = _Relay(engine, redis, notifier, hub, str(interaction_id))
     return relay.events(row, after, max_seconds)
 
 
@@ -93,17 +94,13 @@ class _Relay:
         notifier: DoneNotifier,
         hub: StreamHub,
         interaction_id: str,
-        render: Render,
     ) -> None:
         self.engine, self.redis, self.notifier, self.hub = engine, redis, notifier, hub
-        self.id, self.render = interaction_id, render
+        self.id = interaction_id
 
     async def _row(self, fallback: Row) -> Row:
         latest = await run_db(self.engine, repo.get_interaction, uuid.UUID(self.id))
         return latest or fallback
-
-    def _final(self, row: Row) -> str:
-        return sse("final", self.render(row))
 
     async def _read(self, after: str, block: float | None) -> list[StreamEntry] | None:
         """Entries after `after`; None while Redis is unavailable."""
@@ -128,7 +125,9 @@ class _Relay:
         seen = _position(after)
         return [entry for entry in batch if _position(entry.id) > seen]
 
-    async def events(self, row: Row, after: str, max_seconds: float) -> AsyncGenerator[str, None]:
+    async def events(
+        self, row: Row, after: str, max_seconds: float
+    ) -> AsyncGenerator[RelayEvent, None]:
         now = time.monotonic()
         deadline, last_sent, next_check = now + max_seconds, now, now + RECHECK_SECONDS
         behind = self.hub.tracks(self.id)  # read already: what came before is ours to read
@@ -146,13 +145,13 @@ class _Relay:
                     entries = await self._next(inbox, after, block)
                 for entry in entries or ():
                     if entry.kind == "end":
-                        yield self._final(await self._row(row))
+                        yield Final(await self._row(row))
                         return
                     after = entry.id
                     last_sent = time.monotonic()
-                    yield entry_event(entry)
+                    yield entry
                 if finished and not entries:
-                    yield self._final(row)
+                    yield Final(row)
                     return
                 now = time.monotonic()
                 if not entries and (done.is_set() or now >= next_check):
@@ -162,4 +161,4 @@ class _Relay:
                     finished = row["status"] in FINAL
                 if now - last_sent >= HEARTBEAT_SECONDS:
                     last_sent = now
-                    yield HEARTBEAT
+                    yield IDLE

@@ -1,10 +1,10 @@
 """The worker's side of the answer streams: every interaction's entries through one writer.
 
 A worker process streams a hundred answers at once, each a delta every few tens of
-milliseconds. An XADD per delta from each task thread cost a Redis round trip and a
-GIL hand-over per word, and under a lab's load that queued the next questions behind
-the text of the current ones. So a publisher only notes its entries, and one thread
-per process (`StreamWriter`) sends everything pending in one pipeline:
+milliseconds. An XADD per delta from each task thread would cost a Redis round trip and
+a GIL hand-over per word, and queue the next questions behind the text of the current
+ones. So a publisher only notes its entries, and one thread per process
+(`StreamWriter`) sends everything pending in one pipeline:
 
 - Pending entries of one interaction fold into at most one reset or delta, then its
   end (tutor.streaming.entries's entry kinds): nobody has read them yet, so nothing is lost.
