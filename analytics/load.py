@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ainative.course.consent import in_force_clause
+from ainative.course.event_types import COURSE_DEADLINE
 from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, STATUSES
 from ainative.tutor.modes import MODE_NAMES
 from analytics.pgcopy import (
@@ -362,7 +363,8 @@ def load_deadlines(
 ) -> pd.DataFrame:
     """Course deadlines (``course.deadline`` events, course-level: no student data)."""
     clause, params = _course_filter(courses)
-    where = f"x.event_type = 'course.deadline' AND x.user_id IS NULL AND {clause}"
+    params["deadline"] = COURSE_DEADLINE
+    where = f"x.event_type = %(deadline)s AND x.user_id IS NULL AND {clause}"
     sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where}"
     return copy_frame(sql, params, DEADLINE_COLUMNS, source, order_by=["deadline"])
 

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 import ainative
 from ainative.config import get_settings
+from ainative.course.event_types import CELL_EXECUTED
 from analytics.load import (
     Source,
     load_assignments,
@@ -132,7 +133,7 @@ def build_main_table(
         if not experiments.empty
         else pd.Series(None, index=interactions.index, dtype="object")
     )
-    runs = events[events["event_type"] == "cell.executed"]
+    runs = events[events["event_type"] == CELL_EXECUTED]
     frame = pd.concat(
         [
             session_rows(sessions, key),
@@ -241,7 +242,7 @@ def export_progsnap2(
     steps = tqdm(total=6, desc="loading", disable=not progress, unit="table")
     sessions = load_sessions(source, **filters)
     steps.update()
-    events = load_events(source, event_types=["cell.executed"], include_text=True, **filters)
+    events = load_events(source, event_types=[CELL_EXECUTED], include_text=True, **filters)
     steps.update()
     interactions = load_interactions(source, include_text=True, **filters)
     steps.update()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ainative.course.event_types import CELL_EXECUTED, COURSE_DEADLINE
 from ainative.course.experiments import ARM_POLICY_KEYS, tie_break
 from ainative.tutor.classify import classify
 from analytics import synth_text as text
@@ -31,7 +32,6 @@ from analytics.load import Source, raw_connection
 MODE_WEIGHTS = {"socratic": 0.5, "hints": 0.25, "explanatory": 0.2, "metacognitive": 0.05}
 _MODE_CHOICES = tuple(MODE_WEIGHTS)
 _MODE_P = tuple(MODE_WEIGHTS.values())
-DEADLINE_EVENT = "course.deadline"
 RECEIVE_LAG = timedelta(seconds=1)  # kernel clock -> server receive time of cell runs
 # The planted effect: the chance that the student's next run succeeds after an answer,
 # by the answer's guardrail outcome. Analyses of a synthetic cohort should recover it
@@ -211,7 +211,7 @@ def _session(cohort: Cohort, student: Any, begin: datetime, rng: np.random.Gener
         code = text.code_for(exercise, error_type, rng)
         cohort.events.append(
             {
-                "event_type": "cell.executed",
+                "event_type": CELL_EXECUTED,
                 "user_id": student.index,
                 "session_id": session_id,
                 "occurred_at": t,
@@ -402,7 +402,7 @@ def write(cohort: Cohort, source: Source = None, password_hash: str | None = Non
             counts["experiment_assignments"] = copy_into(cur, "experiment_assignments", frame)
         deadlines = pd.DataFrame(
             {
-                "event_type": DEADLINE_EVENT,
+                "event_type": COURSE_DEADLINE,
                 "course_id": course_id,
                 "occurred_at": cohort.deadlines,
                 "payload": [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics import experiment_report, measures, novice
+from analytics import measures, novice
 from analytics.load import (
     load_deadlines,
     load_enrolments,
@@ -51,7 +51,7 @@ def every_measure(database_url: str, course: str) -> dict[str, Any]:
         "help_avoidance": novice.help_avoidance(events, interactions),
         "time_on_task": novice.time_on_task(events, interactions),
         "activity_sessions": novice.activity_sessions(events, interactions),
-        "time_to_fix": experiment_report.time_to_fix(events),
+        "time_to_fix": novice.time_to_fix(events),
     }
     missing = set(measures.__all__) - set(results)
     assert not missing, f"measures not exercised: {sorted(missing)}"
