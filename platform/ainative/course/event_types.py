@@ -46,9 +46,7 @@ _TYPES = (
         INTERACTION_RATED, False, "the student rated an answer (payload: helpful, score, comment)"
     ),
     EventType(QUOTA_EXCEEDED, False, "a question was refused by the quota (payload: limit, mode)"),
-    EventType(
-        COURSE_DEADLINE, False, "a course deadline, without a student (payload: title)"
-    ),
+    EventType(COURSE_DEADLINE, False, "a course deadline, without a student (payload: title)"),
 )
 _BY_NAME = {t.name: t for t in _TYPES}
 
