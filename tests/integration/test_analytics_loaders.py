@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, text
 
 from ainative.course.event_types import CELL_EXECUTED
 from analytics import load
-from analytics.synth import CohortSpec, generate, write
+from analytics.synth import CohortSpec, generate
+from analytics.synth_write import write
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ from nbclient import NotebookClient
 from sqlalchemy import create_engine, text
 
 from analytics import load
-from analytics.synth import ArmSpec, CohortSpec, ExperimentSpec, generate, write
+from analytics.synth import ArmSpec, CohortSpec, ExperimentSpec, generate
+from analytics.synth_write import write
 
 pytestmark = pytest.mark.integration
 

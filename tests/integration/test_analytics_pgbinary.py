@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 
 from analytics import load, pgbinary
 from analytics.pgcopy import copy_frame
-from analytics.synth import CohortSpec, generate, write
+from analytics.synth import CohortSpec, generate
+from analytics.synth_write import write
 
 pytestmark = pytest.mark.integration
 
