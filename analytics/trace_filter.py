@@ -95,9 +95,10 @@ class TraceFilter:
         params: dict[str, Any] = {}
         if consent and not self.include_non_consenting:
             where.append(in_force_clause("x", recorded_column or time_column or ""))
-        if self.courses is not None:
-            params["course_ids"] = [int(c) for c in self.courses if isinstance(c, int)]
-            params["course_codes"] = [str(c) for c in self.courses if isinstance(c, str)]
+        courses = _tuple(self.courses, (int, str))  # already a tuple: read as one
+        if courses is not None:
+            params["course_ids"] = [int(c) for c in courses if isinstance(c, int)]
+            params["course_codes"] = [str(c) for c in courses if isinstance(c, str)]
             where.append(
                 "x.course_id IN (SELECT id FROM courses WHERE id = ANY(%(course_ids)s::int[])"
                 " OR code = ANY(%(course_codes)s::text[]))"

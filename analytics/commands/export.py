@@ -30,7 +30,7 @@ def _course(value: str) -> int | str:
 
 
 def run_progsnap2(args: argparse.Namespace) -> int:
-    import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the install
+    import pandas as pd
 
     from analytics.progsnap2 import export_progsnap2
     from analytics.trace_filter import TraceFilter
