@@ -1,25 +1,24 @@
 """Loaders: the research trace as typed pandas DataFrames, fetched in bulk.
 
-Each loader renders one SELECT (filters bound by psycopg2, never string-formatted) and
-hands it to ``analytics.pgcopy.copy_frame``: COPY TO STDOUT as CSV, parsed by pyarrow
-into declared dtypes (tz-aware UTC timestamps, categoricals, nullable integers and
-booleans), large results split over a few connections on one snapshot.
+Each loader takes a ``TraceFilter`` as ``where=`` (``analytics.trace_filter``: courses,
+a time window, students...), renders one SELECT (values bound by psycopg2, never
+string-formatted) and hands it to ``analytics.pgcopy.copy_frame``: COPY TO STDOUT as CSV,
+parsed by pyarrow into declared dtypes (tz-aware UTC timestamps, categoricals, nullable
+integers and booleans), large results split over a few connections on one snapshot.
 
 Only what was recorded while the student's research consent was in force is loaded
 (``ainative.course.consent``: the rule and its dates), in SQL, so other rows never reach the
-analyst's process; ``include_non_consenting=True`` is for audits only.
+analyst's process; ``TraceFilter(include_non_consenting=True)`` is for audits only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Sequence
 
 import pandas as pd
 import pyarrow as pa
 
-from ainative.course.consent import in_force_clause
+from ainative.course.event_types import COURSE_DEADLINE
 from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, STATUSES
 from ainative.tutor.modes import MODE_NAMES
 from analytics.pgcopy import (
@@ -31,10 +30,12 @@ from analytics.pgcopy import (
     parse_csv,
     raw_connection,
 )
+from analytics.trace_filter import TraceFilter
 
 __all__ = [
     "Column",
     "Source",
+    "TraceFilter",
     "copy_frame",
     "load_deadlines",
     "load_assignments",
@@ -143,70 +144,21 @@ def select_sql(columns: Sequence[Column], table: str, joins: str = "", wire: boo
     return f"SELECT {select_list} FROM {table} x {joins}"
 
 
-def _filters(
-    *,
-    time_column: str,
-    courses: Iterable[int | str] | int | str | None,
-    since: datetime | date | str | None,
-    until: datetime | date | str | None,
-    user_ids: Iterable[int] | None,
-    include_non_consenting: bool,
-    recorded_column: str | None = None,
-) -> tuple[str, str, dict[str, Any]]:
-    """JOIN and WHERE clauses shared by the loaders, with their bound parameters.
-
-    Consent is judged at `recorded_column` (default `time_column`): when the server
-    recorded the row, never a client's clock.
-    """
-    where = ["TRUE"]
-    params: dict[str, Any] = {}
-    joins = "JOIN users u ON u.id = x.user_id"
-    if not include_non_consenting:
-        where.append(in_force_clause("x", recorded_column or time_column))
-    if courses is not None:
-        if isinstance(courses, int | str):
-            courses = [courses]
-        courses = list(courses)
-        params["course_ids"] = [int(c) for c in courses if isinstance(c, int)]
-        params["course_codes"] = [str(c) for c in courses if isinstance(c, str)]
-        where.append(
-            "x.course_id IN (SELECT id FROM courses WHERE id = ANY(%(course_ids)s::int[])"
-            " OR code = ANY(%(course_codes)s::text[]))"
-        )
-    if since is not None:
-        params["since"] = pd.Timestamp(since).tz_localize("UTC") if _naive(since) else since
-        where.append(f"x.{time_column} >= %(since)s")
-    if until is not None:
-        params["until"] = pd.Timestamp(until).tz_localize("UTC") if _naive(until) else until
-        where.append(f"x.{time_column} < %(until)s")
-    if user_ids is not None:
-        params["user_ids"] = [int(u) for u in user_ids]
-        where.append("x.user_id = ANY(%(user_ids)s::int[])")
-    return joins, " AND ".join(where), params
-
-
-def _naive(value: datetime | date | str) -> bool:
-    return pd.Timestamp(value).tzinfo is None
-
-
 def _load(
     columns: Sequence[Column],
     table: str,
     time_column: str,
     source: Source,
+    where: TraceFilter,
     multiline: bool = False,
     *,
     partition: str = UUID_PARTITION,
-    extra_where: str = "",
-    extra_params: dict[str, Any] | None = None,
-    **filters: Any,
+    recorded_column: str | None = None,
 ) -> pd.DataFrame:
     """Filter, select and COPY one trace table, ordered by `time_column`."""
-    joins, where, params = _filters(time_column=time_column, **filters)
-    where += extra_where
-    params.update(extra_params or {})
-    sql = f"{select_sql(columns, table, joins)} WHERE {where}"
-    wire_sql = f"{select_sql(columns, table, joins, wire=True)} WHERE {where}"
+    joins, clause, params = where.clauses(time_column=time_column, recorded_column=recorded_column)
+    sql = f"{select_sql(columns, table, joins)} WHERE {clause}"
+    wire_sql = f"{select_sql(columns, table, joins, wire=True)} WHERE {clause}"
     return copy_frame(
         sql,
         params,
@@ -219,119 +171,77 @@ def _load(
     )
 
 
+_STUDENT_ROWS = ("courses", "since", "until", "user_ids", "include_non_consenting")
+
+
 def load_interactions(
-    source: Source = None,
-    *,
-    courses: Iterable[int | str] | int | str | None = None,
-    since: datetime | date | str | None = None,
-    until: datetime | date | str | None = None,
-    user_ids: Iterable[int] | None = None,
-    include_text: bool = False,
-    include_non_consenting: bool = False,
+    source: Source = None, *, where: TraceFilter | None = None, include_text: bool = False
 ) -> pd.DataFrame:
     """Tutoring interactions (one row per request), ordered by created_at.
 
-    Filters: `courses` (ids or codes), `since` <= created_at < `until` (naive values are
-    UTC), `user_ids`. `include_text` adds prompt, answer, context (JSON text) and error.
-    `include_non_consenting` is for audits: it loads students without research consent.
+    `where` may set courses, since <= created_at < until, user_ids and
+    include_non_consenting (audits only: students without research consent).
+    `include_text` adds prompt, answer, context (JSON text) and error.
     """
+    where = where or TraceFilter()
+    where.refuse_except("load_interactions", _STUDENT_ROWS)
     columns = INTERACTION_COLUMNS + (INTERACTION_TEXT_COLUMNS if include_text else ())
-    return _load(
-        columns,
-        "interactions",
-        "created_at",
-        source,
-        include_text,
-        courses=courses,
-        since=since,
-        until=until,
-        user_ids=user_ids,
-        include_non_consenting=include_non_consenting,
-    )
+    return _load(columns, "interactions", "created_at", source, where, include_text)
 
 
 def load_events(
-    source: Source = None,
-    *,
-    event_types: Iterable[str] | None = None,
-    courses: Iterable[int | str] | int | str | None = None,
-    since: datetime | date | str | None = None,
-    until: datetime | date | str | None = None,
-    user_ids: Iterable[int] | None = None,
-    include_text: bool = False,
-    include_non_consenting: bool = False,
+    source: Source = None, *, where: TraceFilter | None = None, include_text: bool = False
 ) -> pd.DataFrame:
     """Research events, ordered by occurred_at, with cell-run fields lifted out of the payload.
 
-    `success`, `error_type` and `execution_count` come from cell.executed payloads;
-    `include_text` adds the cell's code, the error message and the raw payload (JSON text).
+    `where` may set what `load_interactions` takes (the window on occurred_at) and
+    event_types. `success`, `error_type` and `execution_count` come from cell.executed
+    payloads; `include_text` adds the cell's code, the error message and the raw payload
+    (JSON text).
     """
+    where = where or TraceFilter()
+    where.refuse_except("load_events", (*_STUDENT_ROWS, "event_types"))
     columns = EVENT_COLUMNS + (EVENT_TEXT_COLUMNS if include_text else ())
-    by_type = event_types is not None
     return _load(
         columns,
         "events",
         "occurred_at",
         source,
+        where,
         include_text,
         partition="x.id",
-        extra_where=" AND x.event_type = ANY(%(event_types)s::text[])" if by_type else "",
-        extra_params={"event_types": list(event_types)} if by_type else None,
         recorded_column="created_at",  # the server's receive time, not the kernel's clock
-        courses=courses,
-        since=since,
-        until=until,
-        user_ids=user_ids,
-        include_non_consenting=include_non_consenting,
     )
 
 
-def load_sessions(
-    source: Source = None,
-    *,
-    courses: Iterable[int | str] | int | str | None = None,
-    since: datetime | date | str | None = None,
-    until: datetime | date | str | None = None,
-    user_ids: Iterable[int] | None = None,
-    include_non_consenting: bool = False,
-) -> pd.DataFrame:
-    """Tutor sessions (a stretch of one student's work), ordered by started_at."""
-    return _load(
-        SESSION_COLUMNS,
-        "tutor_sessions",
-        "started_at",
-        source,
-        courses=courses,
-        since=since,
-        until=until,
-        user_ids=user_ids,
-        include_non_consenting=include_non_consenting,
-    )
+def load_sessions(source: Source = None, *, where: TraceFilter | None = None) -> pd.DataFrame:
+    """Tutor sessions (a stretch of one student's work), ordered by started_at.
+
+    `where` may set what `load_interactions` takes (the window on started_at).
+    """
+    where = where or TraceFilter()
+    where.refuse_except("load_sessions", _STUDENT_ROWS)
+    return _load(SESSION_COLUMNS, "tutor_sessions", "started_at", source, where)
 
 
 def load_enrolments(
-    source: Source = None,
-    *,
-    courses: Iterable[int | str] | int | str | None = None,
-    role: str | None = "student",
-    include_non_consenting: bool = False,
+    source: Source = None, *, where: TraceFilter | None = None, role: str | None = "student"
 ) -> pd.DataFrame:
-    """Course memberships (students by default): the denominator of reach."""
-    joins, where, params = _filters(
-        time_column="created_at",
-        courses=courses,
-        since=None,
-        until=None,
-        user_ids=None,
-        include_non_consenting=True,
-    )
-    if not include_non_consenting:  # the denominator: who takes part now
-        where += " AND u.research_consent"
+    """Course memberships (students by default): the denominator of reach.
+
+    `where` may set courses and include_non_consenting; without it only students whose
+    consent is given now are counted.
+    """
+    where = where or TraceFilter()
+    where.refuse_except("load_enrolments", ("courses", "include_non_consenting"))
+    joins, clause, params = where.clauses(consent=False)
+    if not where.include_non_consenting:  # the denominator: who takes part now
+        clause += " AND u.research_consent"
     joins += " JOIN courses c ON c.id = x.course_id"
     if role is not None:
         params["role"] = role
-        where += " AND x.role = %(role)s"
-    sql = f"{select_sql(ENROLMENT_COLUMNS, 'memberships', joins)} WHERE {where}"
+        clause += " AND x.role = %(role)s"
+    sql = f"{select_sql(ENROLMENT_COLUMNS, 'memberships', joins)} WHERE {clause}"
     return copy_frame(sql, params, ENROLMENT_COLUMNS, source, order_by=["course_id", "user_id"])
 
 
@@ -342,28 +252,17 @@ DEADLINE_COLUMNS = (
 )
 
 
-def _course_filter(courses: Iterable[int | str] | int | str | None) -> tuple[str, dict[str, Any]]:
-    """The course clause alone, for course-level tables (no student rows, no consent rule)."""
-    if courses is None:
-        return "TRUE", {}
-    _, where, params = _filters(
-        time_column="created_at",
-        courses=courses,
-        since=None,
-        until=None,
-        user_ids=None,
-        include_non_consenting=True,
-    )
-    return where, params
+def load_deadlines(source: Source = None, *, where: TraceFilter | None = None) -> pd.DataFrame:
+    """Course deadlines (``course.deadline`` events, course-level: no student data).
 
-
-def load_deadlines(
-    source: Source = None, *, courses: Iterable[int | str] | int | str | None = None
-) -> pd.DataFrame:
-    """Course deadlines (``course.deadline`` events, course-level: no student data)."""
-    clause, params = _course_filter(courses)
-    where = f"x.event_type = 'course.deadline' AND x.user_id IS NULL AND {clause}"
-    sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {where}"
+    `where` may set courses.
+    """
+    where = where or TraceFilter()
+    where.refuse_except("load_deadlines", ("courses",))
+    _, clause, params = where.clauses(consent=False)
+    params["deadline"] = COURSE_DEADLINE
+    clause = f"x.event_type = %(deadline)s AND x.user_id IS NULL AND {clause}"
+    sql = f"{select_sql(DEADLINE_COLUMNS, 'events')} WHERE {clause}"
     return copy_frame(sql, params, DEADLINE_COLUMNS, source, order_by=["deadline"])
 
 
@@ -402,50 +301,38 @@ _ASSIGNMENTS = (
 )
 
 
-def load_experiments(
-    source: Source = None, *, courses: Iterable[int | str] | int | str | None = None
-) -> pd.DataFrame:
+def load_experiments(source: Source = None, *, where: TraceFilter | None = None) -> pd.DataFrame:
     """Experiments and their arms, one row per arm (course-level: no student rows).
 
-    ``policy`` is the arm's policy as JSON text (laid over the course's policy);
-    ``assigned`` counts every student assigned to the arm, consenting or not (a count,
-    never who), so an analysis can see what consent filtering removed from each arm.
+    `where` may set courses. ``policy`` is the arm's policy as JSON text (laid over the
+    course's policy); ``assigned`` counts every student assigned to the arm, consenting or
+    not (a count, never who), so an analysis can see what consent filtering removed from
+    each arm.
     """
-    where, params = _course_filter(courses)
+    where = where or TraceFilter()
+    where.refuse_except("load_experiments", ("courses",))
+    _, clause, params = where.clauses(consent=False)
     joins = "JOIN experiments e ON e.id = x.experiment_id"
-    sql = f"{select_sql(EXPERIMENT_COLUMNS, _ARMS, joins)} WHERE {where}"
+    sql = f"{select_sql(EXPERIMENT_COLUMNS, _ARMS, joins)} WHERE {clause}"
     return copy_frame(sql, params, EXPERIMENT_COLUMNS, source, order_by=["experiment_id", "arm_id"])
 
 
-def load_assignments(
-    source: Source = None,
-    *,
-    courses: Iterable[int | str] | int | str | None = None,
-    experiments: Iterable[int] | None = None,
-    user_ids: Iterable[int] | None = None,
-    include_non_consenting: bool = False,
-) -> pd.DataFrame:
+def load_assignments(source: Source = None, *, where: TraceFilter | None = None) -> pd.DataFrame:
     """Each student's arm in each experiment, with when it was assigned.
 
-    The consent rule of every loader applies at ``assigned_at``: a student's assignment
-    is research data only when consent was in force when it was made (their later
-    interactions still carry ``arm_id`` themselves).
+    `where` may set courses, experiments, user_ids and include_non_consenting. The consent
+    rule of every loader applies at ``assigned_at``: a student's assignment is research
+    data only when consent was in force when it was made (their later interactions still
+    carry ``arm_id`` themselves).
     """
-    joins, where, params = _filters(
-        time_column="assigned_at",
-        courses=courses,
-        since=None,
-        until=None,
-        user_ids=user_ids,
-        include_non_consenting=include_non_consenting,
-    )
+    where = where or TraceFilter()
+    allowed = ("courses", "experiments", "user_ids", "include_non_consenting")
+    where.refuse_except("load_assignments", allowed)
+    joins, clause, params = where.clauses(time_column="assigned_at")
     joins += (
         " JOIN experiments e ON e.id = x.experiment_id JOIN experiment_arms a ON a.id = x.arm_id"
     )
-    if experiments is not None:
-        params["experiment_ids"] = [int(e) for e in experiments]
-        where += " AND x.experiment_id = ANY(%(experiment_ids)s::int[])"
-    sql = f"{select_sql(ASSIGNMENT_COLUMNS, _ASSIGNMENTS, joins)} WHERE {where}"
+    sql = f"{select_sql(ASSIGNMENT_COLUMNS, _ASSIGNMENTS, joins)} WHERE {clause}"
     return copy_frame(
         sql, params, ASSIGNMENT_COLUMNS, source, order_by=["experiment_id", "assigned_at"]
     )

@@ -11,10 +11,13 @@ tutor, the docstring says how.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-CELL_EXECUTED = "cell.executed"
+from ainative.course.event_types import CELL_EXECUTED
+
 SOLUTION_REQUEST = "solution-request"
 
 
@@ -34,6 +37,21 @@ def _runs(events: pd.DataFrame, user: str, time: str, by: list[str]) -> pd.DataF
 
 def _failed(success: pd.Series) -> pd.Series:
     return success.eq(False).fillna(False).astype(bool)
+
+
+def _group_starts(runs: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """True on each row whose `keys` differ from the row before (rows sorted by them)."""
+    return runs[keys].ne(runs[keys].shift()).any(axis=1)
+
+
+def _failing_streaks(runs: pd.DataFrame, keys: list[str], failed: pd.Series) -> pd.Series:
+    """A number per failing run, shared by a streak: consecutive failing runs of one group.
+
+    `runs` are sorted by `keys` and time; a success or a new group ends a streak. Only the
+    values on failing rows mean anything (group on them after selecting ``runs[failed]``).
+    """
+    prev_failed = failed.shift(fill_value=False) & ~_group_starts(runs, keys)
+    return (failed & ~prev_failed).cumsum()
 
 
 def _per_student(values: pd.Series, users: pd.Series, name: str, user: str) -> pd.DataFrame:
@@ -113,8 +131,7 @@ def repeated_error_density(
     keys = [user, *by]
     failed = _failed(runs["success"])
     error = runs["error_type"].astype(object).where(failed)
-    group_start = runs[keys].ne(runs[keys].shift()).any(axis=1)
-    new_string = group_start | error.ne(error.shift()) | ~failed
+    new_string = _group_starts(runs, keys) | error.ne(error.shift()) | ~failed
     string_id = new_string.cumsum()
     strings = (
         pd.DataFrame({user: runs[user], "string": string_id, "failed": failed})
@@ -247,8 +264,7 @@ def help_avoidance(
     runs = events.loc[events["event_type"] == CELL_EXECUTED, [user, "occurred_at", "success"]]
     runs = runs.sort_values([user, "occurred_at"], kind="stable").reset_index(drop=True)
     failed = _failed(runs["success"])
-    new_user = runs[user].ne(runs[user].shift())
-    runs["streak"] = (new_user | ~failed | ~failed.shift(fill_value=False)).cumsum()
+    runs["streak"] = _failing_streaks(runs, [user], failed)
     runs["next_t"] = runs.groupby(user, observed=True)["occurred_at"].shift(-1)
     streaks = (
         runs[failed]
@@ -276,6 +292,67 @@ def help_avoidance(
     ratio = out["avoided"].astype("Float64") / out["struggles"].astype("Float64")
     out["avoidance_ratio"] = ratio.where(out["struggles"] > 0)
     return out
+
+
+def time_to_fix(
+    events: pd.DataFrame,
+    *,
+    user: str = "user_id",
+    time: str = "occurred_at",
+    by: Sequence[str] = ("session_id",),
+) -> pd.DataFrame:
+    """Time to fix an error: from the first failing run of a streak to the next successful run.
+
+    Parameters
+    ----------
+    events : DataFrame
+        ``load_events`` output; only ``cell.executed`` rows are used.
+    user, time : str
+        Column names.
+    by : sequence of str
+        Keys a streak may not cross (default: the session, so a fix after a night's
+        break is not counted as hours of work).
+
+    Returns
+    -------
+    DataFrame
+        One row per error streak: `user`, `by` columns, ``failed_at`` (its first failing
+        run), ``fixed_at`` (the next successful run; NaT when none followed within the
+        `by` group), ``runs`` (Int64, failing runs in the streak), ``seconds`` (Float64,
+        NA when unresolved) and ``resolved`` (boolean).
+
+    Notes
+    -----
+    A streak is a maximal run of consecutive failing cell runs; it is resolved by the next
+    successful run. Any success counts, so a student who gives up on one cell and runs
+    another successfully is counted as fixed: the measure is "back to working code", the
+    notebook analogue of the time between a failing and a successful compilation used
+    with Jadud (2006) and Watson, Li & Godwin (2013). Unresolved streaks are kept (with
+    ``resolved`` False) so the resolved share can be reported beside the times.
+    """
+    keys = [user, *by]
+    runs = events.loc[events["event_type"] == CELL_EXECUTED, [*keys, time, "success"]]
+    runs = runs.sort_values([*keys, time], kind="stable").reset_index(drop=True)
+    failed = _failed(runs["success"])
+    next_t = runs.groupby(keys, observed=True, dropna=False)[time].shift(-1)
+    next_failed = failed.shift(-1, fill_value=False) & next_t.notna()
+    # the run after a streak's last failing run is, by maximality, the fixing success
+    fixed = next_t.where(failed & ~next_failed)
+    frame = runs.assign(_streak=_failing_streaks(runs, keys, failed), _fixed=fixed)[failed]
+    out = (
+        frame.groupby("_streak", observed=True)
+        .agg(
+            **{k: (k, "first") for k in keys},
+            failed_at=(time, "min"),
+            fixed_at=("_fixed", "max"),
+            runs=(time, "size"),
+        )
+        .reset_index(drop=True)
+    )
+    out["seconds"] = (out["fixed_at"] - out["failed_at"]).dt.total_seconds().astype("Float64")
+    out["resolved"] = out["fixed_at"].notna().astype("boolean")
+    out = out.astype({"runs": "Int64"})
+    return out[[*keys, "failed_at", "fixed_at", "runs", "seconds", "resolved"]]
 
 
 def _activity(events: pd.DataFrame, interactions: pd.DataFrame | None, user: str) -> pd.DataFrame:

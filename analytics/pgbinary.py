@@ -212,15 +212,15 @@ def _decode(col: Any, kind: str, raw: np.ndarray, flags: Any, cats: dict) -> pa.
     if kind == "uuid":
         return _uuid_text(raw, flags().astype(bool))
     codes = raw.astype(np.int64)
-    values = list(col.categories or ())
+    names: Any = list(col.categories or ())
     if kind == "hash":
-        values, hashes = cats[col.name]
+        names, hashes = cats[col.name]
         by_hash = np.argsort(hashes)
         at = np.searchsorted(hashes[by_hash], codes).clip(0, max(len(hashes) - 1, 0))
         known = hashes[by_hash][at] == codes if len(hashes) else np.zeros(len(codes), bool)
         codes = np.where(known, by_hash[at] if len(hashes) else 0, -1).astype(np.int32)
     indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()))
+    return pa.DictionaryArray.from_arrays(indices, pa.array(names, pa.string()))
 
 
 def _order(parts: list[np.ndarray], layout: list, order_by: Sequence[str]) -> np.ndarray:

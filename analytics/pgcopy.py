@@ -123,7 +123,7 @@ def _begin(cur: Any, snapshot: str | None) -> None:
 
 def _copy_part(engine: Engine, copy: str, snapshot: str | None) -> io.BytesIO:
     buffer = io.BytesIO()
-    conn = engine.raw_connection()
+    conn: Any = engine.raw_connection()  # psycopg2's: cursors are context managers
     try:
         with conn.cursor() as cur:
             _begin(cur, snapshot)
@@ -161,7 +161,7 @@ def copy_frame(
     (`sql` with the columns' `wire` expressions) when given; anything else through CSV.
     """
     with engine_for(source) as engine:
-        lead = engine.raw_connection()
+        lead: Any = engine.raw_connection()
         try:
             with lead.cursor() as cur:
                 _begin(cur, None)
@@ -188,7 +188,7 @@ def copy_frame(
 
                 with ThreadPoolExecutor(len(split)) as pool:
                     parts = list(pool.map(fetch, split))
-                cats = layout and pgbinary.categories(cur, wire_query, layout, parts)
+                cats = pgbinary.categories(cur, wire_query, layout, parts) if layout else None
         finally:
             lead.rollback()
             lead.close()
@@ -203,7 +203,7 @@ def copy_frame(
             partition=partition,
             workers=workers,
         )
-    if layout is not None:
+    if layout is not None and cats is not None:
         table = pgbinary.to_table(parts, layout, columns, cats, order_by)
         if pgbinary.sorts(layout, order_by):
             return to_frame(table, columns)

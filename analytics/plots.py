@@ -60,7 +60,7 @@ def histogram(
     if log and len(data):
         data = data[data > 0]
         edges = np.logspace(np.log10(max(data.min(), 1e-3)), np.log10(data.max() + 1), bins)
-        ax.hist(data, bins=edges)
+        ax.hist(data, bins=edges.tolist())
         ax.set_xscale("log")
     else:
         ax.hist(data, bins=bins)

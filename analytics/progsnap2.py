@@ -18,7 +18,7 @@ Every id is an HMAC-SHA256 pseudonym keyed by Settings.research_key().
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 import ainative
 from ainative.config import get_settings
+from ainative.course.event_types import CELL_EXECUTED
 from analytics.load import (
     Source,
     load_assignments,
@@ -46,6 +47,7 @@ from analytics.progsnap2_rows import (
     session_rows,
 )
 from analytics.scrub import Scrubber, treat
+from analytics.trace_filter import TraceFilter
 
 __all__ = ["build_main_table", "export_progsnap2", "is_tutor_cell", "keyed_id", "pseudonym"]
 
@@ -132,7 +134,7 @@ def build_main_table(
         if not experiments.empty
         else pd.Series(None, index=interactions.index, dtype="object")
     )
-    runs = events[events["event_type"] == "cell.executed"]
+    runs = events[events["event_type"] == CELL_EXECUTED]
     frame = pd.concat(
         [
             session_rows(sessions, key),
@@ -221,9 +223,7 @@ def export_progsnap2(
     out_dir: str | Path,
     source: Source = None,
     *,
-    courses: list[int | str] | None = None,
-    since: datetime | date | str | None = None,
-    until: datetime | date | str | None = None,
+    where: TraceFilter | None = None,
     key: str | None = None,
     text: str = "scrub",
     progress: bool = True,
@@ -231,23 +231,28 @@ def export_progsnap2(
 ) -> dict[str, int]:
     """Write a ProgSnap2 dataset of consenting students to `out_dir`; returns counts.
 
+    `where` may set courses, since and until (the window of each table's time column).
     `text`: keep, scrub (the default: e-mails, course members' names and home paths
     removed) or drop (prompts, answers and code left empty).
     """
     out = Path(out_dir)
     (out / "CodeStates").mkdir(parents=True, exist_ok=True)
     key = key or get_settings().research_key()
-    filters = {"courses": courses, "since": since, "until": until}
+    where = where or TraceFilter()
+    where.refuse_except("export_progsnap2", ("courses", "since", "until"))
+    courses = TraceFilter(courses=where.courses)
     steps = tqdm(total=6, desc="loading", disable=not progress, unit="table")
-    sessions = load_sessions(source, **filters)
+    sessions = load_sessions(source, where=where)
     steps.update()
-    events = load_events(source, event_types=["cell.executed"], include_text=True, **filters)
+    events = load_events(
+        source, where=replace(where, event_types=[CELL_EXECUTED]), include_text=True
+    )
     steps.update()
-    interactions = load_interactions(source, include_text=True, **filters)
+    interactions = load_interactions(source, where=where, include_text=True)
     steps.update()
-    experiments = load_experiments(source, courses=courses)
+    experiments = load_experiments(source, where=courses)
     # a lookup for rows already exported (consent applies to those rows, not to this map)
-    assignments = load_assignments(source, courses=courses, include_non_consenting=True)
+    assignments = load_assignments(source, where=replace(courses, include_non_consenting=True))
     steps.update()
     scrubber = Scrubber()
     if text != "keep":

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-CELL_EXECUTED = "cell.executed"
+from ainative.course.event_types import CELL_EXECUTED
 
 
 def sessions_by_inactivity(

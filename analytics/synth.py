@@ -3,14 +3,12 @@
 The generator is a small behavioural model, not a replay of real data: activity is
 heavy-tailed (a minority of heavy users), work bunches up before weekly deadlines,
 some students mostly ask for solutions, failing cells are often followed by a help
-request, and a helpful answer makes the next run more likely to succeed. Rows go
-through the same tables the platform writes (users, courses, memberships,
-tutor_sessions, interactions, events) with COPY.
+request, and a helpful answer makes the next run more likely to succeed.
+``analytics.synth_write`` writes a cohort into the platform's tables.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,18 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ainative.course.event_types import CELL_EXECUTED
 from ainative.course.experiments import ARM_POLICY_KEYS, tie_break
 from ainative.tutor.classify import classify
 from analytics import synth_text as text
-from analytics.bulk import copy_into
-from analytics.load import Source, raw_connection
 
 # Share of requests per tutor mode. Every mode of the registry (ainative.tutor.modes) needs
 # a weight here; a unit test checks it. The order is part of the seeded output: keep it.
 MODE_WEIGHTS = {"socratic": 0.5, "hints": 0.25, "explanatory": 0.2, "metacognitive": 0.05}
 _MODE_CHOICES = tuple(MODE_WEIGHTS)
 _MODE_P = tuple(MODE_WEIGHTS.values())
-DEADLINE_EVENT = "course.deadline"
 RECEIVE_LAG = timedelta(seconds=1)  # kernel clock -> server receive time of cell runs
 # The planted effect: the chance that the student's next run succeeds after an answer,
 # by the answer's guardrail outcome. Analyses of a synthetic cohort should recover it
@@ -211,7 +207,7 @@ def _session(cohort: Cohort, student: Any, begin: datetime, rng: np.random.Gener
         code = text.code_for(exercise, error_type, rng)
         cohort.events.append(
             {
-                "event_type": "cell.executed",
+                "event_type": CELL_EXECUTED,
                 "user_id": student.index,
                 "session_id": session_id,
                 "occurred_at": t,
@@ -322,117 +318,3 @@ def _interaction(
     cohort.interactions.append(row)
     after = completed + timedelta(seconds=10 + float(rng.exponential(60)))
     return after, (1 - student.error_rate if failed else helpful)
-
-
-def write(cohort: Cohort, source: Source = None, password_hash: str | None = None) -> dict:
-    """Insert the cohort with COPY in one transaction; returns row counts per table."""
-    from ainative.auth.passwords import hash_password
-
-    spec = cohort.spec
-    pw = password_hash or hash_password(spec.password)  # hashed once, shared by the cohort
-    users = cohort.users
-    with raw_connection(source) as conn, conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM courses WHERE code = %s", (spec.course_code,))
-        if cur.fetchone():
-            raise ValueError(f"course {spec.course_code} already exists; choose another code")
-        cur.execute(
-            "INSERT INTO courses (code, title, tutor_policy) VALUES (%s, %s, '{}') RETURNING id",
-            (spec.course_code, spec.course_title),
-        )
-        course_id = cur.fetchone()[0]
-        cur.execute(  # as the platform does for a new course: its policy, version 1
-            "INSERT INTO course_policy_versions (course_id, version, policy, created_at) "
-            "VALUES (%s, 1, '{}', %s)",
-            (course_id, cohort.start or datetime.now(UTC)),
-        )
-        instructor = f"{users.username.iloc[0].split('_s')[0]}_teacher"
-        accounts = pd.DataFrame(
-            {
-                "email": [f"{u}@example.org" for u in [*users.username, instructor]],
-                "username": [*users.username, instructor],
-                "password_hash": pw,
-                "roles": ["{student}"] * len(users) + ["{instructor}"],
-                "is_verified": True,
-                "research_consent": [*users.research_consent.astype(bool), False],
-            }
-        )
-        copy_into(cur, "users", accounts)
-        cur.execute(
-            "SELECT username, id FROM users WHERE username = ANY(%s)", (accounts.username.tolist(),)
-        )
-        ids = dict(cur.fetchall())
-        user_ids = users.username.map(ids).to_numpy()
-        members = pd.DataFrame(
-            {
-                "course_id": course_id,
-                "user_id": [*user_ids, ids[instructor]],
-                "role": ["student"] * len(users) + ["instructor"],
-            }
-        )
-        counts = {"users": len(accounts), "memberships": copy_into(cur, "memberships", members)}
-        experiment_id, arm_ids = _write_experiment(cur, cohort, course_id)
-        for table, rows in (
-            ("tutor_sessions", cohort.sessions),
-            ("interactions", cohort.interactions),
-            ("events", cohort.events),
-        ):
-            frame = pd.DataFrame(rows)
-            if not frame.empty:
-                frame["user_id"] = user_ids[frame["user_id"].to_numpy()]
-                frame["course_id"] = course_id
-            if table == "interactions" and not frame.empty:
-                frame["policy_version"] = 1
-                if "arm" in frame.columns:
-                    frame["arm_id"] = arm_ids[frame.pop("arm").to_numpy(dtype=int)]
-                    frame["experiment_id"] = experiment_id
-            counts[table] = copy_into(cur, table, frame)
-        if cohort.assignments:
-            assigned = pd.DataFrame(
-                [(s, arm, at) for s, (arm, at) in cohort.assignments.items()],
-                columns=["student", "arm", "assigned_at"],
-            )
-            frame = pd.DataFrame(
-                {
-                    "experiment_id": experiment_id,
-                    "user_id": user_ids[assigned["student"].to_numpy()],
-                    "arm_id": arm_ids[assigned["arm"].to_numpy()],
-                    "assigned_at": assigned["assigned_at"],
-                }
-            )
-            counts["experiment_assignments"] = copy_into(cur, "experiment_assignments", frame)
-        deadlines = pd.DataFrame(
-            {
-                "event_type": DEADLINE_EVENT,
-                "course_id": course_id,
-                "occurred_at": cohort.deadlines,
-                "payload": [
-                    {"title": f"Exercise sheet {i + 1}"} for i in range(len(cohort.deadlines))
-                ],
-            }
-        )
-        counts["deadlines"] = copy_into(cur, "events", deadlines)
-        conn.commit()
-    counts["course_id"] = course_id
-    return counts
-
-
-def _write_experiment(cur: Any, cohort: Cohort, course_id: int) -> tuple[int | None, np.ndarray]:
-    """The experiment and its arms (when the spec has one): its id and the arms' ids."""
-    experiment = cohort.spec.experiment
-    if experiment is None:
-        return None, np.array([], dtype=np.int64)
-    cur.execute(
-        "INSERT INTO experiments (course_id, name, description, created_at) "
-        "VALUES (%s, %s, %s, %s) RETURNING id",
-        (course_id, experiment.name, experiment.description, cohort.start or datetime.now(UTC)),
-    )
-    experiment_id = cur.fetchone()[0]
-    arm_ids = []
-    for arm in experiment.arms:
-        cur.execute(
-            "INSERT INTO experiment_arms (experiment_id, name, policy) "
-            "VALUES (%s, %s, %s) RETURNING id",
-            (experiment_id, arm.name, json.dumps(dict(arm.policy))),
-        )
-        arm_ids.append(cur.fetchone()[0])
-    return experiment_id, np.array(arm_ids, dtype=np.int64)

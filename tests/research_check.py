@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from analytics import experiment_report, measures, novice
+from analytics import measures, novice
 from analytics.load import (
+    TraceFilter,
     load_deadlines,
     load_enrolments,
     load_events,
@@ -20,11 +21,12 @@ from analytics.load import (
 
 def every_measure(database_url: str, course: str) -> dict[str, Any]:
     """Each measure's result on the course's consented data; raises if any measure fails."""
-    interactions = load_interactions(database_url, courses=[course])
-    events = load_events(database_url, courses=[course], include_text=True)
-    sessions = load_sessions(database_url, courses=[course])
-    enrolments = load_enrolments(database_url, courses=[course])
-    deadlines = load_deadlines(database_url, courses=[course])
+    where = TraceFilter(courses=[course])
+    interactions = load_interactions(database_url, where=where)
+    events = load_events(database_url, where=where, include_text=True)
+    sessions = load_sessions(database_url, where=where)
+    enrolments = load_enrolments(database_url, where=where)
+    deadlines = load_deadlines(database_url, where=where)
     hours = measures.hours_to_deadline(interactions, deadlines)
     results: dict[str, Any] = {
         "cache_hit_rate": measures.cache_hit_rate(interactions),
@@ -51,7 +53,7 @@ def every_measure(database_url: str, course: str) -> dict[str, Any]:
         "help_avoidance": novice.help_avoidance(events, interactions),
         "time_on_task": novice.time_on_task(events, interactions),
         "activity_sessions": novice.activity_sessions(events, interactions),
-        "time_to_fix": experiment_report.time_to_fix(events),
+        "time_to_fix": novice.time_to_fix(events),
     }
     missing = set(measures.__all__) - set(results)
     assert not missing, f"measures not exercised: {sorted(missing)}"

@@ -30,9 +30,10 @@ def _course(value: str) -> int | str:
 
 
 def run_progsnap2(args: argparse.Namespace) -> int:
-    import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the install
+    import pandas as pd
 
     from analytics.progsnap2 import export_progsnap2
+    from analytics.trace_filter import TraceFilter
 
     if _no_database():
         return 2
@@ -47,9 +48,7 @@ def run_progsnap2(args: argparse.Namespace) -> int:
     courses = [_course(c) for c in args.course] if args.course else None
     summary = export_progsnap2(
         args.out,
-        courses=courses,
-        since=args.since,
-        until=args.until,
+        where=TraceFilter(courses=courses, since=args.since, until=args.until),
         text=args.text,
         progress=not args.no_progress,
     )

@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analytics.synth import CohortSpec, generate, write
+    from analytics.synth import CohortSpec, generate
+    from analytics.synth_write import write
 
     if _no_database():
         return 2

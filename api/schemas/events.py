@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -21,25 +21,13 @@ from pydantic import (
     model_validator,
 )
 
+from ainative.course.event_types import CELL_EXECUTED, CLIENT_EVENT_TYPES, ClientEventType
 from api.schemas.bounds import NOT_BOOL, CellIdField, IdField, NotebookPathField
 from api.schemas.text import first_text_problem
 
 MAX_EVENTS_PER_BATCH = 500
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=10)
-
-CELL_EXECUTED = "cell.executed"
-# What a client may send; server-side events (ratings, quota hits) are written by the API.
-CLIENT_EVENT_TYPES = (
-    CELL_EXECUTED,
-    "notebook.opened",
-    "widget.opened",
-    "session.start",
-    "session.end",
-)
-ClientEventType = Literal[
-    "cell.executed", "notebook.opened", "widget.opened", "session.start", "session.end"
-]
 
 
 class CellExecutedPayload(BaseModel):
@@ -68,7 +56,7 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_event_schema)
 
-    type: ClientEventType
+    type: ClientEventType  # the client types of the registry; the API writes the others
     occurred_at: datetime = Field(
         description="with a timezone; at most 10 minutes ahead of the server's clock"
     )

@@ -92,16 +92,9 @@ def same_query() -> str:
     load_interactions() returns rows ordered by created_at (sorted client-side), so the
     baseline is asked for the same order: same rows, same order, apples to apples.
     """
-    from analytics.load import INTERACTION_COLUMNS, _filters, select_sql
+    from analytics.load import INTERACTION_COLUMNS, TraceFilter, select_sql
 
-    joins, where, _ = _filters(
-        time_column="created_at",
-        courses=None,
-        since=None,
-        until=None,
-        user_ids=None,
-        include_non_consenting=False,
-    )
+    joins, where, _ = TraceFilter().clauses(time_column="created_at")
     select = select_sql(INTERACTION_COLUMNS, "interactions", joins)
     return f"{select} WHERE {where} ORDER BY x.created_at"
 

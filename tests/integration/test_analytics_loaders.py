@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
+from ainative.course.event_types import CELL_EXECUTED
 from analytics import load
-from analytics.synth import CohortSpec, generate, write
+from analytics.synth import CohortSpec, generate
+from analytics.synth_write import write
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +53,9 @@ def test_interaction_dtypes(seeded: dict) -> None:
 
 
 def test_event_and_session_dtypes(seeded: dict) -> None:
-    events = load.load_events(seeded["url"], event_types=["cell.executed"], include_text=True)
+    events = load.load_events(
+        seeded["url"], where=load.TraceFilter(event_types=[CELL_EXECUTED]), include_text=True
+    )
     assert set(events["event_type"].unique()) == {"cell.executed"}
     assert str(events["success"].dtype) == "boolean" and (~events["success"]).any()
     assert str(events["execution_count"].dtype) == "Int32"
@@ -61,7 +65,7 @@ def test_event_and_session_dtypes(seeded: dict) -> None:
     sessions = load.load_sessions(seeded["url"])
     assert isinstance(sessions["ended_at"].dtype, pd.DatetimeTZDtype)
     assert (sessions["ended_at"] >= sessions["started_at"]).all()
-    deadlines = load.load_deadlines(seeded["url"], courses="DEMO101")
+    deadlines = load.load_deadlines(seeded["url"], where=load.TraceFilter(courses="DEMO101"))
     assert len(deadlines) >= 1 and str(deadlines["deadline"].dt.tz) == "UTC"
 
 
@@ -72,7 +76,7 @@ def test_non_consenting_students_are_excluded(seeded: dict) -> None:
     for loader in (load.load_interactions, load.load_events, load.load_sessions):
         frame = loader(seeded["url"])
         assert not set(frame["user_id"].dropna().astype(int)) & refusing, loader.__name__
-        audit = loader(seeded["url"], include_non_consenting=True)
+        audit = loader(seeded["url"], where=load.TraceFilter(include_non_consenting=True))
         assert set(audit["user_id"].dropna().astype(int)) & refusing, loader.__name__
         assert len(audit) > len(frame)
     enrolled = load.load_enrolments(seeded["url"])
@@ -80,21 +84,21 @@ def test_non_consenting_students_are_excluded(seeded: dict) -> None:
 
 
 def test_filters(seeded: dict) -> None:
-    url = seeded["url"]
+    url, only = seeded["url"], load.TraceFilter
     everything = load.load_interactions(url)
-    assert len(load.load_interactions(url, courses="NOPE")) == 0
-    assert len(load.load_interactions(url, courses=["DEMO101"])) == len(everything)
+    assert len(load.load_interactions(url, where=only(courses="NOPE"))) == 0
+    assert len(load.load_interactions(url, where=only(courses=["DEMO101"]))) == len(everything)
     course_id = int(everything["course_id"].iloc[0])
-    assert len(load.load_interactions(url, courses=course_id)) == len(everything)
+    assert len(load.load_interactions(url, where=only(courses=course_id))) == len(everything)
     cut = everything["created_at"].iloc[len(everything) // 2]
-    before = load.load_interactions(url, until=cut)
-    after = load.load_interactions(url, since=cut)
+    before = load.load_interactions(url, where=only(until=cut))
+    after = load.load_interactions(url, where=only(since=cut))
     assert len(before) + len(after) == len(everything)
     assert (before["created_at"] < cut).all() and (after["created_at"] >= cut).all()
-    naive = load.load_interactions(url, since=cut.tz_convert(None).to_pydatetime())
+    naive = load.load_interactions(url, where=only(since=cut.tz_convert(None).to_pydatetime()))
     assert len(naive) == len(after)  # naive bounds are read as UTC
     one = int(everything["user_id"].iloc[0])
-    mine = load.load_interactions(url, user_ids=[one])
+    mine = load.load_interactions(url, where=only(user_ids=[one]))
     assert len(mine) > 0 and set(mine["user_id"]) == {one}
 
 
@@ -109,14 +113,7 @@ def test_loader_accepts_an_engine(seeded: dict) -> None:
 def test_parallel_copy_gives_the_same_frame(seeded: dict) -> None:
     from analytics.pgcopy import copy_frame
 
-    joins, where, params = load._filters(
-        time_column="created_at",
-        courses=None,
-        since=None,
-        until=None,
-        user_ids=None,
-        include_non_consenting=False,
-    )
+    joins, where, params = load.TraceFilter().clauses(time_column="created_at")
     sql = f"{load.select_sql(load.INTERACTION_COLUMNS, 'interactions', joins)} WHERE {where}"
     kwargs = {"order_by": ["created_at", "id"], "partition": load.UUID_PARTITION}
     one = copy_frame(sql, params, load.INTERACTION_COLUMNS, seeded["url"], workers=1, **kwargs)

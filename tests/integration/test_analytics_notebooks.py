@@ -12,7 +12,8 @@ from nbclient import NotebookClient
 from sqlalchemy import create_engine, text
 
 from analytics import load
-from analytics.synth import ArmSpec, CohortSpec, ExperimentSpec, generate, write
+from analytics.synth import ArmSpec, CohortSpec, ExperimentSpec, generate
+from analytics.synth_write import write
 
 pytestmark = pytest.mark.integration
 
@@ -117,21 +118,23 @@ def test_experiment_report_recovers_the_planted_effect(
 
 
 def test_experiment_loaders_respect_consent_at_assignment(experiment_url: str) -> None:
-    arms = load.load_experiments(experiment_url, courses="EXP101")
+    arms = load.load_experiments(experiment_url, where=load.TraceFilter(courses="EXP101"))
     assert arms["arm"].astype(str).tolist() == [a.name for a in ARMS]
     assert json.loads(arms["policy"].iloc[2]) == {"prompt_variant": "b"}
     assert max(arms["assigned"]) - min(arms["assigned"]) <= 1  # balanced
-    everyone = load.load_assignments(experiment_url, include_non_consenting=True)
+    everyone = load.load_assignments(
+        experiment_url, where=load.TraceFilter(include_non_consenting=True)
+    )
     assert len(everyone) == arms["assigned"].sum()
     engine = create_engine(experiment_url)
     with engine.connect() as conn:
         consenting = set(
             conn.execute(text("SELECT id FROM users WHERE research_consent")).scalars()
         )
-    visible = load.load_assignments(experiment_url, courses="EXP101")
+    visible = load.load_assignments(experiment_url, where=load.TraceFilter(courses="EXP101"))
     assert set(visible["user_id"]) == set(everyone["user_id"]) & consenting
     assert len(visible) < len(everyone)
-    interactions = load.load_interactions(experiment_url, courses="EXP101")
+    interactions = load.load_interactions(experiment_url, where=load.TraceFilter(courses="EXP101"))
     assert interactions["policy_version"].eq(1).all()
     assert interactions["prompt_version"].astype(str).eq("v1").all()
     arm_of = dict(zip(visible["user_id"], visible["arm_id"], strict=True))
@@ -150,9 +153,11 @@ def test_experiment_loaders_respect_consent_at_assignment(experiment_url: str) -
                     ),
                     {"u": int(student), "g": given, "t": at},
                 )
-        after = load.load_assignments(experiment_url, courses="EXP101")
+        after = load.load_assignments(experiment_url, where=load.TraceFilter(courses="EXP101"))
         assert student not in set(after["user_id"]) and len(after) == len(visible) - 1
-        theirs = load.load_interactions(experiment_url, user_ids=[int(student)])
+        theirs = load.load_interactions(
+            experiment_url, where=load.TraceFilter(user_ids=[int(student)])
+        )
         assert len(theirs) and (theirs["created_at"] >= assigned_at + timedelta(hours=1)).all()
     finally:
         with engine.begin() as conn:

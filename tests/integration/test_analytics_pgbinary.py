@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 
 from analytics import load, pgbinary
 from analytics.pgcopy import copy_frame
-from analytics.synth import CohortSpec, generate, write
+from analytics.synth import CohortSpec, generate
+from analytics.synth_write import write
 
 pytestmark = pytest.mark.integration
 
@@ -41,14 +42,7 @@ def url(fresh_database_url: str) -> str:
 
 
 def test_binary_and_csv_paths_agree(url: str) -> None:
-    joins, where, params = load._filters(
-        time_column="created_at",
-        courses=None,
-        since=None,
-        until=None,
-        user_ids=None,
-        include_non_consenting=False,
-    )
+    joins, where, params = load.TraceFilter().clauses(time_column="created_at")
     columns = load.INTERACTION_COLUMNS
     sql = f"{load.select_sql(columns, 'interactions', joins)} WHERE {where}"
     wire = f"{load.select_sql(columns, 'interactions', joins, wire=True)} WHERE {where}"

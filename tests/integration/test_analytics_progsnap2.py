@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, text
 
 from ainative.cli import main as cli_main
 from analytics.progsnap2 import keyed_id, pseudonym
-from analytics.synth import CohortSpec, ExperimentSpec, generate, write
+from analytics.synth import CohortSpec, ExperimentSpec, generate
+from analytics.synth_write import write
 from tests.progsnap2_reader import check
 
 pytestmark = pytest.mark.integration

@@ -36,11 +36,19 @@ def test_seed_demo_fills_every_table(cli_database: str, capsys) -> None:
         }
         hashes = conn.execute(text("SELECT DISTINCT password_hash FROM users")).scalars().all()
         kinds = set(conn.execute(text("SELECT DISTINCT event_type FROM events")).scalars())
+        versions = conn.execute(  # the course service made the course with its first version
+            text(
+                "SELECT v.version, v.created_at <= (SELECT min(created_at) FROM interactions) "
+                "FROM course_policy_versions v JOIN courses c ON c.id = v.course_id "
+                "WHERE c.code = 'SEED1'"
+            )
+        ).all()
     engine.dispose()
     assert count["users"] == 9 and count["memberships"] == 9  # 8 students + instructor
     assert count["tutor_sessions"] > 0 and count["interactions"] > 0 and count["events"] > 0
     assert len(hashes) == 1 and verify_password("Demo-pass-1", hashes[0])  # hashed once
     assert kinds == {"cell.executed", "course.deadline"}
+    assert [tuple(v) for v in versions] == [(1, True)]  # dated from the cohort's first day
     assert cli_main(args) == 1  # the course exists: refused, nothing duplicated
 
 

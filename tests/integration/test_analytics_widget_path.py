@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, text
 
 from ainative.cli import main as cli_main
 from ainative.config import get_settings
-from analytics.load import load_deadlines, load_events, load_interactions
+from ainative.course.event_types import CELL_EXECUTED
+from analytics.load import TraceFilter, load_deadlines, load_events, load_interactions
 from analytics.measures import hours_to_deadline
 from analytics.progsnap2 import keyed_id
 from tests.integration.test_tutor_flow import wait_done
@@ -98,16 +99,20 @@ def test_widget_data_reaches_deadlines_and_the_export_by_course(
     assert r.status_code == 200 and r.json()["stored"] == 3, r.text
     _ask(api, loner, f"What is a tuple? {code}")  # no course at all
 
-    asked = load_interactions(stack.database_url, courses=[code])
+    asked = load_interactions(stack.database_url, where=TraceFilter(courses=[code]))
     assert sorted(asked["id"]) == sorted([first["id"], second["id"]])
     assert set(asked["notebook_path"]) == {NOTEBOOK} and sorted(asked["turn"]) == [1, 2]
-    runs = load_events(stack.database_url, courses=[code], event_types=["cell.executed"])
+    runs = load_events(
+        stack.database_url, where=TraceFilter(courses=[code], event_types=[CELL_EXECUTED])
+    )
     assert set(runs["notebook_path"]) == {NOTEBOOK} and set(runs["cell_id"]) == {"cell-7"}
     assert len(runs) == 3
 
-    both = load_interactions(stack.database_url, user_ids=[student.id, loner.id])
+    both = load_interactions(stack.database_url, where=TraceFilter(user_ids=[student.id, loner.id]))
     assert both["course_id"].isna().sum() == 1
-    hours = hours_to_deadline(both, load_deadlines(stack.database_url, courses=[code]))
+    hours = hours_to_deadline(
+        both, load_deadlines(stack.database_url, where=TraceFilter(courses=[code]))
+    )
     in_course = both["course_id"].notna()
     assert hours[in_course].between(47, 49).all() and hours[~in_course].isna().all()
 

@@ -33,10 +33,13 @@ def test_only_what_was_recorded_under_consent_is_research_data(
     _consent(api, student.headers, False)
     after = _ask(api, student.headers, "What is a set? (asked after withdrawing)")
 
-    loaded = load.load_interactions(stack.database_url, user_ids=[student.id])
+    loaded = load.load_interactions(
+        stack.database_url, where=load.TraceFilter(user_ids=[student.id])
+    )
     assert set(loaded["id"].astype(str)) == {during}
     audit = load.load_interactions(
-        stack.database_url, user_ids=[student.id], include_non_consenting=True
+        stack.database_url,
+        where=load.TraceFilter(user_ids=[student.id], include_non_consenting=True),
     )
     assert set(audit["id"].astype(str)) == {before, during, after}
 

@@ -101,6 +101,32 @@ def test_help_avoidance_by_hand() -> None:
     assert avoid.loc[3, "struggles"] == 0 and pd.isna(avoid.loc[3, "avoidance_ratio"])
 
 
+def test_time_to_fix_by_hand() -> None:
+    rows = [
+        (1, "a", 0, False),
+        (1, "a", 10, False),
+        (1, "a", 25, True),  # fixes the streak begun at 0: 25 s, 2 failing runs
+        (1, "a", 40, False),  # the session ends: unresolved
+        (2, "b", 0, True),
+        (2, "b", 5, False),
+        (2, "b", 8, True),  # 3 s
+        (2, "c", 100, False),  # another session: not fixed by b's runs
+        (2, "c", 160, True),  # 60 s
+    ]
+    events = pd.DataFrame(rows, columns=["user_id", "session_id", "s", "success"])
+    events["occurred_at"] = T0 + pd.to_timedelta(events.pop("s"), unit="s")
+    events["event_type"] = "cell.executed"
+    other = pd.DataFrame(
+        {"user_id": [1], "session_id": ["a"], "occurred_at": [T0], "event_type": ["session.start"]}
+    )
+    out = novice.time_to_fix(pd.concat([other, events], ignore_index=True))
+    assert out["user_id"].tolist() == [1, 1, 2, 2]
+    assert out["seconds"].tolist() == [25.0, pd.NA, 3.0, 60.0]
+    assert out["runs"].tolist() == [2, 1, 1, 1]
+    assert out["resolved"].tolist() == [True, False, True, True]
+    assert out["failed_at"].iloc[3] == T0 + pd.Timedelta(seconds=100)
+
+
 def test_time_on_task_by_hand() -> None:
     tot = _by_user(novice.time_on_task(_events(), _interactions(), idle="30s"))
     assert tot.loc[1, "time_on_task_s"] == 50 and tot.loc[1, "actions"] == 8

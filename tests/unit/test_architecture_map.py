@@ -1,4 +1,4 @@
-"""docs/architecture.md's "Where is X" table names every module, so the map cannot fall behind the code."""
+"""docs/architecture.md's "Where is X" names every module: the map cannot fall behind."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def where_is_section() -> str:
 
 
 def modules() -> list[str]:
-    """Every module of the core, the API and the worker, but migrations and bare package docstrings."""
+    """The modules of the core, API and worker; not migrations nor docstring-only packages."""
     found = []
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
@@ -39,7 +39,7 @@ def _only_docstring(path: Path) -> bool:
 def test_every_module_has_a_row_in_where_is_x() -> None:
     section = where_is_section()
     missing = [module for module in modules() if f"`{module}`" not in section]
-    assert missing == [], f"modules named in no row of docs/architecture.md's 'Where is X': {missing}"
+    assert missing == [], f"modules in no row of architecture.md's 'Where is X': {missing}"
 
 
 def test_every_row_names_a_module_that_exists() -> None:

@@ -1,5 +1,5 @@
-"""The experiment report's measures, effect sizes and cluster bootstrap, on frames small
-enough to check by hand."""
+"""The experiment report, its effect sizes and cluster bootstrap, on frames small enough to
+check by hand."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics import bootstrap, effsize
 from analytics import experiment_report as er
 
 T0 = pd.Timestamp("2026-03-02 10:00", tz="UTC")
@@ -24,45 +25,16 @@ def _by_arm(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("arm")
 
 
-# --- time to fix ---------------------------------------------------------------------------
-
-
-def test_time_to_fix_by_hand() -> None:
-    rows = [
-        (1, "a", 0, False),
-        (1, "a", 10, False),
-        (1, "a", 25, True),  # fixes the streak begun at 0: 25 s, 2 failing runs
-        (1, "a", 40, False),  # the session ends: unresolved
-        (2, "b", 0, True),
-        (2, "b", 5, False),
-        (2, "b", 8, True),  # 3 s
-        (2, "c", 100, False),  # another session: not fixed by b's runs
-        (2, "c", 160, True),  # 60 s
-    ]
-    events = pd.DataFrame(rows, columns=["user_id", "session_id", "s", "success"])
-    events["occurred_at"] = T0 + pd.to_timedelta(events.pop("s"), unit="s")
-    events["event_type"] = "cell.executed"
-    other = pd.DataFrame(
-        {"user_id": [1], "session_id": ["a"], "occurred_at": [T0], "event_type": ["session.start"]}
-    )
-    out = er.time_to_fix(pd.concat([other, events], ignore_index=True))
-    assert out["user_id"].tolist() == [1, 1, 2, 2]
-    assert out["seconds"].tolist() == [25.0, pd.NA, 3.0, 60.0]
-    assert out["runs"].tolist() == [2, 1, 1, 1]
-    assert out["resolved"].tolist() == [True, False, True, True]
-    assert out["failed_at"].iloc[3] == T0 + pd.Timedelta(seconds=100)
-
-
 # --- effect sizes --------------------------------------------------------------------------
 
 
 def test_effect_sizes_by_hand() -> None:
-    assert er.cohens_h(0.5, 0.25) == pytest.approx(math.pi / 2 - math.pi / 3)
-    assert er.cohens_d([1, 2, 3], [3, 4, 5]) == pytest.approx(-2.0)  # means 2, 4; SD 1
+    assert effsize.cohens_h(0.5, 0.25) == pytest.approx(math.pi / 2 - math.pi / 3)
+    assert effsize.cohens_d([1, 2, 3], [3, 4, 5]) == pytest.approx(-2.0)  # means 2, 4; SD 1
     # pooled variance (2·1 + 2·4) / 4 = 2.5
-    assert er.cohens_d([2, 4, 6], [1, 2, 3]) == pytest.approx(2 / math.sqrt(2.5))
-    assert er.cliffs_delta([1, 2, 3], [2, 2]) == 0.0
-    assert er.cliffs_delta([3, 4], [1, 2, 3]) == pytest.approx(5 / 6)
+    assert effsize.cohens_d([2, 4, 6], [1, 2, 3]) == pytest.approx(2 / math.sqrt(2.5))
+    assert effsize.cliffs_delta([1, 2, 3], [2, 2]) == 0.0
+    assert effsize.cliffs_delta([3, 4], [1, 2, 3]) == pytest.approx(5 / 6)
     assert er.bonferroni(0.95, 5) == pytest.approx(0.99)
 
 
@@ -81,7 +53,7 @@ def test_one_student_per_arm_leaves_nothing_to_resample() -> None:
     assert row["difference"] == pytest.approx(0.25)
     assert (row["ci_low"], row["ci_high"]) == (pytest.approx(0.25), pytest.approx(0.25))
     assert row["effect"] == "cohens_h"
-    assert row["effect_size"] == pytest.approx(er.cohens_h(0.5, 0.25))
+    assert row["effect_size"] == pytest.approx(effsize.cohens_h(0.5, 0.25))
     assert row["effect_ci_low"] == pytest.approx(row["effect_size"])
 
 
@@ -172,16 +144,14 @@ def test_weighted_statistics_equal_the_statistics_of_repeated_values() -> None:
     wx = rng.integers(0, 3, size=(4, 7)).astype(float)
     wy = rng.integers(1, 3, size=(4, 5)).astype(float)
     wx[:, 0] = 1  # no empty resample
-    medians = er._weighted_median(x, wx)
-    a = er._Arm("a", x, np.ones(7), np.arange(7), 7, np.zeros((0, 7)))
-    b = er._Arm("b", y, np.ones(5), np.arange(5), 5, np.zeros((0, 5)))
-    _, deltas = er._effect(a, b, "median", wx, wy)
-    _, ds = er._effect(a, b, "mean", wx, wy)
+    medians = bootstrap._weighted_median(x, wx)
+    deltas = effsize.cliffs_delta_weighted(x, wx, y, wy)
+    ds = effsize.cohens_d_weighted(x, wx, y, wy)
     for k in range(4):
         rx, ry = np.repeat(x, wx[k].astype(int)), np.repeat(y, wy[k].astype(int))
         assert medians[k] == pytest.approx(np.median(rx))
-        assert deltas[k] == pytest.approx(er.cliffs_delta(rx, ry))
-        assert ds[k] == pytest.approx(er.cohens_d(rx, ry))
+        assert deltas[k] == pytest.approx(effsize.cliffs_delta(rx, ry))
+        assert ds[k] == pytest.approx(effsize.cohens_d(rx, ry))
 
 
 def test_arms_keep_their_order_and_pairs_can_be_chosen() -> None:
