@@ -22,7 +22,8 @@ import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ainative.course.courses import DuplicateCourseError, add_member, create_course
+from ainative.course.courses import add_member, create_course
+from ainative.course.errors import DuplicateCourseError
 from ainative.course.event_types import COURSE_DEADLINE
 from ainative.course.experiments import create_experiment
 from ainative.db.models import Course, CoursePolicyVersion, Experiment, ExperimentArm, User
