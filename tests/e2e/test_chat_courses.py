@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import text
 
 from ainative.notebook.binding import BINDING_MIME
-from tests.conftest import register_user
 from tests.e2e.browser import (
     ask,
     browser_page,
@@ -24,11 +23,11 @@ from tests.e2e.browser import (
     run_all_cells,
     wait_answered,
 )
-from tests.e2e.test_chat import STUDENT_CELL_ID, db, row_with
-from tests.integration.test_tutor_flow import make_course
+from tests.e2e.test_chat import STUDENT_CELL_ID, row_with
+from tests.support.api import register_user
+from tests.support.factories import make_course
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser, needs_chromium]
-__all__ = ["db"]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack, db, output_dir):

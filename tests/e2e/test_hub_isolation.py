@@ -37,7 +37,6 @@ from tests.stack import Stack
 
 SYSTEM_PYTHON = Path("/usr/bin/python3.11")
 pytestmark = [
-    pytest.mark.e2e,
     pytest.mark.skipif(
         not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("useradd"),
         reason="the local-users spawner needs root and useradd",

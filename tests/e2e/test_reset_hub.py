@@ -7,12 +7,10 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.signup import make_course
 
-pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "Fresh-start-77"
 
 

@@ -12,8 +12,6 @@ from sqlalchemy import create_engine, text
 from ainative.notebook import activity
 from ainative.runtime.devservices import free_port
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:

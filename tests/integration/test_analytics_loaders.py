@@ -11,8 +11,6 @@ from sqlalchemy import create_engine, text
 from analytics import load
 from analytics.synth import CohortSpec, generate, write
 
-pytestmark = pytest.mark.integration
-
 END = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
 
 

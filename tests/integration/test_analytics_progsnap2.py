@@ -21,8 +21,6 @@ from analytics.progsnap2 import keyed_id, pseudonym
 from analytics.synth import CohortSpec, ExperimentSpec, generate, write
 from tests.progsnap2_reader import check
 
-pytestmark = pytest.mark.integration
-
 KEY = "test-pseudonym-key"
 TUTOR_CELL = "%load_ext ainative.notebook\n%tutor"
 

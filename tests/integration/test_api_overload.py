@@ -16,13 +16,10 @@ from pathlib import Path
 
 import aiohttp
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 
 from ainative.db.engine import normalise_url
 from tests.conftest import start_own_stack
-
-pytestmark = pytest.mark.integration
 
 BURST = 12
 OVERLOAD_ENV = {

@@ -14,13 +14,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 import redis
 from sqlalchemy import create_engine, text
 
 from ainative.config import Settings
-
-pytestmark = pytest.mark.integration
 
 DEFAULTS = Settings()
 MIB = 1024 * 1024

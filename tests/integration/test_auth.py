@@ -13,7 +13,6 @@ import pytest
 from tests.conftest import TEST_ENV
 from tests.forged_tokens import access_claims, b64
 
-pytestmark = pytest.mark.integration
 SECRET = TEST_ENV["JWT_SECRET_KEY"]
 PASSWORD = "Secret-pass-1"
 

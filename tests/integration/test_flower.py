@@ -7,11 +7,9 @@ import secrets
 import time
 
 import httpx
-import pytest
 
-from tests.integration.opsutil import ask, start_flower, stop, unique_prompt, wait_answer
-
-pytestmark = pytest.mark.integration
+from tests.integration.opsutil import start_flower, stop
+from tests.support.api import ask, unique_prompt, wait_answer
 
 
 def test_flower_needs_credentials_and_shows_worker_and_tasks(stack, api, make_user) -> None:

@@ -11,11 +11,8 @@ from __future__ import annotations
 import time
 import uuid
 
-import pytest
-
-from tests.integration.opsutil import json_lines, wait_answer
-
-pytestmark = pytest.mark.integration
+from tests.integration.opsutil import json_lines
+from tests.support.api import wait_answer
 
 
 def _lines_for(stack, process: str, interaction_id: str) -> list[dict]:

@@ -7,11 +7,8 @@ import time
 import zipfile
 
 import httpx
-import pytest
 
 from tests.stack import Stack
-
-pytestmark = pytest.mark.integration
 
 
 def _answered(api: httpx.Client, headers: dict[str, str], prompt: str) -> dict:

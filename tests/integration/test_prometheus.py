@@ -22,17 +22,11 @@ import pytest
 import yaml
 
 from ainative.runtime.devservices import free_port
-from tests.integration.opsutil import (
-    ask,
-    start_flower,
-    start_metrics_worker,
-    stop,
-    unique_prompt,
-    wait_answer,
-)
-from tests.stack import REPO_ROOT, Stack, wait_http
+from tests.integration.opsutil import start_flower, start_metrics_worker, stop
+from tests.stack import REPO_ROOT, Stack
+from tests.support.api import ask, unique_prompt, wait_answer
+from tests.support.platform import wait_http
 
-pytestmark = pytest.mark.integration
 PROM_DIR = REPO_ROOT / "deploy" / "prometheus"
 DASHBOARD = REPO_ROOT / "deploy" / "grafana" / "dashboards" / "ainative-overview.json"
 METRIC_NAME = re.compile(r"\b((?:ainative|flower|jupyterhub)_[a-z0-9_]+|up)\b")

@@ -16,7 +16,6 @@ from ainative.tutor.stream_guard import Release
 from ainative.tutor.streaming.entries import stream_key
 from ainative.tutor.streaming.writer import StreamPublisher, StreamWriter
 
-pytestmark = pytest.mark.integration
 LONG_GAP = 600.0  # later deltas never leave on their own: only urgent entries flush them
 
 
