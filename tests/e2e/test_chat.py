@@ -8,7 +8,6 @@ and check what the platform stored and what the LLM was sent.
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +29,7 @@ from tests.progsnap2_reader import check
 from tests.research_check import every_measure
 from tests.stack import REPO_ROOT
 from tests.support.api import fake_requests, register_user
+from tests.support.eventually import eventually
 from tests.support.factories import make_course
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -195,9 +195,7 @@ def test_follow_up_continues_the_conversation_in_the_students_course(
     assert (one["turn"], two["turn"]) == (1, 2)
 
     # The student's cell run was recorded with course, session, notebook and cell.
-    deadline = time.monotonic() + 60
-    events: list[dict] = []
-    while time.monotonic() < deadline and not events:
+    def cell_runs() -> list[dict]:
         with db.connect() as conn:
             rows = conn.execute(
                 text(
@@ -206,8 +204,9 @@ def test_follow_up_continues_the_conversation_in_the_students_course(
                 ),
                 {"u": user.id, "s": one["session_id"], "c": STUDENT_CELL_ID},
             )
-            events = [dict(r) for r in rows.mappings()]
-        time.sleep(0.5)
+            return [dict(r) for r in rows.mappings()]
+
+    events = eventually(cell_runs, 60, interval=0.5)
     assert events, "no run of the student's cell was recorded in the conversation's session"
     assert events[-1]["course_id"] == course
     assert events[-1]["notebook_path"] == "tutor.ipynb"

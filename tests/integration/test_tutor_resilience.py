@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from sqlalchemy import create_engine, text
@@ -10,6 +9,7 @@ from sqlalchemy import create_engine, text
 from ainative.tutor.guardrails import REFUSAL
 from tests.support.api import REQUESTS, fake_requests, wait_answer
 from tests.support.db import row_of
+from tests.support.eventually import eventually
 from tests.support.factories import make_course
 
 CODE_REPLY = """Here you go:
@@ -44,11 +44,13 @@ def test_worker_killed_mid_task_is_answered_once(own_stack, fake_llm, fake_llm_c
         course = _openai_course(engine, student)
         prompt = f"Why does my recursion never stop? {uuid.uuid4().hex[:8]}"
         interaction_id = _ask(own_stack.api, student, course, prompt)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # until the worker has started it and called the model
-            if row_of(engine, interaction_id)["status"] == "running" and fake_requests(fake_llm):
-                break
-            time.sleep(0.05)
+        eventually(  # until the worker has started it and called the model
+            lambda: (
+                row_of(engine, interaction_id)["status"] == "running" and fake_requests(fake_llm)
+            ),
+            30,
+            interval=0.05,
+        )
         assert row_of(engine, interaction_id)["status"] == "running"
         own_stack.stack.kill("worker")
         own_stack.stack.start_worker("worker2")

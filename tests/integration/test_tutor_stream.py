@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from ainative.notebook.client import TutorClient
 from ainative.notebook.models import SSEDecoder
 from ainative.tutor.guardrails import REWRITE_NOTE
 from ainative.tutor.streaming.entries import stream_key
+from tests.support.eventually import eventually
 from tests.support.factories import make_course
 
 REQUESTS = "/api/v1/tutor/requests"
@@ -286,9 +286,7 @@ def test_a_reader_that_leaves_early_gives_its_slot_back(api, make_user, db, llm,
                 for line in r.iter_lines():
                     if line.startswith("event: delta"):
                         break  # and the connection closes mid-answer
-        deadline = time.monotonic() + 60
-        while int(slots.get(key) or 0) > 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: int(slots.get(key) or 0) == 0, 60, interval=0.05)
         assert int(slots.get(key) or 0) == 0  # released although the request was cancelled
     finally:
         slots.close()
