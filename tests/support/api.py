@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine
 
+from tests.support.eventually import eventually
 from tests.support.factories import grant_roles
 
 REQUESTS = "/api/v1/tutor/requests"
@@ -67,9 +68,12 @@ def register_user(
     return TestUser(user_id, name, email, PASSWORD, body["access_token"], body["refresh_token"])
 
 
-def ask(api: httpx.Client, headers: dict[str, str], prompt: str, mode: str = "socratic"):
-    """POST a tutoring request; returns the response (202 queued or 200 from the cache)."""
-    return api.post(REQUESTS, json={"prompt": prompt, "mode": mode}, headers=headers)
+def ask(
+    api: httpx.Client, headers: dict[str, str], prompt: str, mode: str = "socratic", **body: Any
+) -> httpx.Response:
+    """POST a tutoring request (with any further fields of its body); returns the response
+    (202 queued or 200 from the cache)."""
+    return api.post(REQUESTS, json={"prompt": prompt, "mode": mode, **body}, headers=headers)
 
 
 def wait_answer(
@@ -77,8 +81,6 @@ def wait_answer(
 ) -> dict[str, Any]:
     """Long-poll until the interaction is done or error; the last reply when time runs out
     (the caller's assertion on its status says what was expected)."""
-    from tests.support.eventually import eventually
-
     body: dict[str, Any] = {}
 
     def finished() -> bool:
