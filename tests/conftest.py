@@ -3,9 +3,10 @@
 Every server fixture is lazy: nothing starts until a test asks for it, and tests under
 tests/unit may not ask (`make test-fast` runs with no server at all). Tests that need a
 database get their own (`fresh_database_url`, a copy of the migrated template);
-integration tests share one started stack (`stack`) and keep apart by creating their
-own users (`make_user`); a test that kills or restarts processes starts a stack of its
-own (`own_stack`).
+integration tests share one started stack (`stack`, its database as `db`) and keep apart
+by creating their own users (`make_user`); a test that kills or restarts processes starts
+a stack of its own (`own_stack`). What tests build and call beside fixtures is in
+tests/support; a test's markers come from its directory.
 """
 
 from __future__ import annotations

@@ -145,20 +145,17 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
 
 
 @pytest.fixture
-def deactivate(stack: Stack):
+def deactivate(db):
     """Set a platform user's is_active flag straight in the database."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(stack.database_url)
+    from sqlalchemy import text
 
     def set_active(user_id: int, active: bool = False) -> None:
-        with engine.begin() as conn:
+        with db.begin() as conn:
             conn.execute(
                 text("UPDATE users SET is_active = :a WHERE id = :i"), {"a": active, "i": user_id}
             )
 
-    yield set_active
-    engine.dispose()
+    return set_active
 
 
 def unique() -> str:
