@@ -43,11 +43,13 @@ def make_course(
     return course_id
 
 
-def course_with_code(engine: Engine, code: str) -> int:
-    """The course with this code, created (titled by its code) when there is none yet."""
+def course_with_code(engine: Engine, code: str, title: str | None = None) -> int:
+    """The course with this code, created (titled `title`, else its code) when there is none."""
     with Session(engine) as session:
         found = session.execute(select(Course.id).where(Course.code == code)).scalar_one_or_none()
-    return int(found) if found is not None else make_course(engine, code=code, title=code)
+    if found is not None:
+        return int(found)
+    return make_course(engine, code=code, title=title or code)
 
 
 def enrol(engine: Engine, course_id: int, members: Iterable[tuple[int, str]]) -> None:
