@@ -1,8 +1,8 @@
 """The real platform, started once for the test session.
 
 Embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL when set), a migrated
-template database, the API under uvicorn and a Celery worker as subprocesses, with
-the same commands `ainative up` runs (ainative.runtime.processes).
+template database, the API under uvicorn, Celery worker(s) and beat as subprocesses,
+with the commands `ainative up` runs (tests.support.platform.Platform).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 PostgreSQL and Redis come from ainative.runtime.devservices.ensure_services (embedded unless
 DATABASE_URL / REDIS_URL are set); the harness migrates a database of its own on that
 server and drops it afterwards. The API, the Celery worker(s) and beat are started
-with ainative.runtime.processes' command builders through tests.stack.Stack, with the
+with tests.support.platform's commands through tests.stack.Stack, with the
 environment `ainative up` gives them, quotas and rate limits raised out of the way,
 then the caller's --env overrides. The fake LLM is a separate process so its CPU is
 counted apart from the harness's.
