@@ -43,7 +43,7 @@ bench-load:
 	@$(MAKE) --no-print-directory bench-lab
 
 # Every fault scenario in full (tests/faults) and its table; then the full fuzzing run when
-# tests/integration/test_schemathesis.py exists. `make test` runs the short variants.
+# tests/integration/test_schemathesis.py exists. `make test` runs one short variant per family.
 faults: $(STAMP)
 	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.faults $(FAULTS_ARGS); \
 	status=$$?; \

@@ -3,9 +3,10 @@
 Every server fixture is lazy: nothing starts until a test asks for it, and tests under
 tests/unit may not ask (`make test-fast` runs with no server at all). Tests that need a
 database get their own (`fresh_database_url`, a copy of the migrated template);
-integration tests share one started stack (`stack`) and keep apart by creating their
-own users (`make_user`); a test that kills or restarts processes starts a stack of its
-own (`own_stack`).
+integration tests share one started stack (`stack`, its database as `db`) and keep apart
+by creating their own users (`make_user`); a test that kills or restarts processes starts
+a stack of its own (`own_stack`). What tests build and call beside fixtures is in
+tests/support; a test's markers come from its directory.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from sqlalchemy import Engine, create_engine
 
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.stack import Services, Stack, start_services
+from tests.support.api import TestUser, register_user
 
 OUTPUT_DIR = Path(__file__).parent / "output"
 TEST_ENV = {
@@ -43,12 +46,21 @@ TEST_ENV = {
 
 
 # Fixtures that start a server (directly or through another fixture).
-SERVER_FIXTURES = frozenset({"services", "fresh_database_url", "stack", "api", "make_user"})
-UNIT_DIR = Path(__file__).parent / "unit"
+SERVER_FIXTURES = frozenset({"services", "fresh_database_url", "stack", "api", "make_user", "db"})
+TESTS_DIR = Path(__file__).parent
+UNIT_DIR = TESTS_DIR / "unit"
+# A test's directory says what it needs (pyproject.toml describes the markers).
+DIRECTORY_MARKERS = {"integration": "integration", "e2e": "e2e", "faults": "faults"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Refuse a unit test that would start a server: it belongs in tests/integration."""
+    """Mark each test by its directory; refuse a unit test that would start a server (it
+    belongs in tests/integration)."""
+    for item in items:
+        if item.path.is_relative_to(TESTS_DIR):
+            marker = DIRECTORY_MARKERS.get(item.path.relative_to(TESTS_DIR).parts[0])
+            if marker is not None:
+                item.add_marker(marker)
     offenders = [
         item.nodeid
         for item in items
@@ -153,26 +165,10 @@ def stack(services: Services, fake_llm: FakeOpenAIServer, output_dir: Path) -> I
     env = stack_env(os.environ["DATABASE_URL"], services.redis_url, fake_llm)
     st = Stack(services=services, env=env, log_dir=log_dir)
     try:
-        st.start_api()
-        st.start_worker()
-        st.start_beat()
+        st.start_platform()
         yield st
     finally:
         st.stop()
-
-
-@dataclass
-class TestUser:
-    id: int
-    username: str
-    email: str
-    password: str
-    access_token: str
-    refresh_token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
 
 
 @pytest.fixture
@@ -181,42 +177,12 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-def register_user(
-    api: httpx.Client,
-    database_url: str,
-    roles: tuple[str, ...] = ("student",),
-    consent: bool = True,
-) -> TestUser:
-    """Register and log in a fresh user; roles beyond student are granted in the database."""
-    name = f"u{uuid.uuid4().hex[:10]}"
-    password = "Secret-pass-1"
-    email = f"{name}@example.org"
-    r = api.post(
-        "/api/v1/auth/register", json={"email": email, "username": name, "password": password}
-    )
-    assert r.status_code == 201, r.text
-    user_id = r.json()["id"]
-    if set(roles) != {"student"}:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(database_url)
-        with engine.begin() as conn:
-            conn.execute(
-                text("UPDATE users SET roles = :roles WHERE id = :id"),
-                {"roles": list(roles), "id": user_id},
-            )
-        engine.dispose()
-    r = api.post("/api/v1/auth/login", json={"username": name, "password": password})
-    assert r.status_code == 200, r.text
-    body = r.json()
-    if consent:  # through the API, so the consent is dated like a student's own
-        r = api.patch(
-            "/api/v1/auth/me",
-            headers={"Authorization": f"Bearer {body['access_token']}"},
-            json={"research_consent": True},
-        )
-        assert r.status_code == 200, r.text
-    return TestUser(user_id, name, email, password, body["access_token"], body["refresh_token"])
+@pytest.fixture(scope="session")
+def db(stack: Stack) -> Iterator[Engine]:
+    """An engine on the shared stack's database."""
+    engine = create_engine(stack.database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -266,9 +232,7 @@ def start_own_stack(
     env = stack_env(database_url, other_redis_db(services.redis_url), fake_llm)
     st = Stack(services=services, env={**env, **(extra_env or {})}, log_dir=log_dir)
     try:
-        st.start_api()
-        st.start_worker()
-        st.start_beat()
+        st.start_platform()
         with httpx.Client(base_url=st.api_url, timeout=40) as client:
             yield OwnStack(st, client)
     finally:

@@ -1,8 +1,8 @@
 """The real platform, started once for the test session.
 
 Embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL when set), a migrated
-template database, the API under uvicorn and a Celery worker as subprocesses, with
-the same commands `ainative up` runs (ainative.runtime.processes).
+template database, the API under uvicorn, Celery worker(s) and beat as subprocesses,
+with the commands `ainative up` runs (tests.support.platform.Platform).
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ainative.config import Settings
 from ainative.db.engine import normalise_url
 from ainative.runtime.devservices import EmbeddedPostgres, EmbeddedRedis, free_port
-from ainative.runtime.processes import api_command, beat_command, worker_command
+from tests.support.platform import REPO_ROOT, Platform, platform_settings, wait_http, wait_worker
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+__all__ = ["REPO_ROOT", "Services", "Stack", "start_services", "wait_http"]
 
 
 def database_url_for(base_url: str, name: str) -> str:
@@ -97,20 +95,6 @@ def start_services(output_dir: Path) -> Services:
     return Services(base_url, redis_url, template, output_dir, started)
 
 
-def wait_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
 @dataclass
 class Stack:
     """The API, Celery worker(s) and beat as real subprocesses on one database."""
@@ -130,7 +114,7 @@ class Stack:
         return self.env["DATABASE_URL"]
 
     def settings(self) -> Settings:
-        return Settings(**{k.lower(): v for k, v in self.env.items() if k.isupper()})
+        return platform_settings(self.env)
 
     def spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None):
         """Run argv in its own process group with the stack's env, logging to log_dir/name.log."""
@@ -147,34 +131,37 @@ class Stack:
         self.processes[name] = proc
         return proc
 
+    def platform(
+        self, workers: tuple[str, ...] = ("worker",), beat: bool = True, **args: tuple[str, ...]
+    ) -> Platform:
+        """The platform's processes on this stack's port, env and log folder; `args` are
+        Platform's api_args / worker_args."""
+        schedule = self.log_dir / "beat-schedule" if beat else None
+        return Platform(self.settings(), self.api_port, workers, schedule, **args)
+
+    def start_platform(
+        self, workers: tuple[str, ...] = ("worker",), beat: bool = True, **args: tuple[str, ...]
+    ) -> Platform:
+        """Spawn the API, the workers and beat together, then wait until all are ready."""
+        platform = self.platform(workers, beat, **args)
+        procs = {name: self.spawn(name, argv) for name, argv in platform.commands().items()}
+        platform.wait_ready(procs)
+        return platform
+
     def start_api(self) -> None:
-        proc = self.spawn("api", api_command(self.settings(), port=self.api_port))
+        proc = self.spawn("api", self.platform().api())
         wait_http(f"{self.api_url}/api/v1/health", process=proc)
 
-    def start_worker(self, name: str = "worker", extra_env: dict[str, str] | None = None):
+    def start_worker(
+        self,
+        name: str = "worker",
+        extra_env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ):
         """Start a Celery worker and wait until it answers a ping."""
-        proc = self.spawn(name, worker_command(self.settings(), name=name), extra_env)
-        self.wait_worker(name, proc)
+        proc = self.spawn(name, self.platform(worker_args=args).worker(name), extra_env)
+        wait_worker(self.settings(), name, 60.0, proc)
         return proc
-
-    def wait_worker(self, name: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-        from ainative.runtime.queue import make_celery
-
-        app = make_celery(self.settings())
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"worker {name} exited; see {self.log_dir}/{name}.log")
-                replies = app.control.ping(timeout=0.5) or []
-                if any(name + "@" in list(r)[0] for r in replies):
-                    return
-            raise TimeoutError(f"worker {name} did not answer a ping")
-        finally:
-            app.close()
-
-    def start_beat(self) -> None:
-        self.spawn("beat", beat_command(str(self.log_dir / "beat-schedule")))
 
     def kill(self, name: str, sig: int = signal.SIGKILL, grace: float = 90.0) -> None:
         """Signal a process's whole group (a worker and its pool) and reap it; a group

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from ainative.tutor.modes import MODE_NAMES
+from tests.support.factories import course_with_code
 
 ROWS = 1_000_000
 USERS = 1_000
@@ -29,7 +30,6 @@ MODES_SQL = ",".join(f"'{name}'" for name in MODE_NAMES)
 SEED_SQL = """
 INSERT INTO users (email, username, password_hash, research_consent)
 SELECT 'bench' || g || '@example.org', 'bench' || g, 'x', true FROM generate_series(1, {users}) g;
-INSERT INTO courses (code, title) VALUES ('BENCH', 'Benchmark course');
 INSERT INTO interactions (
     id, user_id, course_id, mode, prompt, context, answer, status, attempts, cache_hit,
     provider, model, prompt_version, prompt_tokens, completion_tokens, queue_ms, llm_ms,
@@ -76,9 +76,14 @@ def seed(url: str, rows: int = ROWS) -> float:
 
     started = time.perf_counter()
     with raw_connection(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM courses WHERE code = 'BENCH'")
+        cur.execute("SELECT count(*) FROM users WHERE username = 'bench1'")
         if cur.fetchone()[0]:
             return 0.0
+        engine = create_engine(url)
+        try:  # through the course service, with its first policy version
+            course_with_code(engine, "BENCH", title="Benchmark course")
+        finally:
+            engine.dispose()
         cur.execute("SET LOCAL statement_timeout = 0")
         modes = {"modes": MODES_SQL, "mode_count": len(MODE_NAMES)}
         cur.execute(SEED_SQL.format(rows=rows, users=USERS, **modes))  # '%' stays literal

@@ -25,6 +25,7 @@ import pytest
 from ainative.runtime.devservices import free_port
 from ainative.runtime.processes import hub_command
 from tests.stack import REPO_ROOT, Stack
+from tests.support.eventually import eventually
 
 AUTH_REFRESH_AGE = 2  # seconds: a deactivated student must lose the hub quickly in tests
 
@@ -77,17 +78,14 @@ def record_timing(output_dir: Path, name: str, seconds: float) -> None:
 
 def wait_hub(url: str, proc, timeout: float = 90.0) -> None:
     """Until the hub answers 200 through the proxy (the proxy alone answers 404 at first)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"JupyterHub exited with {proc.returncode}; see stack-logs/hub.log")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"JupyterHub did not answer at {url} within {timeout} s")
+        return httpx.get(url, timeout=2).status_code == 200
+
+    if not eventually(answers, timeout, ignore=(httpx.HTTPError,)):
+        raise TimeoutError(f"JupyterHub did not answer at {url} within {timeout} s")
 
 
 def stop_orphan_proxy(pid_file: Path) -> None:
@@ -147,20 +145,17 @@ def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
 
 
 @pytest.fixture
-def deactivate(stack: Stack):
+def deactivate(db):
     """Set a platform user's is_active flag straight in the database."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(stack.database_url)
+    from sqlalchemy import text
 
     def set_active(user_id: int, active: bool = False) -> None:
-        with engine.begin() as conn:
+        with db.begin() as conn:
             conn.execute(
                 text("UPDATE users SET is_active = :a WHERE id = :i"), {"a": active, "i": user_id}
             )
 
-    yield set_active
-    engine.dispose()
+    return set_active
 
 
 def unique() -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,20 +10,24 @@ from datetime import UTC, datetime
 import httpx
 import websocket
 
+from tests.support.eventually import eventually
+
 
 def start_server(hub_url: str, username: str, token: str, timeout: float = 120.0) -> str:
     """Ask the hub to spawn `username`'s server and wait until it is ready; its URL."""
     auth = {"Authorization": f"token {token}"}
     r = httpx.post(f"{hub_url}/hub/api/users/{username}/server", headers=auth, timeout=30)
     assert r.status_code in (201, 202, 400), r.text  # 400: already running
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ready_url() -> str | None:
         model = httpx.get(f"{hub_url}/hub/api/users/{username}", headers=auth, timeout=30).json()
         server = (model.get("servers") or {}).get("")
-        if server and server.get("ready"):
-            return f"{hub_url}{server['url'].rstrip('/')}"
-        time.sleep(0.25)
-    raise TimeoutError(f"server of {username} not ready after {timeout} s")
+        return f"{hub_url}{server['url'].rstrip('/')}" if server and server.get("ready") else None
+
+    url = eventually(ready_url, timeout, interval=0.25)
+    if url is None:
+        raise TimeoutError(f"server of {username} not ready after {timeout} s")
+    return url
 
 
 def stop_server(hub_url: str, username: str, token: str) -> None:

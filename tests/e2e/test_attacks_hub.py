@@ -6,12 +6,9 @@ import random
 import time
 
 import httpx
-import pytest
 import redis
 
 from ainative.limits.ratelimit import FixedWindow
-
-pytestmark = pytest.mark.e2e
 
 
 def _loopback() -> str:

@@ -19,7 +19,7 @@ from tests.e2e.browser import (
 )
 from tests.e2e.conftest import record_timing
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser, needs_chromium]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture

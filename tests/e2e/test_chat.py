@@ -8,17 +8,15 @@ and check what the platform stored and what the LLM was sent.
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from ainative.cli import main as cli_main
-from tests.conftest import register_user
 from tests.e2e.browser import (
     ask,
     browser_page,
@@ -27,12 +25,14 @@ from tests.e2e.browser import (
     run_all_cells,
     wait_answered,
 )
-from tests.integration.test_tutor_flow import fake_requests, make_course
 from tests.progsnap2_reader import check
 from tests.research_check import every_measure
 from tests.stack import REPO_ROOT
+from tests.support.api import fake_requests, register_user
+from tests.support.eventually import eventually
+from tests.support.factories import make_course
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser, needs_chromium]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 STUDENT_CELL_ID = "9539e334"  # the student's starter cell in notebooks/tutor.ipynb
 FIRST_REPLY = (
@@ -53,23 +53,13 @@ XSS_REPLY = (
 
 
 @pytest.fixture(scope="module")
-def db(stack) -> Iterator[Engine]:
-    engine = create_engine(stack.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def student(stack, db) -> tuple[Any, int]:
     """A consenting student in exactly one course, whose tutor is the (fake) OpenAI model."""
     with httpx.Client(base_url=stack.api_url, timeout=40) as api:
         user = register_user(api, stack.database_url)
-    course = make_course(db, {"provider": "openai"}, [(user.id, "student")])
-    with db.begin() as conn:  # as the README's screenshot shows it
-        conn.execute(
-            text("UPDATE courses SET title = 'Introduction to programming' WHERE id = :c"),
-            {"c": course},
-        )
+    # titled as the README's screenshot shows it
+    title = "Introduction to programming"
+    course = make_course(db, {"provider": "openai"}, [(user.id, "student")], title=title)
     return user, course
 
 
@@ -205,9 +195,7 @@ def test_follow_up_continues_the_conversation_in_the_students_course(
     assert (one["turn"], two["turn"]) == (1, 2)
 
     # The student's cell run was recorded with course, session, notebook and cell.
-    deadline = time.monotonic() + 60
-    events: list[dict] = []
-    while time.monotonic() < deadline and not events:
+    def cell_runs() -> list[dict]:
         with db.connect() as conn:
             rows = conn.execute(
                 text(
@@ -216,8 +204,9 @@ def test_follow_up_continues_the_conversation_in_the_students_course(
                 ),
                 {"u": user.id, "s": one["session_id"], "c": STUDENT_CELL_ID},
             )
-            events = [dict(r) for r in rows.mappings()]
-        time.sleep(0.5)
+            return [dict(r) for r in rows.mappings()]
+
+    events = eventually(cell_runs, 60, interval=0.5)
     assert events, "no run of the student's cell was recorded in the conversation's session"
     assert events[-1]["course_id"] == course
     assert events[-1]["notebook_path"] == "tutor.ipynb"

@@ -6,7 +6,6 @@ Playwright's sync API runs one browser session per thread at a time.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 from sqlalchemy import text
 
 from ainative.notebook.binding import BINDING_MIME
-from tests.conftest import register_user
 from tests.e2e.browser import (
     ask,
     browser_page,
@@ -24,11 +22,12 @@ from tests.e2e.browser import (
     run_all_cells,
     wait_answered,
 )
-from tests.e2e.test_chat import STUDENT_CELL_ID, db, row_with
-from tests.integration.test_tutor_flow import make_course
+from tests.e2e.test_chat import STUDENT_CELL_ID, row_with
+from tests.support.api import register_user
+from tests.support.eventually import eventually
+from tests.support.factories import make_course
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser, needs_chromium]
-__all__ = ["db"]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack, db, output_dir):
@@ -58,9 +57,7 @@ def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack
         # the kernel took the choice (and updated the widget's output) before it is saved
         page.locator(".ainative-tutor-status").get_by_text("New conversation").wait_for()
         page.locator('.jp-NotebookPanel-toolbar [data-command="docmanager:save"]').click()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and f'"course_id": {courses[1]}' not in saved(notebook):
-            time.sleep(0.25)
+        eventually(lambda: f'"course_id": {courses[1]}' in saved(notebook), 60, interval=0.25)
         assert BINDING_MIME in saved(notebook) and f'"course_id": {courses[1]}' in saved(notebook)
 
         page.reload()  # the notebook opened again: the widget reads its choice back
@@ -78,18 +75,18 @@ def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack
     assert row["course_id"] == courses[1] and row["session_id"] is not None
 
     # The student's cell ran before a course was chosen: its event waited, then went with it.
-    deadline = time.monotonic() + 60
-    held: list = []
-    while time.monotonic() < deadline and len(held) < 2:  # the run before, and after reload
+    def cell_runs() -> list:
         with db.connect() as conn:
-            held = conn.execute(
+            return conn.execute(
                 text(
                     "SELECT course_id FROM events WHERE user_id = :u"
                     " AND event_type = 'cell.executed' AND cell_id = :c"
                 ),
                 {"u": user.id, "c": STUDENT_CELL_ID},
             ).all()
-        time.sleep(0.5)
+
+    eventually(lambda: len(cell_runs()) >= 2, 60, interval=0.5)  # the run before, and after reload
+    held = cell_runs()
     assert len(held) == 2 and {r.course_id for r in held} == {courses[1]}
 
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 import secrets
 
 import httpx
-import pytest
 
 from tests.integration.opsutil import start_flower, stop
-
-pytestmark = pytest.mark.e2e
 
 
 def test_flower_is_a_hub_service_and_keeps_its_own_auth(hub, stack) -> None:

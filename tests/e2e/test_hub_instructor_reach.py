@@ -12,11 +12,8 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import pytest
 
 from tests.e2e.jupyter import start_server, stop_server
-
-pytestmark = pytest.mark.e2e
 
 
 def test_attack_instructor_opens_an_admins_server(hub, api, make_user):

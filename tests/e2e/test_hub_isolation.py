@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,10 +33,10 @@ from ainative.runtime.devservices import free_port, redis_server_binary
 from tests.e2e.conftest import Hub, running_hub
 from tests.e2e.jupyter import run_in_kernel, start_server, stop_server
 from tests.stack import Stack
+from tests.support.eventually import eventually
 
 SYSTEM_PYTHON = Path("/usr/bin/python3.11")
 pytestmark = [
-    pytest.mark.e2e,
     pytest.mark.skipif(
         not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("useradd"),
         reason="the local-users spawner needs root and useradd",
@@ -127,15 +126,14 @@ def locked_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     )
     try:
         client = redis.Redis(port=port, password=password)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the locked redis-server did not start") from None
-                time.sleep(0.05)
+
+        def pings() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError("the locked redis-server did not start")
+            return bool(client.ping())
+
+        if not eventually(pings, 30, interval=0.05, ignore=(redis.ConnectionError,)):
+            raise RuntimeError("the locked redis-server did not start")
         yield f"redis://127.0.0.1:{port}/0", password
     finally:
         proc.terminate()

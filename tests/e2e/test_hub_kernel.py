@@ -9,13 +9,10 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import record_timing
 from tests.e2e.jupyter import run_in_kernel, start_server, stop_server
-
-pytestmark = pytest.mark.e2e
 
 KERNEL_CODE = """
 import json, os

@@ -7,13 +7,11 @@ import uuid
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from ainative.hub.authenticator import INACTIVE_MESSAGE
 from tests.e2e.conftest import AUTH_REFRESH_AGE
-
-pytestmark = pytest.mark.e2e
+from tests.support.factories import make_course
 
 
 def test_password_login_sets_hub_cookie(hub, make_user):
@@ -89,15 +87,8 @@ def test_courses_become_groups_and_instructors_see_their_students(hub, make_user
     teacher, admin = make_user(roles=("instructor",)), make_user(roles=("admin",))
     code = f"E2E-{uuid.uuid4().hex[:6]}"
     engine = create_engine(stack.database_url)
-    with engine.begin() as conn:
-        course = conn.execute(
-            text("INSERT INTO courses (code, title) VALUES (:c, :c) RETURNING id"), {"c": code}
-        ).scalar_one()
-        for member, role in ((student, "student"), (teacher, "instructor")):
-            conn.execute(
-                text("INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, :r)"),
-                {"c": course, "u": member.id, "r": role},
-            )
+    members = [(student.id, "student"), (teacher.id, "instructor")]
+    make_course(engine, members=members, code=code, title=code)
     engine.dispose()
     for member in (student, outsider):
         hub.session(member.username, member.password)  # the hub learns them at login

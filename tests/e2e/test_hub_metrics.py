@@ -8,12 +8,9 @@ c.JupyterHub.authenticate_prometheus = False.
 from __future__ import annotations
 
 import httpx
-import pytest
 import yaml
 
 from tests.stack import REPO_ROOT
-
-pytestmark = pytest.mark.e2e
 
 
 def test_hub_metrics_answer_prometheus_job(hub) -> None:

@@ -24,7 +24,6 @@ from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conftest import Hub, running_hub
 
 pytestmark = [
-    pytest.mark.e2e,
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent"),
 ]

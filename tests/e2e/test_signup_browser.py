@@ -17,7 +17,7 @@ from tests.e2e.signup import identity, make_course, stored
 from tests.stack import REPO_ROOT
 
 DOCS_IMG = REPO_ROOT / "docs" / "img"
-pytestmark = [pytest.mark.e2e, pytest.mark.browser, needs_chromium]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture

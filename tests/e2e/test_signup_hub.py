@@ -3,12 +3,8 @@ consent stored with date and version, and a successful sign-up logged in and sen
 
 from __future__ import annotations
 
-import pytest
-
 from ainative.course.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION
 from tests.e2e.signup import identity, join_client, make_course, rotate, stored, submit
-
-pytestmark = pytest.mark.e2e
 
 
 def test_login_page_links_to_join_a_course(hub) -> None:

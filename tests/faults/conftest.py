@@ -1,7 +1,8 @@
 """One fault harness for the whole tests/faults package: starting it costs most of a run.
 
-Each scenario's test runs the short variant (scenarios.SHORT) on it; a scenario leaves
-the platform as it found it (scenarios.ready waits for that before the next one).
+One scenario of each family (LLM, process, service) runs its short variant
+(scenarios.SHORT) on it; `make faults` runs every scenario in full. A scenario leaves the
+platform as it found it (scenarios.ready waits for that before the next one).
 """
 
 from __future__ import annotations

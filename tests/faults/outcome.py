@@ -14,6 +14,7 @@ What is counted, and from where:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -158,7 +159,8 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 def problems(o: Outcome) -> list[str]:
-    """What a scenario must never show; empty when it held."""
+    """What a scenario must never show, and what its fault must have shown (`EXPECTED`);
+    empty when it held."""
     found = []
     if o.accepted == 0:
         found.append("no question was accepted")
@@ -178,4 +180,58 @@ def problems(o: Outcome) -> list[str]:
         found.append(f"{o.no_retry_after} 503 replies without Retry-After")
     if o.hangs:
         found.append(f"{o.hangs} requests hung past the API's own timeout")
+    return found + EXPECTED[o.scenario](o)
+
+
+def _recovered(o: Outcome) -> list[str]:
+    return [] if o.recovery_s is not None else ["nothing was answered after the fault ended"]
+
+
+def _llm_429(o: Outcome) -> list[str]:
+    early = o.checks.get("retries_before_retry_after")
+    return _recovered(o) + ([] if early == 0 else [f"{early} retries before Retry-After"])
+
+
+def _worker_kill(o: Outcome) -> list[str]:
+    found = [] if o.checks.get("kills", 0) >= 2 else [f"only {o.checks.get('kills')} kills"]
+    return found + ([] if o.answered > 0 else ["nothing was answered"])
+
+
+def _worker_stuck(o: Outcome) -> list[str]:
+    found = []
+    if o.checks.get("stuck_detected_after_s") is None:
+        found.append("the liveness probe never saw the stopped worker")
+    if o.checks.get("other_worker_alive") is not True:
+        found.append("the liveness probe failed for the running worker")
+    if o.checks.get("alive_again") is not True:
+        found.append("the worker was not alive again after SIGCONT")
+    if o.answered != o.accepted:
+        found.append(f"{o.accepted - o.answered} accepted questions not answered")
     return found
+
+
+def _service_restart(part: str) -> Callable[[Outcome], list[str]]:
+    def check(o: Outcome) -> list[str]:
+        found = _recovered(o)
+        if o.checks.get(f"health_named_{part}_down") is not True:
+            found.append(f"health never named the {part} down")
+        if o.checks.get("health_back_after_s") is None:
+            found.append("health did not come back")
+        return found
+
+    return check
+
+
+# What each scenario shows beside the invariants every scenario keeps (`problems`).
+EXPECTED: dict[str, Callable[[Outcome], list[str]]] = {
+    "worker_kill": _worker_kill,
+    "worker_stuck": _worker_stuck,
+    "redis_restart": _service_restart("broker"),
+    "redis_restart_aof": _service_restart("broker"),
+    "postgres_restart": _service_restart("database"),
+    "llm_timeout": _recovered,
+    "llm_429": _llm_429,
+    "llm_500": _recovered,
+    "llm_malformed": _recovered,
+    "llm_cut": _recovered,
+}

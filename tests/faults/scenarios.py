@@ -25,6 +25,7 @@ from tests.bench.lab.students import create_students
 from tests.faults.load import Ledger, Students
 from tests.faults.outcome import Outcome, count
 from tests.faults.stack import WORKERS, FaultStack, new_tag
+from tests.support.eventually import eventually
 
 LATENCY = 0.3  # the fake LLM's answer time outside faults
 
@@ -127,13 +128,10 @@ async def stop_worker(stack: FaultStack, plan: Plan, fault: Fault) -> None:
     fault.checks["stuck_detected_after_s"] = detected
     fault.checks["other_worker_alive"] = await asyncio.to_thread(liveness, stack, WORKERS[1]) == 0
     stack.signal(WORKERS[0], 18)  # SIGCONT
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if await asyncio.to_thread(liveness, stack, WORKERS[0]) == 0:
-            fault.checks["alive_again"] = True
-            return
-        await asyncio.sleep(0.5)
-    fault.checks["alive_again"] = False
+    alive = await asyncio.to_thread(
+        eventually, lambda: liveness(stack, WORKERS[0]) == 0, 30, interval=0.5
+    )
+    fault.checks["alive_again"] = alive
 
 
 # --- services -------------------------------------------------------------------------------
@@ -276,16 +274,12 @@ def ready(stack: FaultStack) -> None:
     for name in WORKERS:
         stack.signal(name, 18)  # SIGCONT, harmless when running
         stack.wait_worker(name)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            body = httpx.get(f"{stack.api_url}/api/v1/health", timeout=10).json()
-            if body["status"] == "healthy":
-                return
-        except (httpx.HTTPError, ValueError, KeyError):
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"the platform did not become healthy; see {stack.platform_log}")
+
+    def healthy() -> bool:
+        return httpx.get(f"{stack.api_url}/api/v1/health", timeout=10).json()["status"] == "healthy"
+
+    if not eventually(healthy, 90, interval=0.5, ignore=(httpx.HTTPError, ValueError, KeyError)):
+        raise TimeoutError(f"the platform did not become healthy; see {stack.platform_log}")
 
 
 def run_scenario(stack: FaultStack, name: str, plan: Plan) -> Outcome:
@@ -311,8 +305,8 @@ def run_scenario(stack: FaultStack, name: str, plan: Plan) -> Outcome:
 
 def settle(stack: FaultStack, tag: str, timeout: float) -> None:
     """Wait until no question of this scenario is queued or running (or `timeout` passes)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(r["status"] in ("queued", "running") for r in stack.rows(tag)):
-            return
-        time.sleep(1)
+    eventually(
+        lambda: not any(r["status"] in ("queued", "running") for r in stack.rows(tag)),
+        timeout,
+        interval=1,
+    )

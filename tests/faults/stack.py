@@ -28,11 +28,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from ainative.config import Settings
-from ainative.runtime.devservices import EmbeddedPostgres, EmbeddedRedis
-from ainative.runtime.processes import api_command, beat_command, worker_command
+from ainative.runtime.devservices import EmbeddedPostgres, EmbeddedRedis, free_port
 from ainative.runtime.supervisor import Backoff, Supervisor
 from tests.bench.lab.stack import FakeLLM, platform_env
-from tests.stack import database_url_for, free_port, wait_http
+from tests.stack import database_url_for
+from tests.support.platform import Platform, platform_settings, wait_worker
 
 WORKERS = ("worker1", "worker2")
 # What makes recovery quick enough to measure in seconds (the defaults are minutes).
@@ -82,7 +82,7 @@ class FaultStack:
 
     @property
     def settings(self) -> Settings:
-        return Settings(**{k.lower(): v for k, v in self.env.items() if k.isupper()})
+        return platform_settings(self.env)
 
     def start(self) -> FaultStack:
         from ainative.db.migrate import upgrade
@@ -105,41 +105,24 @@ class FaultStack:
         self._start_platform()
         return self
 
+    @property
+    def platform(self) -> Platform:
+        return Platform(self.settings, self.api_port, WORKERS, self.workdir / "beat-schedule")
+
     def _start_platform(self) -> None:
-        settings = self.settings
-        procs = {"api": api_command(settings, port=self.api_port)}
-        procs |= {name: worker_command(settings, name=name) for name in WORKERS}
-        procs["beat"] = beat_command(str(self.workdir / "beat-schedule"))
         out = open(self.platform_log, "a", buffering=1)  # noqa: SIM115  (closed in stop)
         # `ainative up`'s supervisor; a shorter cap so repeated kills are not minutes apart.
         self.supervisor = sup = Supervisor(out, backoff=Backoff(initial=1.0, cap=8.0))
         base = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        for name, argv in procs.items():
+        for name, argv in self.platform.commands().items():
             sup.add(name, argv, env={**base, "AINATIVE_PROCESS": name})
         self._thread = threading.Thread(target=sup.run, name="supervisor", daemon=True)
         self._thread.start()
-        wait_http(f"{self.api_url}/api/v1/health", timeout=90)
-        for name in WORKERS:
-            self.wait_worker(name)
+        self.platform.wait_ready()
 
     def wait_worker(self, name: str, timeout: float = 90.0) -> None:
         """Until the worker answers a ping (it consumes again)."""
-        from ainative.runtime.queue import make_celery
-
-        app = make_celery(self.settings)
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                try:
-                    replies = app.control.ping(timeout=1.0) or []
-                except Exception:  # Redis may be coming back
-                    replies = []
-                if any(name + "@" in next(iter(r)) for r in replies):
-                    return
-                time.sleep(0.3)
-            raise TimeoutError(f"worker {name} did not answer a ping; see {self.platform_log}")
-        finally:
-            app.close()
+        wait_worker(self.settings, name, timeout)
 
     # --- processes ------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ import pytest
 
 from ainative.runtime.devservices import free_port
 from tests.integration.opsutil import stop
-from tests.stack import REPO_ROOT, wait_http
+from tests.stack import REPO_ROOT
+from tests.support.platform import wait_http
 
 
 def self_signed(folder: Path) -> None:

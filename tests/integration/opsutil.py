@@ -1,12 +1,10 @@
-"""Helpers for the operations tests: scrape and read Prometheus text, ask the tutor, Flower."""
+"""Helpers for the operations tests: scrape and read Prometheus text, Flower."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -14,7 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ainative.runtime.devservices import free_port
 from ainative.runtime.processes import flower_command
-from tests.stack import REPO_ROOT, Stack, wait_http
+from tests.stack import REPO_ROOT, Stack
+from tests.support.platform import wait_http
 
 Samples = dict[tuple[str, frozenset], float]
 
@@ -45,40 +44,11 @@ def delta(after: Samples, before: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
-def ask(api: httpx.Client, headers: dict[str, str], prompt: str, mode: str = "socratic"):
-    """POST a tutoring request; returns the response (202 queued or 200 from the cache)."""
-    return api.post(
-        "/api/v1/tutor/requests", json={"prompt": prompt, "mode": mode}, headers=headers
-    )
-
-
-def wait_answer(api: httpx.Client, headers: dict[str, str], interaction_id: str) -> dict:
-    """Long-poll until the interaction is done or error."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        r = api.get(
-            f"/api/v1/tutor/requests/{interaction_id}", params={"wait": 10}, headers=headers
-        )
-        assert r.status_code == 200, r.text
-        body = r.json()
-        if body["status"] in ("done", "error"):
-            return body
-    raise TimeoutError(f"interaction {interaction_id} not answered")
-
-
-def unique_prompt(tag: str = "") -> str:
-    return f"Why does my loop print the wrong index {tag}{uuid.uuid4().hex[:8]}?"
-
-
 def start_metrics_worker(stack: Stack, name: str, *extra_argv: str) -> str:
     """A further Celery worker on the stack serving /metrics on a free port; returns its URL."""
-    from ainative.runtime.processes import worker_command
-
     port = free_port()
     env = {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_HOST": "127.0.0.1"}
-    argv = worker_command(stack.settings(), name=name) + list(extra_argv)
-    proc = stack.spawn(name, argv, env)
-    stack.wait_worker(name, proc)
+    proc = stack.start_worker(name, env, extra_argv)
     url = f"http://127.0.0.1:{port}/metrics"
     wait_http(url, process=proc)
     return url

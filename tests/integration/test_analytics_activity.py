@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,8 +10,7 @@ from sqlalchemy import create_engine, text
 
 from ainative.notebook import activity
 from ainative.runtime.devservices import free_port
-
-pytestmark = pytest.mark.integration
+from tests.support.eventually import eventually
 
 
 @pytest.fixture
@@ -21,15 +19,6 @@ def shell() -> Iterator[InteractiveShell]:
     yield sh
     activity.uninstall(sh)
     InteractiveShell.clear_instance()
-
-
-def wait_until(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def cell_events(database_url: str, user_id: int) -> list[dict]:
@@ -62,14 +51,16 @@ def test_cell_runs_reach_the_database(shell, stack, make_user) -> None:
     shell.run_cell("1 / 0")
     shell.run_cell("def broken(:\n    pass")
     shell.run_cell("   ")  # blank cells are not recorded
-    assert wait_until(lambda: len(cell_events(stack.database_url, user.id)) == 3)
+    assert eventually(lambda: len(cell_events(stack.database_url, user.id)) == 3, 20, interval=0.1)
     ok, zero, syntax = cell_events(stack.database_url, user.id)
     assert ok["success"] is True and ok["code"] == "a = 21 * 2"
     assert ok["execution_count"] >= 1
     assert zero["success"] is False and zero["error_type"] == "ZeroDivisionError"
     assert "division by zero" in zero["error_message"]
     assert syntax["error_type"] == "SyntaxError"
-    assert wait_until(lambda: recorder.sent == 3)  # the reply may trail the commit
+    assert eventually(
+        lambda: recorder.sent == 3, 20, interval=0.1
+    )  # the reply may trail the commit
     assert recorder.dropped == 0 and recorder.consent is True
 
 
@@ -83,7 +74,7 @@ def test_without_consent_nothing_is_sent(shell, stack, make_user) -> None:
     )
     recorder = activity.current()
     shell.run_cell("b = 1")
-    assert wait_until(lambda: recorder.consent is False)
+    assert eventually(lambda: recorder.consent is False, 20, interval=0.1)
     shell.run_cell("c = 2")
     assert recorder.pending == 0 and recorder.sent == 0
     assert cell_events(stack.database_url, user.id) == []
@@ -106,7 +97,7 @@ def test_a_lost_network_queues_then_drops_with_a_count(shell) -> None:
         assert result.success  # the student's cells are unaffected
     assert recorder.pending == 5
     assert recorder.dropped == 3
-    assert wait_until(lambda: recorder.failures >= 2)
+    assert eventually(lambda: recorder.failures >= 2, 20, interval=0.1)
     assert recorder.pending == 5 and recorder.sent == 0
     assert shell.user_ns["x7"] == 7
 

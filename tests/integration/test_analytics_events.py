@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-pytestmark = pytest.mark.integration
+from tests.support.factories import make_course
 
 
 def now_iso(offset_s: float = 0) -> str:
@@ -18,13 +18,6 @@ def now_iso(offset_s: float = 0) -> str:
 def cell(code: str = "x = 1", success: bool = True, **extra) -> dict:
     payload = {"code": code, "success": success, "execution_count": 1, **extra}
     return {"type": "cell.executed", "occurred_at": now_iso(), "payload": payload}
-
-
-@pytest.fixture
-def db(stack):
-    engine = create_engine(stack.database_url)
-    yield engine
-    engine.dispose()
 
 
 def stored(db, user_id: int) -> list[dict]:
@@ -100,11 +93,7 @@ def test_another_users_session_is_rejected(api, make_user, db) -> None:
 
 def test_course_must_be_the_callers(api, make_user, db) -> None:
     user = make_user()
-    with db.begin() as conn:
-        course_id = conn.execute(
-            text("INSERT INTO courses (code, title) VALUES (:c, 'x') RETURNING id"),
-            {"c": f"EV{uuid.uuid4().hex[:8]}"},
-        ).scalar_one()
+    course_id = make_course(db, code=f"EV{uuid.uuid4().hex[:8]}", title="x")
     r = api.post(
         "/api/v1/events/batch",
         json={"course_id": course_id, "events": [cell()]},

@@ -13,8 +13,6 @@ from analytics import load
 from analytics.synth import CohortSpec, generate
 from analytics.synth_write import write
 
-pytestmark = pytest.mark.integration
-
 END = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
 
 

@@ -15,8 +15,6 @@ from analytics import load
 from analytics.synth import ArmSpec, CohortSpec, ExperimentSpec, generate
 from analytics.synth_write import write
 
-pytestmark = pytest.mark.integration
-
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks" / "analytics"
 EXPECTED_FIGURES = {"overview.ipynb": 5, "help_seeking.ipynb": 7, "operations.ipynb": 3}
 REPORT, REPORT_FIGURES = "experiment_report.ipynb", 6

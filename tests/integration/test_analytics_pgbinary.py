@@ -15,8 +15,6 @@ from analytics.pgcopy import copy_frame
 from analytics.synth import CohortSpec, generate
 from analytics.synth_write import write
 
-pytestmark = pytest.mark.integration
-
 NULLABLE = (
     "session_id course_id provider model classification guardrail prompt_tokens "
     "completion_tokens queue_ms llm_ms total_ms helpful score answer started_at completed_at "

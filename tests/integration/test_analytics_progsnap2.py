@@ -22,8 +22,6 @@ from analytics.synth import CohortSpec, ExperimentSpec, generate
 from analytics.synth_write import write
 from tests.progsnap2_reader import check
 
-pytestmark = pytest.mark.integration
-
 KEY = "test-pseudonym-key"
 TUTOR_CELL = "%load_ext ainative.notebook\n%tutor"
 

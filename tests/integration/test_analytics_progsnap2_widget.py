@@ -16,14 +16,12 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
-import pytest
 
 from ainative.cli import main as cli_main
 from analytics.progsnap2 import keyed_id
-from tests.integration.test_tutor_flow import wait_done
 from tests.progsnap2_reader import check
+from tests.support.api import wait_answer
 
-pytestmark = pytest.mark.integration
 NOTEBOOK = "week3/loops.ipynb"
 REPLY_WITH_CODE = "Here you go:\n\n```python\nfor i in range(n):\n    print(i)\n```\n"
 
@@ -59,7 +57,7 @@ def _course(api: httpx.Client, make_user, student, classmate) -> tuple[str, int]
 def _ask(api, user, prompt: str, **body: object) -> dict:
     r = api.post("/api/v1/tutor/requests", json={"prompt": prompt, **body}, headers=user.headers)
     assert r.status_code in (200, 202), r.text
-    return wait_done(api, user, r.json()["id"])
+    return wait_answer(api, user.headers, r.json()["id"])
 
 
 def _run(code: str, at: datetime, **payload: object) -> dict:

@@ -11,8 +11,6 @@ from ainative.auth.passwords import verify_password
 from ainative.cli import main as cli_main
 from analytics.synth import CohortSpec, generate
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def cli_database(fresh_database_url: str, monkeypatch) -> Iterator[str]:

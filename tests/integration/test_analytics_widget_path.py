@@ -23,27 +23,18 @@ from ainative.course.event_types import CELL_EXECUTED
 from analytics.load import TraceFilter, load_deadlines, load_events, load_interactions
 from analytics.measures import hours_to_deadline
 from analytics.progsnap2 import keyed_id
-from tests.integration.test_tutor_flow import wait_done
 from tests.research_check import every_measure
+from tests.support.api import wait_answer
+from tests.support.factories import make_course
 
-pytestmark = pytest.mark.integration
 NOTEBOOK = "week3/loops.ipynb"
 
 
 def _course(database_url: str, code: str, student_id: int, deadline: datetime) -> int:
     engine = create_engine(database_url)
     try:
+        course_id = make_course(engine, members=[(student_id, "student")], code=code, title="Loops")
         with engine.begin() as conn:
-            course_id = conn.execute(
-                text("INSERT INTO courses (code, title) VALUES (:c, 'Loops') RETURNING id"),
-                {"c": code},
-            ).scalar_one()
-            conn.execute(
-                text(
-                    "INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, 'student')"
-                ),
-                {"c": course_id, "u": student_id},
-            )
             conn.execute(
                 text(
                     "INSERT INTO events (event_type, course_id, occurred_at, payload) "
@@ -59,7 +50,7 @@ def _course(database_url: str, code: str, student_id: int, deadline: datetime) -
 def _ask(api, user, prompt: str, **body: object) -> dict:
     r = api.post("/api/v1/tutor/requests", json={"prompt": prompt, **body}, headers=user.headers)
     assert r.status_code in (200, 202), r.text
-    done = wait_done(api, user, r.json()["id"])
+    done = wait_answer(api, user.headers, r.json()["id"])
     assert done["status"] == "done", done
     return done
 

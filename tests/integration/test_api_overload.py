@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from pathlib import Path
 
 import aiohttp
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 
 from ainative.db.engine import normalise_url
 from tests.conftest import start_own_stack
-
-pytestmark = pytest.mark.integration
+from tests.support.eventually import eventually
 
 BURST = 12
 OVERLOAD_ENV = {
@@ -81,9 +78,7 @@ def test_an_exhausted_pool_answers_503_and_recovers(services, fake_llm, output_d
         assert refused, f"expected 503s while the pool was exhausted, got {statuses}"
         assert all(retry is not None and int(retry) > 0 for retry in refused), results
 
-        deadline = time.monotonic() + 120
-        while _checked_out(own.api) != 0 and time.monotonic() < deadline:
-            time.sleep(0.5)
+        eventually(lambda: _checked_out(own.api) == 0, 120, interval=0.5)
         assert _checked_out(own.api) == 0
 
         headers = {"Authorization": f"Bearer {user.access_token}"}

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from ainative.config import get_settings
 from api.state import open_state
-
-pytestmark = pytest.mark.integration
 
 
 def _running(name: str) -> bool:

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 DETAIL_WORDS = ("names", "pool", "reason", "size", "celery@", "version", "Error")
 
 

@@ -19,8 +19,6 @@ from tests.integration.nginxutil import edge_nginx
 from tests.integration.opsutil import scrape, value
 from tests.stack import Stack
 
-pytestmark = pytest.mark.integration
-
 LIMIT = 20
 WRONG = "Wrong-pass-1"
 

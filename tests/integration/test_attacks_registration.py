@@ -17,8 +17,6 @@ from fastapi.testclient import TestClient
 from ainative.cli import main as cli
 from ainative.config import Settings
 
-pytestmark = pytest.mark.integration
-
 
 def app_with(**settings: object) -> TestClient:
     from api.main import create_app

@@ -6,10 +6,6 @@ password; a demoted instructor or admin still using their old token's roles.
 
 from __future__ import annotations
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 
 def test_attack_stolen_access_token_dies_with_a_password_change(api, make_user) -> None:
     victim = make_user()

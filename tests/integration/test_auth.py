@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import TEST_ENV
 from tests.forged_tokens import access_claims, b64
+from tests.support.eventually import eventually
 
-pytestmark = pytest.mark.integration
 SECRET = TEST_ENV["JWT_SECRET_KEY"]
 PASSWORD = "Secret-pass-1"
 
@@ -290,19 +290,20 @@ def test_rotation_waits_for_the_row_lock(fresh_database_url: str) -> None:
             # with a generous deadline, not a fixed number of short sleeps. Autocommit: each
             # probe is its own transaction, so pg_stat_activity is read afresh (inside one
             # transaction Postgres keeps serving its first snapshot).
-            deadline = time.monotonic() + 120
-            waiting = 0
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
-                while time.monotonic() < deadline and not future.done():
-                    waiting = probe.execute(
+
+                def lock_waiters() -> int:
+                    return probe.execute(
                         text(
                             "SELECT count(*) FROM pg_stat_activity "
                             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
                         )
                     ).scalar_one()
-                    if waiting:
-                        break
-                    time.sleep(0.05)
+
+                # -1: the rotation ended without waiting, which the assertion refuses at once
+                waiting = eventually(
+                    lambda: lock_waiters() or (future.done() and -1), 120, interval=0.05
+                )
             assert waiting == 1, "the rotation should be waiting on the row lock"
             row.used_at = row.issued_at
             holder.commit()

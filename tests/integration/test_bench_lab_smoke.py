@@ -22,7 +22,6 @@ from tests.bench.lab.scenarios import SCENARIOS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = {"api", "worker", "beat", "redis", "fake_llm", "harness"}
 
-pytestmark = pytest.mark.integration
 Run = dict[str, Any]
 
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from kombu import Connection, Exchange, Queue
 
 from ainative.config import Settings
 from ainative.runtime.broker import TRANSPORT, transport_for
 from ainative.runtime.queue import make_celery
-
-pytestmark = pytest.mark.integration
 
 
 def test_celery_uses_the_transport_for_redis_urls_only(services) -> None:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 import redis
 import redis.asyncio as aioredis
 
 from ainative.config import Settings
 from ainative.tutor.cache import AsyncResponseCache, ResponseCache, cache_key
 from tests.unit.test_cache import ANSWER, BASE
-
-pytestmark = pytest.mark.integration
 
 
 def test_redis_keys_carry_the_ttl(services) -> None:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 
 from analytics import load
 from tests.stack import Stack
-
-pytestmark = pytest.mark.integration
 
 
 def _ask(api: httpx.Client, headers: dict[str, str], prompt: str) -> str:

@@ -8,8 +8,6 @@ from datetime import datetime
 import httpx
 import pytest
 
-pytestmark = pytest.mark.integration
-
 
 def code() -> str:
     return f"CS{uuid.uuid4().hex[:8].upper()}"

@@ -4,12 +4,9 @@ DBAPI user (the analytics COPY path) can still set its transaction's isolation l
 from __future__ import annotations
 
 import psycopg2.extensions as ext
-import pytest
 
 from ainative.config import Settings
 from ainative.db import engine as engines
-
-pytestmark = pytest.mark.integration
 
 
 def test_a_pinged_connection_is_idle_and_ready_for_set_transaction(

@@ -18,8 +18,8 @@ from ainative.course.experiments import (
     effective_policy,
     end_experiment,
 )
+from tests.support.factories import make_course
 
-pytestmark = pytest.mark.integration
 KEY = "k" * 32
 ARMS = [("socratic-only", {"allowed_modes": ["socratic"]}), ("all-modes", {})]
 
@@ -32,9 +32,7 @@ def engine(fresh_database_url: str):
 
 
 def _course_and_students(engine, n: int) -> tuple[int, list[int]]:
-    with Session(engine) as session:
-        course = courses.create_course(session, code="EXP1", title="Experiments")
-        course_id = course.id
+    course_id = make_course(engine, code="EXP1", title="Experiments")
     with engine.begin() as conn:
         ids = (
             conn.execute(

@@ -6,22 +6,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine
 
-from tests.integration.test_tutor_flow import fake_requests, row_of, wait_done
-
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def db(stack) -> Iterator[Engine]:
-    engine = create_engine(stack.database_url)
-    yield engine
-    engine.dispose()
+from tests.support.api import fake_requests, wait_answer
+from tests.support.db import row_of
 
 
 @pytest.fixture
@@ -86,7 +76,7 @@ def test_students_get_arms_and_the_tutor_runs_the_arm(
             headers=s.headers,
         )
         assert r.status_code in (200, 202), r.text
-        done = wait_done(api, s, r.json()["id"])
+        done = wait_answer(api, s.headers, r.json()["id"])
         assert done["status"] == "done", done
         row = row_of(db, r.json()["id"])
         assert row["experiment_id"] == experiment["id"] and row["policy_version"] == 1

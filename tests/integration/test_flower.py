@@ -4,14 +4,12 @@ credentials, and with them it lists the worker and the tasks it finished."""
 from __future__ import annotations
 
 import secrets
-import time
 
 import httpx
-import pytest
 
-from tests.integration.opsutil import ask, start_flower, stop, unique_prompt, wait_answer
-
-pytestmark = pytest.mark.integration
+from tests.integration.opsutil import start_flower, stop
+from tests.support.api import ask, unique_prompt, wait_answer
+from tests.support.eventually import eventually
 
 
 def test_flower_needs_credentials_and_shows_worker_and_tasks(stack, api, make_user) -> None:
@@ -32,11 +30,9 @@ def test_flower_needs_credentials_and_shows_worker_and_tasks(stack, api, make_us
         for interaction_id in ids:
             assert wait_answer(api, user.headers, interaction_id)["status"] == "done"
 
-        deadline = time.monotonic() + 30
-        done: dict[str, dict] = {}
-        while time.monotonic() < deadline and len(done) < len(ids):
+        def finished() -> dict[str, dict]:
             tasks = httpx.get(url + "/api/tasks", auth=auth, timeout=10).json()
-            done = {
+            return {
                 i: t
                 for t in tasks.values()
                 for i in ids
@@ -44,7 +40,9 @@ def test_flower_needs_credentials_and_shows_worker_and_tasks(stack, api, make_us
                 and i in str(t.get("args"))
                 and t.get("state") == "SUCCESS"
             }
-            time.sleep(0.5)
+
+        eventually(lambda: len(finished()) == len(ids), 30, interval=0.5)
+        done = finished()
         assert set(done) == set(ids), f"Flower saw {len(done)} of {len(ids)} finished tasks"
         assert all(t.get("runtime") is not None for t in done.values())
 

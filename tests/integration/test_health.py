@@ -14,8 +14,6 @@ from fastapi.testclient import TestClient
 from ainative.config import get_settings
 from ainative.runtime.devservices import free_port
 
-pytestmark = pytest.mark.integration
-
 
 def test_stack_is_healthy(api, make_user) -> None:
     admin = make_user(roles=("admin",))

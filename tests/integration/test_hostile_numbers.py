@@ -7,8 +7,6 @@ import uuid
 
 import pytest
 
-pytestmark = pytest.mark.integration
-
 HUGE = 2254826883624932999168
 INT32_OVER = 2**31
 

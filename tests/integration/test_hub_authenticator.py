@@ -26,8 +26,7 @@ from ainative.db.models import RefreshToken
 from ainative.hub.authenticator import INACTIVE_MESSAGE, AINativeAuthenticator
 from ainative.limits import ratelimit
 from ainative.runtime.devservices import free_port
-
-pytestmark = pytest.mark.integration
+from tests.support.factories import course_with_code, enrol
 
 PASSWORD = "Secret-pass-1"
 HANDLER = SimpleNamespace(request=SimpleNamespace(remote_ip="127.0.0.9"))
@@ -42,7 +41,7 @@ def engine(fresh_database_url: str):
 
 @pytest.fixture
 def make_account(engine):
-    """Insert a user (and courses/memberships) straight into the platform DB."""
+    """Insert a user straight into the platform DB; its courses through the services."""
 
     def make(
         roles: tuple[str, ...] = ("student",),
@@ -65,18 +64,8 @@ def make_account(engine):
                     "a": active,
                 },
             ).scalar_one()
-            for code, role in courses:
-                course_id = conn.execute(
-                    text(
-                        "INSERT INTO courses (code, title) VALUES (:c, :c)"
-                        " ON CONFLICT (code) DO UPDATE SET title = EXCLUDED.title RETURNING id"
-                    ),
-                    {"c": code},
-                ).scalar_one()
-                conn.execute(
-                    text("INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, :r)"),
-                    {"c": course_id, "u": user_id, "r": role},
-                )
+        for code, role in courses:
+            enrol(engine, course_with_code(engine, code), [(user_id, role)])
         return SimpleNamespace(id=user_id, username=name)
 
     return make

@@ -9,8 +9,6 @@ from fastapi.testclient import TestClient
 
 from ainative.auth.tokens import decode_token, issue_access_token
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def client(services):

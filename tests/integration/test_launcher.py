@@ -13,8 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from ainative.runtime.devservices import free_port
+from tests.support.eventually import eventually
 
 
 @pytest.fixture
@@ -61,17 +61,11 @@ def test_up_starts_platform_restarts_a_killed_worker_and_stops_on_ctrl_c(
         start_new_session=True,
     )
     try:
-        health = None
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/health", timeout=2)
-                if health.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        health_url = f"http://127.0.0.1:{api_port}/api/v1/health"
+        # until the API answers, or `ainative up` exits (its output says why)
+        eventually(lambda: proc.poll() is not None or _ok(health_url), 90, interval=0.5)
         output = (tmp_path / "up.log").read_text()
-        assert health is not None and health.status_code == 200, output
+        assert _ok(health_url), output
         assert f"http://127.0.0.1:{api_port}" in output
         assert "Demo accounts" in output
         login = httpx.post(
@@ -82,7 +76,9 @@ def test_up_starts_platform_restarts_a_killed_worker_and_stops_on_ctrl_c(
         assert login.status_code == 200, login.text
         # Flower runs from the package's config, behind the per-install password.
         flower = f"http://127.0.0.1:{flower_port}/services/flower"
-        assert _wait_ok(f"{flower}/healthcheck"), (tmp_path / "up.log").read_text()[-3000:]
+        assert eventually(lambda: _ok(f"{flower}/healthcheck"), 60, interval=0.5), (
+            tmp_path / "up.log"
+        ).read_text()[-3000:]
         assert httpx.get(f"{flower}/api/workers", timeout=10).status_code == 401
 
         # A killed worker is restarted; the API keeps answering meanwhile.
@@ -92,10 +88,10 @@ def test_up_starts_platform_restarts_a_killed_worker_and_stops_on_ctrl_c(
         api = f"http://127.0.0.1:{api_port}"
         assert httpx.get(f"{api}/api/v1/health", timeout=10).status_code == 200
         restarted = "worker exited with code -9 (SIGKILL); restarting in 1 s"
-        assert _wait_until(lambda: restarted in (tmp_path / "up.log").read_text()), (
-            tmp_path / "up.log"
-        ).read_text()[-3000:]
-        assert _wait_until(lambda: _worker_pid(proc.pid) not in (None, worker))
+        assert eventually(
+            lambda: restarted in (tmp_path / "up.log").read_text(), 90, interval=0.5
+        ), (tmp_path / "up.log").read_text()[-3000:]
+        assert eventually(lambda: _worker_pid(proc.pid) not in (None, worker), 90, interval=0.5)
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         asked = httpx.post(
             f"{api}/api/v1/tutor/requests",
@@ -127,36 +123,26 @@ def _worker_pid(launcher: int) -> int | None:
     return int(found[0]) if found else None
 
 
-def _wait_until(condition: Callable[[], bool], seconds: float = 90) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.5)
-    return condition()
-
-
 def _wait_answer(url: str, headers: dict[str, str], seconds: float = 120) -> dict[str, Any]:
     """Long-poll an interaction until it is done or failed."""
-    deadline = time.monotonic() + seconds
     body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    def finished() -> bool:
+        nonlocal body
         got = httpx.get(url, params={"wait": 10}, headers=headers, timeout=30)
         assert got.status_code == 200, got.text
         body = got.json()
-        if body["status"] in ("done", "error"):
-            break
+        return body["status"] in ("done", "error")
+
+    eventually(finished, seconds, interval=0)
     return body
 
 
-def _wait_ok(url: str, seconds: float = 60) -> bool:
-    def ok() -> bool:
-        try:
-            return httpx.get(url, timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    return _wait_until(ok, seconds)
+def _ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _demo_password(workdir: Path, user: str) -> str:

@@ -8,14 +8,11 @@ password, token, API key, secret setting or prompt may appear in any process's l
 
 from __future__ import annotations
 
-import time
 import uuid
 
-import pytest
-
-from tests.integration.opsutil import json_lines, wait_answer
-
-pytestmark = pytest.mark.integration
+from tests.integration.opsutil import json_lines
+from tests.support.api import wait_answer
+from tests.support.eventually import eventually
 
 
 def _lines_for(stack, process: str, interaction_id: str) -> list[dict]:
@@ -41,13 +38,17 @@ def test_interaction_lines_share_ids_and_hide_secrets(stack, api, make_user) -> 
     api.post("/api/v1/auth/login", json={"username": user.username, "password": secret_marker})
     api.get("/api/v1/tutor/quota", headers={"Authorization": f"Bearer {secret_marker}"})
 
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        api_lines = _lines_for(stack, "api", interaction_id)
-        worker_lines = _lines_for(stack, "worker", interaction_id)
-        if api_lines and any("answered" in w.get("msg", "") for w in worker_lines):
-            break
-        time.sleep(0.2)
+    eventually(
+        lambda: (
+            _lines_for(stack, "api", interaction_id)
+            and any(
+                "answered" in w.get("msg", "") for w in _lines_for(stack, "worker", interaction_id)
+            )
+        ),
+        10,
+    )
+    api_lines = _lines_for(stack, "api", interaction_id)
+    worker_lines = _lines_for(stack, "worker", interaction_id)
     assert api_lines, "no API line names the interaction"
     assert worker_lines, "no worker line names the interaction"
     post_lines = [line for line in api_lines if line.get("request_id") == request_id]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import signal
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -22,21 +21,16 @@ import pytest
 import redis
 
 from ainative.runtime.devservices import free_port
-from ainative.runtime.processes import api_command, worker_command
-from tests.integration.opsutil import (
-    ask,
-    delta,
-    json_lines,
-    scrape,
-    unique_prompt,
-    value,
-    wait_answer,
-)
-from tests.stack import Stack, wait_http
+from tests.integration.opsutil import delta, json_lines, scrape, value
+from tests.stack import Stack
+from tests.support.api import ask, unique_prompt, wait_answer
+from tests.support.eventually import eventually
+from tests.support.platform import wait_http
 
-pytestmark = pytest.mark.integration
 POST_ROUTE = "/api/v1/tutor/requests"
 GET_ROUTE = "/api/v1/tutor/requests/{interaction_id}"
+API_ARGS = ("--workers", "2")
+WORKER_ARGS = ("--pool", "prefork", "--concurrency", "2")  # tasks reach both children
 
 
 class OpsStack:
@@ -57,27 +51,27 @@ class OpsStack:
         self.worker_url = f"http://127.0.0.1:{self.worker_port}/metrics"
 
     def start(self) -> None:
+        """The API with two uvicorn processes and the worker, no beat of its own."""
         st = self.stack
-        api = st.spawn("api", api_command(st.settings(), port=st.api_port) + ["--workers", "2"])
-        wait_http(f"{self.api_url}/api/v1/health", process=api)
-        self.start_worker()
+        st.start_platform(("opsw",), beat=False, api_args=API_ARGS, worker_args=WORKER_ARGS)
+        wait_http(self.worker_url)
 
     def start_worker(self) -> None:
-        st = self.stack
-        argv = worker_command(st.settings(), name="opsw") + ["--pool", "prefork"]
-        argv += ["--concurrency", "2"]
-        worker = st.spawn("opsw", argv)
-        st.wait_worker("opsw", worker)
+        worker = self.stack.start_worker("opsw", args=WORKER_ARGS)
         wait_http(self.worker_url, process=worker)
 
     def scrape_until(self, name: str, expected: float, **labels: str) -> float:
-        """Scrape the API until `name` reads `expected` (gauges refresh every few seconds)."""
-        deadline = time.monotonic() + 30
-        while True:
+        """Scrape the API until `name` reads `expected` (gauges refresh every few seconds);
+        the last reading."""
+        got = value(scrape(f"{self.api_url}/metrics"), name, **labels)
+
+        def reads_expected() -> bool:
+            nonlocal got
             got = value(scrape(f"{self.api_url}/metrics"), name, **labels)
-            if got == expected or time.monotonic() > deadline:
-                return got
-            time.sleep(0.5)
+            return got == expected
+
+        eventually(reads_expected, 30, interval=0.5)
+        return got
 
 
 @pytest.fixture(scope="module")

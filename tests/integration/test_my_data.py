@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import httpx
-import pytest
 
 from tests.stack import Stack
-
-pytestmark = pytest.mark.integration
+from tests.support.api import wait_answer
+from tests.support.eventually import eventually
 
 
 def _answered(api: httpx.Client, headers: dict[str, str], prompt: str) -> dict:
@@ -19,14 +17,7 @@ def _answered(api: httpx.Client, headers: dict[str, str], prompt: str) -> dict:
     assert r.status_code in (200, 202), r.text
     if r.status_code == 200:
         return r.json()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        got = api.get(
-            f"/api/v1/tutor/requests/{r.json()['id']}", headers=headers, params={"wait": 10}
-        )
-        if got.json()["status"] in ("done", "error"):
-            return got.json()
-    raise AssertionError("the question was not answered in 120 s")
+    return wait_answer(api, headers, r.json()["id"], timeout=120)
 
 
 def test_a_student_downloads_everything_stored_about_them(api: httpx.Client, make_user) -> None:
@@ -98,9 +89,7 @@ def test_the_deletion_is_logged_without_content(api: httpx.Client, make_user, st
     api.delete("/api/v1/me/data", headers=student.headers, params={"keep_account": "true"})
     line = f"user {student.id} deleted their data"
     log_file = stack.log_dir / "api.log"
-    deadline = time.monotonic() + 60
-    while line not in log_file.read_text(errors="replace") and time.monotonic() < deadline:
-        time.sleep(0.5)
+    eventually(lambda: line in log_file.read_text(errors="replace"), 60, interval=0.5)
     log = log_file.read_text(errors="replace")
     assert line in log
     assert secret not in log

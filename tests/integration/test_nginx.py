@@ -9,12 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.integration.nginxutil import edge_nginx
 from tests.stack import Stack
-
-pytestmark = pytest.mark.integration
 
 
 def test_nginx_terminates_tls_proxies_the_api_and_hides_metrics(

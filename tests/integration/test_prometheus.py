@@ -14,7 +14,6 @@ import re
 import secrets
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -22,17 +21,12 @@ import pytest
 import yaml
 
 from ainative.runtime.devservices import free_port
-from tests.integration.opsutil import (
-    ask,
-    start_flower,
-    start_metrics_worker,
-    stop,
-    unique_prompt,
-    wait_answer,
-)
-from tests.stack import REPO_ROOT, Stack, wait_http
+from tests.integration.opsutil import start_flower, start_metrics_worker, stop
+from tests.stack import REPO_ROOT, Stack
+from tests.support.api import ask, unique_prompt, wait_answer
+from tests.support.eventually import eventually
+from tests.support.platform import wait_http
 
-pytestmark = pytest.mark.integration
 PROM_DIR = REPO_ROOT / "deploy" / "prometheus"
 DASHBOARD = REPO_ROOT / "deploy" / "grafana" / "dashboards" / "ainative-overview.json"
 METRIC_NAME = re.compile(r"\b((?:ainative|flower|jupyterhub)_[a-z0-9_]+|up)\b")
@@ -147,25 +141,28 @@ def test_prometheus_scrapes_every_target_and_knows_every_metric_used(
 
 
 def _wait_targets_up(base: str, jobs: set[str]) -> dict[str, str]:
-    deadline = time.monotonic() + 30
-    health: dict[str, str] = {}
-    while time.monotonic() < deadline:
+    def health() -> dict[str, str]:
         active = httpx.get(f"{base}/api/v1/targets").json()["data"]["activeTargets"]
-        health = {t["labels"]["job"]: t["health"] for t in active}
-        if set(health) == jobs and all(h == "up" for h in health.values()):
-            break
-        time.sleep(0.5)
-    return health
+        return {t["labels"]["job"]: t["health"] for t in active}
+
+    def all_up() -> bool:
+        found = health()
+        return set(found) == jobs and all(h == "up" for h in found.values())
+
+    eventually(all_up, 30, interval=0.5)
+    return health()
 
 
 def _wait_rules_evaluated(base: str) -> list[dict]:
-    deadline = time.monotonic() + 30
-    rules: list[dict] = []
-    while time.monotonic() < deadline:
+    def rules() -> list[dict]:
         groups = httpx.get(f"{base}/api/v1/rules").json()["data"]["groups"]
-        rules = [r for g in groups for r in g["rules"]]
-        if rules and all(r.get("lastEvaluation", "").startswith("20") for r in rules):
-            if all(r["health"] != "unknown" for r in rules):
-                break
-        time.sleep(0.5)
-    return rules
+        return [r for g in groups for r in g["rules"]]
+
+    def evaluated() -> bool:
+        found = rules()
+        return bool(found) and all(
+            r.get("lastEvaluation", "").startswith("20") and r["health"] != "unknown" for r in found
+        )
+
+    eventually(evaluated, 30, interval=0.5)
+    return rules()

@@ -25,9 +25,8 @@ from hypothesis.errors import HypothesisException
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
-from tests.conftest import OwnStack, register_user, start_own_stack
-
-pytestmark = pytest.mark.integration
+from tests.conftest import OwnStack, start_own_stack
+from tests.support.api import register_user
 
 FULL = os.environ.get("FUZZ_FULL") == "1"
 EXAMPLES = 40 if FULL else 3  # per operation, role and mode (valid / invalid data)

@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import pytest
 import redis.asyncio as aioredis
 
 from ainative.tutor.streaming.entries import stream_key
 from ainative.tutor.streaming.hub import StreamHub
-
-pytestmark = pytest.mark.integration
 
 
 async def next_texts(inbox: asyncio.Queue, count: int) -> list[str]:

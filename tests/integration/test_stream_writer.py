@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -15,8 +14,8 @@ from redis.retry import Retry
 from ainative.tutor.stream_guard import Release
 from ainative.tutor.streaming.entries import stream_key
 from ainative.tutor.streaming.writer import StreamPublisher, StreamWriter
+from tests.support.eventually import eventually
 
-pytestmark = pytest.mark.integration
 LONG_GAP = 600.0  # later deltas never leave on their own: only urgent entries flush them
 
 
@@ -62,9 +61,8 @@ def test_pending_deltas_fold_into_one_entry_and_the_end_follows_them(client) -> 
 def test_a_reset_replaces_text_no_reader_has_seen(client) -> None:
     stream = publisher(client, LONG_GAP)
     stream.publish(Release("Here "))
-    deadline = time.monotonic() + 30
-    while not client.xlen(stream.key) and time.monotonic() < deadline:
-        time.sleep(0.01)  # the first text leaves at once; what follows waits for the gap
+    # the first text leaves at once; what follows waits for the gap
+    eventually(lambda: client.xlen(stream.key), 30, interval=0.01)
     stream.publish(Release("is the whole program"))
     stream.publish(Release("Let's take it step by step.", reset=True))
     stream.end()
@@ -113,9 +111,7 @@ def test_redis_down_loses_the_stream_not_the_answer(caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="ainative.tutor.streaming.writer"):
         stream.publish(Release("Good question."))
         stream.end()  # returns: a failed send counts as sent
-        deadline = time.monotonic() + 30
-        while not warnings() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        eventually(warnings, 30, interval=0.01)
         stream.publish(Release("more"))
         stream.end()
     assert len(warnings()) == 1  # logged once per outage, not per entry

@@ -7,10 +7,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from tests.integration.test_tutor_flow import REQUESTS, db, make_course, row_of, wait_done
-
-pytestmark = pytest.mark.integration
-__all__ = ["db"]
+from tests.support.api import REQUESTS, wait_answer
+from tests.support.db import row_of
+from tests.support.factories import make_course
 
 
 def _ask(api, user, prompt: str | None = None, **extra):
@@ -144,7 +143,7 @@ def test_rating_and_sessions_record_events(api, make_user, db) -> None:
     r = _ask(api, student, session_id=session_id)
     assert r.status_code == 202, r.text
     interaction_id = r.json()["id"]
-    assert wait_done(api, student, interaction_id)["status"] == "done"
+    assert wait_answer(api, student.headers, interaction_id)["status"] == "done"
     rated = api.post(
         f"{REQUESTS}/{interaction_id}/rating", json={"helpful": True}, headers=student.headers
     )

@@ -3,72 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-
-import httpx
-import pytest
-from sqlalchemy import Engine, create_engine, text
 
 from ainative.tutor.modes import get_mode
 from ainative.tutor.prompts import PROMPT_VERSION
-
-pytestmark = pytest.mark.integration
-REQUESTS = "/api/v1/tutor/requests"
-
-
-@pytest.fixture
-def db(stack) -> Iterator[Engine]:
-    engine = create_engine(stack.database_url)
-    yield engine
-    engine.dispose()
-
-
-def make_course(db: Engine, policy: dict, members: list[tuple[int, str]]) -> int:
-    """A course with a tutor policy and members, inserted directly (accounts own the endpoints)."""
-    import json
-
-    with db.begin() as conn:
-        course_id = conn.execute(
-            text(
-                "INSERT INTO courses (code, title, tutor_policy) "
-                "VALUES (:code, 'Test course', CAST(:p AS jsonb)) RETURNING id"
-            ),
-            {"code": f"C{uuid.uuid4().hex[:8]}", "p": json.dumps(policy)},
-        ).scalar_one()
-        for user_id, role in members:
-            conn.execute(
-                text("INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, :r)"),
-                {"c": course_id, "u": user_id, "r": role},
-            )
-    return course_id
-
-
-def row_of(db: Engine, interaction_id: str) -> dict:
-    with db.connect() as conn:
-        return dict(
-            conn.execute(
-                text("SELECT * FROM interactions WHERE id = CAST(:id AS uuid)"),
-                {"id": interaction_id},
-            )
-            .mappings()
-            .one()
-        )
-
-
-def wait_done(api: httpx.Client, user, interaction_id: str, rounds: int = 3) -> dict:
-    """Long-poll until the interaction is finished (each round waits up to 30 s)."""
-    body: dict = {}
-    for _ in range(rounds):
-        r = api.get(f"{REQUESTS}/{interaction_id}", params={"wait": 30}, headers=user.headers)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        if body["status"] in ("done", "error"):
-            return body
-    return body
-
-
-def fake_requests(fake_llm) -> list[dict]:
-    return httpx.get(f"{fake_llm.root_url}/_requests").json()
+from tests.support.api import REQUESTS, fake_requests, wait_answer
+from tests.support.db import row_of
+from tests.support.factories import make_course
 
 
 def test_offline_ask_long_poll_answer_then_cache_hit(api, make_user, db) -> None:
@@ -84,7 +24,7 @@ def test_offline_ask_long_poll_answer_then_cache_hit(api, make_user, db) -> None
     assert r.json()["status"] == "queued"
     interaction_id = r.json()["id"]
 
-    body = wait_done(api, student, interaction_id)
+    body = wait_answer(api, student.headers, interaction_id)
     assert body["status"] == "done", body
     assert body["answer"] and body["cache_hit"] is False
 
@@ -133,7 +73,7 @@ def test_openai_provider_through_the_fake_server(
     }
     r = api.post(REQUESTS, json=payload, headers=student.headers)
     assert r.status_code == 202, r.text
-    body = wait_done(api, student, r.json()["id"])
+    body = wait_answer(api, student.headers, r.json()["id"])
     assert body["status"] == "done", body
     assert body["provider"] == "openai" and body["model"] == "fake-model"
 
@@ -203,7 +143,7 @@ def test_long_poll_returns_unfinished_at_the_deadline(api, make_user, db, fake_l
     assert r.status_code == 202, r.text
     early = api.get(f"{REQUESTS}/{r.json()['id']}", params={"wait": 0.5}, headers=student.headers)
     assert early.status_code == 200 and early.json()["status"] in ("queued", "running")
-    assert wait_done(api, student, r.json()["id"])["status"] == "done"
+    assert wait_answer(api, student.headers, r.json()["id"])["status"] == "done"
 
 
 def test_long_poll_without_pubsub_falls_back_to_the_database(make_user, stack) -> None:

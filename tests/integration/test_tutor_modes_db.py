@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from ainative.tutor.modes import MODE_NAMES
-
-pytestmark = pytest.mark.integration
 
 
 def test_the_migrated_database_allows_exactly_the_registered_modes(

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 import redis
 
 from ainative.tutor.streaming.notify import DoneNotifier, publish_done
-
-pytestmark = pytest.mark.integration
 
 
 async def _until(predicate, rounds: int = 200) -> None:

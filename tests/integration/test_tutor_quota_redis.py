@@ -5,12 +5,9 @@ from __future__ import annotations
 import random
 import time
 
-import pytest
 import redis.asyncio as aioredis
 
 from ainative.limits import quota
-
-pytestmark = pytest.mark.integration
 
 
 async def test_consume_until_refused(services) -> None:

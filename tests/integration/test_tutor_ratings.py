@@ -7,10 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from tests.integration.test_tutor_flow import REQUESTS, db, row_of, wait_done
-
-pytestmark = pytest.mark.integration
-__all__ = ["db"]
+from tests.support.api import REQUESTS, wait_answer
+from tests.support.db import row_of
 
 
 def _answered(api, student) -> str:
@@ -18,7 +16,7 @@ def _answered(api, student) -> str:
     r = api.post(REQUESTS, json=body, headers=student.headers)
     assert r.status_code == 202, r.text
     interaction_id = r.json()["id"]
-    assert wait_done(api, student, interaction_id)["status"] == "done"
+    assert wait_answer(api, student.headers, interaction_id)["status"] == "done"
     return interaction_id
 
 

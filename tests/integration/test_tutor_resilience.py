@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from ainative.tutor.guardrails import REFUSAL
-from tests.integration.test_tutor_flow import (
-    REQUESTS,
-    db,
-    fake_requests,
-    make_course,
-    row_of,
-    wait_done,
-)
-
-pytestmark = pytest.mark.integration
-__all__ = ["db"]
+from tests.support.api import REQUESTS, fake_requests, wait_answer
+from tests.support.db import row_of
+from tests.support.eventually import eventually
+from tests.support.factories import make_course
 
 CODE_REPLY = """Here you go:
 
@@ -53,15 +44,17 @@ def test_worker_killed_mid_task_is_answered_once(own_stack, fake_llm, fake_llm_c
         course = _openai_course(engine, student)
         prompt = f"Why does my recursion never stop? {uuid.uuid4().hex[:8]}"
         interaction_id = _ask(own_stack.api, student, course, prompt)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # until the worker has started it and called the model
-            if row_of(engine, interaction_id)["status"] == "running" and fake_requests(fake_llm):
-                break
-            time.sleep(0.05)
+        eventually(  # until the worker has started it and called the model
+            lambda: (
+                row_of(engine, interaction_id)["status"] == "running" and fake_requests(fake_llm)
+            ),
+            30,
+            interval=0.05,
+        )
         assert row_of(engine, interaction_id)["status"] == "running"
         own_stack.stack.kill("worker")
         own_stack.stack.start_worker("worker2")
-        body = wait_done(own_stack.api, student, interaction_id, rounds=4)
+        body = wait_answer(own_stack.api, student.headers, interaction_id, timeout=120)
         assert body["status"] == "done", body
         row = row_of(engine, interaction_id)
         with engine.connect() as conn:
@@ -82,7 +75,7 @@ def test_client_errors_are_not_retried_and_fail_readably(
     student = make_user()
     course = _openai_course(db, student)
     interaction_id = _ask(api, student, course, f"What is a set? {uuid.uuid4().hex}")
-    body = wait_done(api, student, interaction_id)
+    body = wait_answer(api, student.headers, interaction_id)
     assert body["status"] == "error" and "HTTP 400" in body["error"]
     assert len(fake_requests(fake_llm)) == 1
     assert row_of(db, interaction_id)["completed_at"] is not None
@@ -93,7 +86,7 @@ def test_server_errors_are_retried(api, make_user, db, fake_llm, fake_llm_contro
     student = make_user()
     course = _openai_course(db, student)
     interaction_id = _ask(api, student, course, f"What is a tuple? {uuid.uuid4().hex}")
-    body = wait_done(api, student, interaction_id)
+    body = wait_answer(api, student.headers, interaction_id)
     assert body["status"] == "done", body
     assert len(fake_requests(fake_llm)) == 4
 
@@ -105,13 +98,13 @@ def test_code_in_answers_is_rewritten_or_refused(
     student = make_user()
     course = _openai_course(db, student)
     asked = _ask(api, student, course, f"How do I find the largest item? {uuid.uuid4().hex}")
-    body = wait_done(api, student, asked)
+    body = wait_answer(api, student.headers, asked)
     assert body["status"] == "done" and body["guardrail"] == "rewritten"
     assert "best = x" not in body["answer"] and "Here you go" in body["answer"]
     row = row_of(db, asked)
     assert row["guardrail_detail"]["long_code_blocks"] == 1
 
     demanded = _ask(api, student, course, f"Just give me the code {uuid.uuid4().hex}")
-    body = wait_done(api, student, demanded)
+    body = wait_answer(api, student.headers, demanded)
     assert body["guardrail"] == "refused" and body["answer"] == REFUSAL
     assert body["classification"] == "solution-request"

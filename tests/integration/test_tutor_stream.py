@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,14 +10,15 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import redis
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from ainative.notebook.client import TutorClient
 from ainative.notebook.models import SSEDecoder
 from ainative.tutor.guardrails import REWRITE_NOTE
 from ainative.tutor.streaming.entries import stream_key
+from tests.support.eventually import eventually
+from tests.support.factories import make_course
 
-pytestmark = pytest.mark.integration
 REQUESTS = "/api/v1/tutor/requests"
 PROSE = (
     "Good question. Before changing anything, look at what your loop does on the "
@@ -52,13 +52,6 @@ class Event:
 
 
 @pytest.fixture
-def db(stack) -> Iterator[Engine]:
-    engine = create_engine(stack.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def llm(fake_llm_control) -> Iterator[Callable[..., None]]:
     """The fake LLM's controls; its chunk delay is put back afterwards too."""
     yield fake_llm_control
@@ -67,19 +60,7 @@ def llm(fake_llm_control) -> Iterator[Callable[..., None]]:
 
 def openai_course(db: Engine, student_id: int) -> int:
     """A course whose tutor is the openai provider (the fake), with the student in it."""
-    with db.begin() as conn:
-        course_id = conn.execute(
-            text(
-                "INSERT INTO courses (code, title, tutor_policy) "
-                "VALUES (:code, 'Streaming', CAST(:p AS jsonb)) RETURNING id"
-            ),
-            {"code": f"S{uuid.uuid4().hex[:8]}", "p": json.dumps({"provider": "openai"})},
-        ).scalar_one()
-        conn.execute(
-            text("INSERT INTO memberships (course_id, user_id, role) VALUES (:c, :u, 'student')"),
-            {"c": course_id, "u": student_id},
-        )
-    return int(course_id)
+    return make_course(db, {"provider": "openai"}, [(student_id, "student")], title="Streaming")
 
 
 def ask(api: httpx.Client, user, prompt: str, course_id: int) -> httpx.Response:
@@ -305,9 +286,7 @@ def test_a_reader_that_leaves_early_gives_its_slot_back(api, make_user, db, llm,
                 for line in r.iter_lines():
                     if line.startswith("event: delta"):
                         break  # and the connection closes mid-answer
-        deadline = time.monotonic() + 60
-        while int(slots.get(key) or 0) > 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: int(slots.get(key) or 0) == 0, 60, interval=0.05)
         assert int(slots.get(key) or 0) == 0  # released although the request was cancelled
     finally:
         slots.close()

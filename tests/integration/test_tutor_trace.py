@@ -11,8 +11,6 @@ from sqlalchemy import Engine, create_engine, text
 from ainative.tutor import trace
 from ainative.tutor.repository import insert_interaction
 
-pytestmark = pytest.mark.integration
-
 VALUES = dict(
     answer="Which line surprises you?",
     provider="offline",

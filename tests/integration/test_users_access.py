@@ -13,8 +13,6 @@ from ainative.auth import users
 from ainative.config import Settings
 from ainative.runtime.devservices import free_port
 
-pytestmark = pytest.mark.integration
-
 SETTINGS = Settings(jwt_access_token_expire_minutes=7)
 
 

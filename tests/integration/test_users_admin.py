@@ -7,7 +7,6 @@ import uuid
 import httpx
 import pytest
 
-pytestmark = pytest.mark.integration
 ADMIN_ENDPOINTS = [
     (
         "POST",

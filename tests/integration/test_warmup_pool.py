@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ainative.config import Settings
 from ainative.db.engine import build_engine
 from ainative.runtime.warmup import fill_pool
-
-pytestmark = pytest.mark.integration
 
 
 def test_fill_pool_opens_connections_the_pool_keeps(fresh_database_url: str) -> None:

@@ -8,13 +8,13 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from ainative.runtime.supervisor import Backoff, Supervisor
+from tests.support.eventually import eventually
 
 PY = sys.executable
 SLEEPER = "import os, time; print('pid', os.getpid(), flush=True); time.sleep(600)"
@@ -27,15 +27,6 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 class Running:
@@ -101,7 +92,9 @@ def test_dead_process_is_restarted_with_growing_delay_and_the_others_keep_runnin
     run.supervisor.add("flaky", [PY, "-c", "print('flaky up'); raise SystemExit(3)"])
     run.supervisor.add("steady", [PY, "-c", SLEEPER])
     run.start()
-    assert _wait_for(lambda: len(_delays(run.text(), "flaky", "3")) >= 4), run.text()
+    assert eventually(lambda: len(_delays(run.text(), "flaky", "3")) >= 4, 60, interval=0.05), (
+        run.text()
+    )
     text = run.text()
     assert _delays(text, "flaky", "3")[:4] == ["0.1", "0.2", "0.4", "0.4"]
     # Each run's output is prefixed with the time and the name, as honcho did.
@@ -120,7 +113,9 @@ def test_restart_delay_resets_once_the_process_stayed_up(
     run = running(backoff=Backoff(initial=0.1, cap=5, reset_after=0.5))
     run.supervisor.add("slow", [PY, "-c", "import time; time.sleep(1); raise SystemExit(1)"])
     run.start()
-    assert _wait_for(lambda: len(_delays(run.text(), "slow", "1")) >= 3), run.text()
+    assert eventually(lambda: len(_delays(run.text(), "slow", "1")) >= 3, 60, interval=0.05), (
+        run.text()
+    )
     run.stop()
     assert _delays(run.text(), "slow", "1")[:3] == ["0.1", "0.1", "0.1"]
 
@@ -141,7 +136,9 @@ def test_stop_kills_whole_groups_even_what_ignores_sigterm(
     run.supervisor.add("stubborn", [PY, "-c", stubborn])
     run.supervisor.add("sleeper", [PY, "-c", SLEEPER])
     run.start()
-    assert _wait_for(lambda: "| pids " in run.text() and "| pid " in run.text()), run.text()
+    assert eventually(
+        lambda: "| pids " in run.text() and "| pid " in run.text(), 60, interval=0.05
+    ), run.text()
     text = run.text()
     found = re.search(r"\| pids (\d+) (\d+)", text)
     assert found is not None
@@ -150,7 +147,9 @@ def test_stop_kills_whole_groups_even_what_ignores_sigterm(
     assert all(_alive(pid) for pid in pids)
     run.stop()
     # The orphaned grandchild dies asynchronously once its group got SIGKILL.
-    assert _wait_for(lambda: not any(_alive(pid) for pid in pids)), [p for p in pids if _alive(p)]
+    assert eventually(lambda: not any(_alive(pid) for pid in pids), 60, interval=0.05), [
+        p for p in pids if _alive(p)
+    ]
     assert f"pid {pids[0]} still running after the grace period, killing" in run.text()
     assert "stubborn stopped, exit code -9 (SIGKILL)" in run.text()
 
@@ -169,7 +168,9 @@ def test_sigterm_to_the_launcher_stops_every_process(tmp_path: Path) -> None:
     with open(log, "wb") as out:
         proc = subprocess.Popen([PY, "-c", launcher], stdout=out, stderr=subprocess.STDOUT)
     try:
-        assert _wait_for(lambda: "sleeper | pid " in log.read_text()), log.read_text()
+        assert eventually(lambda: "sleeper | pid " in log.read_text(), 60, interval=0.05), (
+            log.read_text()
+        )
         sleeper = _pid(log.read_text(), r"sleeper \| pid (\d+)")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0

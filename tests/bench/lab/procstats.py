@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -168,15 +169,15 @@ def wait_quiet(
     Start-up work (imports, beat's first tick, connection pools) then stays out of the
     first scenario's figures. False if they never quieted down within `timeout`.
     """
-    import time
+    from tests.support.eventually import eventually
 
-    deadline = time.monotonic() + timeout
     others = {k: v for k, v in roots.items() if k != "harness"}
     last = sum(cpu_snapshot(others).values())
-    while time.monotonic() < deadline:
-        time.sleep(interval)
-        now = sum(cpu_snapshot(others).values())
-        if now - last < cpu_s:
-            return True
-        last = now
-    return False
+
+    def quiet_for_an_interval() -> bool:
+        nonlocal last
+        previous, last = last, sum(cpu_snapshot(others).values())
+        return last - previous < cpu_s
+
+    time.sleep(interval)
+    return eventually(quiet_for_an_interval, timeout, interval=interval)

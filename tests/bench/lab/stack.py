@@ -3,7 +3,7 @@
 PostgreSQL and Redis come from ainative.runtime.devservices.ensure_services (embedded unless
 DATABASE_URL / REDIS_URL are set); the harness migrates a database of its own on that
 server and drops it afterwards. The API, the Celery worker(s) and beat are started
-with ainative.runtime.processes' command builders through tests.stack.Stack, with the
+with tests.support.platform's commands through tests.stack.Stack, with the
 environment `ainative up` gives them, quotas and rate limits raised out of the way,
 then the caller's --env overrides. The fake LLM is a separate process so its CPU is
 counted apart from the harness's.
@@ -28,9 +28,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from ainative.config import Settings
-from ainative.runtime.processes import api_command, worker_command
 from tests.bench.lab import procstats
-from tests.stack import REPO_ROOT, Services, Stack, admin_execute, database_url_for, wait_http
+from tests.stack import REPO_ROOT, Services, Stack, admin_execute, database_url_for
+from tests.support.eventually import eventually
 
 UNLIMITED = "1000000"
 ABANDON_SQL = """
@@ -156,15 +156,9 @@ class LabStack:
 
     def start_platform(self) -> None:
         """The API, the worker(s) and beat; spawned together, then waited for."""
-        st = self.stack
-        assert st is not None
-        api = st.spawn("api", api_command(st.settings(), port=st.api_port))
+        assert self.stack is not None
         names = ["worker"] if self.workers == 1 else [f"worker{i + 1}" for i in range(self.workers)]
-        workers = {name: st.spawn(name, worker_command(st.settings(), name=name)) for name in names}
-        st.start_beat()
-        wait_http(f"{st.api_url}/api/v1/health", process=api)
-        for name, proc in workers.items():
-            st.wait_worker(name, proc)
+        self.stack.start_platform(tuple(names))
 
     def restart_platform(self) -> None:
         """Kill the API, workers and beat and start them afresh (an API that is stuck)."""
@@ -217,17 +211,19 @@ class LabStack:
                 conn.execute(text(ABANDON_SQL))
         finally:
             engine.dispose()
-        assert self.fake is not None
-        deadline = time.monotonic() + latency + timeout
+        fake = self.fake
+        assert fake is not None
         quiet_since: float | None = None
-        while time.monotonic() < deadline:
-            if self.fake.stats()["in_flight"]:
+
+        def quiet_for_a_second() -> bool:
+            nonlocal quiet_since
+            if fake.stats()["in_flight"]:
                 quiet_since = None
-            elif quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since > 1.0:
-                return
-            time.sleep(0.1)
+                return False
+            quiet_since = quiet_since or time.monotonic()
+            return time.monotonic() - quiet_since > 1.0
+
+        eventually(quiet_for_a_second, latency + timeout, interval=0.1)
 
     def stop(self) -> None:
         # Workers are killed outright: a warm shutdown would wait for the idle scenario's

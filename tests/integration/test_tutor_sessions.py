@@ -9,27 +9,18 @@ who leaves `course_id` out.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
-from sqlalchemy import Engine, create_engine
 
 from ainative.config import get_settings
 from ainative.tutor.guardrails import REWRITE_NOTE
-from tests.integration.test_tutor_flow import fake_requests, make_course, row_of, wait_done
+from tests.support.api import fake_requests, wait_answer
+from tests.support.db import row_of
+from tests.support.factories import make_course
 
-pytestmark = pytest.mark.integration
 REQUESTS = "/api/v1/tutor/requests"
 SESSIONS = "/api/v1/tutor/sessions"
 OPENAI = {"provider": "openai"}
-
-
-@pytest.fixture
-def db(stack) -> Iterator[Engine]:
-    engine = create_engine(stack.database_url)
-    yield engine
-    engine.dispose()
 
 
 def marker() -> str:
@@ -49,7 +40,7 @@ def ask(api: httpx.Client, user, prompt: str, **body: object) -> httpx.Response:
 def ask_done(api: httpx.Client, user, prompt: str, **body: object) -> dict:
     r = ask(api, user, prompt, **body)
     assert r.status_code in (200, 202), r.text
-    done = wait_done(api, user, r.json()["id"])
+    done = wait_answer(api, user.headers, r.json()["id"])
     assert done["status"] == "done", done
     return done
 
@@ -138,14 +129,14 @@ def test_later_turns_are_never_served_from_or_stored_in_the_cache(
     assert opening.status_code == 200 and opening.json()["cache_hit"] is True  # a first turn
     later = ask(api, student, cached_q, session_id=session)
     assert later.status_code == 202, later.text  # turn 2: queued for the model
-    done = wait_done(api, student, later.json()["id"])
+    done = wait_answer(api, student.headers, later.json()["id"])
     assert done["cache_hit"] is False and done["turn"] == 2
 
     later_q = f"And what about loops? {marker()}"
     ask_done(api, student, later_q, session_id=session)
     alone = ask(api, student, later_q)  # a turn-3 answer was not stored in the cache
     assert alone.status_code == 202, alone.text
-    assert wait_done(api, student, alone.json()["id"])["cache_hit"] is False
+    assert wait_answer(api, student.headers, alone.json()["id"])["cache_hit"] is False
 
 
 def test_course_policy_applies_without_course_id(api, make_user, db) -> None:

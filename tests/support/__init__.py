@@ -1,0 +1,3 @@
+"""What the tests share: API helpers (`api`), waiting (`eventually`), factories that build
+state through the platform's services (`factories`) and the platform's processes
+(`platform`)."""
