@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ainative.auth.demo_accounts import random_password
 from ainative.course.experiments import ARM_POLICY_KEYS, tie_break
 from ainative.tutor.classify import classify
 from analytics import synth_text as text
@@ -96,13 +97,27 @@ class CohortSpec:
     course_title: str = "Demo: Programming 1"
     consent_rate: float = 0.85
     tutor_use_rate: float = 0.85
-    password: str = "Demo-pass-1"
     deadline_every_days: int = 7
     end: datetime | None = None  # default: now, so the data ends today
     # P(next run succeeds | answer's guardrail outcome): see NEXT_RUN_SUCCESS
     next_run_success: dict[str, float] = field(default_factory=lambda: dict(NEXT_RUN_SUCCESS))
     # None: no experiment (the platform's default); else arms with their planted effects
     experiment: ExperimentSpec | None = None
+
+
+@dataclass(frozen=True)
+class Logins:
+    """Passwords of a written cohort, random, shown once and stored only as hashes.
+
+    The students share one (hashed once, so seeding stays fast); the instructor has its own.
+    """
+
+    students: str
+    instructor: str
+
+    @classmethod
+    def random(cls) -> Logins:
+        return cls(students=random_password(), instructor=random_password())
 
 
 @dataclass
@@ -118,6 +133,11 @@ class Cohort:
     start: datetime | None = None
     # student index -> (arm index, assigned_at), filled only with an experiment
     assignments: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+
+    @property
+    def instructor(self) -> str:
+        """The username of the course's instructor account."""
+        return f"{self.users.username.iloc[0].split('_s')[0]}_teacher"
 
     def assign(self, student: int, at: datetime) -> int | None:
         """The student's arm index, assigning one on first use (None: no experiment)."""
@@ -324,12 +344,23 @@ def _interaction(
     return after, (1 - student.error_rate if failed else helpful)
 
 
-def write(cohort: Cohort, source: Source = None, password_hash: str | None = None) -> dict:
-    """Insert the cohort with COPY in one transaction; returns row counts per table."""
+def write(
+    cohort: Cohort,
+    source: Source = None,
+    password_hash: str | None = None,
+    logins: Logins | None = None,
+) -> dict:
+    """Insert the cohort with COPY in one transaction; returns row counts per table.
+
+    Every account gets `password_hash` when it is given (tests: one cheap hash), else the
+    passwords of `logins`; with neither, random passwords that nobody is told.
+    """
     from ainative.auth.passwords import hash_password
 
     spec = cohort.spec
-    pw = password_hash or hash_password(spec.password)  # hashed once, shared by the cohort
+    logins = logins or Logins.random()
+    pw = password_hash or hash_password(logins.students)  # hashed once, shared by students
+    teacher_pw = password_hash or hash_password(logins.instructor)
     users = cohort.users
     with raw_connection(source) as conn, conn.cursor() as cur:
         cur.execute("SELECT 1 FROM courses WHERE code = %s", (spec.course_code,))
@@ -345,12 +376,12 @@ def write(cohort: Cohort, source: Source = None, password_hash: str | None = Non
             "VALUES (%s, 1, '{}', %s)",
             (course_id, cohort.start or datetime.now(UTC)),
         )
-        instructor = f"{users.username.iloc[0].split('_s')[0]}_teacher"
+        instructor = cohort.instructor
         accounts = pd.DataFrame(
             {
                 "email": [f"{u}@example.org" for u in [*users.username, instructor]],
                 "username": [*users.username, instructor],
-                "password_hash": pw,
+                "password_hash": [pw] * len(users) + [teacher_pw],
                 "roles": ["{student}"] * len(users) + ["{instructor}"],
                 "is_verified": True,
                 "research_consent": [*users.research_consent.astype(bool), False],
