@@ -2,7 +2,7 @@
 
 ProgSnap2 asks a dataset to define its X- event types and columns; this module is that
 definition, written next to the data as ``codebook.csv`` (Kind, Name, AppliesTo,
-Definition) and ``README.md`` (the same, plus the consent, clock and pseudonym rules).
+Definition) and ``README.md`` (the same, plus the consent, clock, pseudonym and cell rules).
 """
 
 from __future__ import annotations
