@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 import ainative
 from ainative.config import get_settings
 from ainative.course.event_types import CELL_EXECUTED
+from ainative.csv_cells import escape_value
 from analytics.load import (
     Source,
     load_assignments,
@@ -91,6 +92,7 @@ MAIN_COLUMNS = (
 )
 # RFC 4180 line ends: the csv writer then quotes any field holding \r or \n. With "\n" a
 # lone carriage return in a student's code went unquoted and split the row on reading.
+# Text cells pass through spreadsheet_safe first (the formula rule of ainative.csv_cells).
 CSV_OPTIONS: dict[str, Any] = {"index": False, "lineterminator": "\r\n"}
 # Tie-break for events with the same timestamp: the causal order.
 TYPE_RANK = {
@@ -109,6 +111,15 @@ TYPE_RANK = {
 def _iso(times: pd.Series) -> pd.Series:
     out = times.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
     return out.fillna("")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells cannot start a formula (ainative.csv_cells)."""
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(escape_value)
+    return out
 
 
 def build_main_table(
@@ -280,11 +291,11 @@ def export_progsnap2(
     path = out / "MainTable.csv"
     bar = tqdm(total=len(main), desc="MainTable.csv", disable=not progress, unit="event")
     for start in range(0, max(len(main), 1), chunk_rows):
-        chunk = main.iloc[start : start + chunk_rows]
+        chunk = spreadsheet_safe(main.iloc[start : start + chunk_rows])
         chunk.to_csv(path, mode="w" if start == 0 else "a", header=start == 0, **CSV_OPTIONS)
         bar.update(len(chunk))
     bar.close()
-    code_states.to_csv(out / "CodeStates" / "CodeStates.csv", **CSV_OPTIONS)
+    spreadsheet_safe(code_states).to_csv(out / "CodeStates" / "CodeStates.csv", **CSV_OPTIONS)
     metadata = pd.DataFrame(
         [
             ("Version", "1.0"),
@@ -295,7 +306,7 @@ def export_progsnap2(
         ],
         columns=["Property", "Value"],
     )
-    metadata.to_csv(out / "DatasetMetadata.csv", **CSV_OPTIONS)
+    spreadsheet_safe(metadata).to_csv(out / "DatasetMetadata.csv", **CSV_OPTIONS)
     write_codebook(out, text_mode=text, consistent=consistent)
     return {
         "events": len(main),

@@ -2,13 +2,15 @@
 
 ProgSnap2 asks a dataset to define its X- event types and columns; this module is that
 definition, written next to the data as ``codebook.csv`` (Kind, Name, AppliesTo,
-Definition) and ``README.md`` (the same, plus the consent, clock and pseudonym rules).
+Definition) and ``README.md`` (the same, plus the consent, clock, pseudonym and cell rules).
 """
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+
+from ainative.csv_cells import escape
 
 CONSENT_RULE = (
     "Only what was recorded while the student's research consent was in force is exported: "
@@ -34,6 +36,16 @@ CLOCK_RULE = (
     "client clock. Kernel events reach the server in batches (about every 2 seconds, "
     "longer after a network failure), so a cell run may sort a few seconds after a "
     "request the student made just after it; use ClientTimestamp for the kernel's view."
+)
+CELLS_RULE = (
+    "Every CSV file of the dataset is spreadsheet-safe (OWASP's rule against CSV "
+    "injection): a text cell whose recorded text starts with a formula character (= + - @, "
+    "a tab, carriage return or line feed, or a full-width or other compatibility form of "
+    "one such as ＝) or with an apostrophe (') is written with one apostrophe in front, so "
+    "a spreadsheet shows it as text and never runs it. To recover the recorded text, "
+    "remove one leading apostrophe from every cell that starts with one: no other cell "
+    "does. The files are comma-separated; a spreadsheet told to split on another character "
+    "(; in some locales) reads cells the files do not have."
 )
 TEXT_RULES = {
     "keep": "Prompts, answers and code are exported as recorded.",
@@ -227,12 +239,16 @@ def write_codebook(out: Path, *, text_mode: str, consistent: bool) -> None:
     """Write ``codebook.csv`` and ``README.md`` into the dataset folder `out`."""
     with (out / "codebook.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["Kind", "Name", "AppliesTo", "Definition"])
-        writer.writerows(ENTRIES)
-        writer.writerow(["Rule", "Consent", "", CONSENT_RULE])
-        writer.writerow(["Rule", "Pseudonyms", "", PSEUDONYM_RULE])
-        writer.writerow(["Rule", "Clock", "", CLOCK_RULE])
-        writer.writerow(["Rule", "Text", text_mode, TEXT_RULES[text_mode]])
+        rows = [
+            ("Kind", "Name", "AppliesTo", "Definition"),
+            *ENTRIES,
+            ("Rule", "Consent", "", CONSENT_RULE),
+            ("Rule", "Pseudonyms", "", PSEUDONYM_RULE),
+            ("Rule", "Clock", "", CLOCK_RULE),
+            ("Rule", "Text", text_mode, TEXT_RULES[text_mode]),
+            ("Rule", "Cells", "", CELLS_RULE),
+        ]
+        writer.writerows([escape(cell) for cell in row] for row in rows)
     lines = [
         "# AI-Native Tutor: ProgSnap2 dataset",
         "",
@@ -247,6 +263,8 @@ def write_codebook(out: Path, *, text_mode: str, consistent: bool) -> None:
         f"{'true' if consistent else 'false'}.",
         "",
         f"**Text ({text_mode}).** {TEXT_RULES[text_mode]}",
+        "",
+        f"**Cells.** {CELLS_RULE}",
         "",
         "## Codebook",
         "",

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ainative.auth.demo_accounts import random_password
 from ainative.course.event_types import CELL_EXECUTED
 from ainative.course.experiments import ARM_POLICY_KEYS, tie_break
 from ainative.tutor.classify import classify
@@ -92,13 +93,27 @@ class CohortSpec:
     course_title: str = "Demo: Programming 1"
     consent_rate: float = 0.85
     tutor_use_rate: float = 0.85
-    password: str = "Demo-pass-1"
     deadline_every_days: int = 7
     end: datetime | None = None  # default: now, so the data ends today
     # P(next run succeeds | answer's guardrail outcome): see NEXT_RUN_SUCCESS
     next_run_success: dict[str, float] = field(default_factory=lambda: dict(NEXT_RUN_SUCCESS))
     # None: no experiment (the platform's default); else arms with their planted effects
     experiment: ExperimentSpec | None = None
+
+
+@dataclass(frozen=True)
+class Logins:
+    """Passwords of a written cohort, random, shown once and stored only as hashes.
+
+    The students share one (hashed once, so seeding stays fast); the instructor has its own.
+    """
+
+    students: str
+    instructor: str
+
+    @classmethod
+    def random(cls) -> Logins:
+        return cls(students=random_password(), instructor=random_password())
 
 
 @dataclass
@@ -114,6 +129,11 @@ class Cohort:
     start: datetime | None = None
     # student index -> (arm index, assigned_at), filled only with an experiment
     assignments: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+
+    @property
+    def instructor(self) -> str:
+        """The username of the course's instructor account."""
+        return f"{self.users.username.iloc[0].split('_s')[0]}_teacher"
 
     def assign(self, student: int, at: datetime) -> int | None:
         """The student's arm index, assigning one on first use (None: no experiment)."""

@@ -29,7 +29,7 @@ from ainative.course.experiments import create_experiment
 from ainative.db.models import Course, CoursePolicyVersion, Experiment, ExperimentArm, User
 from analytics.bulk import copy_into
 from analytics.pgcopy import Source, engine_for
-from analytics.synth import Cohort
+from analytics.synth import Cohort, Logins
 
 
 def _copy(session: Session, table: str, frame: pd.DataFrame) -> int:
@@ -58,15 +58,17 @@ def _new_course(session: Session, cohort: Cohort, started: datetime) -> int:
     return course_id
 
 
-def _accounts(session: Session, cohort: Cohort, password_hash: str) -> tuple[np.ndarray, int]:
+def _accounts(
+    session: Session, cohort: Cohort, student_hash: str, instructor_hash: str
+) -> tuple[np.ndarray, int]:
     """COPY the students and one instructor; their ids (by student index) and the instructor's."""
     users = cohort.users
-    instructor = f"{users.username.iloc[0].split('_s')[0]}_teacher"
+    instructor = cohort.instructor
     accounts = pd.DataFrame(
         {
             "email": [f"{u}@example.org" for u in [*users.username, instructor]],
             "username": [*users.username, instructor],
-            "password_hash": password_hash,
+            "password_hash": [student_hash] * len(users) + [instructor_hash],
             "roles": ["{student}"] * len(users) + ["{instructor}"],
             "is_verified": True,
             "research_consent": [*users.research_consent.astype(bool), False],
@@ -106,16 +108,26 @@ def _experiment(
     return experiment_id, np.array([arm_ids[a.name] for a in experiment.arms], dtype=np.int64)
 
 
-def write(cohort: Cohort, source: Source = None, password_hash: str | None = None) -> dict:
-    """Write the cohort (one session, committed at the end); returns row counts per table."""
+def write(
+    cohort: Cohort,
+    source: Source = None,
+    password_hash: str | None = None,
+    logins: Logins | None = None,
+) -> dict:
+    """Write the cohort (one session, committed at the end); returns row counts per table.
+
+    Every account gets `password_hash` when it is given (tests: one cheap hash), else the
+    passwords of `logins`; with neither, random passwords that nobody is told.
+    """
     from ainative.auth.passwords import hash_password
 
-    spec = cohort.spec
-    pw = password_hash or hash_password(spec.password)  # hashed once, shared by the cohort
+    logins = logins or Logins.random()
+    pw = password_hash or hash_password(logins.students)  # hashed once, shared by students
+    teacher_pw = password_hash or hash_password(logins.instructor)
     started = cohort.start or datetime.now(UTC)
     with engine_for(source) as engine, Session(engine) as session:
         course_id = _new_course(session, cohort, started)
-        user_ids, instructor = _accounts(session, cohort, pw)
+        user_ids, instructor = _accounts(session, cohort, pw, teacher_pw)
         for user_id in user_ids:
             add_member(session, course_id=course_id, user_id=int(user_id), role="student")
         add_member(session, course_id=course_id, user_id=instructor, role="instructor")

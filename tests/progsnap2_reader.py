@@ -19,6 +19,10 @@ What it checks, from the ProgSnap2 1.0 specification (CSSPLICE):
   IsEventOrderingConsistent is true, ServerTimestamp never goes back along Order.
 - Every X- event type, X- column and X- intervention category used is defined in the
   dataset's codebook.csv (Kind, Name, ...).
+
+Cells are read by the dataset's own "Cells" rule (its codebook): a cell that starts with
+an apostrophe was escaped against spreadsheet formulas, and dropping that one apostrophe
+gives the recorded text. ``read_rows`` applies it to every cell of every file.
 """
 
 from __future__ import annotations
@@ -61,11 +65,16 @@ ENUMS = {
 }
 
 
+def recorded(cell: str) -> str:
+    """The recorded text of a cell: one leading apostrophe (the formula escape) removed."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
 def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Header and rows of a CSV file (every value a string)."""
+    """Header and rows of a CSV file (every value a string, as recorded)."""
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        rows = list(reader)
+        rows = [{k: recorded(v) for k, v in row.items()} for row in reader]
         return list(reader.fieldnames or []), rows
 
 

@@ -1,4 +1,8 @@
-"""`ainative seed-demo`: a synthetic, seeded cohort so a fresh install has data to analyse."""
+"""`ainative seed-demo`: a synthetic, seeded cohort so a fresh install has data to analyse.
+
+The accounts are real, active logins (students and an instructor), so the command refuses
+a production install and gives them random passwords, printed once and never stored.
+"""
 
 from __future__ import annotations
 
@@ -38,10 +42,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analytics.synth import CohortSpec, generate
+    from analytics.synth import CohortSpec, Logins, generate
     from analytics.synth_write import write
 
-    if _no_database():
+    if _production() or _no_database():
         return 2
     if args.students < 1 or args.days < 1:
         print("seed-demo: --students and --days must be at least 1")
@@ -59,18 +63,34 @@ def run(args: argparse.Namespace) -> int:
         end=args.end,
     )
     cohort = generate(spec)
+    logins = Logins.random()
     try:
-        counts = write(cohort)
+        counts = write(cohort, logins=logins)
     except ValueError as exc:
         print(f"seed-demo: {exc}")
         return 1
     took = time.perf_counter() - started
     rows = ", ".join(f"{k}={v}" for k, v in counts.items())
     print(f"seeded course {args.course} in {took:.1f} s: {rows}")
-    print(
-        f"students log in as e.g. {cohort.users.username.iloc[0]} with password {spec.password!r}"
-    )
+    print("passwords (shown once, stored only as hashes):")
+    print(f"  students, e.g. {cohort.users.username.iloc[0]}: {logins.students}")
+    print(f"  instructor {cohort.instructor}: {logins.instructor}")
     return 0
+
+
+def _production() -> bool:
+    """True (after saying why) with ENVIRONMENT=production: demo logins never go there."""
+    from ainative.config import get_settings
+
+    environment = get_settings().environment
+    if environment != "production":
+        return False
+    print(
+        f"seed-demo: refusing to run with ENVIRONMENT={environment}: it creates active "
+        "student and instructor accounts for synthetic people; seed a development or "
+        "staging database instead"
+    )
+    return True
 
 
 def _no_database() -> bool:

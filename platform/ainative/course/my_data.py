@@ -21,6 +21,7 @@ from uuid import UUID
 from sqlalchemy import Connection, text
 
 from ainative.config import Settings
+from ainative.csv_cells import escape_value
 from ainative.tutor.cache import question_key
 
 Tables = dict[str, list[dict[str, Any]]]
@@ -66,7 +67,7 @@ def as_json(tables: Tables) -> dict[str, list[dict[str, Any]]]:
 
 
 def as_zip(tables: Tables) -> bytes:
-    """One CSV per table (nested values as JSON), zipped."""
+    """One CSV per table (nested values as JSON), zipped; cells follow ainative.csv_cells."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, rows in as_json(tables).items():
@@ -75,11 +76,13 @@ def as_zip(tables: Tables) -> bytes:
             writer = csv.DictWriter(out, fieldnames=columns)
             writer.writeheader()
             for row in rows:
-                writer.writerow(
-                    {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}
-                )
+                writer.writerow({k: escape_value(_cell(v)) for k, v in row.items()})
             archive.writestr(f"{name}.csv", out.getvalue())
     return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value
 
 
 def _columns(name: str) -> list[str]:
