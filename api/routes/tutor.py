@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from ainative.db.engine import on_connection
 from ainative.limits import quota
 from ainative.limits.ratelimit import waiting_slot
 from ainative.tutor import repository as repo
@@ -176,7 +177,7 @@ async def list_requests(
     offset: OffsetQuery = 0,
 ) -> InteractionList:
     """The caller's own interactions, newest first."""
-    rows = await state.db(repo.list_interactions, user.id, limit, offset)
+    rows = await state.db(on_connection(repo.list_interactions), user.id, limit, offset)
     return InteractionList(
         items=[InteractionPublic.from_row(r) for r in rows], limit=limit, offset=offset
     )
@@ -192,7 +193,7 @@ async def rate_request(
 ) -> InteractionPublic:
     """Rate one of your answers: helpful (true/false) and/or a score from 1 to 5."""
     row = await state.db(
-        rate_interaction,
+        on_connection(rate_interaction),
         interaction_id=interaction_id,
         user_id=user.id,
         helpful=body.helpful,
@@ -224,7 +225,7 @@ async def read_quota(
 async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep) -> SessionPublic:
     """Start a tutoring session (a notebook, a lab) that later questions can refer to."""
     row = await state.db(
-        sessions.start_session,
+        on_connection(sessions.start_session),
         user_id=user.id,
         course_id=body.course_id,
         client=body.client,
@@ -237,5 +238,7 @@ async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep
 )
 async def end_session(session_id: uuid.UUID, user: CurrentUser, state: StateDep) -> SessionPublic:
     """End your tutoring session."""
-    row = await state.db(sessions.end_session, session_id=session_id, user_id=user.id)
+    row = await state.db(
+        on_connection(sessions.end_session), session_id=session_id, user_id=user.id
+    )
     return SessionPublic.model_validate(row)

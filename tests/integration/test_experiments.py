@@ -32,7 +32,7 @@ def engine(fresh_database_url: str):
 
 
 def _course_and_students(engine, n: int) -> tuple[int, list[int]]:
-    with Session(engine) as session:
+    with Session(engine) as session, session.begin():
         course = courses.create_course(session, code="EXP1", title="Experiments")
         course_id = course.id
     with engine.begin() as conn:
@@ -120,7 +120,7 @@ def test_an_arm_lays_its_policy_over_the_course() -> None:
 
 
 def test_policy_changes_are_versions(engine) -> None:
-    with Session(engine) as session:
+    with Session(engine) as session, session.begin():
         course = courses.create_course(session, code="V1", title="Versions")
         courses.set_policy(session, course=course, policy={"quota_per_hour": 3})
         courses.set_policy(session, course=course, policy={"quota_per_hour": 4})
