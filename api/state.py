@@ -72,7 +72,7 @@ class ApiState:
     celery: Celery
 
     async def db(
-        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """The one way routes reach the database: fn(session, ...) in one transaction.
 

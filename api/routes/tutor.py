@@ -82,7 +82,7 @@ async def create_request(body: TutorRequestCreate, user: CurrentUser, state: Sta
     )
     result = await submit(
         question,
-        engine=state.engine,
+        db=state.db,
         redis=state.redis,
         cache=state.cache,
         enqueue=state.enqueue,
@@ -112,7 +112,7 @@ async def read_request(
     slot = waiting_slot(state.redis, user.id, state.settings) if wait > 0 else nullcontext()
     async with slot:
         row = await long_poll.wait_for_answer(
-            state.engine,
+            state.db,
             state.notifier,
             interaction_id,
             user_id=user.id,
@@ -151,7 +151,7 @@ async def stream_request(
     await held.enter_async_context(waiting_slot(state.redis, user.id, state.settings))
     try:
         events = await relay.open_stream(
-            state.engine,
+            state.db,
             state.redis,
             state.notifier,
             state.hub,
@@ -210,7 +210,7 @@ async def read_quota(
     course_id: CourseIdQuery = None,
 ) -> QuotaPublic:
     """Questions left this hour and when the quota refills (the course as for a question)."""
-    bound = await bind(state.engine, user.id, course_id)
+    bound = await bind(state.db, user.id, course_id)
     limit = quota.limit_for(bound.policy, state.settings)
     current = await quota.peek(state.redis, user.id, bound.course_id, limit)
     return QuotaPublic(**current.public(), course_id=bound.course_id)

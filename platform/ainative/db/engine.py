@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -109,27 +109,6 @@ def get_engine(url: str | None = None, *, pool_timeout: float | None = None) -> 
     return engine
 
 
-async def run_db(
-    engine: Engine, fn: Callable[..., T], *args: Any, atomic: bool = False, **kwargs: Any
-) -> T:
-    """Run fn(conn, ...) in the thread pool on a connection checked out for this call only.
-
-    Checkout, statements and return to the pool all happen inside one thread call, which
-    anyio finishes even when the awaiting request is cancelled: no connection is held
-    across an await, and none is left checked out by a client that gave up. Autocommit
-    makes each statement one round trip; `atomic` wraps fn in one transaction instead.
-    """
-
-    def call() -> T:
-        if atomic:
-            with engine.begin() as conn:
-                return fn(conn, *args, **kwargs)
-        with autocommit(engine) as conn:
-            return fn(conn, *args, **kwargs)
-
-    return await anyio.to_thread.run_sync(call)
-
-
 @contextmanager
 def autocommit(engine: Engine | None = None) -> Iterator[Connection]:
     """A pooled connection where each statement commits itself: one round trip per write."""
@@ -172,7 +151,11 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 async def run_in_session(
-    engine: Engine, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    engine: Engine,
+    fn: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> T:
     """Run fn(session, ...) in one transaction in the thread pool, as one thread call.
 
@@ -187,6 +170,16 @@ async def run_in_session(
             return fn(session, *args, **kwargs)
 
     return await anyio.to_thread.run_sync(call)
+
+
+class Db(Protocol):
+    """The API's one way to the database (`ApiState.db`, built on `run_in_session`):
+    fn(session, ...) in one transaction, in a worker thread. Async services that await
+    Redis between statements (tutor.submit, the long-poll, the stream relay) take it."""
+
+    async def __call__(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T: ...
 
 
 def on_connection(

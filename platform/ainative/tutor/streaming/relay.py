@@ -25,9 +25,8 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from sqlalchemy import Engine
 
-from ainative.db.engine import run_db
+from ainative.db.engine import Db, on_connection
 from ainative.tutor import repository as repo
 from ainative.tutor.repository import Row
 from ainative.tutor.streaming.entries import START, StreamEntry, read_entries, valid_entry_id
@@ -64,7 +63,7 @@ def _position(entry_id: str) -> tuple[int, int]:
 
 
 async def open_stream(
-    engine: Engine,
+    db: Db,
     redis: aioredis.Redis,
     notifier: DoneNotifier,
     hub: StreamHub,
@@ -81,26 +80,26 @@ async def open_stream(
     after = (last_event_id or "").strip() or START
     if not valid_entry_id(after):
         raise TutorError(422, BAD_EVENT_ID)
-    row = await run_db(engine, read_interaction, interaction_id, user_id=user_id, roles=roles)
-    relay = _Relay(engine, redis, notifier, hub, str(interaction_id), render)
+    row = await db(on_connection(read_interaction), interaction_id, user_id=user_id, roles=roles)
+    relay = _Relay(db, redis, notifier, hub, str(interaction_id), render)
     return relay.events(row, after, max_seconds)
 
 
 class _Relay:
     def __init__(
         self,
-        engine: Engine,
+        db: Db,
         redis: aioredis.Redis,
         notifier: DoneNotifier,
         hub: StreamHub,
         interaction_id: str,
         render: Render,
     ) -> None:
-        self.engine, self.redis, self.notifier, self.hub = engine, redis, notifier, hub
+        self.db, self.redis, self.notifier, self.hub = db, redis, notifier, hub
         self.id, self.render = interaction_id, render
 
     async def _row(self, fallback: Row) -> Row:
-        latest = await run_db(self.engine, repo.get_interaction, uuid.UUID(self.id))
+        latest = await self.db(on_connection(repo.get_interaction), uuid.UUID(self.id))
         return latest or fallback
 
     def _final(self, row: Row) -> str:
