@@ -7,6 +7,7 @@ Celery's prefork children call `dispose_after_fork` from worker_process_init.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import time
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ainative.config import Settings, get_settings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 _lock = threading.Lock()
@@ -123,9 +125,9 @@ def _leave_autocommit(conn: Connection) -> None:
     """Give the connection its default isolation level back before it returns to the pool.
 
     The pool would do it at check-in, where a server that went away in the meantime raised
-    a bare psycopg2.OperationalError: the request's work was done (each statement had
-    committed) yet it answered 500, and the pool never got the connection back (seen in
-    tests/faults, postgres_restart). Done here, such a failure invalidates the connection,
+    a bare psycopg2.OperationalError: the work was done (each statement had committed) yet
+    its caller failed (the API's question INSERT answered 500, in tests/faults'
+    postgres_restart), and the pool never got the connection back. Done here, such a failure invalidates the connection,
     which the pool then replaces; the check-in's own reset finds nothing left to change.
     """
     if conn.invalidated or conn.closed:
@@ -135,7 +137,8 @@ def _leave_autocommit(conn: Connection) -> None:
         return
     try:
         conn.dialect.reset_isolation_level(dbapi_connection)
-    except conn.dialect.loaded_dbapi.Error:
+    except conn.dialect.loaded_dbapi.Error as exc:
+        log.warning("connection lost after its statements committed; replaced: %s", exc)
         conn.invalidate()
 
 
