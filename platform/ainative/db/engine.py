@@ -127,8 +127,9 @@ def _leave_autocommit(conn: Connection) -> None:
     The pool would do it at check-in, where a server that went away in the meantime raised
     a bare psycopg2.OperationalError: the work was done (each statement had committed) yet
     its caller failed (the API's question INSERT answered 500, in tests/faults'
-    postgres_restart), and the pool never got the connection back. Done here, such a failure invalidates the connection,
-    which the pool then replaces; the check-in's own reset finds nothing left to change.
+    postgres_restart), and the pool never got the connection back. Done here, such a
+    failure invalidates the connection, which the pool then replaces; the check-in's own
+    reset finds nothing left to change.
     """
     if conn.invalidated or conn.closed:
         return
