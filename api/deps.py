@@ -1,6 +1,7 @@
-"""Request dependencies: database session, Redis, the authenticated principal, role checks.
+"""Request dependencies: Redis, settings, the authenticated principal, role checks.
 
-Every client comes from the process's `ApiState` (api.state), opened by the lifespan.
+Every client comes from the process's `ApiState` (api.state), opened by the lifespan;
+routes reach the database through `state.db` alone.
 
 Authentication reads the access token only (no database round trip); logout,
 deactivation and a new token generation (password or role change) take effect
@@ -10,7 +11,7 @@ through Redis keys checked in one MGET.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,14 +19,9 @@ import redis.asyncio as aioredis
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from redis.exceptions import RedisError
-from sqlalchemy.orm import Session
 
+from ainative.auth.revocation import disabled_user_key, revoked_access_key, token_generation_key
 from ainative.auth.tokens import TokenError, decode_token
-from ainative.auth.users import (  # shared with the CLI
-    disabled_user_key,
-    revoked_access_key,
-    token_generation_key,
-)
 from ainative.config import Settings
 from ainative.limits.ratelimit import client_address
 from api.state import StateDep
@@ -49,11 +45,6 @@ class Principal:
         return any(r in self.roles for r in roles)
 
 
-def get_db(state: StateDep) -> Iterator[Session]:
-    with state.sessions() as session:
-        yield session
-
-
 def get_redis(state: StateDep) -> aioredis.Redis:
     return state.redis
 
@@ -70,7 +61,6 @@ def get_client_ip(request: Request, state: StateDep) -> str:
     return client_address(peer, forwarded, state.settings.trusted_proxies)
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
 ClientIP = Annotated[str, Depends(get_client_ip)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]

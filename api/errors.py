@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg2
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ainative.auth import registration, users
+from ainative.auth import errors as auth_errors
 from ainative.course.errors import (
     CourseError,
     CourseNotFoundError,
@@ -52,23 +53,37 @@ UNAVAILABLE_OF: tuple[tuple[type[Exception], str, int, str], ...] = (
     # The server went away during a statement (a restart): psycopg2 calls that a
     # DatabaseError, not an OperationalError; the connection is then invalidated.
     (DBAPIError, "database", 5, "the database is unavailable right now; please retry shortly"),
+    # The driver's own error, where SQLAlchemy did not wrap it (returning a connection to
+    # the pool after the server went away raised one: tests/faults, postgres_restart).
+    (
+        psycopg2.OperationalError,
+        "database",
+        5,
+        "the database is unavailable right now; please retry shortly",
+    ),
+    (
+        psycopg2.InterfaceError,
+        "database",
+        5,
+        "the database is unavailable right now; please retry shortly",
+    ),
     (RedisConnectionError, "redis", 5, "a service is unavailable right now; please retry shortly"),
     (RedisTimeoutError, "redis", 5, "a service is unavailable right now; please retry shortly"),
 )
 
 # Most specific class first: the first isinstance match wins.
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
-    (users.DuplicateUserError, status.HTTP_409_CONFLICT),
-    (registration.RegistrationClosedError, status.HTTP_403_FORBIDDEN),
-    (registration.InvalidJoinCodeError, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (users.InvalidUserInput, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (users.InvalidCredentialsError, status.HTTP_401_UNAUTHORIZED),
-    (users.InvalidRefreshTokenError, status.HTTP_401_UNAUTHORIZED),
-    (users.InactiveUserError, status.HTTP_403_FORBIDDEN),
-    (users.IncorrectPasswordError, status.HTTP_400_BAD_REQUEST),
-    (users.UserNotFoundError, status.HTTP_404_NOT_FOUND),
-    (users.SelfLockoutError, status.HTTP_409_CONFLICT),
-    (users.AccessNotUpdatedError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (auth_errors.DuplicateUserError, status.HTTP_409_CONFLICT),
+    (auth_errors.RegistrationClosedError, status.HTTP_403_FORBIDDEN),
+    (auth_errors.InvalidJoinCodeError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (auth_errors.InvalidUserInput, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (auth_errors.InvalidCredentialsError, status.HTTP_401_UNAUTHORIZED),
+    (auth_errors.InvalidRefreshTokenError, status.HTTP_401_UNAUTHORIZED),
+    (auth_errors.InactiveUserError, status.HTTP_403_FORBIDDEN),
+    (auth_errors.IncorrectPasswordError, status.HTTP_400_BAD_REQUEST),
+    (auth_errors.UserNotFoundError, status.HTTP_404_NOT_FOUND),
+    (auth_errors.SelfLockoutError, status.HTTP_409_CONFLICT),
+    (auth_errors.AccessNotUpdatedError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (DuplicateCourseError, status.HTTP_409_CONFLICT),
     (CourseNotFoundError, status.HTTP_404_NOT_FOUND),
     (CoursePermissionError, status.HTTP_403_FORBIDDEN),
@@ -88,7 +103,7 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (tutor.QueueUnavailableError, status.HTTP_503_SERVICE_UNAVAILABLE),
 )
 DOMAIN_ERRORS = (
-    users.UserError,
+    auth_errors.UserError,
     CourseError,
     ExperimentError,
     EventError,

@@ -12,17 +12,17 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 import anyio
 import redis.asyncio as aioredis
 from celery import Celery
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from ainative.config import Settings
-from ainative.db.engine import get_engine, run_db
+from ainative.db.engine import get_engine, run_in_session
 from ainative.observability import probes
 from ainative.runtime.queue import TASK_ANSWER, make_celery
 from ainative.runtime.warmup import fill_pool
@@ -38,6 +38,7 @@ SEND_RETRY_POLICY = {
 }
 POOL_REFRESH_SECONDS = 5.0
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def make_async_redis(settings: Settings, url: str | None = None) -> aioredis.Redis:
@@ -64,16 +65,22 @@ class ApiState:
 
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
     redis: aioredis.Redis
     cache: AsyncResponseCache
     notifier: DoneNotifier
     hub: StreamHub
     celery: Celery
 
-    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run fn(conn, ...) in one transaction, checked out and returned in one thread call."""
-        return await run_db(self.engine, fn, *args, atomic=True, **kwargs)
+    async def db(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """The one way routes reach the database: fn(session, ...) in one transaction.
+
+        A worker thread checks a connection out, runs fn, commits (or rolls back) and
+        returns the connection before the route awaits anything else (run_in_session).
+        Services written on a Connection go through `on_connection(fn)`.
+        """
+        return await run_in_session(self.engine, fn, *args, **kwargs)
 
     async def enqueue(self, interaction_id: str) -> None:
         """Send tutor.answer by name (send_task blocks on the broker, so off the loop)."""
@@ -124,7 +131,6 @@ async def open_state(settings: Settings) -> AsyncIterator[ApiState]:
         yield ApiState(
             settings=settings,
             engine=engine,
-            sessions=sessionmaker(engine, expire_on_commit=False),
             redis=redis,
             cache=AsyncResponseCache(cache_client, settings),
             notifier=notifier,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.concurrency import run_in_threadpool
 
 from ainative.observability import multiproc, probes
 from api.deps import require_roles
@@ -53,7 +52,7 @@ async def read_stats(state: StateDep) -> dict[str, Any]:
         used = float(memory.get("used_memory") or 0)
         redis_info["memory_ratio"] = round(used / maxmemory, 4) if maxmemory else None
     cache = {**cache_counts(), **state.cache.status()}  # this process's backend: redis|memory
-    pool = await run_in_threadpool(probes.record_pool_status)
+    pool = probes.record_pool_status()  # the pool's own counters: no I/O
     return {
         "cache": cache,
         "redis": redis_info,

@@ -1,7 +1,8 @@
 """Routes: registration, login (JSON and OAuth2 form), refresh rotation, logout, own account.
 
-Handlers that need both Postgres and Redis are async and run the database work
-(and bcrypt) in the threadpool; the rest are plain `def` handlers.
+Every handler is async and reaches the database through `state.db` alone, one
+transaction per call (bcrypt runs inside it, in the worker thread); no connection is
+held while a handler awaits Redis.
 """
 
 from __future__ import annotations
@@ -11,26 +12,18 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from ainative.auth import registration
+from ainative.auth import refresh_tokens as refresh_service
+from ainative.auth import registration, revocation
 from ainative.auth import users as users_service
-from ainative.auth.users import TokenPair, revoked_access_key
-from ainative.config import Settings
+from ainative.auth.refresh_tokens import TokenPair
 from ainative.db.models import User
 from ainative.limits import ratelimit
 from ainative.limits.errors import RateLimitedError
-from api.deps import (
-    AppSettings,
-    ClientIP,
-    CurrentUser,
-    RedisDep,
-    SessionDep,
-    unauthorized,
-)
+from api.deps import ClientIP, CurrentUser, unauthorized
 from api.schemas.auth import (
     LoginRequest,
     LogoutRequest,
@@ -41,6 +34,7 @@ from api.schemas.auth import (
 )
 from api.schemas.errors import error_responses
 from api.schemas.users import UserPublic, UserSelfUpdate
+from api.state import ApiState, StateDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=error_responses(422, 503))
 log = logging.getLogger(__name__)
@@ -54,20 +48,23 @@ def pair_public(pair: TokenPair) -> TokenPairPublic:
     )
 
 
-def _authenticate(session: Session, login: str, password: str) -> TokenPair:
+def _authenticate(session: Session, *, login: str, password: str) -> TokenPair:
     user = users_service.authenticate(session, login=login, password=password)
-    return users_service.issue_tokens(session, user=user)
+    return refresh_service.issue_tokens(session, user=user)
 
 
-async def _login(
-    ip: str, redis: RedisDep, session: Session, settings: Settings, login: str, pw: str
-) -> TokenPairPublic:
-    """Count the attempt first (ainative.limits.ratelimit.begin_login), then check the password."""
-    account = await run_in_threadpool(lambda: users_service.login_key(session, login=login))
+async def _login(state: ApiState, ip: str, login: str, password: str) -> TokenPairPublic:
+    """Count the attempt first (ainative.limits.ratelimit.begin_login), then check the password.
+
+    The account's key and the password check are two transactions: none is open while the
+    attempt is counted in Redis (or slowed down, under attack).
+    """
+    redis, settings = state.redis, state.settings
+    account = await state.db(users_service.login_key, login=login)
     verdict = await ratelimit.begin_login(redis, ip=ip, account=account, settings=settings)
     if not verdict.allowed:
         raise RateLimitedError(verdict)
-    pair = await run_in_threadpool(_authenticate, session, login, pw)
+    pair = await state.db(_authenticate, login=login, password=password)
     await ratelimit.finish_login(redis, ip=ip, account=account, succeeded=True, settings=settings)
     return pair_public(pair)
 
@@ -78,86 +75,82 @@ async def _login(
     response_model=UserPublic,
     responses=error_responses(400, 409, 429),
 )
-async def register_user(
-    body: RegisterCreate,
-    ip: ClientIP,
-    session: SessionDep,
-    redis: RedisDep,
-    settings: AppSettings,
-) -> UserPublic:
+async def register_user(body: RegisterCreate, ip: ClientIP, state: StateDep) -> UserPublic:
     """Create a student account as REGISTRATION allows (open, course-code, closed).
 
     With a course's join code the account is enrolled in that course as a student. Every
     attempt, a wrong code too, counts against the caller's address (REGISTER_RATE_LIMIT).
     """
-    verdict = await ratelimit.check_register_allowed(redis, ip=ip, settings=settings)
+    verdict = await ratelimit.check_register_allowed(state.redis, ip=ip, settings=state.settings)
     if not verdict.allowed:
         raise RateLimitedError(verdict)
-    user = await run_in_threadpool(
-        lambda: registration.register(
-            session,
-            mode=settings.registration_mode,
-            username=body.username,
-            email=str(body.email),
-            password=body.password,
-            join_code=body.join_code,
-        )
+    return await state.db(
+        _register,
+        mode=state.settings.registration_mode,
+        username=body.username,
+        email=str(body.email),
+        password=body.password,
+        join_code=body.join_code,
     )
+
+
+def _register(
+    session: Session,
+    *,
+    mode: registration.RegistrationMode,
+    username: str,
+    email: str,
+    password: str,
+    join_code: str | None,
+) -> UserPublic:
+    user = registration.register(
+        session, mode=mode, username=username, email=email, password=password, join_code=join_code
+    )
+    session.flush()  # the server's defaults (created_at) are read back in this transaction
     return UserPublic.model_validate(user)
 
 
 @router.post(
     "/login", response_model=TokenPairPublic, responses=error_responses(400, 401, 403, 429)
 )
-async def login_user(
-    body: LoginRequest,
-    ip: ClientIP,
-    session: SessionDep,
-    redis: RedisDep,
-    settings: AppSettings,
-) -> TokenPairPublic:
+async def login_user(body: LoginRequest, ip: ClientIP, state: StateDep) -> TokenPairPublic:
     """Exchange username (or email) and password for an access and a refresh token."""
-    return await _login(ip, redis, session, settings, body.login, body.password)
+    return await _login(state, ip, body.login, body.password)
 
 
 @router.post(
     "/token", response_model=TokenPairPublic, responses=error_responses(400, 401, 403, 429)
 )
 async def login_form(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    ip: ClientIP,
-    session: SessionDep,
-    redis: RedisDep,
-    settings: AppSettings,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], ip: ClientIP, state: StateDep
 ) -> TokenPairPublic:
     """OAuth2 password flow (form fields), for the OpenAPI Authorize button."""
-    return await _login(ip, redis, session, settings, form.username, form.password)
+    return await _login(state, ip, form.username, form.password)
 
 
 @router.post("/refresh", response_model=TokenPairPublic, responses=error_responses(400, 401))
-def refresh_tokens(body: RefreshRequest, session: SessionDep) -> TokenPairPublic:
+async def refresh_tokens(body: RefreshRequest, state: StateDep) -> TokenPairPublic:
     """Rotate a refresh token; reusing an old one revokes the whole login."""
-    _, pair = users_service.rotate_refresh_token(session, token=body.refresh_token)
-    return pair_public(pair)
+    rotation = await state.db(refresh_service.rotate_refresh_token, token=body.refresh_token)
+    return pair_public(rotation.pair_or_raise())  # a refusal's revocation is committed first
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(400, 401))
 async def logout_user(
-    user: CurrentUser, session: SessionDep, redis: RedisDep, body: LogoutRequest | None = None
+    user: CurrentUser, state: StateDep, body: LogoutRequest | None = None
 ) -> Response:
     """Revoke this access token at once and, if sent, the refresh token's family."""
-    ttl = max(1, user.expires_at - int(time.time()) + 5)
     try:
-        await redis.set(revoked_access_key(user.jti), "1", ex=ttl)
+        await revocation.revoke_access_token(
+            state.redis, jti=user.jti, ttl=user.expires_at - int(time.time()) + 5
+        )
     except RedisError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "could not revoke the token now: try again"
         ) from exc
     token = body.refresh_token if body else None
     if token:
-        await run_in_threadpool(
-            lambda: users_service.revoke_refresh_token(session, token=token, user_id=user.id)
-        )
+        await state.db(refresh_service.revoke_refresh_token, token=token, user_id=user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -168,18 +161,27 @@ def _own_account(session: Session, user_id: int) -> User:
     return account
 
 
+def _read_me(session: Session, *, user_id: int) -> UserPublic:
+    return UserPublic.model_validate(_own_account(session, user_id))
+
+
+def _update_me(session: Session, *, user_id: int, research_consent: bool | None) -> UserPublic:
+    account = _own_account(session, user_id)
+    users_service.update_user(session, user=account, research_consent=research_consent)
+    session.flush()
+    return UserPublic.model_validate(account)
+
+
 @router.get("/me", response_model=UserPublic, responses=error_responses(401))
-def read_me(user: CurrentUser, session: SessionDep) -> UserPublic:
+async def read_me(user: CurrentUser, state: StateDep) -> UserPublic:
     """The caller's own account."""
-    return UserPublic.model_validate(_own_account(session, user.id))
+    return await state.db(_read_me, user_id=user.id)
 
 
 @router.patch("/me", response_model=UserPublic, responses=error_responses(400, 401))
-def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> UserPublic:
+async def update_me(body: UserSelfUpdate, user: CurrentUser, state: StateDep) -> UserPublic:
     """Let callers give or withdraw their own research consent."""
-    account = _own_account(session, user.id)
-    users_service.update_user(session, user=account, research_consent=body.research_consent)
-    return UserPublic.model_validate(account)
+    return await state.db(_update_me, user_id=user.id, research_consent=body.research_consent)
 
 
 @router.post(
@@ -187,25 +189,20 @@ def update_me(body: UserSelfUpdate, user: CurrentUser, session: SessionDep) -> U
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(400, 401),
 )
-async def change_password(
-    body: PasswordChange,
-    user: CurrentUser,
-    session: SessionDep,
-    redis: RedisDep,
-    settings: AppSettings,
-) -> Response:
+async def change_password(body: PasswordChange, user: CurrentUser, state: StateDep) -> Response:
     """Change the caller's password; every token of theirs, this one included, stops working."""
-    account = await run_in_threadpool(
-        lambda: users_service.change_password(
-            session,
-            user_id=user.id,
-            current_password=body.current_password,
-            new_password=body.new_password,
-        )
+    account = await state.db(
+        users_service.change_password,
+        user_id=user.id,
+        current_password=body.current_password,
+        new_password=body.new_password,
     )
     try:
-        await users_service.publish_generation(
-            redis, user_id=user.id, generation=account.token_generation, settings=settings
+        await revocation.publish_generation(
+            state.redis,
+            user_id=user.id,
+            generation=account.token_generation,
+            settings=state.settings,
         )
     except RedisError:
         log.warning("password changed, but older access tokens live until they expire")

@@ -7,9 +7,9 @@ is decided once, by the `course_access` dependency.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ainative.course import courses as courses_service
 from ainative.course import joincodes
 from ainative.db.models import Course
-from api.deps import CurrentUser, Principal, SessionDep, require_roles
+from api.deps import CurrentUser, Principal, require_roles
 from api.schemas.bounds import CourseIdPath, UserIdPath
 from api.schemas.courses import (
     CourseCreate,
@@ -32,6 +32,7 @@ from api.schemas.courses import (
     TutorPolicy,
 )
 from api.schemas.errors import error_responses
+from api.state import ApiState, StateDep
 
 router = APIRouter(
     prefix="/api/v1/courses", tags=["courses"], responses=error_responses(401, 403, 422, 503)
@@ -42,27 +43,39 @@ IN_COURSE = error_responses(404)
 
 @dataclass(frozen=True)
 class CourseAccess:
-    course: Course
+    course: Course  # as read when access was decided (detached: read it again to change it)
     role: str  # "admin", "instructor" or "student"
 
 
-def course_access(*allowed: str) -> Callable[[int, Principal, Session], CourseAccess]:
+def _access(
+    session: Session, *, course_id: int, user: Principal, allowed: tuple[str, ...]
+) -> CourseAccess:
+    course = courses_service.get_course(session, course_id=course_id)
+    if course is None:
+        raise _no_course(course_id)
+    if user.has_role("admin"):
+        return CourseAccess(course, "admin")
+    role = courses_service.member_role(session, course_id=course_id, user_id=user.id)
+    if role is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "you are not a member of this course")
+    if role not in allowed:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"requires course role: {' or '.join(allowed)}"
+        )
+    return CourseAccess(course, role)
+
+
+def _no_course(course_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no course with id {course_id}")
+
+
+def course_access(
+    *allowed: str,
+) -> Callable[[int, Principal, ApiState], Awaitable[CourseAccess]]:
     """A dependency: the course of the path, if the caller is an admin or holds `allowed`."""
 
-    def check(course_id: CourseIdPath, user: CurrentUser, session: SessionDep) -> CourseAccess:
-        course = courses_service.get_course(session, course_id=course_id)
-        if course is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no course with id {course_id}")
-        if user.has_role("admin"):
-            return CourseAccess(course, "admin")
-        role = courses_service.member_role(session, course_id=course_id, user_id=user.id)
-        if role is None:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "you are not a member of this course")
-        if role not in allowed:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"requires course role: {' or '.join(allowed)}"
-            )
-        return CourseAccess(course, role)
+    async def check(course_id: CourseIdPath, user: CurrentUser, state: StateDep) -> CourseAccess:
+        return await state.db(_access, course_id=course_id, user=user, allowed=allowed)
 
     return check
 
@@ -82,6 +95,22 @@ def course_public(course: Course, role: str | None) -> CoursePublic:
     )
 
 
+def _course(session: Session, course_id: int) -> Course:
+    """The course again, in this transaction, to change it."""
+    course = courses_service.get_course(session, course_id=course_id)
+    if course is None:
+        raise _no_course(course_id)
+    return course
+
+
+def _create_course(
+    session: Session, *, code: str, title: str, policy: dict[str, Any]
+) -> CoursePublic:
+    course = courses_service.create_course(session, code=code, title=title, tutor_policy=policy)
+    session.flush()  # the server's defaults (created_at) are read back in this transaction
+    return course_public(course, None)
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -89,41 +118,43 @@ def course_public(course: Course, role: str | None) -> CoursePublic:
     dependencies=[Depends(require_roles("admin"))],
     responses=error_responses(400, 409),
 )
-def create_course(body: CourseCreate, session: SessionDep) -> CoursePublic:
+async def create_course(body: CourseCreate, state: StateDep) -> CoursePublic:
     """Create a course (admins)."""
     policy = body.tutor_policy.stored() if body.tutor_policy else {}
-    course = courses_service.create_course(
-        session, code=body.code, title=body.title, tutor_policy=policy
-    )
-    return course_public(course, None)
+    return await state.db(_create_course, code=body.code, title=body.title, policy=policy)
+
+
+def _list_courses(session: Session, *, user_id: int, include_all: bool) -> CoursesPublic:
+    rows = courses_service.list_courses(session, user_id=user_id, include_all=include_all)
+    return CoursesPublic(data=[course_public(c, r) for c, r in rows], count=len(rows))
 
 
 @router.get("", response_model=CoursesPublic)
-def read_courses(
+async def read_courses(
     user: CurrentUser,
-    session: SessionDep,
+    state: StateDep,
     mine: Annotated[
         bool,
         Query(description="only the caller's own courses, also for admins (the widget's list)"),
     ] = False,
 ) -> CoursesPublic:
     """The caller's courses with their role in each; admins see every course unless `mine`."""
-    rows = courses_service.list_courses(
-        session, user_id=user.id, include_all=user.has_role("admin") and not mine
-    )
-    return CoursesPublic(data=[course_public(c, r) for c, r in rows], count=len(rows))
+    include_all = user.has_role("admin") and not mine
+    return await state.db(_list_courses, user_id=user.id, include_all=include_all)
 
 
 @router.get("/{course_id}", response_model=CoursePublic, responses=IN_COURSE)
-def read_course(access: CourseMember) -> CoursePublic:
+async def read_course(access: CourseMember) -> CoursePublic:
     """One course the caller belongs to."""
     return course_public(access.course, access.role)
 
 
 @router.get("/{course_id}/members", response_model=MembersPublic, responses=IN_COURSE)
-def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
+async def read_members(access: CourseStaff, state: StateDep) -> MembersPublic:
     """The course's instructors and students (course staff; emails of their own students)."""
-    rows = courses_service.list_members(session, course_id=access.course.id, actor_role=access.role)
+    rows = await state.db(
+        courses_service.list_members, course_id=access.course.id, actor_role=access.role
+    )
     return MembersPublic(data=[MemberPublic.model_validate(r) for r in rows], count=len(rows))
 
 
@@ -133,10 +164,10 @@ def read_members(access: CourseStaff, session: SessionDep) -> MembersPublic:
     response_model=MemberPublic,
     responses={**BODY, **IN_COURSE},
 )
-def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) -> MemberPublic:
+async def create_member(body: MemberCreate, access: CourseStaff, state: StateDep) -> MemberPublic:
     """Enrol a user (or change their role); instructors enrol student accounts only."""
-    member = courses_service.enrol(
-        session,
+    member = await state.db(
+        courses_service.enrol,
         course_id=access.course.id,
         actor_role=access.role,
         role=body.role,
@@ -149,16 +180,16 @@ def create_member(body: MemberCreate, access: CourseStaff, session: SessionDep) 
 @router.delete(
     "/{course_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=IN_COURSE
 )
-def delete_member(user_id: UserIdPath, access: CourseStaff, session: SessionDep) -> Response:
+async def delete_member(user_id: UserIdPath, access: CourseStaff, state: StateDep) -> Response:
     """Remove a member; only admins remove instructors."""
-    courses_service.unenrol(
-        session, course_id=access.course.id, actor_role=access.role, user_id=user_id
+    await state.db(
+        courses_service.unenrol, course_id=access.course.id, actor_role=access.role, user_id=user_id
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{course_id}/policy", response_model=TutorPolicy, responses=IN_COURSE)
-def read_policy(access: CourseMember) -> TutorPolicy:
+async def read_policy(access: CourseMember) -> TutorPolicy:
     """The course's tutor policy, with defaults filled in."""
     stored = access.course.tutor_policy or {}
     return TutorPolicy.model_validate(
@@ -166,17 +197,25 @@ def read_policy(access: CourseMember) -> TutorPolicy:
     )
 
 
+def _set_policy(
+    session: Session, *, course_id: int, policy: dict[str, Any], role: str
+) -> CoursePublic:
+    course = courses_service.set_policy(session, course=_course(session, course_id), policy=policy)
+    return course_public(course, role)
+
+
 @router.put("/{course_id}/policy", response_model=CoursePublic, responses={**BODY, **IN_COURSE})
-def update_policy(body: TutorPolicy, access: CourseStaff, session: SessionDep) -> CoursePublic:
+async def update_policy(body: TutorPolicy, access: CourseStaff, state: StateDep) -> CoursePublic:
     """Replace the course's tutor policy (course instructors and admins)."""
-    course = courses_service.set_policy(session, course=access.course, policy=body.stored())
-    return course_public(course, access.role)
+    return await state.db(
+        _set_policy, course_id=access.course.id, policy=body.stored(), role=access.role
+    )
 
 
 @router.get("/{course_id}/summary", response_model=CourseSummaryPublic, responses=IN_COURSE)
-def read_course_summary(access: CourseStaff, session: SessionDep) -> CourseSummaryPublic:
+async def read_course_summary(access: CourseStaff, state: StateDep) -> CourseSummaryPublic:
     """Per student: how often they asked the tutor here, the helpful share and mean score."""
-    rows = courses_service.interaction_summary(session, course_id=access.course.id)
+    rows = await state.db(courses_service.interaction_summary, course_id=access.course.id)
     return CourseSummaryPublic(
         course_id=access.course.id,
         join_code=joincodes.display(access.course.join_code),
@@ -187,17 +226,25 @@ def read_course_summary(access: CourseStaff, session: SessionDep) -> CourseSumma
 # -- join codes (REGISTRATION=course-code) -------------------------------------------------
 
 
+def _rotate_join_code(session: Session, *, course_id: int) -> str:
+    return joincodes.rotate_join_code(session, course=_course(session, course_id))
+
+
+def _expire_join_code(session: Session, *, course_id: int) -> None:
+    joincodes.expire_join_code(session, course=_course(session, course_id))
+
+
 @router.post("/{course_id}/join-code", response_model=JoinCodePublic, responses=IN_COURSE)
-def rotate_join_code(access: CourseStaff, session: SessionDep) -> JoinCodePublic:
+async def rotate_join_code(access: CourseStaff, state: StateDep) -> JoinCodePublic:
     """Create or replace the course's join code (course instructors and admins)."""
-    code = joincodes.rotate_join_code(session, course=access.course)
+    code = await state.db(_rotate_join_code, course_id=access.course.id)
     return JoinCodePublic(course_id=access.course.id, join_code=code)
 
 
 @router.delete(
     "/{course_id}/join-code", status_code=status.HTTP_204_NO_CONTENT, responses=IN_COURSE
 )
-def expire_join_code(access: CourseStaff, session: SessionDep) -> Response:
+async def expire_join_code(access: CourseStaff, state: StateDep) -> Response:
     """Stop registrations with the course's code until a new one is created."""
-    joincodes.expire_join_code(session, course=access.course)
+    await state.db(_expire_join_code, course_id=access.course.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends
 from ainative.course import events as events_service
 from ainative.course.events import NewEvent
 from ainative.limits import ratelimit
-from api.deps import AppSettings, CurrentUser, RedisDep, SessionDep
+from api.deps import AppSettings, CurrentUser, RedisDep
 from api.schemas.errors import error_responses
 from api.schemas.events import EventBatchIn, EventBatchPublic, EventLimitsPublic
+from api.state import StateDep
 
 router = APIRouter(
     prefix="/api/v1/events", tags=["events"], responses=error_responses(401, 422, 503)
@@ -29,9 +30,9 @@ async def limit_batches(user: CurrentUser, redis: RedisDep, settings: AppSetting
 
 
 @router.get("/limits", response_model=EventLimitsPublic)
-def read_event_limits(user: CurrentUser, db: SessionDep) -> EventLimitsPublic:
+async def read_event_limits(user: CurrentUser, state: StateDep) -> EventLimitsPublic:
     """The batch limits and whether the caller's events are recorded at all."""
-    return EventLimitsPublic(consent=events_service.has_consent(db, user_id=user.id))
+    return EventLimitsPublic(consent=await state.db(events_service.has_consent, user_id=user.id))
 
 
 @router.post(
@@ -40,10 +41,12 @@ def read_event_limits(user: CurrentUser, db: SessionDep) -> EventLimitsPublic:
     dependencies=[Depends(limit_batches)],
     responses=error_responses(400, 429),
 )
-def create_event_batch(body: EventBatchIn, user: CurrentUser, db: SessionDep) -> EventBatchPublic:
+async def create_event_batch(
+    body: EventBatchIn, user: CurrentUser, state: StateDep
+) -> EventBatchPublic:
     """Store a batch of the caller's events; each is bound to a course like a tutor question."""
-    result = events_service.store_batch(
-        db,
+    result = await state.db(
+        events_service.store_batch,
         user_id=user.id,
         events=[
             NewEvent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from ainative.course import experiments
+from ainative.db.engine import on_connection
 from api.routes.courses import CourseStaff
 from api.schemas.bounds import IdField
 from api.schemas.errors import error_responses
@@ -19,7 +20,7 @@ router = APIRouter(
 
 
 async def _listing(state: StateDep, course_id: int) -> list[ExperimentPublic]:
-    rows = await state.db(experiments.list_experiments, course_id=course_id)
+    rows = await state.db(on_connection(experiments.list_experiments), course_id=course_id)
     return [ExperimentPublic.model_validate(r) for r in rows]
 
 
@@ -35,7 +36,7 @@ async def create_experiment(
     """Start an experiment: from now on each student's first question assigns an arm."""
     arms = [(a.name, a.policy.model_dump(exclude_none=True)) for a in body.arms]
     experiment_id = await state.db(
-        experiments.create_experiment,
+        on_connection(experiments.create_experiment),
         course_id=access.course.id,
         name=body.name,
         arms=arms,
@@ -58,7 +59,9 @@ async def end_experiment(
 ) -> ExperimentPublic:
     """End a running experiment: students go back to the course's own policy."""
     ended = await state.db(
-        experiments.end_experiment, course_id=access.course.id, experiment_id=experiment_id
+        on_connection(experiments.end_experiment),
+        course_id=access.course.id,
+        experiment_id=experiment_id,
     )
     listing = {e.id: e for e in await _listing(state, access.course.id)}
     if experiment_id not in listing:

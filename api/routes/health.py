@@ -16,13 +16,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 import ainative
 from ainative.db.engine import pool_status
+from ainative.observability import probes
 from ainative.runtime.presence import alive_workers
 from api.deps import require_roles
 from api.schemas.errors import error_responses
@@ -34,15 +34,9 @@ CHECK_TIMEOUT = 3.0
 COMPONENTS = ("database", "cache", "broker", "workers")
 
 
-def _ping_database(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-
-
 async def _database(engine: Engine) -> dict[str, Any]:
     try:
-        with anyio.fail_after(CHECK_TIMEOUT):
-            await anyio.to_thread.run_sync(_ping_database, engine, abandon_on_cancel=True)
+        await probes.ping_database_async(engine, CHECK_TIMEOUT)
         out: dict[str, Any] = {"status": "up"}
     except Exception as exc:  # any failure is an answer here, not a 500
         out = {"status": "down", "reason": f"{type(exc).__name__}: {exc}"[:300]}

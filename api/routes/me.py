@@ -10,8 +10,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 from redis.exceptions import RedisError
 
-from ainative.auth.users import disabled_flag_ttl, disabled_user_key
+from ainative.auth import revocation
 from ainative.course import my_data
+from ainative.db.engine import on_connection
 from api.deps import CurrentUser
 from api.schemas.errors import error_responses
 from api.schemas.me import DataDeleted
@@ -34,7 +35,7 @@ async def read_my_data(
 ) -> Any:
     """Everything the platform stores about you: account, consent, courses, sessions,
     tutor interactions and notebook events."""
-    tables = await state.db(my_data.collect, user.id)
+    tables = await state.db(on_connection(my_data.collect), user.id)
     if format == "zip":
         return Response(
             my_data.as_zip(tables),
@@ -61,13 +62,12 @@ async def delete_my_data(
             "an admin account cannot delete itself; ask another admin to remove it",
         )
     deleted, keys = await state.db(
-        my_data.delete, user.id, keep_account=keep_account, settings=state.settings
+        on_connection(my_data.delete), user.id, keep_account=keep_account, settings=state.settings
     )
     try:
         dropped = await state.redis.delete(*keys) if keys else 0
         if not keep_account:  # cut off live access tokens of the deleted account at once
-            ttl = disabled_flag_ttl(state.settings)
-            await state.redis.set(disabled_user_key(user.id), "1", ex=ttl)
+            await revocation.mark_disabled(state.redis, user_id=user.id, settings=state.settings)
     except RedisError:
         dropped = 0
         log.warning(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from ainative.db.engine import on_connection
 from ainative.limits import quota
 from ainative.limits.ratelimit import waiting_slot
 from ainative.tutor import repository as repo
@@ -59,7 +60,7 @@ async def create_request(body: TutorRequestCreate, user: CurrentUser, state: Sta
     )
     result = await submit(
         question,
-        engine=state.engine,
+        db=state.db,
         redis=state.redis,
         cache=state.cache,
         enqueue=state.enqueue,
@@ -89,7 +90,7 @@ async def read_request(
     slot = waiting_slot(state.redis, user.id, state.settings) if wait > 0 else nullcontext()
     async with slot:
         row = await long_poll.wait_for_answer(
-            state.engine,
+            state.db,
             state.notifier,
             interaction_id,
             user_id=user.id,
@@ -128,7 +129,7 @@ async def stream_request(
     await held.enter_async_context(waiting_slot(state.redis, user.id, state.settings))
     try:
         events = await relay.open_stream(
-            state.engine,
+            state.db,
             state.redis,
             state.notifier,
             state.hub,
@@ -155,7 +156,7 @@ async def list_requests(
     offset: OffsetQuery = 0,
 ) -> InteractionList:
     """The caller's own interactions, newest first."""
-    rows = await state.db(repo.list_interactions, user.id, limit, offset)
+    rows = await state.db(on_connection(repo.list_interactions), user.id, limit, offset)
     return InteractionList(
         items=[InteractionPublic.from_row(r) for r in rows], limit=limit, offset=offset
     )
@@ -171,7 +172,7 @@ async def rate_request(
 ) -> InteractionPublic:
     """Rate one of your answers: helpful (true/false) and/or a score from 1 to 5."""
     row = await state.db(
-        rate_interaction,
+        on_connection(rate_interaction),
         interaction_id=interaction_id,
         user_id=user.id,
         helpful=body.helpful,
@@ -188,7 +189,7 @@ async def read_quota(
     course_id: CourseIdQuery = None,
 ) -> QuotaPublic:
     """Questions left this hour and when the quota refills (the course as for a question)."""
-    bound = await bind(state.engine, user.id, course_id)
+    bound = await bind(state.db, user.id, course_id)
     limit = quota.limit_for(bound.policy, state.settings)
     current = await quota.peek(state.redis, user.id, bound.course_id, limit)
     return QuotaPublic(**current.public(), course_id=bound.course_id)
@@ -203,7 +204,7 @@ async def read_quota(
 async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep) -> SessionPublic:
     """Start a tutoring session (a notebook, a lab) that later questions can refer to."""
     row = await state.db(
-        sessions.start_session,
+        on_connection(sessions.start_session),
         user_id=user.id,
         course_id=body.course_id,
         client=body.client,
@@ -216,5 +217,7 @@ async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep
 )
 async def end_session(session_id: uuid.UUID, user: CurrentUser, state: StateDep) -> SessionPublic:
     """End your tutoring session."""
-    row = await state.db(sessions.end_session, session_id=session_id, user_id=user.id)
+    row = await state.db(
+        on_connection(sessions.end_session), session_id=session_id, user_id=user.id
+    )
     return SessionPublic.model_validate(row)

@@ -258,16 +258,16 @@ def test_rotation_waits_for_the_row_lock(fresh_database_url: str) -> None:
     from sqlalchemy import create_engine, select, text
     from sqlalchemy.orm import Session
 
-    from ainative.auth import users as svc
+    from ainative.auth import refresh_tokens, users
     from ainative.db.engine import normalise_url
     from ainative.db.models import RefreshToken
 
     engine = create_engine(normalise_url(fresh_database_url))
     try:
-        with Session(engine) as s:
+        with Session(engine) as s, s.begin():
             ident = new_identity()
-            user = svc.create_user(s, **ident)
-            pair = svc.issue_tokens(s, user=user)
+            user = users.create_user(s, **ident)
+            pair = refresh_tokens.issue_tokens(s, user=user)
         jti = uuid.UUID(jwt.decode(pair.refresh_token, options={"verify_signature": False})["jti"])
 
         holder = Session(engine)
@@ -276,12 +276,9 @@ def test_rotation_waits_for_the_row_lock(fresh_database_url: str) -> None:
         ).scalar_one()
 
         def rotate() -> str:
-            with Session(engine) as s:
-                try:
-                    svc.rotate_refresh_token(s, token=pair.refresh_token)
-                except svc.InvalidRefreshTokenError as exc:
-                    return str(exc)
-                return "rotated"
+            with Session(engine) as s, s.begin():
+                rotation = refresh_tokens.rotate_refresh_token(s, token=pair.refresh_token)
+                return "rotated" if rotation.refusal is None else str(rotation.refusal)
 
         pool = ThreadPoolExecutor(1)
         try:

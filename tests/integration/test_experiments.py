@@ -118,7 +118,7 @@ def test_an_arm_lays_its_policy_over_the_course() -> None:
 
 
 def test_policy_changes_are_versions(engine) -> None:
-    with Session(engine) as session:
+    with Session(engine) as session, session.begin():
         course = courses.create_course(session, code="V1", title="Versions")
         courses.set_policy(session, course=course, policy={"quota_per_hour": 3})
         courses.set_policy(session, course=course, policy={"quota_per_hour": 4})

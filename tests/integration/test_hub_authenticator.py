@@ -455,7 +455,7 @@ async def test_attack_hub_session_survives_no_password_change(auth, make_account
     )
     user = FakeHubUser(model["name"], model["auth_state"])
     assert isinstance(await auth.refresh_user(user), dict)
-    with Session(engine) as session:
+    with Session(engine) as session, session.begin():
         users_service.change_password(
             session, user_id=account.id, current_password=PASSWORD, new_password="Other-pass-2"
         )

@@ -9,8 +9,9 @@ import redis.asyncio as aioredis
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from ainative.auth import users
+from ainative.auth import errors, revocation, users
 from ainative.config import Settings
+from ainative.db.models import User
 from ainative.runtime.devservices import free_port
 
 SETTINGS = Settings(jwt_access_token_expire_minutes=7)
@@ -25,23 +26,37 @@ def session(fresh_database_url: str) -> Iterator[Session]:
 
 
 def _student(session: Session) -> int:
-    return users.create_user(
+    user = users.create_user(
         session, username="sam", email="sam@example.org", password="Secret-pass-1"
-    ).id
+    )
+    session.commit()
+    return user.id
+
+
+async def _change(session: Session, redis: aioredis.Redis | None, **change) -> User:
+    """As the API does it: save and commit, then publish to Redis."""
+    user = users.update_account(session, **change)
+    session.commit()
+    await revocation.publish_account(
+        redis,
+        user_id=user.id,
+        generation=user.token_generation,
+        is_active=change.get("is_active"),
+        settings=SETTINGS,
+    )
+    return user
 
 
 async def test_deactivation_sets_the_flag_and_reactivation_clears_it(session, services) -> None:
     user_id = _student(session)
     redis = aioredis.Redis.from_url(services.redis_url, decode_responses=True)
-    key = users.disabled_user_key(user_id)
+    key = revocation.disabled_user_key(user_id)
     try:
-        user = await users.update_account(
-            session, redis, user_id=user_id, is_active=False, settings=SETTINGS
-        )
+        user = await _change(session, redis, user_id=user_id, is_active=False)
         assert user.is_active is False
         assert await redis.get(key) == "1"
         assert 7 * 60 < await redis.ttl(key) <= 7 * 60 + 10
-        await users.update_account(session, redis, user_id=user_id, is_active=True)
+        await _change(session, redis, user_id=user_id, is_active=True)
         assert await redis.get(key) is None
     finally:
         await redis.aclose()
@@ -51,8 +66,8 @@ async def test_redis_down_saves_then_says_so(session) -> None:
     user_id = _student(session)
     dead = aioredis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
     try:
-        with pytest.raises(users.AccessNotUpdatedError, match="saved, but"):
-            await users.update_account(session, dead, user_id=user_id, is_active=False)
+        with pytest.raises(errors.AccessNotUpdatedError, match="saved, but"):
+            await _change(session, dead, user_id=user_id, is_active=False)
     finally:
         await dead.aclose()
     session.expire_all()
@@ -62,12 +77,13 @@ async def test_redis_down_saves_then_says_so(session) -> None:
 @pytest.mark.parametrize("change", [{"is_active": False}, {"roles": ["student"]}])
 async def test_admins_cannot_lock_themselves_out(session, change) -> None:
     user_id = _student(session)
-    with pytest.raises(users.SelfLockoutError):
-        await users.update_account(session, None, user_id=user_id, actor_id=user_id, **change)
+    with pytest.raises(errors.SelfLockoutError):
+        await _change(session, None, user_id=user_id, actor_id=user_id, **change)
+    session.rollback()
     session.expire_all()
     assert users.get_user(session, user_id=user_id).is_active is True
 
 
 async def test_unknown_user_is_refused(session) -> None:
-    with pytest.raises(users.UserNotFoundError, match="no user with id 999999"):
-        await users.update_account(session, None, user_id=999999, roles=["student"])
+    with pytest.raises(errors.UserNotFoundError, match="no user with id 999999"):
+        await _change(session, None, user_id=999999, roles=["student"])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from ainative.auth import users
+from ainative.auth import errors as auth_errors
 from ainative.course.errors import (
     CourseError,
     CourseNotFoundError,
@@ -25,15 +26,15 @@ from ainative.tutor.course_rule import CourseChoice
 from api.errors import STATUS_OF, install_error_handlers
 
 CASES = [
-    (users.DuplicateUserError("taken"), 409),
-    (users.InvalidUserInput("bad"), 422),
-    (users.InvalidCredentialsError("wrong"), 401),
-    (users.InvalidRefreshTokenError("reused"), 401),
-    (users.InactiveUserError("account is deactivated"), 403),
-    (users.IncorrectPasswordError("current password is incorrect"), 400),
-    (users.UserNotFoundError("no user with id 7"), 404),
-    (users.SelfLockoutError("no"), 409),
-    (users.AccessNotUpdatedError("saved, but"), 503),
+    (auth_errors.DuplicateUserError("taken"), 409),
+    (auth_errors.InvalidUserInput("bad"), 422),
+    (auth_errors.InvalidCredentialsError("wrong"), 401),
+    (auth_errors.InvalidRefreshTokenError("reused"), 401),
+    (auth_errors.InactiveUserError("account is deactivated"), 403),
+    (auth_errors.IncorrectPasswordError("current password is incorrect"), 400),
+    (auth_errors.UserNotFoundError("no user with id 7"), 404),
+    (auth_errors.SelfLockoutError("no"), 409),
+    (auth_errors.AccessNotUpdatedError("saved, but"), 503),
     (DuplicateCourseError("code taken"), 409),
     (CourseNotFoundError("no such user"), 404),
     (CoursePermissionError("only admins"), 403),
@@ -162,3 +163,13 @@ def test_rate_limited_is_a_429_with_retry_after() -> None:
     r = _client(RateLimitedError(verdict)).get("/refuse")
     assert r.status_code == 429 and r.headers["retry-after"] == "42"
     assert r.json() == {"detail": "too many login attempts: try again in 42 seconds"}
+
+
+def test_a_bare_driver_error_of_a_lost_server_is_a_503_with_retry_after() -> None:
+    """psycopg2's own OperationalError (raised unwrapped when a connection went back to the
+    pool after the server went away) is the same 503 as SQLAlchemy's, never a 500."""
+    exc = psycopg2.OperationalError("server closed the connection unexpectedly")
+    r = _client(exc).get("/refuse")
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "5"
+    assert "database is unavailable" in r.json()["detail"]

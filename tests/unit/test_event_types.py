@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import ainative
+from ainative.course import event_types
 from ainative.course.event_types import (
     CLIENT_EVENT_TYPES,
     EVENT_TYPE_NAMES,
@@ -33,25 +34,37 @@ def test_an_unknown_name_is_refused_with_the_choices() -> None:
         get_event_type("cell.ran")
 
 
-def _is_add_event(node: ast.expr) -> bool:
-    return (isinstance(node, ast.Attribute) and node.attr == "add_event") or (
-        isinstance(node, ast.Name) and node.id == "add_event"
+def _mentions_add_event(node: ast.expr) -> bool:
+    """add_event itself, repo.add_event, or add_event wrapped (on_connection(repo.add_event))."""
+    return any(
+        (isinstance(n, ast.Attribute) and n.attr == "add_event")
+        or (isinstance(n, ast.Name) and n.id == "add_event")
+        for n in ast.walk(node)
     )
 
 
+def _type_named(node: ast.expr) -> str | None:
+    """The event type an argument names: a literal, or a constant of ainative.course.event_types."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+    value = getattr(event_types, name, None) if isinstance(name, str) and name.isupper() else None
+    return value if isinstance(value, str) else None
+
+
 def _written_types(path: Path) -> set[str]:
-    """Literal event types given to add_event: add_event(conn, "type", ...) directly, or
-    through a runner that supplies the connection, run_db(engine, add_event, "type", ...)."""
+    """Event types given to add_event: add_event(conn, TYPE, ...) directly, or through a
+    runner that supplies the connection, db(on_connection(add_event), TYPE, ...)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if not isinstance(node, ast.Call):
             continue
         args = node.args
-        at = [1] if _is_add_event(node.func) else []
-        at += [i + 1 for i, arg in enumerate(args) if _is_add_event(arg)]
+        at = [1] if _mentions_add_event(node.func) else []
+        at += [i + 1 for i, arg in enumerate(args) if _mentions_add_event(arg)]
         for i in at:
-            if i < len(args) and isinstance(args[i], ast.Constant):
-                found.add(args[i].value)
+            if i < len(args) and (named := _type_named(args[i])) is not None:
+                found.add(named)
     return found
 
 

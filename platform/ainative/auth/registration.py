@@ -12,7 +12,8 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from ainative.auth.users import DuplicateUserError, UserError, create_user
+from ainative.auth.errors import DuplicateUserError, InvalidJoinCodeError, RegistrationClosedError
+from ainative.auth.users import create_user
 from ainative.course import joincodes
 from ainative.db.models import Course, Membership, User
 
@@ -27,14 +28,6 @@ CODE_RETIRED = {
     "expired": "that join code has expired: the course takes no sign-ups with it now",
 }
 TAKEN = "that username or email cannot be registered: choose another, or log in"
-
-
-class RegistrationClosedError(UserError):
-    """Self-registration is switched off."""
-
-
-class InvalidJoinCodeError(UserError):
-    """The join code is missing, wrong or expired."""
 
 
 def register(
@@ -76,5 +69,4 @@ def register(
         raise DuplicateUserError(TAKEN) from exc
     if course is not None:
         session.add(Membership(course_id=course.id, user_id=user.id, role="student"))
-        session.commit()
     return user

@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
+from ainative.auth.errors import InvalidUserInput, ResetLinkError, UserNotFoundError
 from ainative.auth.passwords import password_problem
-from ainative.auth.users import InvalidUserInput, UserError, UserNotFoundError, set_password
+from ainative.auth.users import set_password
 from ainative.course.courses import student_only
 from ainative.db.models import Membership, PasswordReset, User
 
@@ -26,10 +27,6 @@ RESET_LINK_HOURS = 24
 UNKNOWN = "this reset link is not valid: ask your instructor for a new one"
 USED = "this reset link has already been used: ask your instructor for a new one"
 EXPIRED = "this reset link has expired: ask your instructor for a new one"
-
-
-class ResetLinkError(UserError):
-    """The link is unknown, used or expired; the message says which."""
 
 
 def token_hash(token: str) -> str:
@@ -69,7 +66,6 @@ def create_reset_link(
             expires_at=expires_at,
         )
     )
-    session.commit()
     return token, expires_at
 
 
@@ -101,6 +97,5 @@ def use_reset_link(session: Session, *, token: str, new_password: str) -> User:
         .values(used_at=datetime.now(UTC))
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
         raise ResetLinkError(USED)
     return set_password(session, user=user, new_password=new_password)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ainative.db.models import ROLES
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from ainative.db.models import User
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,7 +53,8 @@ def _fail(message: str) -> int:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    from ainative.auth.users import UserError, create_user
+    from ainative.auth.errors import UserError
+    from ainative.auth.users import create_user
     from ainative.db.engine import session_scope
 
     password = args.password or getpass.getpass("password: ")
@@ -92,54 +93,65 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_set_role(args: argparse.Namespace) -> int:
-    import asyncio
+    from ainative.auth.errors import UserError
 
-    from ainative.auth.users import UserError, get_user_by_login
-    from ainative.db.engine import session_scope
-
-    with session_scope() as session:
-        user = get_user_by_login(session, login=args.username)
-        if user is None:
-            return _fail(f"no user {args.username!r}")
-        try:
-            note = asyncio.run(_change(session, user.id, roles=args.roles))
-        except UserError as exc:
-            return _fail(str(exc))
-        print(f"{user.username}: roles {','.join(user.roles)} ({note})")
+    try:
+        user, note = _change(args.username, roles=args.roles)
+    except UserError as exc:
+        return _fail(str(exc))
+    print(f"{user.username}: roles {','.join(user.roles)} ({note})")
     return 0
 
 
 def run_deactivate(args: argparse.Namespace) -> int:
-    import asyncio
+    from ainative.auth.errors import UserError
 
-    from ainative.auth.users import get_user_by_login
-    from ainative.db.engine import session_scope
-
-    with session_scope() as session:
-        user = get_user_by_login(session, login=args.username)
-        if user is None:
-            return _fail(f"no user {args.username!r}")
-        note = asyncio.run(_change(session, user.id, is_active=False))
+    try:
+        _, note = _change(args.username, is_active=False)
+    except UserError as exc:
+        return _fail(str(exc))
     print(f"deactivated {args.username}: {note}")
     return 0
 
 
-async def _change(session: Session, user_id: int, **changes: Any) -> str:
-    """The API's account change (ainative.auth.users.update_account), with a client of our own:
-    a new token generation (and the disabled flag) reach Redis, so older tokens stop at once."""
+def _change(username: str, **changes: Any) -> tuple[User, str]:
+    """The API's account change: saved in one transaction (session_scope), then its new
+    token generation (and the disabled flag) reach Redis, so older tokens stop at once."""
+    import asyncio
+
+    from ainative.auth.errors import UserNotFoundError
+    from ainative.auth.users import get_user_by_login, update_account
+    from ainative.db.engine import session_scope
+
+    with session_scope() as session:
+        found = get_user_by_login(session, login=username)
+        if found is None:
+            raise UserNotFoundError(f"no user {username!r}")
+        user = update_account(session, user_id=found.id, **changes)
+    note = "refresh tokens revoked" if changes.get("is_active") is False else "saved"
+    return user, asyncio.run(_publish(user, changes.get("is_active"), note))
+
+
+async def _publish(user: User, is_active: bool | None, note: str) -> str:
+    """Tell Redis (when REDIS_URL is set) with a client of our own; the note to print."""
     import redis.asyncio as aioredis
 
-    from ainative.auth.users import AccessNotUpdatedError, disabled_flag_ttl, update_account
+    from ainative.auth.errors import AccessNotUpdatedError
+    from ainative.auth.revocation import disabled_flag_ttl, publish_account
     from ainative.config import get_settings
 
     settings = get_settings()
-    note = "refresh tokens revoked" if changes.get("is_active") is False else "saved"
     if not settings.redis_url:
-        await update_account(session, None, user_id=user_id, **changes)
         return note
     redis = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
     try:
-        await update_account(session, redis, user_id=user_id, settings=settings, **changes)
+        await publish_account(
+            redis,
+            user_id=user.id,
+            generation=user.token_generation,
+            is_active=is_active,
+            settings=settings,
+        )
     except AccessNotUpdatedError:
         minutes = disabled_flag_ttl(settings) // 60
         return f"{note}; Redis unreachable, access tokens expire within {minutes} minutes"

@@ -3,7 +3,8 @@
 A course's `tutor_policy` (JSONB) says how the tutor behaves for its students:
 allowed_modes, quota_per_hour, extra_context and optionally provider/model. The
 API validates a policy at the edge; this module stores and reads it. Functions take
-the session first and keyword-only arguments after it, and commit their own work.
+the session first and keyword-only arguments after it, and never commit: the caller
+owns the transaction.
 """
 
 from __future__ import annotations
@@ -66,17 +67,15 @@ def create_course(
 ) -> Course:
     """A new course; its code must be unique."""
     course = Course(code=code, title=title, tutor_policy=dict(tutor_policy or {}))
-    session.add(course)
     try:
-        session.flush()
-        session.add(CoursePolicyVersion(course_id=course.id, version=1, policy=course.tutor_policy))
-        session.commit()
+        with session.begin_nested():
+            session.add(course)
     except IntegrityError as exc:
-        session.rollback()
         raise DuplicateCourseError(
             f"a course with code {code!r} already exists (codes that differ only in case or "
             "punctuation are one hub group)"
         ) from exc
+    session.add(CoursePolicyVersion(course_id=course.id, version=1, policy=course.tutor_policy))
     return course
 
 
@@ -115,7 +114,6 @@ def add_member(session: Session, *, course_id: int, user_id: int, role: str) -> 
     session.execute(
         stmt.on_conflict_do_update(constraint="uq_memberships_course_user", set_={"role": role})
     )
-    session.commit()
 
 
 def enrol(
@@ -178,7 +176,6 @@ def remove_member(session: Session, *, course_id: int, user_id: int) -> bool:
     if membership is None:
         return False
     session.delete(membership)
-    session.commit()
     return True
 
 
@@ -215,7 +212,6 @@ def set_policy(
             changed_by=changed_by,
         )
     )
-    session.commit()
     return course
 
 

@@ -118,6 +118,5 @@ def store_batch(
             }
         )
     session.execute(insert(Event).values(rows))
-    session.commit()
     log.info("stored %d events for user %d", len(rows), user_id)
     return BatchResult(received=received, stored=len(rows), consent=True)

@@ -37,13 +37,14 @@ def display(code: str | None) -> str | None:
 def rotate_join_code(session: Session, *, course: Course) -> str:
     """Give the course a fresh code (the previous one stops working); returns it for display."""
     for _ in range(5):
-        retire(session, course, "replaced")  # again after a rollback: it undid the last one
-        course.join_code = new_code()
-        session.execute(delete(RetiredJoinCode).where(RetiredJoinCode.code == course.join_code))
         try:
-            session.commit()
-        except IntegrityError:  # another course drew the same code: draw again
-            session.rollback()
+            with session.begin_nested():  # another course may draw the same code: draw again
+                retire(session, course, "replaced")  # again after a rollback: it undid it
+                course.join_code = new_code()
+                session.execute(
+                    delete(RetiredJoinCode).where(RetiredJoinCode.code == course.join_code)
+                )
+        except IntegrityError:
             continue
         return str(display(course.join_code))
     raise RuntimeError("could not draw a unique join code")
@@ -53,7 +54,6 @@ def expire_join_code(session: Session, *, course: Course) -> None:
     """The course takes no more registrations by code until a new one is created."""
     retire(session, course, "expired")
     course.join_code = None
-    session.commit()
 
 
 def course_for_code(session: Session, code: str) -> Course | None:

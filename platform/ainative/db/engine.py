@@ -6,24 +6,27 @@ Celery's prefork children call `dispose_after_fork` from worker_process_init.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as exc_module
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from ainative.config import Settings, get_settings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 _lock = threading.Lock()
 _engines: dict[tuple[int, str], Engine] = {}
-_sessionmakers: dict[int, sessionmaker[Session]] = {}
 
 
 def normalise_url(url: str) -> str:
@@ -108,55 +111,92 @@ def get_engine(url: str | None = None, *, pool_timeout: float | None = None) -> 
     return engine
 
 
-async def run_db(
-    engine: Engine, fn: Callable[..., T], *args: Any, atomic: bool = False, **kwargs: Any
-) -> T:
-    """Run fn(conn, ...) in the thread pool on a connection checked out for this call only.
-
-    Checkout, statements and return to the pool all happen inside one thread call, which
-    anyio finishes even when the awaiting request is cancelled: no connection is held
-    across an await, and none is left checked out by a client that gave up. Autocommit
-    makes each statement one round trip; `atomic` wraps fn in one transaction instead.
-    """
-
-    def call() -> T:
-        if atomic:
-            with engine.begin() as conn:
-                return fn(conn, *args, **kwargs)
-        with autocommit(engine) as conn:
-            return fn(conn, *args, **kwargs)
-
-    return await anyio.to_thread.run_sync(call)
-
-
 @contextmanager
 def autocommit(engine: Engine | None = None) -> Iterator[Connection]:
     """A pooled connection where each statement commits itself: one round trip per write."""
     with (engine or get_engine()).connect() as conn:
-        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        finally:
+            _leave_autocommit(conn)
 
 
-def get_sessionmaker() -> sessionmaker[Session]:
-    """Session factory bound to this process's default engine."""
-    pid = os.getpid()
-    factory = _sessionmakers.get(pid)
-    if factory is None:
-        factory = _sessionmakers[pid] = sessionmaker(get_engine(), expire_on_commit=False)
-    return factory
+def _leave_autocommit(conn: Connection) -> None:
+    """Give the connection its default isolation level back before it returns to the pool.
+
+    The pool would do it at check-in, where a server that went away in the meantime raised
+    a bare psycopg2.OperationalError: the work was done (each statement had committed) yet
+    its caller failed (the API's question INSERT answered 500, in tests/faults'
+    postgres_restart), and the pool never got the connection back. Done here, such a
+    failure invalidates the connection, which the pool then replaces; the check-in's own
+    reset finds nothing left to change.
+    """
+    if conn.invalidated or conn.closed:
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection is None:
+        return
+    try:
+        conn.dialect.reset_isolation_level(dbapi_connection)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        log.warning("connection lost after its statements committed; replaced: %s", exc)
+        conn.invalidate()
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    session = get_sessionmaker()()
-    try:
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction: commits on success, rolls back on error, then returns the connection.
+
+    Services take a Session and never commit; their callers own the transaction here:
+    the CLI and the hub directly, the API's routes through `run_in_session` (state.db).
+    """
+    with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+
+
+async def run_in_session(
+    engine: Engine,
+    fn: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run fn(session, ...) in one transaction in the thread pool, as one thread call.
+
+    Checkout, statements, commit (or rollback) and return to the pool all happen inside
+    that call, which anyio finishes even when the awaiting request is cancelled: no
+    connection is held across an await, and none is left checked out by a client that
+    gave up. The objects returned are detached, their loaded attributes kept.
+    """
+
+    def call() -> T:
+        with session_scope(engine) as session:
+            return fn(session, *args, **kwargs)
+
+    return await anyio.to_thread.run_sync(call)
+
+
+class Db(Protocol):
+    """The API's one way to the database (`ApiState.db`, built on `run_in_session`):
+    fn(session, ...) in one transaction, in a worker thread. Async services that await
+    Redis between statements (tutor.submit, the long-poll, the stream relay) take it."""
+
+    async def __call__(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T: ...
+
+
+def on_connection(
+    fn: Callable[Concatenate[Connection, P], T],
+) -> Callable[Concatenate[Session, P], T]:
+    """A service written on a Connection (SQLAlchemy Core), run on a session's connection,
+    in the session's transaction: `state.db(on_connection(experiments.list_experiments), ...)`."""
+
+    @functools.wraps(fn)
+    def call(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return fn(session.connection(), *args, **kwargs)
+
+    return call
 
 
 def dispose_after_fork() -> None:
@@ -165,7 +205,6 @@ def dispose_after_fork() -> None:
         if pid != os.getpid():
             engine.dispose(close=False)
     _engines.clear()
-    _sessionmakers.clear()
 
 
 def pool_status(engine: Engine | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from ainative.auth import refresh_tokens
 from ainative.auth import users as users_service
 from ainative.auth.passwords import burn_password_check, verify_password
 from ainative.auth.tokens import TokenError, decode_token
@@ -134,7 +135,7 @@ def issue_api_tokens(session: Session, account: Account, settings: Settings) -> 
     user = session.get(User, account.id)
     if user is None:
         raise LookupError(f"user {account.id} no longer exists")
-    pair = users_service.issue_tokens(session, user=user, settings=settings)
+    pair = refresh_tokens.issue_tokens(session, user=user, settings=settings)
     return {
         "access_token": pair.access_token,
         "access_expires_at": int(time.time()) + pair.expires_in,
@@ -150,4 +151,4 @@ def retire_refresh_family(session: Session, refresh_token: str | None, settings:
         claims = decode_token(refresh_token, "refresh", settings)
     except TokenError:
         return  # expired or malformed: nothing left to revoke
-    users_service.revoke_family(session, family_id=claims["fam"])
+    refresh_tokens.revoke_family(session, family_id=claims["fam"])

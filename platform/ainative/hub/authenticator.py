@@ -14,21 +14,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from jupyterhub.auth import Authenticator
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from tornado import web
 from traitlets import Integer, List, Set, Unicode, default, validate
 
 from ainative.auth import users as users_service
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import get_settings
-from ainative.db.engine import get_engine
+from ainative.db.engine import get_engine, run_in_session
 from ainative.hub import accounts, model
 from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler, client_ip
@@ -178,18 +178,13 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         """Token login on /login, the sign-up page /join and one-time password resets."""
         return [("/login", TokenLoginHandler), ("/join", SignupHandler), ("/reset", ResetHandler)]
 
-    def _sessions(self) -> sessionmaker[Session]:
+    def _engine(self) -> Engine:
+        """This process's pooled engine for `database_url` (ainative.db.engine caches it)."""
         if not self.database_url:
             raise web.HTTPError(
                 500, "AINativeAuthenticator.database_url is empty: set DATABASE_URL for the hub"
             )
-        cached = getattr(self, "_factory", None)
-        if cached is None or cached[0] != self.database_url:
-            cached = self._factory = (
-                self.database_url,
-                sessionmaker(get_engine(self.database_url)),
-            )
-        return cached[1]
+        return get_engine(self.database_url)
 
     def _limiter(self) -> aioredis.Redis | None:
         """The login limit's async Redis client (one per authenticator); None disables it."""
@@ -204,15 +199,8 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return cached[1]
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(session, *args)` in a thread inside one committed transaction."""
-
-        def work() -> T:
-            with self._sessions()() as session:
-                result = fn(session, *args)
-                session.commit()
-                return result
-
-        return await asyncio.to_thread(work)
+        """Run `fn(session, *args)` in a thread inside one transaction (session_scope)."""
+        return await run_in_session(self._engine(), fn, *args)
 
     # -- decisions -------------------------------------------------------------------------
 

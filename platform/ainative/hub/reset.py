@@ -16,8 +16,9 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from ainative.auth import resets
+from ainative.auth.errors import ResetLinkError, UserError
 from ainative.auth.passwords import PASSWORD_RULE
-from ainative.auth.users import UserError, publish_generation
+from ainative.auth.revocation import publish_generation
 from ainative.config import get_settings
 from ainative.hub.handlers import client_ip
 from ainative.limits import ratelimit
@@ -34,7 +35,7 @@ class ResetHandler(BaseHandler):  # type: ignore[misc]  # jupyterhub ships no ty
             username = await self.authenticator._db(
                 lambda s: resets.find_reset(s, token)[1].username
             )
-        except resets.ResetLinkError as exc:
+        except ResetLinkError as exc:
             self.set_status(410)
             await self._page(token="", link_error=str(exc))
             return
@@ -70,7 +71,7 @@ class ResetHandler(BaseHandler):  # type: ignore[misc]  # jupyterhub ships no ty
 
         try:
             user_id, generation = await self.authenticator._db(work)
-        except resets.ResetLinkError as exc:
+        except ResetLinkError as exc:
             self.set_status(410)
             await self._page(token="", link_error=str(exc))
             return

@@ -18,13 +18,14 @@ from jupyterhub.handlers.base import BaseHandler
 from jupyterhub.utils import url_path_join
 from sqlalchemy.orm import Session
 
-from ainative.auth.passwords import PASSWORD_RULE
-from ainative.auth.registration import (
+from ainative.auth.errors import (
+    DuplicateUserError,
     InvalidJoinCodeError,
     RegistrationClosedError,
-    register,
+    UserError,
 )
-from ainative.auth.users import DuplicateUserError, UserError
+from ainative.auth.passwords import PASSWORD_RULE
+from ainative.auth.registration import register
 from ainative.config import get_settings
 from ainative.course import consent
 from ainative.hub.handlers import client_ip

@@ -1,4 +1,4 @@
-"""Scrape-time readings: DB pool, Redis availability and memory, queue depth.
+"""Scrape-time readings: DB pool and reachability, Redis availability and memory, queue depth.
 
 The API reads Redis with its async client, the worker with a sync one; both record
 into the same gauges so dashboards and alerts see one name per figure.
@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+
+import anyio
+from sqlalchemy import Engine, text
 
 from ainative.observability import metrics
 
@@ -30,6 +33,22 @@ def record_pool_status() -> dict[str, Any]:
     metrics.DB_POOL_CHECKED_OUT.set(int(status.get("checkedout", 0)))
     metrics.DB_POOL_OVERFLOW.set(overflow)
     return {**status, "overflow": overflow}
+
+
+def _ping_database(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+async def ping_database_async(engine: Engine, timeout: float) -> None:
+    """One `SELECT 1` on a pooled connection, given up after `timeout` seconds.
+
+    A probe, not a request's work: on timeout the caller stops waiting (the thread
+    finishes and returns its connection on its own), so a hung server cannot hang the
+    health check. Raises what the connection raised, or TimeoutError.
+    """
+    with anyio.fail_after(timeout):
+        await anyio.to_thread.run_sync(_ping_database, engine, abandon_on_cancel=True)
 
 
 def record_redis_info(up: bool, info: dict[str, Any] | None, depths: dict[str, int]) -> None:

@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy import Connection
 
+from ainative.course.event_types import INTERACTION_RATED
 from ainative.tutor import repository as repo
 from ainative.tutor.errors import InteractionNotFoundError
 from ainative.tutor.repository import Row
@@ -34,7 +35,7 @@ def rate_interaction(
         raise InteractionNotFoundError()
     repo.add_event(
         conn,
-        "interaction.rated",
+        INTERACTION_RATED,
         user_id=user_id,
         course_id=row["course_id"],
         session_id=row["session_id"],

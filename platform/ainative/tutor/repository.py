@@ -85,7 +85,7 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-def insert_interaction(conn: Connection, **values: Any) -> Row | None:
+def insert_interaction(conn: Connection, /, **values: Any) -> Row | None:
     """Insert one interaction as the next turn of its session.
 
     None when client_request_id repeats, the session is not theirs, or `first_turn_only`

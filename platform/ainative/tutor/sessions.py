@@ -10,6 +10,7 @@ import uuid
 
 from sqlalchemy import Connection
 
+from ainative.course.event_types import SESSION_END, SESSION_START
 from ainative.tutor import course_rule
 from ainative.tutor import repository as repo
 from ainative.tutor.errors import SessionNotFoundError
@@ -31,7 +32,7 @@ def start_session(conn: Connection, *, user_id: int, course_id: int | None, clie
         raise RuntimeError("the session was not stored")
     repo.add_event(
         conn,
-        "session.start",
+        SESSION_START,
         user_id=user_id,
         course_id=course_id,
         session_id=row["id"],
@@ -47,7 +48,7 @@ def end_session(conn: Connection, *, session_id: uuid.UUID, user_id: int) -> Row
         raise SessionNotFoundError()
     repo.add_event(
         conn,
-        "session.end",
+        SESSION_END,
         user_id=user_id,
         course_id=row["course_id"],
         session_id=row["id"],

@@ -1,9 +1,10 @@
 """Submitting a question: course and session -> quota -> cache -> store -> enqueue.
 
 Used by the API on its event loop: Redis calls are async, each database statement runs
-in the thread pool on a connection checked out for that statement only (`run_db`), so
-no connection is held across an await (two statements on the hot path: the caller's
-courses and session in one query, ainative.tutor.course_rule, then the INSERT). Postgres is
+in the thread pool in a transaction of its own through the API's one helper (`db`, the
+state's `state.db`), so no connection is held across an await (two statements on the
+hot path: the caller's courses and session in one query, ainative.tutor.course_rule,
+then the INSERT). Postgres is
 the source of truth, so the row is stored before the task is enqueued.
 
 A question with `session_id` continues that conversation: the INSERT numbers it
@@ -19,11 +20,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import redis.asyncio as aioredis
-from sqlalchemy import Engine
 
 from ainative.config import Settings
 from ainative.course import experiments
-from ainative.db.engine import run_db
+from ainative.course.event_types import QUOTA_EXCEEDED
+from ainative.db.engine import Db, on_connection
 from ainative.limits import quota
 from ainative.observability.metrics import TUTOR_REQUESTS
 from ainative.tutor import course_rule, trace
@@ -72,7 +73,7 @@ class Submitted:
 
 
 async def bind(
-    engine: Engine,
+    db: Db,
     user_id: int,
     course_id: int | None,
     session_id: Any = None,
@@ -86,7 +87,7 @@ async def bind(
     the policy is the caller's arm laid over the course's (`key` breaks ties when a first
     question assigns the arm).
     """
-    found = await run_db(engine, course_rule.lookup, user_id, session_id)
+    found = await db(on_connection(course_rule.lookup), user_id, session_id)
     if session_id is not None and not found.session_found:
         raise SessionNotFoundError(session_id)
     chosen = course_rule.choose_course(
@@ -97,7 +98,7 @@ async def bind(
     first = found.last_turn == 0
     if chosen.experiment_id is None:
         return Bound(chosen.id, chosen.policy, first, chosen.policy_version)
-    arm = await _arm(engine, user_id, chosen, key)
+    arm = await _arm(db, user_id, chosen, key)
     policy = experiments.effective_policy(chosen.policy, arm)
     return Bound(
         chosen.id,
@@ -110,7 +111,7 @@ async def bind(
 
 
 async def _arm(
-    engine: Engine, user_id: int, course: course_rule.CourseChoice, key: str
+    db: Db, user_id: int, course: course_rule.CourseChoice, key: str
 ) -> experiments.Arm | None:
     """The caller's arm: from the lookup, or assigned now (once per student and experiment)."""
     if course.arm is not None:
@@ -118,8 +119,8 @@ async def _arm(
         return experiments.Arm(
             int(course.experiment_id or 0), "", int(arm["id"]), str(arm["name"]), arm["policy"]
         )
-    return await run_db(
-        engine, experiments.arm_for, course_id=course.id, user_id=user_id, key=key, atomic=True
+    return await db(
+        on_connection(experiments.arm_for), course_id=course.id, user_id=user_id, key=key
     )
 
 
@@ -132,7 +133,7 @@ def check_mode(policy: Mapping[str, Any], mode: str) -> None:
 async def submit(
     q: Question,
     *,
-    engine: Engine,
+    db: Db,
     redis: aioredis.Redis,
     cache: AsyncResponseCache,
     enqueue: Callable[[str], Awaitable[None]],
@@ -140,16 +141,15 @@ async def submit(
 ) -> Submitted:
     """Accept a question: answered from the cache, or stored and queued."""
     started = time.perf_counter()
-    bound = await bind(engine, q.user_id, q.course_id, q.session_id, settings.research_key())
+    bound = await bind(db, q.user_id, q.course_id, q.session_id, settings.research_key())
     q, policy = replace(q, course_id=bound.course_id), bound.policy
     check_mode(policy, q.mode)
     status = await quota.consume(redis, q.user_id, q.course_id, quota.limit_for(policy, settings))
     if not status.allowed:
         TUTOR_REQUESTS.labels("quota_exceeded").inc()
-        await run_db(
-            engine,
-            repo.add_event,
-            "quota.exceeded",
+        await db(
+            on_connection(repo.add_event),
+            QUOTA_EXCEEDED,
             user_id=q.user_id,
             course_id=q.course_id,
             session_id=q.session_id,
@@ -177,9 +177,8 @@ async def submit(
     # cache; the INSERT re-checks (first_turn_only) against a concurrent turn.
     hit = await cache.get(key) if bound.first_turn else None
     if hit is not None:
-        row = await run_db(
-            engine,
-            repo.insert_interaction,
+        row = await db(
+            on_connection(repo.insert_interaction),
             **base,
             **hit.as_hit(classify(q.prompt, q.context)),
             status="done",
@@ -190,13 +189,13 @@ async def submit(
         if row is not None:
             TUTOR_REQUESTS.labels("cache_hit").inc()
             return Submitted("cache_hit", row)
-    row = await run_db(engine, repo.insert_interaction, **base)
+    row = await db(on_connection(repo.insert_interaction), **base)
     if row is None:
-        return await _duplicate(q, engine, redis)
+        return await _duplicate(q, db, redis)
     try:
         await enqueue(str(row["id"]))
     except Exception as exc:
-        await run_db(engine, trace.fail, str(row["id"]), "the tutor queue was unavailable")
+        await db(on_connection(trace.fail), str(row["id"]), "the tutor queue was unavailable")
         await quota.refund(redis, q.user_id, q.course_id)
         TUTOR_REQUESTS.labels("rejected").inc()
         raise QueueUnavailableError(retry_after=30) from exc
@@ -204,12 +203,14 @@ async def submit(
     return Submitted("queued", row)
 
 
-async def _duplicate(q: Question, engine: Engine, redis: aioredis.Redis) -> Submitted:
+async def _duplicate(q: Question, db: Db, redis: aioredis.Redis) -> Submitted:
     """The INSERT stored nothing: a repeated client_request_id, or a session not theirs
     (deleted between the lookup and the INSERT)."""
     await quota.refund(redis, q.user_id, q.course_id)
     if q.client_request_id:
-        existing = await run_db(engine, repo.find_by_client_request, q.user_id, q.client_request_id)
+        existing = await db(
+            on_connection(repo.find_by_client_request), q.user_id, q.client_request_id
+        )
         if existing is not None:
             return Submitted("duplicate", existing)
     raise SessionNotFoundError(q.session_id)

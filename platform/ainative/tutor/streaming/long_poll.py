@@ -13,9 +13,9 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from ainative.db.engine import run_db
+from ainative.db.engine import Db, on_connection
 from ainative.tutor import repository as repo
 from ainative.tutor.errors import InteractionNotFoundError
 from ainative.tutor.repository import Row
@@ -47,7 +47,7 @@ def read_interaction(
 
 
 async def wait_for_answer(
-    engine: Engine,
+    db: Db,
     notifier: DoneNotifier,
     interaction_id: uuid.UUID,
     *,
@@ -58,7 +58,9 @@ async def wait_for_answer(
     """The interaction once it is done or failed, or as it is after `wait` seconds."""
     deadline = time.monotonic() + wait
     with notifier.waiter(str(interaction_id)) as woken:
-        row = await run_db(engine, read_interaction, interaction_id, user_id=user_id, roles=roles)
+        row = await db(
+            on_connection(read_interaction), interaction_id, user_id=user_id, roles=roles
+        )
         while row["status"] not in FINAL:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -68,6 +70,6 @@ async def wait_for_answer(
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout)
             woken.clear()
-            latest = await run_db(engine, repo.get_interaction, interaction_id)
+            latest = await db(on_connection(repo.get_interaction), interaction_id)
             row = latest or row
     return row

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from sqlalchemy import Engine
 
-from ainative.db.engine import run_db
+from ainative.db.engine import Db, on_connection
 from ainative.tutor import repository as repo
 from ainative.tutor.errors import BadLastEventIdError
 from ainative.tutor.repository import Row
@@ -65,7 +64,7 @@ def _position(entry_id: str) -> tuple[int, int]:
 
 
 async def open_stream(
-    engine: Engine,
+    db: Db,
     redis: aioredis.Redis,
     notifier: DoneNotifier,
     hub: StreamHub,
@@ -81,25 +80,25 @@ async def open_stream(
     after = (last_event_id or "").strip() or START
     if not valid_entry_id(after):
         raise BadLastEventIdError()
-    row = await run_db(engine, read_interaction, interaction_id, user_id=user_id, roles=roles)
-    relay = _Relay(engine, redis, notifier, hub, str(interaction_id))
+    row = await db(on_connection(read_interaction), interaction_id, user_id=user_id, roles=roles)
+    relay = _Relay(db, redis, notifier, hub, str(interaction_id))
     return relay.events(row, after, max_seconds)
 
 
 class _Relay:
     def __init__(
         self,
-        engine: Engine,
+        db: Db,
         redis: aioredis.Redis,
         notifier: DoneNotifier,
         hub: StreamHub,
         interaction_id: str,
     ) -> None:
-        self.engine, self.redis, self.notifier, self.hub = engine, redis, notifier, hub
+        self.db, self.redis, self.notifier, self.hub = db, redis, notifier, hub
         self.id = interaction_id
 
     async def _row(self, fallback: Row) -> Row:
-        latest = await run_db(self.engine, repo.get_interaction, uuid.UUID(self.id))
+        latest = await self.db(on_connection(repo.get_interaction), uuid.UUID(self.id))
         return latest or fallback
 
     async def _read(self, after: str, block: float | None) -> list[StreamEntry] | None:
