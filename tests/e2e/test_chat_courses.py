@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from ainative.notebook.binding import BINDING_MIME
+from ainative.notebook.course_choice import BINDING_MIME
 from tests.e2e.browser import (
     ask,
     browser_page,

@@ -9,6 +9,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from sqlalchemy import create_engine, text
 
 from ainative.notebook import activity
+from ainative.notebook.tokens import TokenStore
 from ainative.runtime.devservices import free_port
 from tests.support.eventually import eventually
 
@@ -41,8 +42,7 @@ def test_cell_runs_reach_the_database(shell, stack, make_user) -> None:
     user = make_user(consent=True)
     activity.install(
         shell,
-        api_url=stack.api_url,
-        token_provider=lambda: user.access_token,
+        tokens=TokenStore(stack.api_url, user.access_token),
         flush_interval=0.2,
     )
     recorder = activity.current()
@@ -68,8 +68,7 @@ def test_without_consent_nothing_is_sent(shell, stack, make_user) -> None:
     user = make_user(consent=False)
     activity.install(
         shell,
-        api_url=stack.api_url,
-        token_provider=lambda: user.access_token,
+        tokens=TokenStore(stack.api_url, user.access_token),
         flush_interval=0.2,
     )
     recorder = activity.current()
@@ -84,8 +83,7 @@ def test_a_lost_network_queues_then_drops_with_a_count(shell) -> None:
     dead_api = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     activity.install(
         shell,
-        api_url=dead_api,
-        token_provider=lambda: "t",
+        tokens=TokenStore(dead_api, "t"),
         max_queue=5,
         flush_interval=0.05,
         max_backoff=0.1,
@@ -104,20 +102,17 @@ def test_a_lost_network_queues_then_drops_with_a_count(shell) -> None:
 
 def test_events_queued_while_offline_are_sent_later(shell, stack, make_user) -> None:
     user = make_user(consent=True)
+    tokens = TokenStore(f"http://127.0.0.1:{free_port()}", user.access_token)  # offline
     activity.install(
         shell,
-        api_url=stack.api_url,
-        token_provider=lambda: user.access_token,
+        tokens=tokens,
         flush_interval=3600,  # nothing is sent until we flush by hand
     )
     recorder = activity.current()
-    recorder._http.close()  # the connection is gone: sends fail, events stay queued
     shell.run_cell("y = 1")
     shell.run_cell("y + 1")
     assert recorder.flush_once() is False and recorder.pending == 2
-    import httpx
-
-    recorder._http = httpx.Client(base_url=stack.api_url, timeout=5)  # network back
+    tokens.api_url = stack.api_url  # the network is back
     assert recorder.flush_once() is True
     assert recorder.pending == 0 and recorder.sent == 2
     assert [e["code"] for e in cell_events(stack.database_url, user.id)] == ["y = 1", "y + 1"]

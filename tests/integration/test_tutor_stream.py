@@ -13,7 +13,7 @@ import redis
 from sqlalchemy import Engine
 
 from ainative.notebook.client import TutorClient
-from ainative.notebook.models import SSEDecoder
+from ainative.notebook.wire import SSEDecoder
 from ainative.tutor.guardrails import REWRITE_NOTE
 from ainative.tutor.streaming.entries import stream_key
 from tests.support.eventually import eventually

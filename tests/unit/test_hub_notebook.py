@@ -17,14 +17,14 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from ainative.notebook import tokens
 from ainative.notebook.client import TutorClient
-from ainative.notebook.models import (
+from ainative.notebook.tokens import TokenStore
+from ainative.notebook.wire import (
     QuotaExceededError,
     SessionExpiredError,
     TutorClientError,
     TutorUnavailableError,
     raise_for,
 )
-from ainative.notebook.tokens import TokenStore
 from ainative.runtime.devservices import free_port
 from ainative.tutor.modes import DEFAULT_MODE, all_modes
 
@@ -82,6 +82,23 @@ def test_tutor_magic_shows_widget_in_mode(ip, line, mode):
     }
     # the dropdown offers exactly the registry's modes, titled as the registry titles them
     assert list(widget.mode.options) == [(m.label, m.name) for m in all_modes()]
+
+
+def test_every_tutor_widget_of_a_kernel_shares_the_recorders_context(ip):
+    from ainative import notebook
+    from ainative.notebook import activity
+
+    first, second = ip.run_line_magic("tutor", ""), ip.run_line_magic("tutor", "hints")
+    assert first.context is second.context is notebook._context
+    assert first.context.ip is ip
+    offline = TokenStore(f"http://127.0.0.1:{free_port()}", "access")
+    activity.install(ip, tokens=offline, context=first.context, flush_interval=3600)
+    try:
+        ip.run_cell("%reload_ext ainative.notebook")  # resets the package's globals
+        again = ip.run_line_magic("tutor", "")
+        assert again.context is first.context is activity.current().context
+    finally:
+        activity.uninstall(ip)
 
 
 def test_tutor_magic_rejects_unknown_mode(ip):

@@ -8,10 +8,10 @@ import time
 import nbformat
 import pytest
 
-from ainative.notebook import binding
-from ainative.notebook.binding import BINDING_MIME, Course
+from ainative.notebook import course_choice, kernel_context
 from ainative.notebook.chat import Conversation, Outgoing, Throttle
-from ainative.notebook.models import Interaction
+from ainative.notebook.course_choice import BINDING_MIME, Course
+from ainative.notebook.wire import Interaction
 
 COURSES = [Course(1, "CS101", "Programming 1"), Course(2, "DS200", "Data science")]
 
@@ -76,7 +76,7 @@ def test_throttle_renders_at_most_once_per_interval_and_flushes_the_rest():
     ],
 )
 def test_courses_from_the_hub_environment(raw, expected):
-    assert binding.parse_courses(raw) == expected
+    assert course_choice.parse_courses(raw) == expected
 
 
 def test_courses_from_the_api_leave_out_courses_the_caller_is_not_in():
@@ -87,7 +87,7 @@ def test_courses_from_the_api_leave_out_courses_the_caller_is_not_in():
         ],
         "count": 2,
     }
-    assert binding.courses_from_api(body) == [Course(1, "CS101", "P1")]
+    assert course_choice.courses_from_api(body) == [Course(1, "CS101", "P1")]
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_courses_from_the_api_leave_out_courses_the_caller_is_not_in():
     ],
 )
 def test_one_course_is_taken_several_need_a_choice(courses, remembered, expected):
-    assert binding.choose(courses, remembered) == expected
+    assert course_choice.choose(courses, remembered) == expected
 
 
 def _notebook(tmp_path, metadata=None, binding_course=None):
@@ -118,20 +118,20 @@ def _notebook(tmp_path, metadata=None, binding_course=None):
 
 
 def test_the_choice_saved_in_the_tutor_output_is_read_back(tmp_path):
-    assert binding.remembered_course(_notebook(tmp_path, binding_course=2)) == 2
+    assert course_choice.remembered_course(_notebook(tmp_path, binding_course=2)) == 2
 
 
 def test_an_instructor_pin_in_the_notebook_metadata_wins(tmp_path):
     path = _notebook(tmp_path, metadata={"ainative": {"course_id": 1}}, binding_course=2)
-    assert binding.remembered_course(path) == 1
+    assert course_choice.remembered_course(path) == 1
 
 
 def test_nothing_remembered_without_a_readable_notebook(tmp_path):
-    assert binding.remembered_course(None) is None
-    assert binding.remembered_course(_notebook(tmp_path)) is None
+    assert course_choice.remembered_course(None) is None
+    assert course_choice.remembered_course(_notebook(tmp_path)) is None
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json")
-    assert binding.remembered_course(broken) is None
+    assert course_choice.remembered_course(broken) is None
 
 
 class _Kernel:
@@ -149,26 +149,26 @@ class _Shell:
 
 
 def test_cell_id_comes_from_the_execute_requests_metadata():
-    assert binding.current_cell_id(_Shell({"cellId": "4f2a-cell"})) == "4f2a-cell"
-    assert binding.current_cell_id(_Shell({})) is None
-    assert binding.current_cell_id(_Shell({"cellId": "no spaces <allowed>"})) is None
-    assert binding.current_cell_id(_Shell({"cellId": "x" * 65})) is None
-    assert binding.current_cell_id(object()) is None  # plain IPython: no kernel
+    assert kernel_context.current_cell_id(_Shell({"cellId": "4f2a-cell"})) == "4f2a-cell"
+    assert kernel_context.current_cell_id(_Shell({})) is None
+    assert kernel_context.current_cell_id(_Shell({"cellId": "no spaces <allowed>"})) is None
+    assert kernel_context.current_cell_id(_Shell({"cellId": "x" * 65})) is None
+    assert kernel_context.current_cell_id(object()) is None  # plain IPython: no kernel
 
 
 def test_notebook_path_is_relative_to_home(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     nb = tmp_path / "week1" / "loops.ipynb"
-    assert binding.notebook_path(_Shell(session=str(nb))) == "week1/loops.ipynb"
-    assert binding.notebook_path(_Shell(session="/elsewhere/x.ipynb")) == "x.ipynb"
-    assert binding.notebook_path(_Shell()) is None
-    assert binding.notebook_path(_Shell(session="console-1")) is None
+    assert kernel_context.notebook_path(_Shell(session=str(nb))) == "week1/loops.ipynb"
+    assert kernel_context.notebook_path(_Shell(session="/elsewhere/x.ipynb")) == "x.ipynb"
+    assert kernel_context.notebook_path(_Shell()) is None
+    assert kernel_context.notebook_path(_Shell(session="console-1")) is None
 
 
 def test_binding_data_names_the_course():
-    assert binding.binding_data(COURSES[1]) == {"course_id": 2, "course_code": "DS200"}
-    assert binding.binding_data(None) == {}
-    assert json.dumps(binding.binding_data(COURSES[0]))
+    assert course_choice.binding_data(COURSES[1]) == {"course_id": 2, "course_code": "DS200"}
+    assert course_choice.binding_data(None) == {}
+    assert json.dumps(course_choice.binding_data(COURSES[0]))
 
 
 def test_a_cell_event_names_its_notebook_and_cell():

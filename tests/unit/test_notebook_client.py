@@ -7,6 +7,7 @@ a 401 or a 503 exactly where a real API might, and count what the client sent.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import threading
 from collections.abc import Iterator
@@ -16,8 +17,13 @@ from typing import Any
 
 import pytest
 
+from ainative.notebook.activity import ActivityRecorder, cell_event
 from ainative.notebook.client import AsyncTutorClient, TutorClient
-from ainative.notebook.models import (
+from ainative.notebook.course_choice import Course
+from ainative.notebook.kernel_context import KernelContext
+from ainative.notebook.tokens import TokenStore
+from ainative.notebook.wire import (
+    Interaction,
     QuotaExceededError,
     SessionExpiredError,
     TutorUnavailableError,
@@ -41,16 +47,18 @@ class FakeApi:
     url: str = ""
     script: list[Reply] = field(default_factory=list)
     calls: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, token
+    bodies: list[Any] = field(default_factory=list)  # the JSON sent with each call, or None
     refreshes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def answer(self, method: str, path: str, token: str) -> Reply:
+    def answer(self, method: str, path: str, token: str, body: Any = None) -> Reply:
         with self._lock:
             if path == "/api/v1/auth/refresh":
                 self.refreshes += 1
                 n = self.refreshes
                 return Reply(200, {"access_token": f"access-{n}", "refresh_token": f"refresh-{n}"})
             self.calls.append((method, path, token))
+            self.bodies.append(body)
             return self.script[min(len(self.calls), len(self.script)) - 1]
 
 
@@ -61,9 +69,10 @@ def fake_api() -> Iterator[FakeApi]:
     class Handler(BaseHTTPRequestHandler):
         def _reply(self) -> None:
             length = int(self.headers.get("content-length") or 0)
-            self.rfile.read(length)
+            sent = self.rfile.read(length)
             token = self.headers.get("authorization", "").removeprefix("Bearer ")
-            reply = fake.answer(self.command, self.path.split("?")[0], token)
+            body = json.loads(sent) if sent else None
+            reply = fake.answer(self.command, self.path.split("?")[0], token, body)
             data = json.dumps(reply.body).encode()
             self.send_response(reply.status)
             self.send_header("content-type", "application/json")
@@ -202,7 +211,7 @@ def test_sync_client_works_without_an_event_loop_and_reuses_its_loop(fake_api):
     client = sync_client(fake_api)
     try:
         assert [client.quota().remaining for _ in range(3)] == [9, 9, 9]
-        assert len(client.async_client._pools) == 1  # one private loop, one pool
+        assert len(client.async_client.transport._pools) == 1  # one private loop, one pool
     finally:
         client.close()
     client.close()  # idempotent
@@ -227,3 +236,96 @@ def test_sync_and_async_clients_share_the_kernels_token_store(fake_api):
         asyncio.run(ask_quota(AsyncTutorClient(tokens=client.tokens)))
     assert fake_api.refreshes == 1
     assert fake_api.calls[0][2] == "access-1"
+
+
+def test_follow_falls_back_to_the_long_poll_when_there_is_no_stream(fake_api):
+    """An API without the stream (404): the answer is long-polled; the phases say so."""
+    fake_api.script = [
+        Reply(404, {"detail": "Not Found"}),
+        Reply(200, {"id": "7", "status": "running"}),
+        Reply(200, ANSWER),
+    ]
+    phases: list[str] = []
+    with sync_client(fake_api) as client:
+        item = client.follow(Interaction(id="7", status="queued"), on_phase=phases.append)
+    assert item.answer == ANSWER["answer"]
+    assert [path for _, path, _ in fake_api.calls] == [
+        "/api/v1/tutor/requests/7/stream",
+        "/api/v1/tutor/requests/7",
+        "/api/v1/tutor/requests/7",
+    ]
+    assert phases == ["queued", "queued", "queued"]  # asked, stream refused, one poll round
+
+
+def _calls(cls: type) -> dict[str, Any]:
+    return {
+        name: member
+        for name, member in vars(cls).items()
+        if inspect.isfunction(member) and (not name.startswith("_") or name == "__init__")
+    }
+
+
+# what a blocking call returns for an async one (the rest return the same)
+BLOCKING_RETURN = {"AsyncGenerator[StreamEvent, None]": "Iterator[StreamEvent]"}
+
+
+def test_the_blocking_client_has_every_call_of_the_async_one_with_its_signature():
+    """TutorClient stays a thin face: the same calls, parameters, defaults, annotations."""
+    async_calls, sync_calls = _calls(AsyncTutorClient), _calls(TutorClient)
+    assert set(async_calls) - {"aclose"} == set(sync_calls) - {"close"}  # each closes its way
+    for name, call in sync_calls.items():
+        if name == "close":
+            continue
+        twin = async_calls[name]
+        assert (
+            name == "__init__"
+            or inspect.iscoroutinefunction(twin)
+            or inspect.isasyncgenfunction(twin)
+        )
+        expected, got = inspect.signature(twin), inspect.signature(call)
+        assert list(got.parameters.values()) == list(expected.parameters.values()), name
+        returned = BLOCKING_RETURN.get(expected.return_annotation, expected.return_annotation)
+        assert got.return_annotation == returned, name
+    properties = {name for name, v in vars(TutorClient).items() if isinstance(v, property)}
+    assert properties == {"tokens", "api_url", "access_token", "refresh_token"}
+    assert properties <= set(dir(AsyncTutorClient("http://127.0.0.1:1", "access")))
+
+
+def test_the_widget_and_the_recorder_share_the_kernels_context_and_tokens(fake_api):
+    """The widget's course and session stamp the recorder's events; a 401 on the recorder's
+    side refreshes the kernel's one token pair, which the tutor client then uses."""
+    from ainative.notebook.widget import TutorWidget
+
+    tokens = TokenStore(fake_api.url, "access-0", "refresh-0")
+    context = KernelContext()
+    courses = [Course(1, "CS101", "Programming 1"), Course(2, "DS200", "Data science")]
+    widget = TutorWidget(client=AsyncTutorClient(tokens=tokens), courses=courses, context=context)
+    widget.show_courses(remembered=None)
+    assert (context.course_id, context.course_pending) == (None, True)  # cell runs wait
+    widget.show_courses(remembered=2)
+    assert (context.course_id, context.course_pending) == (2, False)
+
+    fake_api.script = [Reply(201, {"id": "s-1"}), Reply(401), Reply(200, {"consent": True})]
+
+    async def open_session() -> None:
+        await widget._session()
+        await widget.client.aclose()
+
+    asyncio.run(open_session())
+    assert context.session_id == "s-1"
+    recorder = ActivityRecorder(tokens, context)
+    try:
+        recorder.record(cell_event("x = 1", None, 1))
+        assert recorder.flush_once() is True and recorder.sent == 1
+    finally:
+        recorder.close(final_flush=False)
+    assert [(m, p, t) for m, p, t in fake_api.calls] == [
+        ("POST", "/api/v1/tutor/sessions", "access-0"),
+        ("GET", "/api/v1/events/limits", "access-0"),
+        ("GET", "/api/v1/events/limits", "access-1"),  # refreshed once, for both
+        ("POST", "/api/v1/events/batch", "access-1"),
+    ]
+    batch = fake_api.bodies[-1]
+    assert (batch["session_id"], batch["course_id"]) == ("s-1", 2)
+    assert batch["events"][0]["session_id"] == "s-1"
+    assert widget.client.access_token == "access-1"

@@ -13,7 +13,7 @@ import pytest
 
 from ainative.llm import LLMError, LLMResult
 from ainative.notebook.client import TutorClient
-from ainative.notebook.models import SSEDecoder, stream_event
+from ainative.notebook.wire import SSEDecoder, stream_event
 from ainative.tutor.answering import stream_with_retries
 from ainative.tutor.stream_guard import Release, StreamGuard
 from ainative.tutor.streaming.entries import StreamEntry, valid_entry_id

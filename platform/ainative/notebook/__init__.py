@@ -22,7 +22,9 @@ from ainative.notebook.capture import CellCapture
 
 if TYPE_CHECKING:
     from ainative.notebook.client import AsyncTutorClient, TutorClient
-    from ainative.notebook.models import (
+    from ainative.notebook.kernel_context import KernelContext
+    from ainative.notebook.widget import TutorWidget
+    from ainative.notebook.wire import (
         Interaction,
         Quota,
         QuotaExceededError,
@@ -30,19 +32,18 @@ if TYPE_CHECKING:
         TutorClientError,
         TutorUnavailableError,
     )
-    from ainative.notebook.widget import TutorWidget
 
 # public name -> the module that defines it, imported when the name is first used
 _LAZY = {
     "AsyncTutorClient": "ainative.notebook.client",
     "TutorClient": "ainative.notebook.client",
     "TutorWidget": "ainative.notebook.widget",
-    "Interaction": "ainative.notebook.models",
-    "Quota": "ainative.notebook.models",
-    "QuotaExceededError": "ainative.notebook.models",
-    "SessionExpiredError": "ainative.notebook.models",
-    "TutorClientError": "ainative.notebook.models",
-    "TutorUnavailableError": "ainative.notebook.models",
+    "Interaction": "ainative.notebook.wire",
+    "Quota": "ainative.notebook.wire",
+    "QuotaExceededError": "ainative.notebook.wire",
+    "SessionExpiredError": "ainative.notebook.wire",
+    "TutorClientError": "ainative.notebook.wire",
+    "TutorUnavailableError": "ainative.notebook.wire",
 }
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
 ]
 
 _capture: CellCapture | None = None
+_context: KernelContext | None = None  # the kernel's, shared by widgets and the recorder
 
 
 def __getattr__(name: str) -> Any:
@@ -91,18 +93,21 @@ def tutor_widget(line: str = "", capture: CellCapture | None = None) -> TutorWid
         outgoing=capture.outgoing if capture else None,
         mode=mode,
         ip=capture.ip if capture else None,
+        context=_context,
     )
 
 
 def load_ipython_extension(ip: Any) -> None:
-    """%load_ext ainative.notebook: the %tutor magic and the last-cell capture."""
+    """%load_ext ainative.notebook: the %tutor magic, the last-cell capture, the recorder."""
+    from ainative.notebook.kernel_context import KernelContext
     from ainative.tutor.modes import all_modes
 
-    global _capture
+    global _capture, _context
     if _capture is not None:
         _capture.unregister(ip)
     _capture = CellCapture()
     _capture.register(ip)
+    _context = KernelContext.start(ip)
 
     def tutor(line: str = "") -> TutorWidget:
         from IPython.core.error import UsageError
@@ -119,23 +124,10 @@ def load_ipython_extension(ip: Any) -> None:
         from ainative.notebook import activity
     except ImportError:
         return
-    activity.install(ip, **_shared_token_hooks())
-
-
-def _shared_token_hooks() -> dict[str, Any]:
-    """Let the activity recorder follow the kernel's token rotations instead of its own copy."""
-    from ainative.notebook.models import TutorClientError
-    from ainative.notebook.tokens import shared_tokens
-
-    try:
-        store = shared_tokens()
-    except TutorClientError:
-        return {}  # not started by the hub: the recorder stays off by itself
-    return {
-        "api_url": store.api_url,
-        "token_provider": lambda: store.access_token,
-        "refresher": lambda: store.refresh(),
-    }
+    recorder = activity.current()  # it outlives a %reload_ext, which resets this module
+    if recorder is not None and recorder.context.ip is ip:
+        _context = recorder.context
+    activity.install(ip, context=_context)  # with the kernel's shared TokenStore
 
 
 def unload_ipython_extension(ip: Any) -> None:

@@ -7,9 +7,11 @@ notebook: events stay queued (up to `max_queue`), then the oldest are dropped an
 counted. Nothing is sent unless the API says the student gave research consent (the
 API enforces that too); on a "no consent" answer the recorder clears and stops.
 
-Tokens: the recorder never spends the refresh token itself (a second holder of the
-same refresh token would trip reuse detection); give it the TutorClient's token and
-refresh function through `token_provider` / `refresher` to follow rotations.
+It sends through a Transport (transport.py) with the kernel's shared TokenStore, so a
+401 refreshes the pair the same way the tutor client does (never a second holder of the
+refresh token, which would trip reuse detection), and its flush thread backs off with the
+same policy. The course, session and notebook each event belongs to come from the kernel's
+KernelContext, which the widget keeps up to date.
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ import atexit
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from ainative.config import Settings
-from ainative.notebook import binding
+from ainative.course.event_types import CELL_EXECUTED
+from ainative.notebook.kernel_context import KernelContext
+from ainative.notebook.tokens import TokenStore, shared_tokens
+from ainative.notebook.transport import Backoff, Transport
+from ainative.notebook.wire import TutorClientError
+from ainative.runtime.aioloop import LoopThread
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,7 @@ def cell_event(
         payload["error_type"] = type(error).__name__[:200]
         payload["error_message"] = clip(str(error), MAX_MESSAGE_CHARS * 4)[:MAX_MESSAGE_CHARS]
     event: Event = {
-        "type": "cell.executed",
+        "type": CELL_EXECUTED,
         "occurred_at": datetime.now(UTC).isoformat(),
         "payload": payload,
     }
@@ -83,30 +88,21 @@ class ActivityRecorder:
 
     def __init__(
         self,
-        api_url: str,
+        tokens: TokenStore,
+        context: KernelContext | None = None,
         *,
-        token_provider: Callable[[], str],
-        refresher: Callable[[], None] | None = None,
         max_queue: int = 5_000,
         batch_size: int = 200,
         flush_interval: float = 2.0,
         max_backoff: float = 60.0,
         timeout: float = 5.0,
     ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.token_provider = token_provider
-        self.refresher = refresher
+        self.context = context or KernelContext()  # the widget sets course and session there
         self.batch_size = batch_size
         self.flush_interval = flush_interval
-        self.max_backoff = max_backoff
-        # Set by the widget (course chosen, conversation started) and by install() (notebook).
-        self.session_id: str | None = None
-        self.course_id: int | None = None
-        self.notebook_path: str | None = None
-        self.cell_id: Callable[[], str | None] = lambda: None
-        # A student in several courses: events wait (queued) until a course is chosen,
-        # since the API refuses them without one (and they belong to that course).
-        self.hold = False
+        self.backoff = Backoff(base=flush_interval, retries=None, cap=max_backoff)
+        # One try per request (a refresh aside): the flush thread retries, with `backoff`.
+        self.transport = Transport(tokens, Backoff(retries=0), timeout)
         self.consent: bool | None = None  # unknown until the API says
         self.sent = 0
         self.dropped = 0  # queue overflow or rejected by the API
@@ -116,7 +112,7 @@ class ActivityRecorder:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._http = httpx.Client(base_url=self.api_url, timeout=timeout)
+        self._loop = LoopThread("ainative-activity-http")
         self._thread = threading.Thread(target=self._run, name="ainative-activity", daemon=True)
 
     # --- kernel side: must stay cheap ---------------------------------------------------
@@ -124,8 +120,9 @@ class ActivityRecorder:
         """Queue one event, stamped with the current session; when full, the oldest is dropped."""
         if self.consent is False:
             return
-        if self.session_id and "session_id" not in event:
-            event = {**event, "session_id": self.session_id}
+        session_id = self.context.session_id
+        if session_id and "session_id" not in event:
+            event = {**event, "session_id": session_id}
         with self._lock:
             if len(self._queue) >= self._max_queue:
                 self._queue.popleft()
@@ -146,8 +143,8 @@ class ActivityRecorder:
                 code,
                 error,
                 result.execution_count,
-                notebook_path=self.notebook_path,
-                cell_id=self.cell_id(),
+                notebook_path=self.context.notebook_path,
+                cell_id=self.context.cell_id(),
             )
             self.record(event)
         except Exception:  # recording must never break a student's cell
@@ -171,22 +168,13 @@ class ActivityRecorder:
                 break
             ok = self.flush_once()
             self.failures = 0 if ok else self.failures + 1
-            delay = (
-                self.flush_interval
-                if ok
-                else min(self.max_backoff, self.flush_interval * 2**self.failures)
-            )
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token_provider()}"}
+            retry = None if ok else self.backoff.delay(self.failures)
+            delay = self.flush_interval if retry is None else retry
 
     def _post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        """One call through the transport, from whichever thread flushes."""
         method = "POST" if body is not None else "GET"
-        response = self._http.request(method, path, json=body, headers=self._headers())
-        if response.status_code == 401 and self.refresher is not None:
-            self.refresher()
-            response = self._http.request(method, path, json=body, headers=self._headers())
-        return response
+        return self._loop.run(self.transport.send(method, path, json=body))
 
     def _check_consent(self) -> bool:
         response = self._post(LIMITS_PATH)
@@ -205,7 +193,7 @@ class ActivityRecorder:
     def flush_once(self) -> bool:
         """Send what is queued, batch by batch; False when the API could not be reached."""
         try:
-            if self.hold:
+            if self.context.course_pending:
                 return True  # nothing is lost: the queue waits for the course
             if self.consent is None and not self._check_consent():
                 return False
@@ -213,10 +201,10 @@ class ActivityRecorder:
                 with self._lock:
                     batch = [self._queue[i] for i in range(min(self.batch_size, len(self._queue)))]
                 body: dict[str, Any] = {"events": batch}
-                if self.session_id:
-                    body["session_id"] = self.session_id
-                if self.course_id is not None:
-                    body["course_id"] = self.course_id
+                if self.context.session_id:
+                    body["session_id"] = self.context.session_id
+                if self.context.course_id is not None:
+                    body["course_id"] = self.context.course_id
                 response = self._post(BATCH_PATH, body)
                 if response.status_code == 422:  # a poisoned batch is dropped, not retried
                     log.warning("activity: batch rejected: %s", response.text[:200])
@@ -231,10 +219,10 @@ class ActivityRecorder:
                     return True
                 self.sent += len(batch)
             return True
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, TutorClientError, ValueError):
             log.debug("activity: send failed; events stay queued", exc_info=True)
             return False
-        except Exception:  # a token provider or refresher failing must not kill the thread
+        except Exception:  # nothing may kill the thread
             log.debug("activity: unexpected error; events stay queued", exc_info=True)
             return False
 
@@ -253,43 +241,44 @@ class ActivityRecorder:
             self._thread.join(timeout=2)
         if final_flush and self._queue:
             self.flush_once()
-        self._http.close()
+        if self._loop.running:
+            try:
+                self._loop.run(self.transport.aclose())
+            finally:
+                self._loop.stop()
 
 
 _recorder: ActivityRecorder | None = None
 
 
 def current() -> ActivityRecorder | None:
-    """The recorder installed in this kernel, if any (the widget sets its session_id)."""
+    """The recorder installed in this kernel, if any."""
     return _recorder
 
 
 def install(
     ipython: Any,
     *,
-    api_url: str | None = None,
-    token_provider: Callable[[], str] | None = None,
-    refresher: Callable[[], None] | None = None,
+    tokens: TokenStore | None = None,
+    context: KernelContext | None = None,
     **options: Any,
 ) -> None:
-    """Start recording cell executions of `ipython` (idempotent; silent if unconfigured)."""
+    """Start recording cell executions of `ipython` (idempotent; silent if unconfigured).
+
+    `tokens`: the kernel's shared store by default; `context`: the one the widget shares
+    (the extension passes it), else one started from the hub's environment.
+    """
     global _recorder
     if _recorder is not None:
         return
-    settings = Settings()
-    url = api_url or settings.ainative_api_url
-    token = settings.ainative_access_token
-    if not url or (token_provider is None and not token):
-        log.info("activity recording off: AINATIVE_API_URL / AINATIVE_ACCESS_TOKEN not set")
-        return
-    recorder = ActivityRecorder(
-        url, token_provider=token_provider or (lambda: token), refresher=refresher, **options
-    )
-    recorder.notebook_path = binding.notebook_path(ipython)
-    recorder.cell_id = lambda: binding.current_cell_id(ipython)
-    courses = binding.parse_courses(settings.ainative_courses) or []
-    recorder.course_id = courses[0].id if len(courses) == 1 else None
-    recorder.hold = len(courses) > 1  # until the widget's course choice
+    if tokens is None:
+        try:
+            tokens = shared_tokens()
+        except TutorClientError:
+            log.info("activity recording off: AINATIVE_API_URL / AINATIVE_ACCESS_TOKEN not set")
+            return
+    context = context or KernelContext.start(ipython)
+    recorder = ActivityRecorder(tokens, context, **options)
     ipython.events.register("post_run_cell", recorder.post_run_cell)
     _recorder = recorder.start()
     atexit.register(recorder.close)

@@ -11,7 +11,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from ainative.notebook import binding
+from ainative.notebook import kernel_context
 from ainative.notebook.chat import Outgoing
 
 MAX_CODE_CHARS = 8_000
@@ -44,7 +44,7 @@ class CellCapture:
         self.code = source[-MAX_CODE_CHARS:]
         exc = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
         self.error = format_error(exc) if exc is not None else None
-        self.cell_id = binding.current_cell_id(self.ip) if self.ip is not None else None
+        self.cell_id = kernel_context.current_cell_id(self.ip) if self.ip is not None else None
 
     def context(self) -> dict[str, str] | None:
         """The tutor request's context ({code, error}) or None when nothing ran yet."""
@@ -57,7 +57,7 @@ class CellCapture:
 
     def outgoing(self) -> Outgoing:
         """Everything that may go with a question, for the student to see and untick."""
-        name = binding.notebook_path(self.ip) if self.ip is not None else None
+        name = kernel_context.notebook_path(self.ip) if self.ip is not None else None
         return Outgoing(code=self.code, error=self.error, notebook=name, cell_id=self.cell_id)
 
     def register(self, ip: Any) -> None:

@@ -1,10 +1,11 @@
-"""The conversation the widget shows: turns of question and answer, and how one is followed.
+"""The conversation the widget shows: turns of question and answer, and their state.
 
 A tutor session is a conversation; each question sent with its `session_id` is the next
 turn, and the server replays the earlier turns to the model. "New conversation" ends the
 session; the next question opens a fresh one, without history.
 
-No widgets here (see widget.py and turn_view.py): this is the state and the waiting.
+No widgets here (see widget.py and turn_view.py), and no waiting (the client's `follow`
+takes a question to its answer): this is the conversation's state.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ainative.notebook.models import Interaction
+    from ainative.notebook.wire import Interaction
 
 STREAM_RENDER_INTERVAL = 0.1  # seconds between re-renders of a growing answer
-POLL_WAIT = 10.0  # seconds per long-poll: short enough to show queued -> thinking
+# what the status line calls where a question is (the client's `follow` reports it)
 PHASES = {"queued": "queued", "running": "thinking", "done": "answered", "error": "failed"}
 
 
@@ -122,39 +123,3 @@ class Throttle:
         if self._pending:
             self._pending = False
             self.render()
-
-
-async def follow(
-    client: Any,
-    item: Interaction,
-    on_text: Callable[[str], None],
-    on_phase: Callable[[str], None],
-) -> Interaction:
-    """Follow a submitted question to its stored answer, streaming when the client can.
-
-    With `client.stream` (SSE), `on_text` gets the whole answer so far after each delta
-    (a "reset" replaces it: a retry, or the guardrail rewrote it); without a stream, or
-    when it cannot be opened, or it ends before the answer is stored, the long-poll
-    `wait()` finishes the job.
-    """
-    if item.finished:
-        return item
-    on_phase(PHASES.get(item.status, item.status))
-    stream = getattr(client, "stream", None)
-    if stream is not None:
-        text = ""
-        try:
-            async for event in stream(item.id):
-                if event.kind in ("delta", "reset"):
-                    on_phase("writing")
-                    text = event.text if event.kind == "reset" else text + event.text
-                    on_text(text)
-                elif event.kind == "final" and event.interaction is not None:
-                    item = event.interaction
-                    break
-        except Exception:  # an older API without the stream: fall back to the long-poll
-            on_phase("finishing" if text else PHASES.get(item.status, item.status))
-    while not item.finished:
-        on_phase(PHASES.get(item.status, item.status))
-        item = await client.wait(item.id, timeout=POLL_WAIT)
-    return item

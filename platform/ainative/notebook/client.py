@@ -1,19 +1,18 @@
 """AsyncTutorClient / TutorClient: ask the platform's tutor from a notebook kernel.
 
 The hub puts AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN and AINATIVE_REFRESH_TOKEN into the
-single-user server's environment. The client refreshes the pair on a 401 (through one
-TokenStore per kernel, shared with the activity recorder, so a rotated refresh token is
-never replayed), retries politely on 502/503/504 and connection errors (waiting at least
-what Retry-After asks, and not at all when it asks for longer than a student should wait),
-and turns the API's refusals into messages a student can act on. A 429 is not retried: the
-quota refills in minutes, so the student reads when.
+single-user server's environment. Every call goes through a Transport (transport.py): the
+token pair is refreshed on a 401 (through one TokenStore per kernel, shared with the
+activity recorder), 502/503/504 and connection errors are retried politely, and the API's
+refusals become messages a student can act on (wire.py).
 
 There is one implementation, the async client (the widget uses it on the kernel's loop).
 TutorClient is its blocking face: each call runs the same coroutine on a private loop in a
 dedicated thread, so it also works in a kernel whose main thread already runs a loop.
 
 `stream(id)` reads the answer as it is written (Server-Sent Events) and reconnects with
-Last-Event-ID when the connection drops, so no text is lost or repeated.
+Last-Event-ID when the connection drops, so no text is lost or repeated; `follow(item)`
+takes a submitted question to its stored answer, streaming, with the long-poll behind it.
 """
 
 from __future__ import annotations
@@ -24,13 +23,13 @@ import time
 import uuid
 import weakref
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
 
-from ainative.notebook.models import (
-    RETRY_STATUSES,
+from ainative.notebook.tokens import TokenStore, shared_tokens
+from ainative.notebook.transport import Backoff, Transport
+from ainative.notebook.wire import (
     Interaction,
     Quota,
     QuotaExceededError,
@@ -43,7 +42,6 @@ from ainative.notebook.models import (
     raise_for,
     stream_event,
 )
-from ainative.notebook.tokens import TokenStore, shared_tokens
 from ainative.runtime.aioloop import LoopThread
 from ainative.tutor.modes import DEFAULT_MODE
 
@@ -63,22 +61,8 @@ __all__ = [
 
 T = TypeVar("T")
 OnDelta = Callable[[StreamEvent], None]
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """The seconds a Retry-After header asks for (delta-seconds or HTTP date), if any."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
+OnPhase = Callable[[str], None]
+POLL_WAIT = 10.0  # seconds per long-poll while following: short enough to see queued -> running
 
 
 def question(
@@ -124,16 +108,13 @@ class AsyncTutorClient:
         if tokens is None and api_url and access_token:
             tokens = TokenStore(api_url, access_token, refresh_token or "")
         self.tokens = tokens or shared_tokens()
-        self.api_url = self.tokens.api_url
         self.wait_seconds = wait_seconds
-        self.retries = retries
-        self.backoff = backoff
-        self.max_retry_wait = max_retry_wait
-        self.timeout = timeout
-        # One connection pool per event loop: ipykernel may run widget callbacks and cells
-        # on different loops, and an httpx pool must not cross loops.
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
-        self._pools = weakref.WeakKeyDictionary()
+        policy = Backoff(base=backoff, retries=retries, max_retry_wait=max_retry_wait)
+        self.transport = Transport(self.tokens, policy, timeout)
+
+    @property
+    def api_url(self) -> str:
+        return self.tokens.api_url
 
     @property
     def access_token(self) -> str:
@@ -147,63 +128,9 @@ class AsyncTutorClient:
     def refresh_token(self) -> str:
         return self.tokens.refresh_token
 
-    def _http(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None or pool.is_closed:
-            pool = httpx.AsyncClient(base_url=self.api_url, timeout=self.timeout)
-            self._pools[loop] = pool
-        return pool
-
     async def aclose(self) -> None:
         """Close the pool of the current loop (others close with their loops)."""
-        pool = self._pools.pop(asyncio.get_running_loop(), None)
-        if pool is not None:
-            await pool.aclose()
-
-    def _delay(self, attempt: int, response: httpx.Response | None = None) -> float | None:
-        """Seconds to wait before attempt `attempt + 1`, or None to stop retrying."""
-        if attempt >= self.retries:
-            return None
-        delay = self.backoff * 2.0**attempt
-        asked = retry_after(response) if response is not None else None
-        if asked is not None:
-            if asked > self.max_retry_wait:  # longer than a student should sit and wait
-                return None
-            delay = max(delay, asked)
-        return delay
-
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One call: a token refresh on the first 401, backoff on 5xx and connection errors.
-
-        Ends with the last response (the caller's `raise_for` reads it) or a
-        TutorUnavailableError; the one refresh is not counted against `retries`.
-        """
-        refreshed = False
-        attempt = 0
-        while True:
-            used = self.access_token
-            headers = {"Authorization": f"Bearer {used}"}
-            try:
-                response = await self._http().request(method, path, headers=headers, **kwargs)
-            except httpx.TransportError as exc:
-                delay = self._delay(attempt)
-                if delay is None:
-                    raise TutorUnavailableError(
-                        f"cannot reach the tutor at {self.api_url}"
-                    ) from exc
-            else:
-                if response.status_code == 401 and not refreshed and self.refresh_token:
-                    refreshed = True
-                    await asyncio.to_thread(self.tokens.refresh, used)
-                    continue
-                if response.status_code not in RETRY_STATUSES:
-                    return response
-                delay = self._delay(attempt, response)
-                if delay is None:
-                    return response
-            await asyncio.sleep(delay)
-            attempt += 1
+        await self.transport.aclose()
 
     async def refresh(self) -> None:
         """Trade the refresh token for a new pair (POST /api/v1/auth/refresh)."""
@@ -222,7 +149,7 @@ class AsyncTutorClient:
         `fields`: more request fields, e.g. `session_id=` to continue a conversation.
         """
         body = question(prompt, mode, context, course_id, **fields)
-        r = await self._send("POST", "/api/v1/tutor/requests", json=body)
+        r = await self.transport.send("POST", "/api/v1/tutor/requests", json=body)
         if r.status_code == 429:
             raise_for(r, await self._quota_or_none())
         raise_for(r)
@@ -234,7 +161,7 @@ class AsyncTutorClient:
         path = f"/api/v1/tutor/requests/{interaction_id}"
         while True:
             wait = max(1.0, min(self.wait_seconds, deadline - time.monotonic()))
-            r = await self._send("GET", path, params={"wait": wait})
+            r = await self.transport.send("GET", path, params={"wait": wait})
             raise_for(r)
             item = Interaction.from_json(r.json())
             if item.finished or time.monotonic() >= deadline:
@@ -257,10 +184,10 @@ class AsyncTutorClient:
     ) -> AsyncGenerator[StreamEvent, None]:
         """One SSE connection; raises TutorClientError for a refusal, ends when it closes."""
         path = f"/api/v1/tutor/requests/{interaction_id}/stream"
-        headers = {"Authorization": f"Bearer {self.access_token}", "Accept": "text/event-stream"}
+        headers = {"Accept": "text/event-stream"}
         if last_id:
             headers["Last-Event-ID"] = last_id
-        async with self._http().stream("GET", path, headers=headers) as r:
+        async with self.transport.stream(path, headers) as r:
             if r.status_code >= 400:
                 await r.aread()
                 raise_for(r)
@@ -277,9 +204,11 @@ class AsyncTutorClient:
     ) -> AsyncGenerator[StreamEvent, None]:
         """The answer's events as they come: deltas (and resets), then one "final".
 
-        A dropped connection is resumed with Last-Event-ID (backing off like other calls);
-        after `timeout` seconds the interaction as it is then is the final event.
+        A dropped connection is resumed with Last-Event-ID (backing off like other calls,
+        refreshing the token once); after `timeout` seconds the interaction as it is then
+        is the final event.
         """
+        backoff = self.transport.backoff
         deadline = time.monotonic() + timeout
         last_id: str | None = None
         answer, attempt, refreshed = "", 0, False
@@ -295,21 +224,20 @@ class AsyncTutorClient:
                         if event.kind == "final":
                             return
             except SessionExpiredError:
-                if refreshed or not self.refresh_token:
+                if refreshed or not await self.transport.renew(self.access_token):
                     raise
                 refreshed = True
-                await asyncio.to_thread(self.tokens.refresh, self.access_token)
                 continue
             except (TutorUnavailableError, httpx.TransportError):
                 failed = True
             if failed:
-                delay = self._delay(attempt)
+                delay = backoff.delay(attempt)
                 if delay is None:
-                    raise TutorUnavailableError(f"cannot reach the tutor at {self.api_url}")
+                    raise self.transport.unreachable()
                 await asyncio.sleep(delay)
                 attempt += 1
             else:  # the server closed a long stream: continue where it stopped
-                await asyncio.sleep(min(self.backoff, 1.0))
+                await asyncio.sleep(min(backoff.base, 1.0))
         item = await self.wait(interaction_id, timeout=0)
         yield StreamEvent("final", item.answer or "", item, item.answer or "", last_id)
 
@@ -323,17 +251,48 @@ class AsyncTutorClient:
         *,
         on_delta: OnDelta | None = None,
     ) -> Interaction:
-        """Submit a question and read its answer as it is written; `on_delta` gets each
-        delta/reset event (`event.answer` is the text to show). Returns the stored answer."""
+        """Submit a question and read its answer as it is written (see `follow`)."""
         item = await self.submit(prompt, mode, context, course_id)
+        return await self.follow(item, timeout, on_delta=on_delta)
+
+    async def follow(
+        self,
+        item: Interaction,
+        timeout: float = 300.0,
+        *,
+        on_delta: OnDelta | None = None,
+        on_phase: OnPhase | None = None,
+    ) -> Interaction:
+        """Follow a submitted question to its stored answer (or to where it is at `timeout`).
+
+        The answer is streamed: `on_delta` gets each delta/reset event (`event.answer` is
+        the text to show). When the stream cannot be opened (an older API has none) or
+        breaks off, short long-polls finish the job. `on_phase` hears where the question
+        is: its status ("queued", "running"), "writing" while text comes, "finishing"
+        when the stream broke off mid-answer.
+        """
         if item.finished:
             return item
-        async for event in self.stream(item.id, timeout):
-            if event.interaction is not None:
-                return event.interaction
-            if on_delta is not None:
-                on_delta(event)
-        return await self.wait(item.id, timeout=0)
+        say = on_phase or (lambda _: None)
+        deadline = time.monotonic() + timeout
+        say(item.status)
+        shown = ""
+        try:
+            async with contextlib.aclosing(self.stream(item.id, timeout)) as events:
+                async for event in events:
+                    if event.interaction is not None:
+                        item = event.interaction
+                        break
+                    say("writing")
+                    shown = event.answer
+                    if on_delta is not None:
+                        on_delta(event)
+        except Exception:  # no stream, or it failed: the long-poll below says the rest
+            say("finishing" if shown else item.status)
+        while not item.finished and time.monotonic() < deadline:
+            say(item.status)
+            item = await self.wait(item.id, timeout=min(POLL_WAIT, deadline - time.monotonic()))
+        return item
 
     async def rate(
         self, interaction_id: str, *, helpful: bool | None = None, score: int | None = None
@@ -344,12 +303,12 @@ class AsyncTutorClient:
         """
         body = {k: v for k, v in {"helpful": helpful, "score": score}.items() if v is not None}
         path = f"/api/v1/tutor/requests/{interaction_id}/rating"
-        raise_for(await self._send("POST", path, json=body))
+        raise_for(await self.transport.send("POST", path, json=body))
 
     async def quota(self, course_id: int | None = None) -> Quota:
         """The student's remaining questions (in a course's quota) and when they refill."""
         params = {"course_id": course_id} if course_id is not None else None
-        r = await self._send("GET", "/api/v1/tutor/quota", params=params)
+        r = await self.transport.send("GET", "/api/v1/tutor/quota", params=params)
         raise_for(r)
         return Quota.from_json(r.json())
 
@@ -362,29 +321,29 @@ class AsyncTutorClient:
     async def start_session(self, course_id: int | None = None, client: str = "notebook") -> str:
         """Open a tutor session (a conversation) in a course; its id."""
         body = {"course_id": course_id, "client": client}
-        r = await self._send("POST", "/api/v1/tutor/sessions", json=body)
+        r = await self.transport.send("POST", "/api/v1/tutor/sessions", json=body)
         raise_for(r)
         return str(r.json()["id"])
 
     async def end_session(self, session_id: str) -> None:
         """End a tutor session: later questions start a new conversation."""
-        raise_for(await self._send("POST", f"/api/v1/tutor/sessions/{session_id}/end"))
+        raise_for(await self.transport.send("POST", f"/api/v1/tutor/sessions/{session_id}/end"))
 
     async def courses(self) -> Any:
         """The caller's courses as the API lists them (the hub's list is preferred)."""
-        r = await self._send("GET", "/api/v1/courses", params={"mine": "true"})
+        r = await self.transport.send("GET", "/api/v1/courses", params={"mine": "true"})
         raise_for(r)
         return r.json()
 
     async def research_consent(self) -> bool:
         """Whether the caller takes part in research now."""
-        r = await self._send("GET", "/api/v1/auth/me")
+        r = await self.transport.send("GET", "/api/v1/auth/me")
         raise_for(r)
         return bool(r.json()["research_consent"])
 
     async def set_research_consent(self, given: bool) -> bool:
         """Take part in research, or stop (stored with its date); the new state."""
-        r = await self._send("PATCH", "/api/v1/auth/me", json={"research_consent": given})
+        r = await self.transport.send("PATCH", "/api/v1/auth/me", json={"research_consent": given})
         raise_for(r)
         return bool(r.json()["research_consent"])
 
@@ -409,9 +368,31 @@ class TutorClient:
     loop (see ainative.runtime.aioloop), so it works inside a kernel's running loop too.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        api_url: str | None = None,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        *,
+        tokens: TokenStore | None = None,
+        wait_seconds: float = 25.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_retry_wait: float = 10.0,
+        timeout: float = 60.0,
+    ) -> None:
         """The arguments of AsyncTutorClient, passed on unchanged."""
-        self.async_client = AsyncTutorClient(*args, **kwargs)
+        self.async_client = AsyncTutorClient(
+            api_url,
+            access_token,
+            refresh_token,
+            tokens=tokens,
+            wait_seconds=wait_seconds,
+            retries=retries,
+            backoff=backoff,
+            max_retry_wait=max_retry_wait,
+            timeout=timeout,
+        )
         self._runner = LoopThread("ainative-tutor-client")
         self._closer = weakref.finalize(self, _shut, self._runner, self.async_client)
 
@@ -505,6 +486,20 @@ class TutorClient:
             self.async_client.ask_streaming(
                 prompt, mode, context, course_id, timeout, on_delta=on_delta
             )
+        )
+
+    def follow(
+        self,
+        item: Interaction,
+        timeout: float = 300.0,
+        *,
+        on_delta: OnDelta | None = None,
+        on_phase: OnPhase | None = None,
+    ) -> Interaction:
+        """Follow a submitted question to its stored answer (see AsyncTutorClient.follow);
+        the callbacks run in the client's loop thread."""
+        return self._run(
+            self.async_client.follow(item, timeout, on_delta=on_delta, on_phase=on_phase)
         )
 
     def rate(

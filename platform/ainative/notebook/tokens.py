@@ -13,7 +13,7 @@ import threading
 import httpx
 
 from ainative.config import Settings
-from ainative.notebook.models import (
+from ainative.notebook.wire import (
     EXPIRED,
     SessionExpiredError,
     TutorClientError,

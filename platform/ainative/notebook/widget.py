@@ -6,8 +6,10 @@ history. Answers grow on screen as they are streamed and are rendered as sanitis
 HTML. Before sending, "what the tutor will see" (preview.py) shows the code, error and
 notebook name that go with the question, each with a checkbox.
 
-Every request carries the course (binding.py: the only one, or the one chosen and
-remembered in the notebook), the session, the notebook and the cell. Network calls run
+Every request carries the course (course_choice.py: the only one, or the one chosen and
+remembered in the notebook), the session, the notebook and the cell; the course and the
+session go into the kernel's KernelContext too, which the activity recorder stamps cell
+runs with. Network calls run
 as asyncio tasks on the kernel's loop with the async client, so a callback returns at
 once and the kernel keeps running cells while a question is being answered.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import math
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -25,14 +28,15 @@ import ipywidgets as widgets
 from IPython.display import display, update_display
 
 from ainative.config import Settings
-from ainative.notebook import binding, chat
-from ainative.notebook.binding import BINDING_MIME, Course
-from ainative.notebook.chat import Conversation, Outgoing, Throttle
+from ainative.notebook import course_choice
+from ainative.notebook.chat import PHASES, Conversation, Outgoing, Throttle
 from ainative.notebook.client import AsyncTutorClient
 from ainative.notebook.consent_view import ConsentLine
-from ainative.notebook.models import TutorClientError, clock
+from ainative.notebook.course_choice import BINDING_MIME, Course
+from ainative.notebook.kernel_context import KernelContext, notebook_file
 from ainative.notebook.preview import Preview
 from ainative.notebook.turn_view import TurnView
+from ainative.notebook.wire import StreamEvent, TutorClientError, clock
 from ainative.tutor.modes import DEFAULT_MODE, all_modes
 
 CSS = """<style>
@@ -63,10 +67,11 @@ class TutorWidget:
         mode: str = DEFAULT_MODE,
         ip: Any = None,
         courses: list[Course] | None = None,
+        context: KernelContext | None = None,
     ) -> None:
         self._client = client
         self._outgoing = outgoing or _no_context
-        self._ip = ip
+        self.context = context or KernelContext(ip=ip)  # shared with the activity recorder
         self._courses = courses
         self._tasks: set[asyncio.Task[None]] = set()
         self._asking = False
@@ -139,9 +144,9 @@ class TutorWidget:
     # -- display and plumbing --------------------------------------------------------------
 
     def _bundle(self) -> dict[str, Any]:
-        """The widget view plus the course binding that the notebook keeps (binding.py)."""
+        """The widget view plus the course choice that the notebook keeps (course_choice.py)."""
         data: dict[str, Any] = self.box._repr_mimebundle_()
-        data[BINDING_MIME] = binding.binding_data(self.selected_course)
+        data[BINDING_MIME] = course_choice.binding_data(self.selected_course)
         return data
 
     def _ipython_display_(self) -> None:
@@ -197,7 +202,8 @@ class TutorWidget:
         try:
             if self._courses is None:
                 self._courses = await self._load_courses()
-            self.show_courses(binding.remembered_course(binding.notebook_file(self._ip)))
+            remembered = course_choice.remembered_course(notebook_file(self.context.ip))
+            self.show_courses(remembered)
             if self.course_settled:  # cell runs from now on belong to this session
                 await self._session()
         except TutorClientError as exc:
@@ -206,15 +212,15 @@ class TutorWidget:
         await self.refresh_consent()
 
     async def _load_courses(self) -> list[Course]:
-        listed = binding.parse_courses(Settings().ainative_courses)
+        listed = course_choice.parse_courses(Settings().ainative_courses)
         if listed is not None:
             return listed
-        return binding.courses_from_api(await self.client.courses())
+        return course_choice.courses_from_api(await self.client.courses())
 
     def show_courses(self, remembered: int | None = None) -> None:
         """One course: named. Several: a dropdown, preset to the remembered choice."""
         courses = self._courses or []
-        chosen = binding.choose(courses, remembered)
+        chosen = course_choice.choose(courses, remembered)
         self._bind(chosen)  # first: presetting the dropdown below is then no change
         if len(courses) > 1:
             self.course.options = [(NO_COURSE, 0)] + [(c.label, c.id) for c in courses]
@@ -225,10 +231,8 @@ class TutorWidget:
 
     def _bind(self, course: Course | None) -> None:
         self.conversation.course_id = course.id if course else None
-        recorder = _recorder()
-        if recorder is not None:
-            recorder.course_id = self.conversation.course_id
-            recorder.hold = not self.course_settled  # cell runs wait for the course
+        self.context.course_id = self.conversation.course_id
+        self.context.course_pending = not self.course_settled  # cell runs wait for it
         self._remember_course()
 
     def _course_chosen(self, change: dict[str, Any]) -> None:
@@ -242,9 +246,7 @@ class TutorWidget:
         if self.conversation.session_id is None:
             session = await self.client.start_session(self.conversation.course_id)
             self.conversation.session_id = session
-            recorder = _recorder()
-            if recorder is not None:
-                recorder.session_id = session
+            self.context.session_id = session
         return self.conversation.session_id
 
     async def new_conversation(self) -> None:
@@ -254,9 +256,7 @@ class TutorWidget:
         self.views = []
         self.turns.children = ()
         self.question.placeholder = "Ask the tutor about your code or a concept…"
-        recorder = _recorder()
-        if recorder is not None:
-            recorder.session_id = None
+        self.context.session_id = None
         self._say("New conversation: the tutor starts afresh.")
         try:
             if old is not None:
@@ -319,16 +319,18 @@ class TutorWidget:
             turn.interaction_id = item.id
             throttle = Throttle(view.render)
 
-            def grown(text: str) -> None:
-                turn.text = text
+            def grown(event: StreamEvent) -> None:
+                turn.text = event.answer
                 throttle()
 
-            def moved(name: str) -> None:
+            def moved(where: str) -> None:
+                name = PHASES.get(where, where)
                 if name != phase["name"]:  # say it now: the ticker only looks twice a second
                     phase["name"] = name
                     self._say_phase(started, phase)
 
-            item = await chat.follow(self.client, item, grown, moved)
+            # no deadline: the widget waits as long as the question is on its way
+            item = await self.client.follow(item, math.inf, on_delta=grown, on_phase=moved)
             turn.finish(item)
             view.render()
             if item.status == "done":
@@ -412,10 +414,3 @@ class TutorWidget:
             f"<small>{quota.remaining} of {quota.limit} questions left "
             f"(refills at {clock(quota.refills_at)})</small>"
         )
-
-
-def _recorder() -> Any:
-    """The kernel's activity recorder, if the extension installed one."""
-    from ainative.notebook import activity
-
-    return activity.current()

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from ainative.config import Settings
-from ainative.notebook.models import SSEDecoder
+from ainative.notebook.wire import SSEDecoder
 
 POLL_WAIT = 30  # seconds, as the widget asks (the API caps it at LONG_POLL_MAX_SECONDS)
 FINAL = ("done", "error")

@@ -1,6 +1,6 @@
-"""Which course, notebook and cell a question or a cell run belongs to.
+"""Which course a notebook's questions and cell runs belong to, and how the choice is kept.
 
-Courses: the hub puts the student's courses into the server's environment
+The hub puts the student's courses into the server's environment
 (AINATIVE_COURSES, JSON [{id, code, title, role}]); without it the widget asks the API.
 One course is taken as it is; with several the student picks one, and the choice is
 remembered *in the notebook*:
@@ -19,17 +19,12 @@ its next save ask "the file has changed on disk: overwrite or revert?", and over
 drops the value again. The output travels through JupyterLab's own model, so it needs no
 JavaScript and no extension, and survives saves, copies and downloads of the notebook.
 Clearing all outputs forgets the choice; the dropdown then asks again.
-
-Notebook and cell: ipykernel names the session's notebook in `__session__` (from
-JPY_SESSION_NAME), and JupyterLab sends the id of the cell being run in the execute
-request's metadata (`cellId`), read from the kernel's parent message.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +32,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 BINDING_MIME = "application/vnd.ainative.binding+json"
-CELL_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 METADATA_KEY = "ainative"
 
 
@@ -91,42 +85,6 @@ def binding_data(course: Course | None) -> dict[str, Any]:
     if course is None:
         return {}
     return {"course_id": course.id, "course_code": course.code}
-
-
-# --- the notebook and the cell --------------------------------------------------------
-
-
-def notebook_file(ip: Any) -> Path | None:
-    """The notebook this kernel runs for, as a file on disk (None outside a Jupyter session)."""
-    name = (getattr(ip, "user_ns", None) or {}).get("__session__")
-    if not name or not str(name).endswith(".ipynb"):
-        return None
-    path = Path(str(name))
-    return path if path.is_absolute() else Path.cwd() / path.name
-
-
-def notebook_path(ip: Any) -> str | None:
-    """The notebook's path as the student sees it: relative to their home when inside it."""
-    file = notebook_file(ip)
-    if file is None:
-        return None
-    try:
-        return file.relative_to(Path.home()).as_posix()
-    except ValueError:
-        return file.name
-
-
-def current_cell_id(ip: Any) -> str | None:
-    """The id of the cell being executed (JupyterLab's `cellId`), if the front end sent one."""
-    kernel = getattr(ip, "kernel", None)
-    if kernel is None:
-        return None
-    try:
-        parent = kernel.get_parent("shell")
-    except Exception:  # an older or foreign kernel: no cell ids
-        return None
-    cell = str(((parent or {}).get("metadata") or {}).get("cellId") or "")
-    return cell if CELL_ID.fullmatch(cell) else None  # what nbformat (and the API) allow
 
 
 def remembered_course(file: Path | None) -> int | None:
