@@ -163,7 +163,7 @@ async def read_members(access: CourseStaff, state: StateDep) -> MembersPublic:
 @router.post(
     "/{course_id}/members",
     status_code=status.HTTP_201_CREATED,
-    response_model=MemberPublic | InvitationSent,
+    response_model=None,  # one model per status, as `responses` declares them
     responses={
         **BODY,
         **IN_COURSE,
