@@ -10,7 +10,7 @@ posted, and the account's password stays as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -65,7 +65,7 @@ def test_attack_reset_link_used_after_the_account_or_its_creator_changed(
     hub, api, make_user, change: str
 ) -> None:
     course, student, admin = make_course(api, make_user), make_user(), make_user(roles=("admin",))
-    enrol(api, course, student)
+    admin_enrols(api, admin, course, student)
     r = reset_link(api, student.id, course.staff)
     assert r.status_code == 201, r.text
     url = r.json()["reset_url"]
@@ -81,8 +81,8 @@ def test_attack_reset_link_used_after_the_account_or_its_creator_changed(
 
 
 def test_attack_an_older_reset_link_after_a_newer_one(hub, api, make_user) -> None:
-    course, student = make_course(api, make_user), make_user()
-    enrol(api, course, student)
+    course, student, admin = make_course(api, make_user), make_user(), make_user(roles=("admin",))
+    admin_enrols(api, admin, course, student)
     first = reset_link(api, student.id, course.staff)
     second = reset_link(api, student.id, course.staff)
     assert first.status_code == second.status_code == 201

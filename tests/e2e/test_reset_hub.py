@@ -3,13 +3,17 @@ and every earlier login of the account ended (API tokens and hub session)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import create_engine, text
 
 from tests.e2e.signup import make_course
-from tests.support.api import TestUser, invite_and_accept
+from tests.support.api import invite_and_accept
+
+if TYPE_CHECKING:
+    from tests.support.api import TestUser
 from tests.support.eventually import eventually
 
 NEW_PASSWORD = "Fresh-start-77"
