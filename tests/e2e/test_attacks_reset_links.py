@@ -16,15 +16,16 @@ import httpx
 import pytest
 
 from tests.e2e.signup import JoinCourse, make_course
-from tests.e2e.test_reset_hub import (
-    NEW_PASSWORD,
-    enrol,
-    open_link,
-    post_reset,
-    reset_link,
-    token_of,
-)
-from tests.support.api import TestUser
+from tests.e2e.test_reset_hub import NEW_PASSWORD, open_link, post_reset, reset_link, token_of
+
+if TYPE_CHECKING:
+    from tests.support.api import TestUser
+
+
+def admin_enrols(api: httpx.Client, admin: TestUser, course: JoinCourse, student: TestUser) -> None:
+    body = {"user_id": student.id, "role": "student"}
+    r = api.post(f"/api/v1/courses/{course.id}/members", json=body, headers=admin.headers)
+    assert r.status_code == 201, r.text
 
 
 def promote_student(api, admin, course, student) -> None:
