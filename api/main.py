@@ -13,7 +13,19 @@ from ainative.config import Settings, get_settings
 from api.bodylimit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.observability import install_observability
-from api.routes import admin, auth, courses, events, experiments, health, hub, me, tutor, users
+from api.routes import (
+    admin,
+    auth,
+    courses,
+    events,
+    experiments,
+    health,
+    hub,
+    invitations,
+    me,
+    tutor,
+    users,
+)
 from api.routes import resets as reset_links
 from api.routes.events import EVENTS_BATCH_PATH
 from api.state import open_state
@@ -51,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_path={EVENTS_BATCH_PATH: settings.max_events_body_bytes},
     )
     install_error_handlers(app)
-    for module in (auth, hub, users, courses, experiments, tutor, events, health, admin, me):
+    routers = (auth, hub, users, courses, experiments, tutor, events, health, admin, me)
+    for module in (*routers, invitations):
         app.include_router(module.router)
     app.include_router(reset_links.router)
     install_observability(app)

@@ -1,8 +1,9 @@
 """Routes: courses, memberships and each course's tutor policy.
 
-Admins create courses and may do anything in them; a course's instructors enrol
-students and set its tutor policy; its students can read it. Access to one course
-is decided once, by the `course_access` dependency.
+Admins create courses and may do anything in them, enrolling any account; a course's
+instructors invite students (who join when they accept, api.routes.invitations) and set
+its tutor policy; its students can read it. Access to one course is decided once, by the
+`course_access` dependency.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
 
 from ainative.course import courses as courses_service
-from ainative.course import joincodes
+from ainative.course import invitations, joincodes
 from ainative.db.models import Course
 from api.deps import CurrentUser, Principal, require_roles
 from api.schemas.bounds import CourseIdPath, UserIdPath
@@ -24,6 +25,7 @@ from api.schemas.courses import (
     CoursePublic,
     CoursesPublic,
     CourseSummaryPublic,
+    InvitationSent,
     JoinCodePublic,
     MemberCreate,
     MemberPublic,
@@ -161,14 +163,42 @@ async def read_members(access: CourseStaff, state: StateDep) -> MembersPublic:
 @router.post(
     "/{course_id}/members",
     status_code=status.HTTP_201_CREATED,
-    response_model=MemberPublic,
-    responses={**BODY, **IN_COURSE},
+    response_model=None,  # one model per status, as `responses` declares them
+    responses={
+        **BODY,
+        **IN_COURSE,
+        201: {"model": MemberPublic, "description": "an admin enrolled the account"},
+        202: {
+            "model": InvitationSent,
+            "description": "an instructor's invitation; the same whether or not the account exists",
+        },
+    },
 )
-async def create_member(body: MemberCreate, access: CourseStaff, state: StateDep) -> MemberPublic:
-    """Enrol a user (or change their role); instructors enrol student accounts only."""
+async def create_member(
+    body: MemberCreate,
+    access: CourseStaff,
+    caller: CurrentUser,
+    state: StateDep,
+    response: Response,
+) -> MemberPublic | InvitationSent:
+    """Admins enrol a user (or change their role); instructors invite a student account,
+    which joins when it accepts."""
+    if access.role != "admin":
+        if body.role != "student":
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins assign instructors")
+        sent = await state.db(
+            invitations.invite,
+            course_id=access.course.id,
+            actor_id=caller.id,
+            user_id=body.user_id,
+            login=body.username,
+        )
+        response.status_code = status.HTTP_202_ACCEPTED
+        return InvitationSent(detail=sent)
     member = await state.db(
         courses_service.enrol,
         course_id=access.course.id,
+        actor_id=caller.id,
         actor_role=access.role,
         role=body.role,
         user_id=body.user_id,
@@ -180,10 +210,16 @@ async def create_member(body: MemberCreate, access: CourseStaff, state: StateDep
 @router.delete(
     "/{course_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=IN_COURSE
 )
-async def delete_member(user_id: UserIdPath, access: CourseStaff, state: StateDep) -> Response:
+async def delete_member(
+    user_id: UserIdPath, access: CourseStaff, caller: CurrentUser, state: StateDep
+) -> Response:
     """Remove a member; only admins remove instructors."""
     await state.db(
-        courses_service.unenrol, course_id=access.course.id, actor_role=access.role, user_id=user_id
+        courses_service.unenrol,
+        course_id=access.course.id,
+        actor_id=caller.id,
+        actor_role=access.role,
+        user_id=user_id,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

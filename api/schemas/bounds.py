@@ -25,6 +25,7 @@ def _not_bool(value: Any) -> Any:
 NOT_BOOL = BeforeValidator(_not_bool)  # last in Annotated[...], after the bounds
 IdField = Annotated[int, Field(ge=1, le=INT32_MAX), NOT_BOOL]
 UserIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="a user's id")]
+InvitationIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="an invitation's id")]
 CourseIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="a course's id")]
 CourseIdQuery = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="a course's id")]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]

@@ -55,7 +55,8 @@ class CoursesPublic(BaseModel):
 
 
 class MemberCreate(Strict):
-    """Enrol by `user_id` or `username` (exactly one)."""
+    """Enrol (admins) or invite (instructors) by `user_id` or `username` (exactly one);
+    `username` may also be an email."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -85,7 +86,31 @@ class MemberPublic(BaseModel):
     username: str
     email: str | None = Field(description="null unless an admin asks, or it is your own student")
     role: str
-    research_consent: bool | None = Field(description="null where email is")
+    research_consent: bool | None = Field(description="null unless an admin asks")
+
+
+class InvitationSent(BaseModel):
+    """An instructor's invitation: the same answer whether or not the account exists."""
+
+    detail: str
+
+
+class InvitationPublic(BaseModel):
+    """A pending invitation of yours to a course; you join it when you accept."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    course_id: int
+    course_code: str
+    course_title: str
+    invited_by: str | None = Field(description="the inviting instructor's username")
+    created_at: datetime
+
+
+class InvitationsPublic(BaseModel):
+    data: list[InvitationPublic]
+    count: int
 
 
 class MembersPublic(BaseModel):

@@ -3,24 +3,25 @@ and every earlier login of the account ended (API tokens and hub session)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import create_engine, text
 
 from tests.e2e.signup import make_course
+from tests.support.api import invite_and_accept
+
+if TYPE_CHECKING:
+    from tests.support.api import TestUser
 from tests.support.eventually import eventually
 
 NEW_PASSWORD = "Fresh-start-77"
 
 
-def enrol(api: httpx.Client, course, user_id: int, staff: dict[str, str]) -> None:
-    r = api.post(
-        f"/api/v1/courses/{course.id}/members",
-        json={"user_id": user_id, "role": "student"},
-        headers=staff,
-    )
-    assert r.status_code == 201, r.text
+def enrol(api: httpx.Client, course, student: TestUser) -> None:
+    """The course's instructor invites the student, who accepts."""
+    invite_and_accept(api, course.id, student, course.staff)
 
 
 def reset_link(api: httpx.Client, user_id: int, headers: dict[str, str]) -> httpx.Response:
@@ -47,7 +48,7 @@ def token_of(url: str) -> str:
 def test_only_admins_and_the_students_own_instructors_create_links(api, make_user) -> None:
     course = make_course(api, make_user)
     student, stranger = make_user(), make_user(roles=("instructor",))
-    enrol(api, course, student.id, course.staff)
+    enrol(api, course, student)
     assert reset_link(api, student.id, course.staff).status_code == 201
     assert reset_link(api, student.id, stranger.headers).status_code == 403
     assert reset_link(api, student.id, make_user().headers).status_code == 403
@@ -60,7 +61,7 @@ def test_only_admins_and_the_students_own_instructors_create_links(api, make_use
 
 def test_a_link_works_once_and_ends_every_earlier_login(hub, api, make_user) -> None:
     course, student = make_course(api, make_user), make_user()
-    enrol(api, course, student.id, course.staff)
+    enrol(api, course, student)
     hub_session = hub.session(student.username, student.password)
     assert hub_session.get("/hub/home").status_code == 200
 
@@ -98,7 +99,7 @@ def test_a_link_works_once_and_ends_every_earlier_login(hub, api, make_user) -> 
 
 def test_an_expired_link_is_refused(hub, api, make_user) -> None:
     course, student = make_course(api, make_user), make_user()
-    enrol(api, course, student.id, course.staff)
+    enrol(api, course, student)
     r = reset_link(api, student.id, course.staff)
     assert r.status_code == 201
     expires = r.json()["expires_at"]

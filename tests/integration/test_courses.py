@@ -8,6 +8,8 @@ from datetime import datetime
 import httpx
 import pytest
 
+from tests.support.api import invite_and_accept
+
 
 def code() -> str:
     return f"CS{uuid.uuid4().hex[:8].upper()}"
@@ -34,12 +36,7 @@ def course_setup(api: httpx.Client, make_user):
         headers=admin.headers,
     )
     assert r.status_code == 201, r.text
-    r = api.post(
-        f"{base}/members",
-        json={"username": student.username, "role": "student"},
-        headers=instructor.headers,
-    )
-    assert r.status_code == 201, r.text
+    invite_and_accept(api, course["id"], student, instructor.headers)
     return {
         "admin": admin,
         "instructor": instructor,
@@ -110,7 +107,12 @@ def test_enrolment_rules(api: httpx.Client, course_setup, make_user) -> None:
     r = api.post(
         f"{base}/members", json={"user_id": s["instructor"].id}, headers=s["instructor"].headers
     )
-    assert r.status_code == 403, "an instructor cannot demote a fellow instructor"
+    assert r.status_code == 202, "an instructor only invites, and a fellow instructor is not"
+    roles = {
+        m["user_id"]: m["role"]
+        for m in api.get(f"{base}/members", headers=s["admin"].headers).json()["data"]
+    }
+    assert roles[s["instructor"].id] == "instructor"
     both = {"user_id": newcomer.id, "username": newcomer.username}
     r = api.post(f"{base}/members", json=both, headers=s["admin"].headers)
     assert r.status_code == 422 and "exactly one" in r.json()["detail"]
@@ -264,15 +266,16 @@ def test_course_policy_for_is_one_query(fresh_database_url: str) -> None:
 
 @pytest.mark.parametrize("roles", [("admin",), ("instructor",), ("student", "admin")])
 def test_attack_instructor_enrols_staff_to_reach_their_server(api, course_setup, make_user, roles):
-    """Enrolment puts a server within the instructors' reach: only student accounts qualify."""
+    """Enrolment puts a server within the instructors' reach: instructors attach no one, and
+    staff accounts get no invitation either (the same reply as for anyone)."""
     s = course_setup
     target = make_user(roles=roles)
     for body in ({"user_id": target.id}, {"username": target.username}):
         r = api.post(f"{s['base']}/members", json=body, headers=s["instructor"].headers)
-        assert r.status_code == 403, r.text
-        assert "student accounts only" in r.json()["detail"]
+        assert r.status_code == 202, r.text
     members = api.get(f"{s['base']}/members", headers=s["admin"].headers).json()
     assert target.id not in {m["user_id"] for m in members["data"]}
+    assert api.get("/api/v1/me/invitations", headers=target.headers).json()["count"] == 0
     r = api.post(f"{s['base']}/members", json={"user_id": target.id}, headers=s["admin"].headers)
     assert r.status_code == 201, "admins may still enrol anyone"
 
@@ -288,13 +291,10 @@ def test_attack_instructor_reads_staff_emails(api, course_setup, make_user) -> N
         m["user_id"]: m
         for m in api.get(f"{s['base']}/members", headers=s["instructor"].headers).json()["data"]
     }
-    assert seen[s["student"].id]["email"] and seen[s["student"].id]["research_consent"] is True
+    assert seen[s["student"].id]["email"] == s["student"].email
+    assert seen[s["student"].id]["research_consent"] is None, "consent is for admins only"
     for hidden in (admin_as_student.id, s["instructor"].id):
         assert seen[hidden]["email"] is None and seen[hidden]["research_consent"] is None
     everything = api.get(f"{s['base']}/members", headers=s["admin"].headers).json()["data"]
     assert all(m["email"] for m in everything), "admins see every member's email"
-    newcomer = make_user()
-    r = api.post(
-        f"{s['base']}/members", json={"user_id": newcomer.id}, headers=s["instructor"].headers
-    )
-    assert r.status_code == 201 and r.json()["email"], "the enrolment reply shows a student's email"
+    assert all(m["research_consent"] is not None for m in everything)

@@ -16,6 +16,8 @@ AS_STUDENT = [
     ("POST", "/api/v1/tutor/requests", {"prompt": "why?", "mode": "hints", "course_id": HUGE}),
     ("POST", "/api/v1/tutor/sessions", {"course_id": INT32_OVER}),
     ("POST", "/api/v1/events/batch", {"course_id": INT32_OVER, "events": []}),
+    ("POST", f"/api/v1/me/invitations/{HUGE}/accept", None),
+    ("POST", f"/api/v1/me/invitations/{HUGE}/decline", None),
 ]
 AS_ADMIN = [
     ("GET", f"/api/v1/users/{INT32_OVER}", None),

@@ -126,3 +126,48 @@ def test_0003_splits_old_ratings_into_helpful_and_score(fresh_database_url: str)
 
     command.upgrade(cfg, "0003")
     assert _column(fresh_database_url, ids, "helpful, score") == converted
+
+
+def test_0009_ties_existing_reset_links_to_the_generation_and_keeps_the_newest_live(
+    fresh_database_url: str,
+) -> None:
+    """Links stored at 0008 take the account's current generation; of several unused links
+    per account only the newest stays live (one live link each)."""
+    from alembic import command
+
+    cfg = migrate.alembic_config(fresh_database_url)
+    command.downgrade(cfg, "0008")
+    engine = create_engine(fresh_database_url)
+    try:
+        with engine.begin() as conn:
+            user = conn.execute(
+                text(
+                    "INSERT INTO users (email, username, password_hash, token_generation)"
+                    " VALUES ('reset@example.org', 'resetme', 'x', 3) RETURNING id"
+                )
+            ).scalar_one()
+            for n, used in (("a", False), ("b", True), ("c", False), ("d", False)):
+                conn.execute(
+                    text(
+                        "INSERT INTO password_resets (user_id, token_hash, expires_at, used_at)"
+                        " VALUES (:u, :h, now() + interval '1 hour',"
+                        " CASE WHEN :used THEN now() END)"
+                    ),
+                    {"u": user, "h": n * 64, "used": used},
+                )
+        command.upgrade(cfg, "0009")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT left(token_hash, 1), target_generation, used_at IS NOT NULL,"
+                    " revoked_at IS NOT NULL FROM password_resets ORDER BY id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("a", 3, False, True),
+        ("b", 3, True, False),
+        ("c", 3, False, True),
+        ("d", 3, False, False),
+    ]

@@ -101,3 +101,21 @@ def unique_prompt(tag: str = "") -> str:
 def fake_requests(fake_llm: Any) -> list[dict[str, Any]]:
     """What the fake LLM was asked, oldest first."""
     return list(httpx.get(f"{fake_llm.root_url}/_requests").json())
+
+
+def invite_and_accept(
+    api: httpx.Client, course_id: int, student: TestUser, staff: dict[str, str]
+) -> None:
+    """An instructor invites the student by username; the student accepts it."""
+    r = api.post(
+        f"/api/v1/courses/{course_id}/members",
+        json={"username": student.username, "role": "student"},
+        headers=staff,
+    )
+    assert r.status_code == 202, r.text
+    mine = api.get("/api/v1/me/invitations", headers=student.headers)
+    assert mine.status_code == 200, mine.text
+    wanted = [i["id"] for i in mine.json()["data"] if i["course_id"] == course_id]
+    assert len(wanted) == 1, mine.text
+    r = api.post(f"/api/v1/me/invitations/{wanted[0]}/accept", headers=student.headers)
+    assert r.status_code == 204, r.text

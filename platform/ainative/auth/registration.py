@@ -12,6 +12,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from ainative import audit
 from ainative.auth.errors import DuplicateUserError, InvalidJoinCodeError, RegistrationClosedError
 from ainative.auth.users import create_user
 from ainative.course import joincodes
@@ -69,4 +70,12 @@ def register(
         raise DuplicateUserError(TAKEN) from exc
     if course is not None:
         session.add(Membership(course_id=course.id, user_id=user.id, role="student"))
+        audit.record(
+            session,
+            actor_id=user.id,
+            action="membership.joined",
+            course_id=course.id,
+            target_user_id=user.id,
+            details={"by": "join_code"},
+        )
     return user

@@ -2,9 +2,15 @@
 
 An admin, or an instructor for a student-only account enrolled as a student in one of
 their courses, creates a link (valid at most RESET_LINK_HOURS, single use). Only the
-SHA-256 of its token is stored, with its expiry and the moment it was used. Using it sets
-the new password through users.set_password: every refresh token is revoked and the new
-token generation ends hub sessions and live access tokens.
+SHA-256 of its token is stored, with its expiry, the account's token generation and the
+moment it was used. A new link replaces the account's older ones (one live link each).
+
+Every use re-checks the link as of now (issue 20, finding 3): the account's generation
+must be unchanged (no password, role or activation change since), and its creator must
+still be allowed to reset it (`may_reset`: still an admin, or still an instructor
+teaching it). Using it sets the new password through users.set_password: every refresh
+token is revoked and the new token generation ends hub sessions and live access tokens.
+Creating and using a link are audit-logged.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
+from ainative import audit
 from ainative.auth.errors import InvalidUserInput, ResetLinkError, UserNotFoundError
 from ainative.auth.passwords import password_problem
 from ainative.auth.users import set_password
@@ -27,6 +34,8 @@ RESET_LINK_HOURS = 24
 UNKNOWN = "this reset link is not valid: ask your instructor for a new one"
 USED = "this reset link has already been used: ask your instructor for a new one"
 EXPIRED = "this reset link has expired: ask your instructor for a new one"
+REPLACED = "this reset link was replaced by a newer one: use the newest link you were given"
+STALE = "this reset link no longer applies (the account changed): ask your instructor for a new one"
 
 
 def token_hash(token: str) -> str:
@@ -35,9 +44,10 @@ def token_hash(token: str) -> str:
 
 def may_reset(session: Session, *, actor_id: int, actor_roles: Iterable[str], user: User) -> bool:
     """Admins for anyone; instructors for student-only accounts they teach."""
-    if "admin" in set(actor_roles):
+    roles = set(actor_roles)
+    if "admin" in roles:
         return True
-    if not student_only(user.roles):
+    if "instructor" not in roles or not student_only(user.roles):
         return False
     staff, student = aliased(Membership), aliased(Membership)
     query = (
@@ -53,24 +63,44 @@ def may_reset(session: Session, *, actor_id: int, actor_roles: Iterable[str], us
 def create_reset_link(
     session: Session, *, user_id: int, created_by: int | None, hours: int = RESET_LINK_HOURS
 ) -> tuple[str, datetime]:
-    """A new link's token (shown once) and its expiry; earlier unused links stay valid."""
-    if session.get(User, user_id) is None:
+    """A new link's token (shown once) and its expiry; the account's older links stop."""
+    # The account's row, locked: concurrent links for one account queue here.
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
         raise UserNotFoundError(f"no user with id {user_id}")
+    now = datetime.now(UTC)
+    session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user_id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
     token = secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + timedelta(hours=min(hours, RESET_LINK_HOURS))
+    expires_at = now + timedelta(hours=min(hours, RESET_LINK_HOURS))
     session.add(
         PasswordReset(
             user_id=user_id,
             token_hash=token_hash(token),
             created_by=created_by,
             expires_at=expires_at,
+            target_generation=int(user.token_generation or 0),
         )
+    )
+    audit.record(
+        session,
+        actor_id=created_by,
+        action="reset_link.created",
+        target_user_id=user_id,
+        details={"expires_at": expires_at.isoformat()},
     )
     return token, expires_at
 
 
 def find_reset(session: Session, token: str) -> tuple[PasswordReset, User]:
-    """The link's row and account if it can still be used; ResetLinkError says why not."""
+    """The link's row and account if it can still be used now; ResetLinkError says why not."""
     row = session.execute(
         select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
     ).scalar_one_or_none()
@@ -79,9 +109,23 @@ def find_reset(session: Session, token: str) -> tuple[PasswordReset, User]:
         raise ResetLinkError(UNKNOWN)
     if row.used_at is not None:
         raise ResetLinkError(USED)
+    if row.revoked_at is not None:
+        raise ResetLinkError(REPLACED)
     if row.expires_at <= datetime.now(UTC):
         raise ResetLinkError(EXPIRED)
+    if row.target_generation != int(user.token_generation or 0) or not _creator_may_still(
+        session, row, user
+    ):
+        raise ResetLinkError(STALE)
     return row, user
+
+
+def _creator_may_still(session: Session, row: PasswordReset, user: User) -> bool:
+    """Whether the link's creator, as they are now, may still reset the account."""
+    creator = session.get(User, row.created_by) if row.created_by is not None else None
+    if creator is None or not creator.is_active:
+        return False
+    return may_reset(session, actor_id=creator.id, actor_roles=creator.roles or (), user=user)
 
 
 def use_reset_link(session: Session, *, token: str, new_password: str) -> User:
@@ -98,4 +142,11 @@ def use_reset_link(session: Session, *, token: str, new_password: str) -> User:
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise ResetLinkError(USED)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="reset_link.used",
+        target_user_id=user.id,
+        details={"created_by": row.created_by},
+    )
     return set_password(session, user=user, new_password=new_password)

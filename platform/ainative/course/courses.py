@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ainative import audit
 from ainative.auth.users import get_user_by_login
 from ainative.course.errors import (
     CourseError,
@@ -49,11 +50,15 @@ class MemberRow:
     def seen_by(self, actor_role: str) -> MemberRow:
         """This row as `actor_role` may see it: instructors see their own students' email only.
 
-        An instructor's students are student-only accounts enrolled as students; the email
-        and consent of fellow staff and of admins stay hidden from them.
+        An instructor's students are student-only accounts in the course as students, who
+        joined by their own action (join code, accepted invitation) or were enrolled by an
+        admin. Research consent is for admins alone; the email of fellow staff and of
+        admins stays hidden from instructors.
         """
-        if actor_role == "admin" or (self.role == "student" and student_only(self.account_roles)):
+        if actor_role == "admin":
             return self
+        if self.role == "student" and student_only(self.account_roles):
+            return replace(self, research_consent=None)
         return replace(self, email=None, research_consent=None)
 
 
@@ -120,33 +125,38 @@ def enrol(
     session: Session,
     *,
     course_id: int,
+    actor_id: int | None,
     actor_role: str,
     role: str,
     user_id: int | None = None,
     username: str | None = None,
 ) -> MemberRow:
-    """Enrol a user (by id, else by username or email) or change their role.
+    """An admin enrols a user (by id, else by username or email) or changes their role.
 
-    `actor_role` is the caller's role in the course ("admin" for platform admins): only
-    admins assign instructors, change an instructor's role, or enrol an account that is
-    more than a student (enrolment puts a student's server within the instructors' reach).
+    Only admins attach an existing account to a course: instructors invite it
+    (ainative.course.invitations) and it joins when it accepts. Enrolment puts a
+    student's server and password resets within the instructors' reach. Audit-logged.
     """
-    if role == "instructor" and actor_role != "admin":
-        raise CoursePermissionError("only admins assign instructors")
+    if actor_role != "admin":
+        raise CoursePermissionError(
+            "only admins enrol an existing account; instructors invite it and it joins "
+            "when it accepts"
+        )
     if user_id is not None:
         target = session.get(User, user_id)
     else:
         target = get_user_by_login(session, login=username or "")
     if target is None:
         raise CourseNotFoundError("no such user")
-    if actor_role != "admin" and not student_only(target.roles):
-        raise CoursePermissionError(
-            "instructors enrol student accounts only; ask an administrator to add this account"
-        )
-    current = member_role(session, course_id=course_id, user_id=target.id)
-    if current == "instructor" and actor_role != "admin":
-        raise CoursePermissionError("only admins change an instructor's role")
     add_member(session, course_id=course_id, user_id=target.id, role=role)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="membership.added",
+        course_id=course_id,
+        target_user_id=target.id,
+        details={"role": role},
+    )
     row = MemberRow(
         target.id,
         target.username,
@@ -158,14 +168,24 @@ def enrol(
     return row.seen_by(actor_role)
 
 
-def unenrol(session: Session, *, course_id: int, actor_role: str, user_id: int) -> None:
-    """Remove a member; only admins remove instructors."""
+def unenrol(
+    session: Session, *, course_id: int, actor_id: int | None, actor_role: str, user_id: int
+) -> None:
+    """Remove a member; only admins remove instructors. Audit-logged."""
     current = member_role(session, course_id=course_id, user_id=user_id)
     if current is None:
         raise CourseNotFoundError("that user is not a member of this course")
     if current == "instructor" and actor_role != "admin":
         raise CoursePermissionError("only admins remove instructors")
     remove_member(session, course_id=course_id, user_id=user_id)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="membership.removed",
+        course_id=course_id,
+        target_user_id=user_id,
+        details={"role": current},
+    )
 
 
 def remove_member(session: Session, *, course_id: int, user_id: int) -> bool:

@@ -28,3 +28,7 @@ class ExperimentError(Exception):
 
 class EventError(Exception):
     """A batch of research events refused as a whole."""
+
+
+class InvitationNotFoundError(CourseNotFoundError):
+    """No such invitation for the caller (never someone else's)."""

@@ -369,3 +369,60 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The account's token generation when the link was made: a password, role or
+    # activation change since then voids the link (auth.resets.find_reset).
+    target_generation: Mapped[int] = mapped_column(Integer)
+    # Set when a newer link for the same account replaced this one: one live link each.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "uq_password_resets_one_live",
+            "user_id",
+            unique=True,
+            postgresql_where=text("used_at IS NULL AND revoked_at IS NULL"),
+        ),
+    )
+
+
+class CourseInvitation(Base):
+    """An instructor's invitation of an existing account to a course as a student.
+
+    It grants nothing (no membership, no hub group) until the invited account accepts it
+    (ainative.course.invitations); declining or accepting deletes it.
+    """
+
+    __tablename__ = "course_invitations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("course_id", "user_id", name="uq_course_invitations_course_user"),
+    )
+
+
+class AuditEntry(Base):
+    """Who did what to whom: enrolments, invitations, reset links (ainative.audit).
+
+    Written in the transaction of the action it records; the ids become NULL when the
+    account or course is deleted, the action and its time stay.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+    __table_args__ = (
+        Index("ix_audit_log_target_at", "target_user_id", "at"),
+        Index("ix_audit_log_course_at", "course_id", "at"),
+    )
