@@ -18,6 +18,7 @@ from pydantic_settings import NoDecode
 DEFAULT_JWT_SECRET = "dev-insecure-change-me-0123456789abcdef"
 MIN_SECRET_LENGTH = 32
 MIN_PRODUCTION_BCRYPT_ROUNDS = 12
+MIN_FLOWER_PASSWORD_LENGTH = 16  # a random one: openssl rand -base64 18
 
 
 class Topic(BaseModel):
@@ -464,7 +465,9 @@ class OperationsSettings(Topic):
     flower_port: int = Field(5555, ge=1, description="Port Flower listens on.")
     flower_basic_auth: str = Field(
         "",
-        description="Flower's `user:password[,user2:password2]`; required, Flower never runs open.",
+        description="Flower's `user:password[,user2:password2]`; required, Flower never runs "
+        "open. In production each password has at least 16 characters and is not the user "
+        "name: Flower counts no failed attempts.",
     )
     flower_url_prefix: str = Field(
         "", description="Path Flower serves under, e.g. services/flower behind the hub proxy."
