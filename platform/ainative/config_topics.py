@@ -465,9 +465,7 @@ class OperationsSettings(Topic):
     flower_port: int = Field(5555, ge=1, description="Port Flower listens on.")
     flower_basic_auth: str = Field(
         "",
-        description="Flower's `user:password[,user2:password2]`; required, Flower never runs "
-        "open. In production each password has at least 16 characters and is not the user "
-        "name: Flower counts no failed attempts.",
+        description="Flower's `user:password[,user2:password2]`; required, Flower never runs open.",
     )
     flower_url_prefix: str = Field(
         "", description="Path Flower serves under, e.g. services/flower behind the hub proxy."
