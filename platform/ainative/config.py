@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ainative.config_topics import (
     DEFAULT_JWT_SECRET,
+    MIN_FLOWER_PASSWORD_LENGTH,
     MIN_PRODUCTION_BCRYPT_ROUNDS,
     MIN_SECRET_LENGTH,
     AbuseSettings,
@@ -82,6 +83,22 @@ class Settings(
         """FLOWER_BASIC_AUTH as Flower's list of user:password pairs."""
         return [pair.strip() for pair in self.flower_basic_auth.split(",") if pair.strip()]
 
+    def flower_password_problems(self) -> list[str]:
+        """FLOWER_BASIC_AUTH pairs whose password a guess finds (admin:admin, short ones).
+
+        Flower counts no failures: only a long random password stops guessing.
+        """
+        problems = []
+        for pair in self.flower_credentials:
+            user, _, password = pair.partition(":")
+            if len(password) < MIN_FLOWER_PASSWORD_LENGTH or password.lower() == user.lower():
+                problems.append(
+                    f"FLOWER_BASIC_AUTH: the password of {user!r} is weak (at least "
+                    f"{MIN_FLOWER_PASSWORD_LENGTH} characters, not the user name; "
+                    "openssl rand -base64 18)"
+                )
+        return problems
+
     def development_secret(self, name: str, nbytes: int = 32) -> str:
         """A per-install secret kept in DATA_DIR/secrets, so restarts keep sessions valid.
 
@@ -131,6 +148,8 @@ class Settings(
             problems.append("REDIS_URL has no password (redis://user:password@host:6379/0)")
         if self.cache_redis_url and not urlsplit(self.cache_redis_url).password:
             problems.append("CACHE_REDIS_URL has no password")
+        if "flower" in components:
+            problems += self.flower_password_problems()
         if "hub" in components and not self.jupyterhub_crypt_key:
             problems.append("JUPYTERHUB_CRYPT_KEY is not set (openssl rand -hex 32)")
         if "hub" in components and self.hub_spawner == "simple":

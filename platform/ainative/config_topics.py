@@ -18,6 +18,7 @@ from pydantic_settings import NoDecode
 DEFAULT_JWT_SECRET = "dev-insecure-change-me-0123456789abcdef"
 MIN_SECRET_LENGTH = 32
 MIN_PRODUCTION_BCRYPT_ROUNDS = 12
+MIN_FLOWER_PASSWORD_LENGTH = 16  # a random one: openssl rand -base64 18
 
 
 class Topic(BaseModel):

@@ -1,4 +1,4 @@
-"""Attacks on the real JupyterHub (findings 4 and 8 of issue 11)."""
+"""Attacks on the real JupyterHub (findings 4 and 8 of issue 11, 4 and 12 of issue 20)."""
 
 from __future__ import annotations
 
@@ -86,6 +86,34 @@ def test_attack_login_link_does_not_silently_replace_a_session(hub, api, make_us
     )
     assert confirmed.status_code == 302, confirmed.text[:300]
     assert _whoami(browser) == attacker.username.lower()
+
+
+def test_attack_login_link_without_a_session_names_the_account_first(hub, api, make_user):
+    """Login CSRF on a browser with no hub session: the attacker's link, opened by the
+    victim, must not log the victim into the attacker's account by itself."""
+    attacker = make_user()
+    token = _login_link(api, attacker)
+    with httpx.Client(base_url=hub.url, timeout=30, follow_redirects=False) as victim:
+        page = victim.get("/hub/login", params={"token": token})
+        assert page.status_code == 200, page.text[:300]
+        assert not any(c.name == "jupyterhub-hub-login" for c in victim.cookies.jar)
+        assert f'id="link_owner">{attacker.username}<' in page.text
+        assert page.headers["cache-control"] == "no-store"
+        assert victim.get("/hub/home").status_code == 302  # still nobody's session
+
+        # A cross-site form posting the token has no XSRF value: refused.
+        forged = victim.post("/hub/login", data={"token": token, "confirm": "yes"})
+        assert forged.status_code == 403, forged.text[:300]
+        assert not any(c.name == "jupyterhub-hub-login" for c in victim.cookies.jar)
+
+        # The page's own button (its form, with the XSRF field) logs in, once.
+        xsrf = page.text.split('name="_xsrf" value="')[1].split('"')[0]
+        confirmed = victim.post(
+            "/hub/login",
+            data={"_xsrf": xsrf, "token": token, "confirm": "yes", "next": "/hub/home"},
+        )
+        assert confirmed.status_code == 302, confirmed.text[:300]
+        assert _whoami(victim) == attacker.username.lower()
 
 
 def test_own_login_link_over_own_session_goes_straight_through(hub, api, make_user):

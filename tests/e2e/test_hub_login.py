@@ -64,7 +64,13 @@ def test_token_login_works_once(hub, api, make_user):
     token = r.json()["token"]
     link = urlsplit(r.json()["login_url"])  # the API's idea of the hub's host may differ
     with httpx.Client(base_url=hub.url, timeout=30) as browser:
-        first = browser.get(f"{link.path}?{link.query}")
+        page = browser.get(f"{link.path}?{link.query}")
+        assert page.status_code == 200 and 'id="link_owner"' in page.text, page.text[:300]
+        xsrf = page.text.split('name="_xsrf" value="')[1].split('"')[0]
+        first = browser.post(
+            "/hub/login",
+            data={"_xsrf": xsrf, "token": token, "confirm": "yes", "next": "/hub/home"},
+        )
         assert first.status_code == 302, first.text[:300]
         assert first.headers["location"].endswith("/hub/home")
         assert "token" not in first.headers["location"]

@@ -3,11 +3,17 @@ credentials, and with them it lists the worker and the tasks it finished."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
 
 import httpx
 
+from ainative.config import Settings
+from ainative.runtime.devservices import free_port
+from ainative.runtime.processes import flower_command
 from tests.integration.opsutil import start_flower, stop
+from tests.stack import REPO_ROOT
 from tests.support.api import ask, unique_prompt, wait_answer
 from tests.support.eventually import eventually
 
@@ -51,3 +57,24 @@ def test_flower_needs_credentials_and_shows_worker_and_tasks(stack, api, make_us
         assert any(name.startswith("worker@") for name in workers.json()), workers.text
     finally:
         stop(proc)
+
+
+def test_attack_production_flower_refuses_a_guessable_password(stack) -> None:
+    """admin:admin in production: the real Flower must refuse to start, naming the setting
+    (Flower counts no failed basic-auth attempts, so only a strong password stops guessing)."""
+    env = {**os.environ, **stack.env, "ENVIRONMENT": "production"}
+    env.update(FLOWER_BASIC_AUTH="admin:admin", FLOWER_PORT=str(free_port()))
+    # Every other production rule satisfied, so the refusal is about Flower's password.
+    env.update(
+        JWT_SECRET_KEY=secrets.token_hex(32),
+        PSEUDONYM_KEY=secrets.token_hex(32),
+        BCRYPT_ROUNDS="12",
+        REDIS_URL="redis://worker:not-reached@127.0.0.1:9/0",
+    )
+    proc = subprocess.run(
+        flower_command(), cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode != 0
+    assert "FLOWER_BASIC_AUTH: the password of 'admin' is weak" in proc.stderr, proc.stderr[-2000:]
+    strong = Settings(_env_file=None, flower_basic_auth=f"admin:{secrets.token_urlsafe(18)}")
+    assert strong.flower_password_problems() == []

@@ -79,13 +79,14 @@ def test_kubernetes_students_reach_no_private_address() -> None:
     rules = policy["egressAllowRules"]
     assert rules["privateIPs"] is False and rules["cloudMetadataServer"] is False
     allowed = [to["podSelector"]["matchLabels"] for rule in policy["egress"] for to in rule["to"]]
-    assert allowed == [{"app.kubernetes.io/name": "ainative-api"}]
+    # The API only through the ingress controller (issue 20, finding 4).
+    assert allowed == [{"app.kubernetes.io/name": "ingress-nginx"}]
 
 
 def test_kubernetes_redis_and_postgres_admit_no_student_pod() -> None:
     docs = list(yaml.safe_load_all((K8S / "networkpolicies.yaml").read_text()))
     guarded = {d["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for d in docs}
-    assert guarded == {"redis", "postgresql"}
+    assert guarded == {"redis", "postgresql", "ainative-api"}
     for doc in docs:
         for rule in doc["spec"]["ingress"]:
             for peer in rule["from"]:
@@ -94,6 +95,7 @@ def test_kubernetes_redis_and_postgres_admit_no_student_pod() -> None:
                 assert labels in (
                     {"app.kubernetes.io/part-of": "ainative"},
                     {"app": "jupyterhub", "component": "hub"},
+                    {"app.kubernetes.io/name": "ingress-nginx"},
                     {},
                 ), labels
 

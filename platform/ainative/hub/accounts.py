@@ -122,6 +122,12 @@ def consume_login_token(session: Session, claims: dict[str, Any]) -> None:
         raise ReplayError("this login link has already been used")
 
 
+def login_token_used(session: Session, claims: dict[str, Any]) -> bool:
+    """Whether the token's jti is already used (checked before asking, not consuming it)."""
+    jti = uuid.UUID(str(claims["jti"]))
+    return session.get(UsedLoginToken, jti) is not None
+
+
 def record_login(session: Session, user_id: int) -> None:
     session.execute(update(User).where(User.id == user_id).values(last_login=datetime.now(UTC)))
 

@@ -1,13 +1,14 @@
 """The hub's /login page, extended with token login: GET /hub/login?token=<login JWT>.
 
 Links from the API or an LMS carry a short-lived, single-use login token (issued by
-POST /api/v1/auth/hub-token); everything else is the stock password form. A link opened
-over another user's session asks before switching (a POST with the XSRF field).
+POST /api/v1/auth/hub-token); everything else is the stock password form. A link never
+logs anyone in by itself (login CSRF): unless it is the owner's own session already, it
+shows whose account it opens, and only the page's form (a POST with the XSRF field)
+logs in.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from jupyterhub.handlers.login import LoginHandler
 from tornado import web
 
 from ainative.auth.tokens import TokenError, decode_token
+from ainative.hub import accounts
 from ainative.limits.ratelimit import client_address
 
 
@@ -36,30 +38,13 @@ def client_ip(handler: Any, trusted: Sequence[str]) -> str:
     return client_address(peer_ip, headers.get("X-Forwarded-For"), trusted)
 
 
-CONFIRM_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Switch account?</title></head>
-<body style="font-family: sans-serif; max-width: 36em; margin: 4em auto">
-<h1>Switch account?</h1>
-<p>You are logged in as <strong>{current}</strong>. This link logs you in as
-<strong>{owner}</strong> instead.</p>
-<p>If you did not ask for this link, someone may be trying to make you work in their
-account: keep your own session.</p>
-<form method="post" action="{action}">
-<input type="hidden" name="_xsrf" value="{xsrf}">
-<input type="hidden" name="token" value="{token}">
-<input type="hidden" name="next" value="{next}">
-<input type="hidden" name="confirm" value="yes">
-<button type="submit">Log in as {owner}</button>
-<a href="{home}">Stay logged in as {current}</a>
-</form></body></html>
-"""
-
-
 class TokenLoginHandler(LoginHandler):  # type: ignore[misc]  # jupyterhub ships no types
     """LoginHandler that logs in with `?token=` before falling back to the form.
 
-    Over someone else's session a link never switches silently (login CSRF): it shows
-    a confirmation page whose form POSTs the token back with the XSRF field.
+    A link opened without a session, or over someone else's, never logs in silently
+    (login CSRF: the attacker's link would put the victim to work in the attacker's
+    account): it shows a page naming the account, whose form POSTs the token back with
+    the XSRF field. Only the owner's own session goes straight through.
     """
 
     async def get(self) -> None:
@@ -68,34 +53,32 @@ class TokenLoginHandler(LoginHandler):  # type: ignore[misc]  # jupyterhub ships
             await super().get()
             return
         current = self.current_user
-        owner = self._link_owner(token)
-        if current is not None and owner.lower() != current.name:
-            self.set_header("Cache-Control", "no-store")
-            self.finish(self._confirm_page(current.name, owner, token))
+        claims = self._link_claims(token)
+        owner = str(claims.get("username") or "")
+        if current is not None and owner.lower() == current.name:
+            await self._token_login(token)
             return
-        await self._token_login(token)
+        if await self.authenticator._db(accounts.login_token_used, claims):
+            raise web.HTTPError(403, "This login link has already been used. Ask for a new one.")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")  # the token is in the URL
+        page = await self.render_template(
+            "login_link.html",
+            current=current.name if current is not None else "",
+            owner=owner,
+            token=token,
+            next=self.get_argument("next", default=""),
+        )
+        self.finish(page)
 
-    def _link_owner(self, token: str) -> str:
-        """The username the link would log in as; 403 for a link that is not valid."""
+    def _link_claims(self, token: str) -> dict[str, Any]:
+        """The link's claims (its owner's username among them); 403 for an invalid link."""
         try:
-            claims = decode_token(token, "login")
+            return decode_token(token, "login")
         except TokenError as exc:
             raise web.HTTPError(
                 403, f"This login link is not valid ({exc}). Ask for a new one."
             ) from exc
-        return str(claims.get("username") or "")
-
-    def _confirm_page(self, current: str, owner: str, token: str) -> str:
-        base = self.hub.base_url
-        return CONFIRM_PAGE.format(
-            current=html.escape(current),
-            owner=html.escape(owner),
-            action=html.escape(self.settings["login_url"]),
-            xsrf=html.escape(self.xsrf_token.decode("ascii")),
-            token=html.escape(token),
-            next=html.escape(self.get_argument("next", default="")),
-            home=html.escape(f"{base}home"),
-        )
 
     async def _token_login(self, token: str) -> None:
         user = await self.login_user({"token": token})

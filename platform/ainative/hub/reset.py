@@ -24,6 +24,11 @@ from ainative.hub.handlers import client_ip
 from ainative.limits import ratelimit
 
 MISMATCH = "the two passwords differ: type the same password twice"
+SESSIONS_LEFT = (
+    "Your password is changed, but logins made before it could not all be ended at once: "
+    "they stop when their access expires, within minutes. Tell an administrator (the hub "
+    "could not publish the change)."
+)
 
 
 class ResetHandler(BaseHandler):  # type: ignore[misc]  # jupyterhub ships no types
@@ -84,13 +89,31 @@ class ResetHandler(BaseHandler):  # type: ignore[misc]  # jupyterhub ships no ty
                 await publish_generation(
                     limiter, user_id=user_id, generation=generation, settings=settings
                 )
-            except RedisError:
-                self.log.warning("password reset: older access tokens live until they expire")
+            except RedisError as exc:
+                # The password is changed, but live access tokens still pass until they
+                # expire: say so, loudly, instead of a page claiming every login ended.
+                self.log.error(
+                    "password reset of user %s: the new token generation was not published "
+                    "(%s); older access tokens live until they expire. Check the hub's "
+                    "Redis user may write auth:gen:user:* (docker-compose.yml)",
+                    user_id,
+                    exc,
+                )
+                self.set_status(503)
+                await self._page(token="", done=True, sessions_error=SESSIONS_LEFT)
+                return
         await self._page(token="", done=True)
 
     async def _page(self, **ns: Any) -> None:
         # The token is in the URL: keep it out of caches and of other sites' Referer.
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
-        values = {"username": "", "link_error": "", "password_error": "", "done": False, **ns}
+        values = {
+            "username": "",
+            "link_error": "",
+            "password_error": "",
+            "sessions_error": "",
+            "done": False,
+            **ns,
+        }
         self.finish(await self.render_template("reset.html", rule=PASSWORD_RULE, **values))
