@@ -79,6 +79,19 @@ c.JupyterHub.services = [
     }
 ]
 
+# --- the platform's own calls: removing a deleted account (ainative.hub.removal) ---
+# The API and worker hold this service's token (HUB_SERVICE_TOKEN); its one scope deletes
+# hub users, which stops their servers and calls the spawner's delete_forever.
+c.JupyterHub.services.append({"name": "ainative-api", "api_token": settings.hub_service_secret()})
+c.JupyterHub.load_roles = [
+    {
+        "name": "ainative-account-removal",
+        "description": "Remove the hub user, servers and storage of a deleted account",
+        "scopes": ["delete:users"],
+        "services": ["ainative-api"],
+    }
+]
+
 # --- who may log in: the platform's accounts ---
 # Our templates first: the login page links to "Join a course" (/hub/join, signup.py).
 c.JupyterHub.template_paths = [str(Path(ainative.hub.__file__).parent / "templates")]
@@ -102,10 +115,10 @@ if settings.hub_spawner in ("simple", "local-users"):
     c.Spawner.cmd = [python, "-m", "jupyterhub.singleuser"]
 if settings.hub_spawner == "simple":
     # Local demo only (refused in production): servers run as the hub's own user.
-    c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    c.JupyterHub.spawner_class = "ainative.hub.spawner.DemoSpawner"
     c.Spawner.args = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     c.Spawner.pre_spawn_hook = copy_starter_notebook
-    c.SimpleLocalProcessSpawner.home_dir_template = str(hub_dir / "users" / "{username}")
+    c.DemoSpawner.home_dir_template = str(hub_dir / "users" / "{username}")
 elif settings.hub_spawner == "local-users":
     # One system user per student, created at first spawn; the hub runs as root.
     c.JupyterHub.spawner_class = "ainative.hub.spawner.StudentUserSpawner"
@@ -122,6 +135,7 @@ elif settings.hub_spawner == "docker":
     c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
     # The image's user (10001) owns /data; a fresh named volume there inherits that.
     c.DockerSpawner.notebook_dir = "/data"
+    # A deleted account's volume is the deployer's to remove (ainative.hub.removal).
     c.DockerSpawner.volumes = {"ainative-user-{username}": "/data"}
     c.DockerSpawner.post_start_cmd = (
         f"sh -c 'test -e /data/{STARTER_NOTEBOOK.name} || cp {STARTER_NOTEBOOK} /data/'"

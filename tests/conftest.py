@@ -42,6 +42,8 @@ TEST_ENV = {
     "LOGIN_RATE_LIMIT": "1000",
     "LOG_FORMAT": "json",  # tests read the stack's logs line by line
     "WORKER_METRICS_PORT": "0",  # tests that scrape a worker start one on a free port
+    # No hub answers here: a deleted account's hub part stays queued (tests/e2e has a hub).
+    "HUB_SERVICE_API_URL": "http://127.0.0.1:9/hub/api",
 }
 
 

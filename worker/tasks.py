@@ -1,4 +1,5 @@
-"""Task bodies: `tutor.answer(interaction_id)` and the sweeper `tutor.sweep`.
+"""Task bodies: `tutor.answer(interaction_id)`, the sweeper `tutor.sweep` and
+`tutor.hub_removal`, beat's retry of deleted accounts' hub part (ainative.hub.removal).
 
 `answer` is idempotent on the interaction id: it returns early when the row is done
 or failed, and its final write is conditional on the row not being done. Late acks
@@ -15,10 +16,11 @@ from typing import Any
 from celery import Task, shared_task
 
 from ainative.config import get_settings
-from ainative.db.engine import autocommit
+from ainative.db.engine import autocommit, session_scope
+from ainative.hub import removal
 from ainative.llm import LLMError
 from ainative.observability.metrics import END_TO_END, QUEUE_WAIT, TASKS, TUTOR_REQUESTS
-from ainative.runtime.queue import TASK_ANSWER, TASK_SWEEP
+from ainative.runtime.queue import TASK_ANSWER, TASK_HUB_REMOVAL, TASK_SWEEP
 from ainative.tutor import trace
 from ainative.tutor.answering import produce_answer
 from ainative.tutor.streaming.writer import StreamPublisher
@@ -119,3 +121,21 @@ def sweep() -> dict[str, int]:
     result = sweep_once(answer)
     TASKS.labels(TASK_SWEEP, "success").inc()
     return result
+
+
+@shared_task(name=TASK_HUB_REMOVAL)  # type: ignore[untyped-decorator]  # Celery: no types
+def hub_removal() -> dict[str, int]:
+    """Ask the hub again to remove the users of deleted accounts it could not remove yet."""
+    settings = get_settings()
+    with session_scope() as session:
+        names = removal.pending(session)
+    failed = 0
+    for name in names:
+        error = removal.remove_sync(settings, name)
+        with session_scope() as session:
+            removal.record(session, name, error)
+        failed += error is not None
+    if failed:
+        logger.warning("hub removal: %d of %d deleted accounts still queued", failed, len(names))
+    TASKS.labels(TASK_HUB_REMOVAL, "success").inc()
+    return {"removed": len(names) - failed, "queued": failed}

@@ -187,16 +187,29 @@ async def update_me(body: UserSelfUpdate, user: CurrentUser, state: StateDep) ->
 @router.post(
     "/change-password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(400, 401),
+    responses=error_responses(400, 401, 429),
 )
-async def change_password(body: PasswordChange, user: CurrentUser, state: StateDep) -> Response:
-    """Change the caller's password; every token of theirs, this one included, stops working."""
+async def change_password(
+    body: PasswordChange, user: CurrentUser, ip: ClientIP, state: StateDep
+) -> Response:
+    """Change the caller's password; every token of theirs, this one included, stops working.
+
+    Attempts are counted before the current password is checked, per address and per
+    account, in the login windows: past LOGIN_RATE_LIMIT a window answers 429.
+    """
+    redis, settings = state.redis, state.settings
+    verdict = await ratelimit.begin_password_change(
+        redis, ip=ip, user_id=user.id, settings=settings
+    )
+    if not verdict.allowed:
+        raise RateLimitedError(verdict)
     account = await state.db(
         users_service.change_password,
         user_id=user.id,
         current_password=body.current_password,
         new_password=body.new_password,
     )
+    await ratelimit.finish_password_change(redis, ip=ip, user_id=user.id, settings=settings)
     try:
         await revocation.publish_generation(
             state.redis,

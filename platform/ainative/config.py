@@ -111,6 +111,16 @@ class Settings(
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def hub_service_secret(self) -> str:
+        """HUB_SERVICE_TOKEN, else (shared through DATA_DIR) this install's own."""
+        return self.hub_service_token or self.development_secret("hub_service_token")
+
+    @property
+    def hub_rest_url(self) -> str:
+        """The hub's REST API for the platform's own calls (HUB_SERVICE_API_URL)."""
+        url = self.hub_service_api_url or f"http://127.0.0.1:{self.hub_api_port}/hub/api"
+        return url.rstrip("/")
+
     def research_key(self) -> str:
         """The pseudonym key: PSEUDONYM_KEY, else (outside production) this install's own.
 

@@ -422,6 +422,16 @@ class HubSettings(Topic):
         description="Gives each user's server its own origin (https://tutor.example.org -> "
         "alice.tutor.example.org); unset, all share the hub's origin (local demo only).",
     )
+    hub_service_api_url: str = Field(
+        "",
+        description="The hub's REST API as the API and worker reach it, to remove a deleted "
+        "account's hub user, servers and storage; unset, http://127.0.0.1:HUB_API_PORT/hub/api.",
+    )
+    hub_service_token: str = Field(
+        "",
+        description="Token of the hub service `ainative-api` (scope delete:users only), the "
+        "same for the hub, API and worker; unset, a kept development secret.",
+    )
     jupyterhub_crypt_key: str = Field(
         "",
         description="Encrypts the hub's auth_state (users' API tokens); required in "

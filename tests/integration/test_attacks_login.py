@@ -107,3 +107,47 @@ def test_attack_failed_logins_through_nginx_count_per_client_not_per_proxy(
     with client_from(a, guarded.api_url) as direct:
         r = direct.post("/api/v1/auth/login", json=wrong, headers={"X-Forwarded-For": loopback()})
         assert r.status_code == 429, r.text
+
+
+def test_attack_change_password_guessing_with_a_stolen_token_gets_429(
+    guarded: Stack, make_user
+) -> None:
+    """Issue 20.10: a stolen access token guesses the current password on change-password;
+    40 concurrent guesses reach bcrypt at most LIMIT times, and other addresses fare no
+    better (the account's limit is hard), each refusal a 429 with Retry-After."""
+    victim = make_user()
+    stolen = victim.headers
+    before = password_checks(guarded.api_url)
+    guess = {"current_password": WRONG, "new_password": "Taken-over-1"}
+
+    async def attack(address: str, count: int) -> list[httpx.Response]:
+        transport = httpx.AsyncHTTPTransport(local_address=address)
+        async with httpx.AsyncClient(
+            base_url=guarded.api_url,
+            transport=transport,
+            timeout=120,
+            limits=httpx.Limits(max_connections=count),
+        ) as client:
+            return await asyncio.gather(
+                *(
+                    client.post("/api/v1/auth/change-password", json=guess, headers=stolen)
+                    for _ in range(count)
+                )
+            )
+
+    replies = asyncio.run(attack(loopback(), 40))
+    statuses = [r.status_code for r in replies]
+    checked = password_checks(guarded.api_url) - before
+    assert 429 in statuses, statuses
+    assert statuses.count(429) >= 40 - LIMIT, statuses
+    assert checked == len(statuses) - statuses.count(429), "a 429 costs no bcrypt check"
+    assert all(int(r.headers["Retry-After"]) > 0 for r in replies if r.status_code == 429)
+    # A fresh address gets no fresh budget: the account's count is spent.
+    elsewhere = asyncio.run(attack(loopback(), 3))
+    assert [r.status_code for r in elsewhere] == [429] * 3
+    # Nothing changed: the owner still logs in with the password they had.
+    with client_from(loopback(), guarded.api_url) as owner:
+        r = owner.post(
+            "/api/v1/auth/login", json={"username": victim.username, "password": victim.password}
+        )
+        assert r.status_code == 200, r.text

@@ -18,6 +18,10 @@ class DuplicateUserError(UserError):
     """The username or email is already taken."""
 
 
+class DeletedUsernameError(DuplicateUserError):
+    """The username belonged to a deleted account; it is never given out again."""
+
+
 class InvalidCredentialsError(UserError):
     """Unknown account or wrong password: deliberately the same error."""
 

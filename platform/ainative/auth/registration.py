@@ -13,7 +13,12 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from ainative import audit
-from ainative.auth.errors import DuplicateUserError, InvalidJoinCodeError, RegistrationClosedError
+from ainative.auth.errors import (
+    DeletedUsernameError,
+    DuplicateUserError,
+    InvalidJoinCodeError,
+    RegistrationClosedError,
+)
 from ainative.auth.users import create_user
 from ainative.course import joincodes
 from ainative.db.models import Course, Membership, User
@@ -66,6 +71,8 @@ def register(
             roles=("student",),
             research_consent=research_consent,
         )
+    except DeletedUsernameError:
+        raise  # its own message: another name is needed, logging in will not help
     except DuplicateUserError as exc:
         raise DuplicateUserError(TAKEN) from exc
     if course is not None:

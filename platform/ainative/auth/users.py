@@ -16,7 +16,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ainative.auth import deleted_names
 from ainative.auth.errors import (
+    DeletedUsernameError,
     DuplicateUserError,
     InactiveUserError,
     IncorrectPasswordError,
@@ -79,6 +81,8 @@ def create_user(
     if taken:
         what = "username" if taken.username.lower() == username.lower() else "email"
         raise DuplicateUserError(f"that {what} is already registered")
+    if deleted_names.was_deleted(session, username):
+        raise DeletedUsernameError(deleted_names.REFUSED)
     user = User(
         username=username,
         email=email,

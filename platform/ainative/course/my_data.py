@@ -3,8 +3,10 @@
 `collect` gathers every row keyed to the user (account without its password hash,
 consent records, memberships, sessions, interactions, events). `delete` removes their
 interactions, events and sessions (and the account unless they keep it) in one
-transaction and returns the response-cache keys of their first-turn questions, which
-the caller deletes from Redis. Nothing of the content is logged, only counts.
+transaction and returns the response-cache keys of their first-turn questions and the
+answer streams of their interactions, which the caller deletes from Redis; a deleted
+account's username is barred and its hub part queued (ainative.hub.removal). Nothing
+of the content is logged, only counts.
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ from uuid import UUID
 
 from sqlalchemy import Connection, text
 
+from ainative.auth import deleted_names
 from ainative.config import Settings
 from ainative.csv_cells import escape_value
+from ainative.hub import removal
+from ainative.tutor import trace
 from ainative.tutor.cache import question_key
+from ainative.tutor.streaming.entries import stream_key
 
 Tables = dict[str, list[dict[str, Any]]]
 
@@ -102,45 +108,69 @@ class Deleted:
         return asdict(self)
 
 
-def _cache_keys(conn: Connection, user_id: int, settings: Settings) -> list[str]:
-    """Cache keys the worker may have stored the user's first-turn answers under."""
+def _redis_keys(conn: Connection, user_id: int, settings: Settings) -> tuple[list[str], list[str]]:
+    """The cache keys the worker may have stored the user's first-turn answers under, keyed
+    as the worker keys them (the policy each was asked under: policy version and arm), and
+    the answer streams of all their interactions."""
     rows = conn.execute(
         text(
-            "SELECT i.prompt, i.mode, i.context, COALESCE(c.tutor_policy, '{}'::jsonb) AS policy "
-            "FROM interactions i LEFT JOIN courses c ON c.id = i.course_id "
-            "WHERE i.user_id = :id AND i.status = 'done' AND NOT i.cache_hit AND i.turn = 1"
+            f"SELECT i.id, i.prompt, i.mode, i.context, i.status, i.cache_hit, i.turn, "
+            f"{trace.POLICY_ASKED_UNDER} AS policy "
+            f"FROM interactions i {trace.policy_joins('i')} WHERE i.user_id = :id"
         ),
         {"id": user_id},
     ).mappings()
-    keys = {
-        question_key(
-            prompt=r["prompt"],
-            mode=r["mode"],
-            context=r["context"],
-            policy=r["policy"],
-            settings=settings,
-        )
-        for r in rows
-    }
-    return sorted(keys)
+    cache, streams = set(), set()
+    for r in rows:
+        streams.add(stream_key(str(r["id"])))
+        if r["status"] == "done" and not r["cache_hit"] and r["turn"] == 1:
+            cache.add(
+                question_key(
+                    prompt=r["prompt"],
+                    mode=r["mode"],
+                    context=r["context"],
+                    policy=r["policy"],
+                    settings=settings,
+                )
+            )
+    return sorted(cache), sorted(streams)
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What `delete` leaves for the caller: Redis keys to drop, and the account's name."""
+
+    cache_keys: list[str]
+    stream_keys: list[str]
+    username: str | None  # the deleted account's, or None when it was kept
 
 
 def delete(
     conn: Connection, user_id: int, *, keep_account: bool, settings: Settings
-) -> tuple[Deleted, list[str]]:
-    """Remove the user's research data (and account); returns counts and cache keys to drop."""
-    keys = _cache_keys(conn, user_id, settings)
+) -> tuple[Deleted, Removed]:
+    """Remove the user's research data (and account); returns counts and what to drop.
+
+    Deleting the account also bars its username from registration for good
+    (ainative.auth.deleted_names) and queues its hub user, servers and storage
+    (ainative.hub.removal), in this same transaction.
+    """
+    cache_keys, stream_keys = _redis_keys(conn, user_id, settings)
     counts = {}
     for table in ("events", "interactions", "tutor_sessions"):
         result = conn.execute(text(f"DELETE FROM {table} WHERE user_id = :id"), {"id": user_id})
         counts[table] = result.rowcount
+    username = None
     if not keep_account:
-        conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+        username = conn.execute(
+            text("DELETE FROM users WHERE id = :id RETURNING username"), {"id": user_id}
+        ).scalar_one()
+        deleted_names.remember(conn, username, settings)
+        removal.queue(conn, username)
     deleted = Deleted(
         interactions=counts["interactions"],
         events=counts["events"],
         sessions=counts["tutor_sessions"],
-        cached_answers=len(keys),
+        cached_answers=len(cache_keys),
         account_deleted=not keep_account,
     )
-    return deleted, keys
+    return deleted, Removed(cache_keys, stream_keys, username)

@@ -426,3 +426,27 @@ class AuditEntry(Base):
         Index("ix_audit_log_target_at", "target_user_id", "at"),
         Index("ix_audit_log_course_at", "course_id", "at"),
     )
+
+
+class DeletedUsername(Base):
+    """A deleted account's username, as a keyed hash: never registered again (issue 20.5)."""
+
+    __tablename__ = "deleted_usernames"
+
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class HubDeletion(Base):
+    """A deleted account's hub part still to remove: hub user, servers and storage.
+
+    The row is written with the account's deletion and dropped once the hub confirmed;
+    `attempts` and `last_error` tell an operator why one lingers.
+    """
+
+    __tablename__ = "hub_deletions"
+
+    hub_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)

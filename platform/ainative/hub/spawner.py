@@ -10,7 +10,9 @@ root and each student's server as a system user of their own:
   with a home directory of mode 0700 under `home_root`, and no login shell;
 - the server is started with JupyterHub's LocalProcessSpawner (setuid to that user), its
   environment holding only what JupyterHub passes plus the student's own API tokens;
-- the hub's files (DATA_DIR/hub, DATA_DIR/secrets) are 0700/0600 (jupyterhub_config.py).
+- the hub's files (DATA_DIR/hub, DATA_DIR/secrets) are 0700/0600 (jupyterhub_config.py);
+- deleting the hub user (a deleted account, ainative.hub.removal) removes the system
+  user and its home (`delete_forever`); DemoSpawner does the same for the demo's homes.
 
 The Python that runs the server (the virtualenv, the repository for an editable install)
 must be readable and traversable by the students' users: docs/security-isolation.md.
@@ -29,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
+from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
 from traitlets import Unicode, validate
 
 from ainative import resources
@@ -100,6 +102,28 @@ def copy_starter(entry: pwd.struct_passwd) -> None:
         target.chmod(0o600)
 
 
+def remove_system_user(name: str) -> None:
+    """Delete a student's system user and its home (`userdel --remove`), if it exists."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return
+    if entry.pw_uid < MIN_STUDENT_UID:
+        raise PermissionError(f"{name} is a system account (uid {entry.pw_uid}), not a student's")
+    subprocess.run(["userdel", "--remove", name], check=True, capture_output=True, text=True)
+    shutil.rmtree(entry.pw_dir, ignore_errors=True)  # userdel leaves a home it did not make
+
+
+class DemoSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]  # jupyterhub ships no types
+    """The local demo's spawner (HUB_SPAWNER=simple): a deleted user's home goes with them."""
+
+    def delete_forever(self) -> None:
+        """JupyterHub calls this when the hub user is deleted (ainative.hub.removal)."""
+        if self.home_dir:
+            self.log.info("removing %s's home %s", self.user.name, self.home_dir)
+            shutil.rmtree(self.home_dir, ignore_errors=True)
+
+
 class StudentUserSpawner(LocalProcessSpawner):  # type: ignore[misc]  # jupyterhub ships no types
     """LocalProcessSpawner under a per-student system user created at first spawn."""
 
@@ -147,3 +171,9 @@ class StudentUserSpawner(LocalProcessSpawner):  # type: ignore[misc]  # jupyterh
         await asyncio.to_thread(copy_starter, entry)
         self.log.info("starting %s's server as system user %s", self.user.name, entry.pw_name)
         return await super().start()
+
+    async def delete_forever(self) -> None:
+        """JupyterHub calls this when the hub user is deleted (ainative.hub.removal): the
+        system user and its home go, so a later account never finds the notebooks."""
+        self.log.info("removing system user %s and its home", self.system_user)
+        await asyncio.to_thread(remove_system_user, self.system_user)

@@ -9,7 +9,9 @@ and share the key scheme, so a login attempt counts the same wherever it arrives
 
 Login semantics (`begin_login`, `finish_login`): every attempt is counted before its
 password is checked, against the caller's address, the account-and-address pair and
-the account; a success gives its account counts back. Guessing from one address stops
+the account; a success gives its account counts back. change-password
+(`begin_password_change`) counts the same windows per address and per account, in a
+scope of its own. Guessing from one address stops
 at the limit; guessing from many only slows the account down, never locks its owner out.
 The caller's address is `client_address`: X-Forwarded-For only from TRUSTED_PROXIES.
 When Redis is unavailable the limiter lets the request through (fail open) and logs.
@@ -251,6 +253,48 @@ async def finish_login(
             await counter.add(client, who, now, -1)
     except RedisError:
         log.warning("login counts not given back: Redis unavailable")
+
+
+def _password_keys(ip: str, user_id: int) -> tuple[str, str]:
+    return f"ip:{ip}", f"account:user:{user_id}"
+
+
+async def begin_password_change(
+    client: aioredis.Redis, *, ip: str, user_id: int, settings: Settings | None = None
+) -> RateLimitResult:
+    """Count a change-password attempt BEFORE its current password is checked.
+
+    The login windows (LOGIN_RATE_LIMIT per RATE_LIMIT_WINDOW_SECONDS), per address and
+    per account. Unlike login the account limit is hard: the caller holds the account's
+    access token, so a stolen token guesses at most LOGIN_RATE_LIMIT passwords a window
+    from all addresses together, and never more than that many reach bcrypt at once.
+    """
+    s = settings or get_settings()
+    for identity in _password_keys(ip, user_id):
+        verdict = await hit(
+            client,
+            "change-password",
+            identity,
+            limit=s.login_rate_limit,
+            window=s.rate_limit_window_seconds,
+        )
+        if not verdict.allowed:
+            return verdict
+    return RateLimitResult(True, 0, s.login_rate_limit, 0, "change-password")
+
+
+async def finish_password_change(
+    client: aioredis.Redis, *, ip: str, user_id: int, settings: Settings | None = None
+) -> None:
+    """A changed password gives its account count back (the owner's own changes)."""
+    s = settings or get_settings()
+    counter, who = _window(
+        "change-password", _password_keys(ip, user_id)[1], s.rate_limit_window_seconds
+    )
+    try:
+        await counter.add(client, who, time.time(), -1)
+    except RedisError:
+        log.warning("change-password count not given back: Redis unavailable")
 
 
 @lru_cache(maxsize=16)

@@ -14,6 +14,8 @@ from ainative.runtime.broker import transport_for
 
 TASK_ANSWER = "tutor.answer"
 TASK_SWEEP = "tutor.sweep"
+TASK_HUB_REMOVAL = "tutor.hub_removal"  # the hub part of deleted accounts, retried by beat
+HUB_REMOVAL_INTERVAL = 60.0  # seconds between beat's passes over hub_deletions
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -47,7 +49,11 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "sweep-stuck-interactions": {
                 "task": TASK_SWEEP,
                 "schedule": settings.sweeper_interval_seconds,
-            }
+            },
+            "remove-deleted-accounts-from-hub": {
+                "task": TASK_HUB_REMOVAL,
+                "schedule": HUB_REMOVAL_INTERVAL,
+            },
         },
     )
     return app

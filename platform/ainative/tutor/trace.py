@@ -17,6 +17,23 @@ _MS_SINCE_CREATED = "CAST(EXTRACT(EPOCH FROM (now() - created_at)) * 1000 AS int
 
 HISTORY_MAX_TURNS = 50  # earlier turns read at most; the character budget trims further
 
+# The policy an interaction was asked under (its course's policy version, its experiment
+# arm laid over it), over the joins of `policy_joins(alias of the interactions row)`: what
+# the worker answers and keys the cache with, and what deleting the data must key alike.
+POLICY_ASKED_UNDER = (
+    "COALESCE(v.policy, c.tutor_policy, '{}'::jsonb) || COALESCE(a.policy, '{}'::jsonb)"
+)
+
+
+def policy_joins(alias: str) -> str:
+    return (
+        f"LEFT JOIN courses c ON c.id = {alias}.course_id "
+        f"LEFT JOIN course_policy_versions v "
+        f"ON v.course_id = {alias}.course_id AND v.version = {alias}.policy_version "
+        f"LEFT JOIN experiment_arms a ON a.id = {alias}.arm_id"
+    )
+
+
 # `history`: the earlier answered turns of the row's session, oldest first, as a JSON list
 # of {prompt, answer}. Earlier = a lower turn, or the same turn number stored before (two
 # racing requests can share a number). Failed or unanswered turns are left out.
@@ -29,8 +46,7 @@ START_SQL = text(
         RETURNING *)
     SELECT upd.*,
         -- the policy it was asked under: its course policy version, with its arm laid over
-        COALESCE(v.policy, c.tutor_policy, '{{}}'::jsonb) || COALESCE(a.policy, '{{}}'::jsonb)
-            AS policy,
+        {POLICY_ASKED_UNDER} AS policy,
         COALESCE((
             SELECT json_agg(json_build_object('prompt', h.prompt, 'answer', h.answer)
                 ORDER BY h.turn, h.created_at)
@@ -41,10 +57,7 @@ START_SQL = text(
                   AND (i.turn, i.created_at) < (upd.turn, upd.created_at)
                 ORDER BY i.turn DESC, i.created_at DESC
                 LIMIT {HISTORY_MAX_TURNS}) h), '[]'::json) AS history
-    FROM upd LEFT JOIN courses c ON c.id = upd.course_id
-    LEFT JOIN course_policy_versions v
-        ON v.course_id = upd.course_id AND v.version = upd.policy_version
-    LEFT JOIN experiment_arms a ON a.id = upd.arm_id
+    FROM upd {policy_joins("upd")}
     """
 )
 
