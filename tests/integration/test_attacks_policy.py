@@ -128,7 +128,10 @@ def _course_and_student(make_user, db: Engine, secret: str):
 def _sent_the_secret(fake_llm, prompt: str, secret: str) -> bool:
     """Whether the worker did put the tutor-only text into the model's instructions."""
     mine = [r["body"] for r in fake_requests(fake_llm) if prompt in json.dumps(r["body"])]
-    return bool(mine) and all(secret in json.dumps(body) for body in mine)
+    systems = [
+        [str(m["content"]) for m in body["messages"] if m["role"] == "system"] for body in mine
+    ]
+    return bool(mine) and all(any(secret in text for text in system) for system in systems)
 
 
 def test_attack_student_gets_no_tutor_only_passage_back_long_poll(
