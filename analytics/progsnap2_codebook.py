@@ -200,7 +200,7 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
         "Column",
         "InterventionType",
         "Intervention; X-Help.Refused",
-        "'LLM tutor, <mode> mode, guardrail <passed|rewritten|refused|none>'.",
+        "'LLM tutor, <mode> mode, guardrail <passed|rewritten|refused|withheld|none>'.",
     ),
     (
         "Column",

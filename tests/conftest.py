@@ -138,6 +138,7 @@ def fake_llm_control(fake_llm: FakeOpenAIServer) -> Iterator[Callable[..., None]
         reply=_default_reply(),
         fail_mode="status",
         retry_after=None,
+        echo_system=False,
     )
 
 

@@ -32,6 +32,7 @@ from api.schemas.courses import (
     MembersPublic,
     StudentSummary,
     TutorPolicy,
+    TutorPolicyPublic,
 )
 from api.schemas.errors import error_responses
 from api.state import ApiState, StateDep
@@ -86,12 +87,14 @@ CourseMember = Annotated[CourseAccess, Depends(course_access("student", "instruc
 CourseStaff = Annotated[CourseAccess, Depends(course_access("instructor"))]
 
 
-def course_public(course: Course, role: str | None) -> CoursePublic:
+def course_public(course: Course, role: str | None, *, admin: bool = False) -> CoursePublic:
+    """The course as a caller with `role` in it sees it (students: no tutor-only fields)."""
+    staff = courses_service.is_course_staff(role, admin=admin)
     return CoursePublic(
         id=course.id,
         code=course.code,
         title=course.title,
-        tutor_policy=course.tutor_policy or {},
+        tutor_policy=courses_service.policy_seen_by(course.tutor_policy, staff=staff),
         created_at=course.created_at,
         role=role,
     )
@@ -110,7 +113,7 @@ def _create_course(
 ) -> CoursePublic:
     course = courses_service.create_course(session, code=code, title=title, tutor_policy=policy)
     session.flush()  # the server's defaults (created_at) are read back in this transaction
-    return course_public(course, None)
+    return course_public(course, None, admin=True)
 
 
 @router.post(
@@ -126,9 +129,11 @@ async def create_course(body: CourseCreate, state: StateDep) -> CoursePublic:
     return await state.db(_create_course, code=body.code, title=body.title, policy=policy)
 
 
-def _list_courses(session: Session, *, user_id: int, include_all: bool) -> CoursesPublic:
+def _list_courses(
+    session: Session, *, user_id: int, include_all: bool, admin: bool
+) -> CoursesPublic:
     rows = courses_service.list_courses(session, user_id=user_id, include_all=include_all)
-    return CoursesPublic(data=[course_public(c, r) for c, r in rows], count=len(rows))
+    return CoursesPublic(data=[course_public(c, r, admin=admin) for c, r in rows], count=len(rows))
 
 
 @router.get("", response_model=CoursesPublic)
@@ -141,8 +146,10 @@ async def read_courses(
     ] = False,
 ) -> CoursesPublic:
     """The caller's courses with their role in each; admins see every course unless `mine`."""
-    include_all = user.has_role("admin") and not mine
-    return await state.db(_list_courses, user_id=user.id, include_all=include_all)
+    admin = user.has_role("admin")
+    return await state.db(
+        _list_courses, user_id=user.id, include_all=admin and not mine, admin=admin
+    )
 
 
 @router.get("/{course_id}", response_model=CoursePublic, responses=IN_COURSE)
@@ -224,13 +231,17 @@ async def delete_member(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{course_id}/policy", response_model=TutorPolicy, responses=IN_COURSE)
-async def read_policy(access: CourseMember) -> TutorPolicy:
-    """The course's tutor policy, with defaults filled in."""
+@router.get("/{course_id}/policy", response_model=TutorPolicyPublic, responses=IN_COURSE)
+async def read_policy(access: CourseMember) -> TutorPolicyPublic:
+    """The course's tutor policy, with defaults filled in; students get no extra_context."""
     stored = access.course.tutor_policy or {}
-    return TutorPolicy.model_validate(
+    policy = TutorPolicy.model_validate(
         {k: v for k, v in stored.items() if k in TutorPolicy.model_fields}
     )
+    staff = courses_service.is_course_staff(access.role, admin=False)
+    # A field left out here is null in the reply: students get extra_context null.
+    seen = courses_service.policy_seen_by(policy.model_dump(), staff=staff)
+    return TutorPolicyPublic.model_validate(seen)
 
 
 def _set_policy(

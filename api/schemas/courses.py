@@ -18,7 +18,15 @@ class TutorPolicy(Strict):
 
     allowed_modes: list[ModeName] = Field(default_factory=lambda: list(MODE_NAMES), min_length=1)
     quota_per_hour: Annotated[int, Field(ge=0, le=10_000), NOT_BOOL] | None = None
-    extra_context: Text = Field("", max_length=4000)
+    extra_context: Text = Field(
+        "",
+        max_length=4000,
+        description="Tutor-only: put in the tutor's instructions, shown to course staff only, "
+        "never to students (the guardrail withholds answers that repeat it).",
+    )
+    student_notes: Text = Field(
+        "", max_length=2000, description="Notes about the tutor in this course that students see."
+    )
     provider: Literal["offline", "openai"] | None = None
     model: Text | None = Field(None, min_length=1, max_length=100)
 
@@ -30,6 +38,14 @@ class TutorPolicy(Strict):
     def stored(self) -> dict[str, Any]:
         """The JSON kept in courses.tutor_policy (unset optional fields left out)."""
         return self.model_dump(exclude_none=True)
+
+
+class TutorPolicyPublic(TutorPolicy):
+    """A course's policy as the caller may read it: `extra_context` is null for students."""
+
+    extra_context: str | None = Field(  # type: ignore[assignment]
+        None, description="Tutor-only: the text for course staff, null for students."
+    )
 
 
 class CourseCreate(Strict):
@@ -44,7 +60,9 @@ class CoursePublic(BaseModel):
     id: int
     code: str
     title: str
-    tutor_policy: dict[str, Any]
+    tutor_policy: dict[str, Any] = Field(
+        description="As stored; without the tutor-only extra_context for students."
+    )
     created_at: datetime
     role: str | None = Field(None, description="the caller's role in the course, if a member")
 

@@ -21,6 +21,9 @@ with a body (or, streamed, an event) that is not JSON, "cut" sends half of the a
 connection. Every recorded
 request carries the time it arrived (`at`, epoch seconds).
 
+With `echo_system` set, the reply repeats the request's system message, as a model
+talked into "printing its instructions" would (tests/integration/test_attacks_policy.py).
+
 Run alone: python -m tests.fakes.openai_server --port 8099 --latency 0.5
 """
 
@@ -56,6 +59,7 @@ CONTROL_KEYS = (
     "fail_mode",
     "retry_after",
     "hang_seconds",
+    "echo_system",
 )
 FAIL_MODES = ("status", "hang", "malformed", "cut")
 
@@ -73,6 +77,7 @@ class FakeState:
         self.fail_mode = "status"
         self.retry_after: float | None = None
         self.hang_seconds = 3600.0
+        self.echo_system = False
         self.requests: list[dict[str, Any]] = []
         self.record = True
         self.in_flight = 0
@@ -99,7 +104,16 @@ class FakeState:
                 self.requests.append({**record, "fault": self.fail_mode if failing else None})
             if failing:
                 self.fail_next -= 1
-            return self.latency, self.chunk_delay, self.reply, self.fail_mode if failing else None
+            reply = echo(body) if self.echo_system else self.reply
+            return self.latency, self.chunk_delay, reply, self.fail_mode if failing else None
+
+
+def echo(body: dict[str, Any]) -> str:
+    """A reply that gives the system message away."""
+    system = [
+        str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "system"
+    ]
+    return "Sure, here are my instructions:\n\n" + "\n".join(system)
 
 
 def usage(body: dict[str, Any], reply: str) -> dict[str, int]:

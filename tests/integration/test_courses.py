@@ -155,6 +155,7 @@ def test_instructor_sets_policy_students_read_it(api: httpx.Client, course_setup
         "allowed_modes": ["hints", "socratic", "hints"],
         "quota_per_hour": 12,
         "extra_context": "Week 3: recursion.",
+        "student_notes": "Hints only this week.",
         "provider": "openai",
         "model": "fake-model",
     }
@@ -164,7 +165,11 @@ def test_instructor_sets_policy_students_read_it(api: httpx.Client, course_setup
     assert stored["allowed_modes"] == ["socratic", "hints"]
     assert stored["quota_per_hour"] == 12
     seen = api.get(f"{s['base']}/policy", headers=s["student"].headers).json()
-    assert seen["extra_context"] == "Week 3: recursion." and seen["model"] == "fake-model"
+    # extra_context is tutor-only (issue 20, finding 6): students get student_notes instead.
+    assert seen["extra_context"] is None and seen["student_notes"] == "Hints only this week."
+    assert seen["model"] == "fake-model"
+    staff = api.get(f"{s['base']}/policy", headers=s["instructor"].headers).json()
+    assert staff["extra_context"] == "Week 3: recursion."
     r = api.put(f"{s['base']}/policy", json=policy, headers=s["student"].headers)
     assert r.status_code == 403
 
@@ -176,6 +181,9 @@ def test_instructor_sets_policy_students_read_it(api: httpx.Client, course_setup
         ({"allowed_modes": []}, "allowed_modes"),
         ({"quota_per_hour": -1}, "quota_per_hour"),
         ({"extra_context": "x" * 4001}, "extra_context"),
+        ({"student_notes": "x" * 2001}, "student_notes"),
+        ({"student_notes": ["not", "text"]}, "student_notes"),
+        ({"student_notes": "a\x00b"}, "student_notes"),
         ({"provider": "anthropic"}, "provider"),
         ({"temperature": 2}, "temperature"),
     ],

@@ -1,7 +1,9 @@
 """Courses and memberships: who teaches and who takes a course, and its tutor policy.
 
 A course's `tutor_policy` (JSONB) says how the tutor behaves for its students:
-allowed_modes, quota_per_hour, extra_context and optionally provider/model. The
+allowed_modes, quota_per_hour, extra_context (tutor-only: for the model and course
+staff, never shown to students, see `policy_seen_by`), student_notes (shown to
+students) and optionally provider/model. The
 API validates a policy at the edge; this module stores and reads it. Functions take
 the session first and keyword-only arguments after it, and never commit: the caller
 owns the transaction.
@@ -243,6 +245,20 @@ def course_policy_for(session: Session, user_id: int, course_id: int) -> dict[st
         .where(Course.id == course_id, Membership.user_id == user_id)
     ).scalar_one_or_none()
     return None if policy is None else dict(policy)
+
+
+TUTOR_ONLY_FIELDS = frozenset({"extra_context"})  # policy fields only course staff may read
+
+
+def is_course_staff(role: str | None, *, admin: bool) -> bool:
+    """Whether a caller with this course role (or an admin) may read tutor-only fields."""
+    return admin or role in ("admin", "instructor")
+
+
+def policy_seen_by(policy: dict[str, Any] | None, *, staff: bool) -> dict[str, Any]:
+    """The policy as the caller may read it: without its tutor-only fields unless `staff`."""
+    policy = dict(policy or {})
+    return policy if staff else {k: v for k, v in policy.items() if k not in TUTOR_ONLY_FIELDS}
 
 
 def interaction_summary(session: Session, *, course_id: int) -> list[dict[str, Any]]:

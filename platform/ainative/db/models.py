@@ -36,7 +36,7 @@ ROLES = ("student", "instructor", "admin")
 COURSE_ROLES = ("student", "instructor")
 STATUSES = ("queued", "running", "done", "error")
 CLASSIFICATIONS = ("debugging", "conceptual", "implementation", "solution-request", "off-topic")
-GUARDRAIL_OUTCOMES = ("passed", "rewritten", "refused")
+GUARDRAIL_OUTCOMES = ("passed", "rewritten", "refused", "withheld")
 SCORE_MIN, SCORE_MAX = 1, 5  # the optional score of an answer, beside helpful yes/no
 
 NAMING = {

@@ -25,7 +25,7 @@ HTTP_LATENCY = Histogram(
 )
 
 # outcome: cache_hit, queued, answered, error, quota_exceeded, rejected,
-#          guardrail_rewritten, guardrail_refused
+#          guardrail_rewritten, guardrail_refused, guardrail_withheld
 UNAVAILABLE = Counter(
     "ainative_unavailable_total",
     "Requests answered 503 because a backing service was out of reach, by cause",

@@ -25,6 +25,7 @@ from ainative.tutor.classify import classify
 from ainative.tutor.guardrails import GuardrailResult
 from ainative.tutor.prompts import Turn, build_messages, prompt_version
 from ainative.tutor.stream_guard import Release, StreamGuard
+from ainative.tutor.tutor_only import TutorOnly
 
 log = logging.getLogger(__name__)
 OnRelease = Callable[[Release | None], None]
@@ -87,6 +88,7 @@ def stream_with_retries(
     classification: str,
     on_release: OnRelease,
     strict: bool = False,
+    tutor_only: TutorOnly | None = None,
     **retrying: Any,
 ) -> tuple[LLMResult, GuardrailResult]:
     """Stream one answer through a fresh StreamGuard per attempt, each opened by a reset;
@@ -94,7 +96,7 @@ def stream_with_retries(
     guards: list[StreamGuard] = []
 
     def attempt() -> LLMResult:
-        guards.append(StreamGuard(classification, strict=strict))
+        guards.append(StreamGuard(classification, strict=strict, tutor_only=tutor_only))
         on_release(Release("", reset=True))
         return call(guards[-1])
 
@@ -163,6 +165,7 @@ def produce_answer(
         classification=classification,
         on_release=on_release,
         strict=strict,
+        tutor_only=TutorOnly.of(policy.get("extra_context")),
         provider=provider_name,
         retries=settings.task_max_retries,
         backoff=settings.llm_retry_backoff_seconds,

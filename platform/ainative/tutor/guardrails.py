@@ -5,7 +5,9 @@ Outcomes (db.models.GUARDRAIL_OUTCOMES):
 - rewritten: too much code (one long block, a long run of unfenced code, or short
   pieces that add up) is replaced with guidance, the prose around it is kept;
 - refused: the student asked for the solution and the answer contains code, so the
-  whole answer is replaced with a redirection to their own attempt.
+  whole answer is replaced with a redirection to their own attempt;
+- withheld: the answer repeats a verbatim passage of the course's tutor-only text
+  (`extra_context`, see tutor_only.py), so the whole answer is replaced with WITHHELD.
 
 Code is found by where it sits (``` and ~~~ fences, indented blocks) and by its
 shape (a line that parses as a Python statement), and counted across the whole
@@ -20,6 +22,8 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
+
+from ainative.tutor.tutor_only import WITHHELD, TutorOnly
 
 MAX_SNIPPET_LINES = 3  # a block up to this many non-blank lines is an illustration
 MAX_LOOSE_CODE_LINES = 4  # a run of this many unfenced code lines counts as a long block
@@ -208,11 +212,23 @@ def _rewrite(answer: str, blocks: list[_Block], *, all_code: bool = False) -> st
     return "\n".join(kept).strip()
 
 
-def apply_guardrail(answer: str, classification: str, *, strict: bool = False) -> GuardrailResult:
+def apply_guardrail(
+    answer: str,
+    classification: str,
+    *,
+    strict: bool = False,
+    tutor_only: TutorOnly | None = None,
+) -> GuardrailResult:
     """Check an answer before it reaches the student. `strict` (an experiment arm's or a
-    course's `guardrail: strict`) lets no code through at all, not even short snippets."""
+    course's `guardrail: strict`) lets no code through at all, not even short snippets;
+    `tutor_only` is the course's tutor-only text, which the answer must not repeat. The
+    detail says how, never which passage (the student's data export holds it)."""
     blocks = _find_blocks(answer)
     found = _counts(blocks)
+    repeated = tutor_only.repeated_in(answer) if tutor_only is not None else None
+    if repeated is not None:
+        detail = {**found, "reason": "answer repeated the course's tutor-only text"}
+        return GuardrailResult("withheld", WITHHELD, {**detail, "tutor_only_match": repeated})
     if classification == "solution-request" and blocks:
         detail = {**found, "reason": "solution request answered with code"}
         return GuardrailResult("refused", REFUSAL, detail)

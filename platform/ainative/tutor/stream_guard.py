@@ -14,6 +14,12 @@ block gets out, and small blocks that add up to too much are replaced once they 
 When what the student sees must change rather than grow (a rewrite after pieces that
 passed alone, a refusal), the guard emits a reset: readers discard the text so far and
 show the new text. After `finish`, what was shown equals the stored answer exactly.
+
+With the course's tutor-only text, every text is checked before it is shown: one that
+would show a verbatim passage of it (tutor_only.py) is replaced, with a reset, by the
+WITHHELD message, and nothing more of that answer is shown; last words that could begin
+a passage are held until the words after them tell. So a student never sees a passage,
+nor its first words, not even for the moment before the line ends.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from ainative.tutor.guardrails import (
     _find_blocks,
     apply_guardrail,
 )
+from ainative.tutor.tutor_only import WITHHELD, TutorOnly
 
 _NOT_STATEMENT_START = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"type"}
 _FIRST_WORD = re.compile(r"([A-Za-z_]\w*) ")
@@ -107,16 +114,28 @@ def prose_prefix(line: str) -> int:
 class StreamGuard:
     """Feed it the LLM's deltas; it says what the student may see, and when."""
 
-    def __init__(self, classification: str, *, strict: bool = False) -> None:
+    def __init__(
+        self, classification: str, *, strict: bool = False, tutor_only: TutorOnly | None = None
+    ) -> None:
         self.classification = classification
         self.strict = strict
+        self.tutor_only = tutor_only
+        self._withheld = False  # a passage of the tutor-only text came: show no more
         self.text = ""  # everything the model wrote so far
         self.shown = ""  # what the student sees now
         self._checked = 0  # offset of the last settled, checked boundary
         self._raw = True  # whether `shown` is a prefix of `text` (nothing rewritten)
         self._lines_end = 0  # offset past the last complete line already analysed
 
-    def _show(self, target: str) -> Release | None:
+    def _show(self, target: str, *, final: bool = False) -> Release | None:
+        if self._withheld:
+            return None
+        if self.tutor_only is not None and (
+            target == WITHHELD or self.tutor_only.repeated_in(target)
+        ):
+            target, self._withheld, self._raw = WITHHELD, True, False
+        elif self.tutor_only is not None and not final:
+            target = target[: self.tutor_only.held_from(target)]
         if target == self.shown:
             return None
         if target.startswith(self.shown):
@@ -129,7 +148,7 @@ class StreamGuard:
     def _check(self, offset: int) -> Release | None:
         """Check the answer up to a settled `offset` and show its outcome."""
         self._checked = offset
-        result = apply_guardrail(self.text[:offset], self.classification, strict=self.strict)
+        result = self._verdict(self.text[:offset])
         if result.outcome == "passed" and self._raw and len(self.shown) >= offset:
             return None  # prose of this line was already released early
         self._raw = result.outcome == "passed"
@@ -138,6 +157,8 @@ class StreamGuard:
     def feed(self, chunk: str) -> Release | None:
         """Take one delta; returns what to send the student now, if anything."""
         self.text += chunk
+        if self._withheld:
+            return None
         end = _complete_end(self.text)
         release = None
         if end > self._lines_end:
@@ -156,5 +177,13 @@ class StreamGuard:
 
     def finish(self) -> tuple[Release | None, GuardrailResult]:
         """The answer is complete: the last release, and the guardrail's verdict on it."""
-        result = apply_guardrail(self.text, self.classification, strict=self.strict)
-        return self._show(result.answer), result
+        result = self._verdict(self.text)
+        if self._withheld and result.outcome != "withheld":  # a passage in a rewrite only
+            reason = "answer repeated the course's tutor-only text"
+            result = GuardrailResult("withheld", WITHHELD, {**result.detail, "reason": reason})
+        return self._show(result.answer, final=True), result
+
+    def _verdict(self, text: str) -> GuardrailResult:
+        return apply_guardrail(
+            text, self.classification, strict=self.strict, tutor_only=self.tutor_only
+        )
