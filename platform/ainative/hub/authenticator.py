@@ -369,7 +369,13 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         )
 
     async def post_spawn_stop(self, user: Any, spawner: Any) -> None:
-        """A stopped server's key dies with it."""
+        """A stopped server's key dies with it (and the refresh family of a server started
+        before servers had keys)."""
         state = await user.get_auth_state() or {}
         settings = get_settings()
-        await self._db(accounts.retire_server_key, state.get("server_key"), settings)
+
+        def retire(session: Session) -> None:
+            accounts.retire_server_key(session, state.get("server_key"), settings)
+            accounts.retire_refresh_family(session, state.get("refresh_token"), settings)
+
+        await self._db(retire)
