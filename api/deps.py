@@ -6,6 +6,11 @@ routes reach the database through `state.db` alone.
 Authentication reads the access token only (no database round trip); logout,
 deactivation and a new token generation (password or role change) take effect
 through Redis keys checked in one MGET.
+
+A single-user server holds an access token with scope "tutor" (ainative.auth.server_tokens):
+`CurrentUser` refuses it with 403, so every route is closed to it unless it asks for
+`TutorUser`, which the widget's endpoints alone do (ask, stream, rate, sessions, quota,
+events, the caller's courses).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from fastapi.security import OAuth2PasswordBearer
 from redis.exceptions import RedisError
 
 from ainative.auth.revocation import disabled_user_key, revoked_access_key, token_generation_key
-from ainative.auth.tokens import TokenError, decode_token
+from ainative.auth.tokens import TUTOR_SCOPE, TokenError, decode_token
 from ainative.config import Settings
 from ainative.limits.ratelimit import client_address
 from api.state import StateDep
@@ -40,6 +45,7 @@ class Principal:
     roles: tuple[str, ...]
     jti: str
     expires_at: int
+    scope: str | None = None  # "tutor": a single-user server's token, the widget's endpoints
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
@@ -72,10 +78,16 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers=UNAUTHORIZED_HEADERS)
 
 
-async def get_current_user(
+SERVER_TOKEN_REFUSED = (
+    "this is a notebook server's token: it may only use the tutor (ask, stream, rate, "
+    "events, quota); log in to the platform for your account"
+)
+
+
+async def get_any_caller(
     request: Request, redis: RedisDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    """The caller from a valid, unrevoked access token, else 401."""
+    """The caller from a valid, unrevoked access token of any scope, else 401."""
     if not token:
         raise unauthorized("not authenticated: send 'Authorization: Bearer <access token>'")
     try:
@@ -88,6 +100,7 @@ async def get_current_user(
         roles=tuple(claims.get("roles") or ()),
         jti=str(claims["jti"]),
         expires_at=int(claims["exp"]),
+        scope=str(claims["scope"]) if claims.get("scope") else None,
     )
     try:
         revoked, disabled, generation = await redis.mget(
@@ -111,7 +124,22 @@ async def get_current_user(
     return principal
 
 
+async def get_tutor_user(caller: Annotated[Principal, Depends(get_any_caller)]) -> Principal:
+    """A full access token or a server's (scope "tutor"): the widget's endpoints."""
+    if caller.scope not in (None, TUTOR_SCOPE):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"token scope {caller.scope!r} not allowed")
+    return caller
+
+
+async def get_current_user(caller: Annotated[Principal, Depends(get_any_caller)]) -> Principal:
+    """The caller with a full access token: a server's scoped token is refused with 403."""
+    if caller.scope is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, SERVER_TOKEN_REFUSED)
+    return caller
+
+
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
+TutorUser = Annotated[Principal, Depends(get_tutor_user)]
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:

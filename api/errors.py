@@ -79,6 +79,7 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (auth_errors.InvalidUserInput, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (auth_errors.InvalidCredentialsError, status.HTTP_401_UNAUTHORIZED),
     (auth_errors.InvalidRefreshTokenError, status.HTTP_401_UNAUTHORIZED),
+    (auth_errors.InvalidServerKeyError, status.HTTP_401_UNAUTHORIZED),
     (auth_errors.InactiveUserError, status.HTTP_403_FORBIDDEN),
     (auth_errors.IncorrectPasswordError, status.HTTP_400_BAD_REQUEST),
     (auth_errors.UserNotFoundError, status.HTTP_404_NOT_FOUND),

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from ainative.auth import refresh_tokens as refresh_service
-from ainative.auth import registration, revocation
+from ainative.auth import registration, revocation, server_tokens
 from ainative.auth import users as users_service
 from ainative.auth.refresh_tokens import TokenPair
 from ainative.db.models import User
@@ -30,6 +30,8 @@ from api.schemas.auth import (
     PasswordChange,
     RefreshRequest,
     RegisterCreate,
+    ServerTokenPublic,
+    ServerTokenRequest,
     TokenPairPublic,
 )
 from api.schemas.errors import error_responses
@@ -133,6 +135,14 @@ async def refresh_tokens(body: RefreshRequest, state: StateDep) -> TokenPairPubl
     """Rotate a refresh token; reusing an old one revokes the whole login."""
     rotation = await state.db(refresh_service.rotate_refresh_token, token=body.refresh_token)
     return pair_public(rotation.pair_or_raise())  # a refusal's revocation is committed first
+
+
+@router.post("/server-token", response_model=ServerTokenPublic, responses=error_responses(400, 401))
+async def renew_server_token(body: ServerTokenRequest, state: StateDep) -> ServerTokenPublic:
+    """A single-user server's fresh scoped access token for its server key (no rotation:
+    any number of kernels may renew at once)."""
+    token, expires_in = await state.db(server_tokens.renew_server_token, server_key=body.server_key)
+    return ServerTokenPublic(access_token=token, expires_in=expires_in)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(400, 401))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ainative.course import courses as courses_service
 from ainative.course import invitations, joincodes
 from ainative.db.models import Course
-from api.deps import CurrentUser, Principal, require_roles
+from api.deps import CurrentUser, Principal, TutorUser, require_roles
 from api.schemas.bounds import CourseIdPath, UserIdPath
 from api.schemas.courses import (
     CourseCreate,
@@ -138,15 +138,16 @@ def _list_courses(
 
 @router.get("", response_model=CoursesPublic)
 async def read_courses(
-    user: CurrentUser,
+    user: TutorUser,
     state: StateDep,
     mine: Annotated[
         bool,
         Query(description="only the caller's own courses, also for admins (the widget's list)"),
     ] = False,
 ) -> CoursesPublic:
-    """The caller's courses with their role in each; admins see every course unless `mine`."""
-    admin = user.has_role("admin")
+    """The caller's courses with their role in each; admins see every course unless `mine`
+    (a notebook server's token always reads only the caller's own, as a student would)."""
+    admin = user.has_role("admin") and user.scope is None
     return await state.db(
         _list_courses, user_id=user.id, include_all=admin and not mine, admin=admin
     )

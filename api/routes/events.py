@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from ainative.course import events as events_service
 from ainative.course.events import NewEvent
 from ainative.limits import ratelimit
-from api.deps import AppSettings, CurrentUser, RedisDep
+from api.deps import AppSettings, RedisDep, TutorUser
 from api.schemas.errors import error_responses
 from api.schemas.events import EventBatchIn, EventBatchPublic, EventLimitsPublic
 from api.state import StateDep
@@ -22,7 +22,7 @@ router = APIRouter(
 EVENTS_BATCH_PATH = "/api/v1/events/batch"  # has its own body limit (api.bodylimit)
 
 
-async def limit_batches(user: CurrentUser, redis: RedisDep, settings: AppSettings) -> None:
+async def limit_batches(user: TutorUser, redis: RedisDep, settings: AppSettings) -> None:
     """EVENTS_RATE_LIMIT batches per user per minute; more get 429."""
     await ratelimit.enforce(
         redis, "event-batch", f"user:{user.id}", limit=settings.events_rate_limit, window=60
@@ -30,7 +30,7 @@ async def limit_batches(user: CurrentUser, redis: RedisDep, settings: AppSetting
 
 
 @router.get("/limits", response_model=EventLimitsPublic)
-async def read_event_limits(user: CurrentUser, state: StateDep) -> EventLimitsPublic:
+async def read_event_limits(user: TutorUser, state: StateDep) -> EventLimitsPublic:
     """The batch limits and whether the caller's events are recorded at all."""
     return EventLimitsPublic(consent=await state.db(events_service.has_consent, user_id=user.id))
 
@@ -42,7 +42,7 @@ async def read_event_limits(user: CurrentUser, state: StateDep) -> EventLimitsPu
     responses=error_responses(400, 429),
 )
 async def create_event_batch(
-    body: EventBatchIn, user: CurrentUser, state: StateDep
+    body: EventBatchIn, user: TutorUser, state: StateDep
 ) -> EventBatchPublic:
     """Store a batch of the caller's events; each is bound to a course like a tutor question."""
     result = await state.db(

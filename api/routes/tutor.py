@@ -17,7 +17,7 @@ from ainative.tutor import sessions
 from ainative.tutor.ratings import rate_interaction
 from ainative.tutor.streaming import long_poll, relay
 from ainative.tutor.submit import Question, bind, submit
-from api.deps import CurrentUser
+from api.deps import TutorUser
 from api.schemas.bounds import CourseIdQuery, OffsetQuery
 from api.schemas.errors import error_responses
 from api.schemas.tutor import (
@@ -45,7 +45,7 @@ router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses=error_respo
         **error_responses(400, 404, 429),
     },
 )
-async def create_request(body: TutorRequestCreate, user: CurrentUser, state: StateDep) -> Any:
+async def create_request(body: TutorRequestCreate, user: TutorUser, state: StateDep) -> Any:
     """Ask the tutor: 202 with the id to poll, or 200 with the answer on a cache hit."""
     question = Question(
         user_id=user.id,
@@ -78,7 +78,7 @@ async def create_request(body: TutorRequestCreate, user: CurrentUser, state: Sta
 )
 async def read_request(
     interaction_id: uuid.UUID,
-    user: CurrentUser,
+    user: TutorUser,
     state: StateDep,
     wait: Annotated[float, Query(ge=0, description="seconds to wait for the answer")] = 0,
 ) -> InteractionPublic:
@@ -110,7 +110,7 @@ async def read_request(
 )
 async def stream_request(
     interaction_id: uuid.UUID,
-    user: CurrentUser,
+    user: TutorUser,
     state: StateDep,
     last_event_id: Annotated[
         str,
@@ -150,7 +150,7 @@ async def stream_request(
 
 @router.get("/requests", response_model=InteractionList)
 async def list_requests(
-    user: CurrentUser,
+    user: TutorUser,
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: OffsetQuery = 0,
@@ -168,7 +168,7 @@ async def list_requests(
     responses=error_responses(400, 404),
 )
 async def rate_request(
-    interaction_id: uuid.UUID, body: RatingCreate, user: CurrentUser, state: StateDep
+    interaction_id: uuid.UUID, body: RatingCreate, user: TutorUser, state: StateDep
 ) -> InteractionPublic:
     """Rate one of your answers: helpful (true/false) and/or a score from 1 to 5."""
     row = await state.db(
@@ -184,7 +184,7 @@ async def rate_request(
 
 @router.get("/quota", response_model=QuotaPublic, responses=error_responses(404))
 async def read_quota(
-    user: CurrentUser,
+    user: TutorUser,
     state: StateDep,
     course_id: CourseIdQuery = None,
 ) -> QuotaPublic:
@@ -201,7 +201,7 @@ async def read_quota(
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(400, 404),
 )
-async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep) -> SessionPublic:
+async def create_session(body: SessionCreate, user: TutorUser, state: StateDep) -> SessionPublic:
     """Start a tutoring session (a notebook, a lab) that later questions can refer to."""
     row = await state.db(
         on_connection(sessions.start_session),
@@ -215,7 +215,7 @@ async def create_session(body: SessionCreate, user: CurrentUser, state: StateDep
 @router.post(
     "/sessions/{session_id}/end", response_model=SessionPublic, responses=error_responses(404)
 )
-async def end_session(session_id: uuid.UUID, user: CurrentUser, state: StateDep) -> SessionPublic:
+async def end_session(session_id: uuid.UUID, user: TutorUser, state: StateDep) -> SessionPublic:
     """End your tutoring session."""
     row = await state.db(
         on_connection(sessions.end_session), session_id=session_id, user_id=user.id

@@ -104,6 +104,18 @@ class RefreshRequest(Strict):
     refresh_token: Text = Field(min_length=1, max_length=4096)
 
 
+class ServerTokenRequest(Strict):
+    server_key: Text = Field(min_length=1, max_length=4096)
+
+
+class ServerTokenPublic(BaseModel):
+    """A fresh access token with scope "tutor" (the widget's endpoints only)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="access token lifetime in seconds")
+
+
 class LogoutRequest(Strict):
     refresh_token: Text | None = Field(None, max_length=4096)
 

@@ -129,6 +129,12 @@ class TokenSettings(Topic):
     jwt_access_token_expire_minutes: int = Field(
         15, ge=1, description="Lifetime of an access token."
     )
+    jwt_server_token_expire_minutes: int = Field(
+        60,
+        ge=1,
+        description="Lifetime of a single-user server's access token (scope tutor: the "
+        "widget's endpoints only; the server renews it with its server key).",
+    )
     jwt_refresh_token_expire_days: int = Field(
         7, ge=1, description="Lifetime of a refresh token (each use rotates it)."
     )
@@ -441,10 +447,14 @@ class HubSettings(Topic):
         "", description="Set by the hub in single-user servers: the API for the notebook client."
     )
     ainative_access_token: str = Field(
-        "", description="Set by the hub in single-user servers: the student's access token."
+        "",
+        description="Set by the hub in single-user servers: the student's access token "
+        "scoped to the tutor widget (refused by me/*, auth/* and hub-token).",
     )
-    ainative_refresh_token: str = Field(
-        "", description="Set by the hub in single-user servers: the student's refresh token."
+    ainative_server_key: str = Field(
+        "",
+        description="Set by the hub in single-user servers: renews the scoped access token "
+        "through POST /api/v1/auth/server-token (not a refresh token; never rotated).",
     )
     ainative_courses: str = Field(
         "",

@@ -16,17 +16,22 @@ from tests.e2e.jupyter import run_in_kernel, start_server, stop_server
 
 KERNEL_CODE = """
 import json, os
+import httpx
 from ainative.notebook.client import TutorClient
 client = TutorClient()
 answer = client.ask("Why does my for loop only print the last item?", mode="socratic",
                     context={"code": "for x in xs:\\n    pass\\nprint(x)"})
-first_refresh = client.refresh_token
 client.access_token = "not-a-valid-token"   # as if it had expired
-quota = client.quota()                      # must refresh and go on
+quota = client.quota()                      # must renew with the server key and go on
+api, token = os.environ["AINATIVE_API_URL"], os.environ["AINATIVE_ACCESS_TOKEN"]
+me_data = httpx.get(api + "/api/v1/me/data", headers={"Authorization": "Bearer " + token})
 print(json.dumps({
-    "api_url": os.environ["AINATIVE_API_URL"],
+    "api_url": api,
     "id": answer.id, "status": answer.status, "answer": answer.answer,
-    "refreshed": client.refresh_token != first_refresh, "remaining": quota.remaining,
+    "refreshed": client.access_token not in ("not-a-valid-token", token),
+    "remaining": quota.remaining,
+    "refresh_in_env": "AINATIVE_REFRESH_TOKEN" in os.environ,
+    "me_data": me_data.status_code,
 }))
 """
 
@@ -50,6 +55,8 @@ def test_kernel_asks_the_tutor_as_the_hub_user(hub, make_user, stack, output_dir
     assert out["api_url"] == stack.api_url
     assert out["status"] == "done" and out["answer"]
     assert out["refreshed"] is True
+    # 20.2: the server holds no refresh token and its access token cannot read the account
+    assert out["refresh_in_env"] is False and out["me_data"] == 403
     assert isinstance(out["remaining"], int)
     engine = create_engine(stack.database_url)
     try:

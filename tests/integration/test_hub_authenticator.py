@@ -304,13 +304,16 @@ async def test_pre_spawn_start_puts_fresh_tokens_in_env(auth, make_account, engi
     env = spawner.environment
     assert env["AINATIVE_API_URL"] == auth.api_url
     claims = decode_token(env["AINATIVE_ACCESS_TOKEN"], "access")
-    assert int(claims["sub"]) == account.id
-    refresh = decode_token(env["AINATIVE_REFRESH_TOKEN"], "refresh")
-    assert refresh["fam"] != decode_token(model["auth_state"]["refresh_token"], "refresh")["fam"]
-    assert user.state["refresh_token"] == env["AINATIVE_REFRESH_TOKEN"]
+    assert int(claims["sub"]) == account.id and claims["scope"] == "tutor"
+    assert "AINATIVE_REFRESH_TOKEN" not in env
+    key = decode_token(env["AINATIVE_SERVER_KEY"], "server")
+    assert key["scope"] == "tutor-renew"
+    assert key["fam"] != decode_token(model["auth_state"]["refresh_token"], "refresh")["fam"]
+    assert user.state["server_key"] == env["AINATIVE_SERVER_KEY"]
+    assert "refresh_token" not in user.state
     with engine.connect() as conn:
         row = conn.execute(
-            select(RefreshToken).where(RefreshToken.jti == uuid.UUID(refresh["jti"]))
+            select(RefreshToken).where(RefreshToken.jti == uuid.UUID(key["jti"]))
         ).one()
     assert row.user_id == account.id
     assert row.expires_at > datetime.now(UTC) + timedelta(days=1)
@@ -422,8 +425,9 @@ async def test_server_refresh_families_are_retired(auth, make_account, engine):
     )
     user = FakeHubUser(model["name"], model["auth_state"])
 
-    def family_revoked(refresh_token: str) -> bool:
-        fam = uuid.UUID(decode_token(refresh_token, "refresh")["fam"])
+    def family_revoked(token: str) -> bool:
+        kind = jwt.decode(token, options={"verify_signature": False})["type"]
+        fam = uuid.UUID(decode_token(token, kind)["fam"])
         with engine.connect() as conn:
             rows = conn.execute(
                 select(RefreshToken.revoked_at).where(RefreshToken.family_id == fam)
@@ -434,11 +438,11 @@ async def test_server_refresh_families_are_retired(auth, make_account, engine):
     first, second = SimpleNamespace(environment={}), SimpleNamespace(environment={})
     await auth.pre_spawn_start(user, first)
     assert family_revoked(login_refresh)
-    first_refresh = first.environment["AINATIVE_REFRESH_TOKEN"]
+    first_refresh = first.environment["AINATIVE_SERVER_KEY"]
     assert not family_revoked(first_refresh)
     await auth.pre_spawn_start(user, second)  # a new server replaces the first
     assert family_revoked(first_refresh)
-    second_refresh = second.environment["AINATIVE_REFRESH_TOKEN"]
+    second_refresh = second.environment["AINATIVE_SERVER_KEY"]
     await auth.post_spawn_stop(user, second)
     assert family_revoked(second_refresh)
 
@@ -470,8 +474,8 @@ async def test_attack_relogin_leaves_no_old_refresh_family_alive(auth, make_acco
     user = FakeHubUser(first["name"], first["auth_state"])
     spawner = SimpleNamespace(environment={})
     await auth.pre_spawn_start(user, spawner)
-    server_refresh = spawner.environment["AINATIVE_REFRESH_TOKEN"]
-    server_jti = uuid.UUID(decode_token(server_refresh, "refresh")["jti"])
+    server_key = spawner.environment["AINATIVE_SERVER_KEY"]
+    server_jti = uuid.UUID(decode_token(server_key, "server")["jti"])
     handler = SimpleNamespace(
         request=HANDLER.request, find_user=lambda name: user if name == user.name else None
     )

@@ -38,6 +38,11 @@ class InvalidRefreshTokenError(UserError):
     """The refresh token is malformed, expired, unknown, used, revoked, or its account inactive."""
 
 
+class InvalidServerKeyError(UserError):
+    """The server key is malformed, expired, unknown, revoked, of an older generation, or its
+    account inactive: the server must be restarted from the hub."""
+
+
 class UserNotFoundError(UserError):
     """No account with that id."""
 

@@ -31,8 +31,12 @@ def token_generation_key(user_id: int) -> str:
 
 
 def disabled_flag_ttl(settings: Settings) -> int:
-    """Seconds the disabled flag must live: longer than any access token issued before it."""
-    return settings.jwt_access_token_expire_minutes * 60 + 10
+    """Seconds the disabled flag must live: longer than any access token issued before it
+    (a server's scoped token included)."""
+    longest = max(
+        settings.jwt_access_token_expire_minutes, settings.jwt_server_token_expire_minutes
+    )
+    return longest * 60 + 10
 
 
 async def revoke_access_token(redis: aioredis.Redis, *, jti: str, ttl: int) -> None:

@@ -1,8 +1,13 @@
-"""JWTs: access, refresh and hub login tokens, with pinned algorithm and every claim checked.
+"""JWTs: access, refresh, server and hub login tokens; pinned algorithm, every claim checked.
 
 Token types and audiences:
-- access  (aud JWT_AUDIENCE):     sub, username, roles, jti, iat, exp, iss
+- access  (aud JWT_AUDIENCE):     sub, username, roles, gen, jti, iat, exp, iss; a server's
+  access token also carries `scope: "tutor"` (only the widget's endpoints accept it,
+  api.deps.TutorUser) and lives JWT_SERVER_TOKEN_EXPIRE_MINUTES
 - refresh (aud JWT_AUDIENCE):     sub, fam (rotation family), jti, iat, exp, iss
+- server  (aud JWT_AUDIENCE):     sub, fam (one server start), gen, scope "tutor-renew";
+  a single-user server's renewal key, accepted only by POST /api/v1/auth/server-token
+  (ainative.auth.server_tokens): never rotated, so any number of kernels may renew
 - login   (aud JWT_HUB_AUDIENCE): sub, username, jti, iat, exp (<= 120 s), iss; single use
 """
 
@@ -19,7 +24,9 @@ import jwt
 
 from ainative.config import Settings, get_settings
 
-TokenType = Literal["access", "refresh", "login"]
+TokenType = Literal["access", "refresh", "server", "login"]
+TUTOR_SCOPE = "tutor"  # a server's access token: the widget's endpoints only
+RENEW_SCOPE = "tutor-renew"  # a server key: POST /api/v1/auth/server-token only
 REQUIRED_CLAIMS = ["sub", "type", "jti", "iat", "exp", "iss", "aud"]
 
 
@@ -106,6 +113,40 @@ def issue_access_token(
         timedelta(minutes=settings.jwt_access_token_expire_minutes),
         settings.jwt_audience,
         {"username": username, "roles": list(roles), "gen": generation},
+        settings,
+    )
+
+
+def issue_server_access_token(
+    user_id: int,
+    username: str,
+    roles: list[str],
+    settings: Settings | None = None,
+    generation: int = 0,
+) -> IssuedToken:
+    """An access token for a single-user server: scope "tutor", the widget's endpoints only."""
+    settings = settings or get_settings()
+    return _issue(
+        "access",
+        user_id,
+        timedelta(minutes=settings.jwt_server_token_expire_minutes),
+        settings.jwt_audience,
+        {"username": username, "roles": list(roles), "gen": generation, "scope": TUTOR_SCOPE},
+        settings,
+    )
+
+
+def issue_server_key(
+    user_id: int, family_id: str, settings: Settings | None = None, generation: int = 0
+) -> IssuedToken:
+    """A server's renewal key (recorded like a refresh token, never rotated)."""
+    settings = settings or get_settings()
+    return _issue(
+        "server",
+        user_id,
+        timedelta(days=settings.jwt_refresh_token_expire_days),
+        settings.jwt_audience,
+        {"fam": family_id, "gen": generation, "scope": RENEW_SCOPE},
         settings,
     )
 

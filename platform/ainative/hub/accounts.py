@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from ainative.auth import refresh_tokens
+from ainative.auth import refresh_tokens, server_tokens
 from ainative.auth import users as users_service
 from ainative.auth.passwords import burn_password_check, verify_password
 from ainative.auth.tokens import TokenError, decode_token
@@ -147,6 +147,25 @@ def issue_api_tokens(session: Session, account: Account, settings: Settings) -> 
         "access_expires_at": int(time.time()) + pair.expires_in,
         "refresh_token": pair.refresh_token,
     }
+
+
+def issue_server_tokens(session: Session, account: Account, settings: Settings) -> dict[str, Any]:
+    """A server start's credentials: an access token with scope "tutor" and the server key
+    that renews it (ainative.auth.server_tokens); no refresh token, no full access token."""
+    user = session.get(User, account.id)
+    if user is None:
+        raise LookupError(f"user {account.id} no longer exists")
+    creds = server_tokens.issue_server_credentials(session, user=user, settings=settings)
+    return {
+        "server_access_token": creds.access_token,
+        "server_access_expires_at": int(time.time()) + creds.expires_in,
+        "server_key": creds.server_key,
+    }
+
+
+def retire_server_key(session: Session, server_key: str | None, settings: Settings) -> None:
+    """Revoke a server's key once that server is gone or replaced."""
+    server_tokens.retire_server_key(session, server_key, settings)
 
 
 def retire_refresh_family(session: Session, refresh_token: str | None, settings: Settings) -> None:

@@ -7,9 +7,10 @@
 - platform admins are hub admins; student-only accounts enrolled as students form the hub
   group `course-<code>`, instructors get a role with access to that group's servers; every
   other member (instructors, staff enrolled as students) is in `staff-<code>` (model.py);
-- the user's API tokens live in encrypted auth_state and reach the single-user server's
-  environment in pre_spawn_start (AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN, ...), with the
-  user's courses (AINATIVE_COURSES).
+- the user's API tokens live in encrypted auth_state; the single-user server gets in
+  pre_spawn_start only an access token scoped to the tutor widget and a server key that
+  renews it (AINATIVE_ACCESS_TOKEN, AINATIVE_SERVER_KEY; ainative.auth.server_tokens), never
+  a refresh token, with the API URL and the user's courses (AINATIVE_COURSES).
 """
 
 from __future__ import annotations
@@ -246,27 +247,26 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         if not account.is_active:
             raise web.HTTPError(403, INACTIVE_MESSAGE)
         settings = get_settings()
-        previous = await self._previous_refresh_token(handler, account.hub_name)
+        previous = await self._previous_state(handler, account.hub_name)
 
         def finish(session: Session) -> dict[str, Any]:
             accounts.record_login(session, account.id)
-            # Logging in again replaces auth_state: the family it held (a running server's)
-            # would otherwise stay alive with nothing left to revoke it.
-            accounts.retire_refresh_family(session, previous, settings)
+            # Logging in again replaces auth_state: the family and server key it held (a
+            # running server's) would otherwise stay alive with nothing left to revoke them.
+            accounts.retire_refresh_family(session, previous.get("refresh_token"), settings)
+            accounts.retire_server_key(session, previous.get("server_key"), settings)
             return accounts.issue_api_tokens(session, account, settings)
 
         tokens = await self._db(finish)
         return self.auth_model(account, tokens)
 
-    async def _previous_refresh_token(self, handler: Any, name: str) -> str | None:
-        """The refresh token in the hub user's current auth_state, if the user exists."""
+    async def _previous_state(self, handler: Any, name: str) -> dict[str, Any]:
+        """The hub user's current auth_state ({} if the user does not exist yet)."""
         find_user = getattr(handler, "find_user", None)
         user = find_user(name) if find_user is not None else None
         if user is None:
-            return None
-        state = await user.get_auth_state() or {}
-        token = state.get("refresh_token")
-        return str(token) if token else None
+            return {}
+        return dict(await user.get_auth_state() or {})
 
     async def _password_account(self, handler: Any, username: str, password: str) -> Account | None:
         """The API's login rules (ainative.limits.ratelimit.begin_login): counted before bcrypt."""
@@ -335,9 +335,11 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         return self.auth_model(account)
 
     async def pre_spawn_start(self, user: Any, spawner: Any) -> None:
-        """Give the server a fresh API token pair (own refresh family), the API URL and the
-        user's courses as read now (AINATIVE_COURSES, a JSON list of {id, code, title, role}),
-        so the widget can pick the course without a request."""
+        """Give the server its own credentials (ainative.auth.server_tokens): an access token
+        scoped to the tutor widget and a server key that renews it, the previous server's
+        key retired; the API URL and the user's courses as read now (AINATIVE_COURSES, a
+        JSON list of {id, code, title, role}), so the widget can pick the course without a
+        request."""
         state = await user.get_auth_state() or {}
         settings = get_settings()
 
@@ -347,8 +349,11 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
             )
             if account is None or not account.is_active:
                 return account, None
+            # Nothing uses the login's pair once a server runs: it goes, with the previous
+            # server's key.
             accounts.retire_refresh_family(session, state.get("refresh_token"), settings)
-            return account, accounts.issue_api_tokens(session, account, settings)
+            accounts.retire_server_key(session, state.get("server_key"), settings)
+            return account, accounts.issue_server_tokens(session, account, settings)
 
         account, tokens = await self._db(mint)
         if tokens is None or account is None:
@@ -357,14 +362,20 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
         spawner.environment.update(
             {
                 "AINATIVE_API_URL": self.api_url,
-                "AINATIVE_ACCESS_TOKEN": tokens["access_token"],
-                "AINATIVE_REFRESH_TOKEN": tokens["refresh_token"],
+                "AINATIVE_ACCESS_TOKEN": tokens["server_access_token"],
+                "AINATIVE_SERVER_KEY": tokens["server_key"],
                 COURSES_ENV: json.dumps([c.public() for c in account.courses]),
             }
         )
 
     async def post_spawn_stop(self, user: Any, spawner: Any) -> None:
-        """A stopped server's refresh tokens die with it."""
+        """A stopped server's key dies with it (and the refresh family of a server started
+        before servers had keys)."""
         state = await user.get_auth_state() or {}
         settings = get_settings()
-        await self._db(accounts.retire_refresh_family, state.get("refresh_token"), settings)
+
+        def retire(session: Session) -> None:
+            accounts.retire_server_key(session, state.get("server_key"), settings)
+            accounts.retire_refresh_family(session, state.get("refresh_token"), settings)
+
+        await self._db(retire)

@@ -1,10 +1,10 @@
 """AsyncTutorClient / TutorClient: ask the platform's tutor from a notebook kernel.
 
-The hub puts AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN and AINATIVE_REFRESH_TOKEN into the
-single-user server's environment. Every call goes through a Transport (transport.py): the
-token pair is refreshed on a 401 (through one TokenStore per kernel, shared with the
-activity recorder), 502/503/504 and connection errors are retried politely, and the API's
-refusals become messages a student can act on (wire.py).
+The hub puts AINATIVE_API_URL, AINATIVE_ACCESS_TOKEN (scoped to the tutor's endpoints) and
+AINATIVE_SERVER_KEY into the single-user server's environment. Every call goes through a
+Transport (transport.py): the access token is renewed on a 401 (through one TokenStore per
+kernel, shared with the activity recorder), 502/503/504 and connection errors are retried
+politely, and the API's refusals become messages a student can act on (wire.py).
 
 There is one implementation, the async client (the widget uses it on the kernel's loop).
 TutorClient is its blocking face: each call runs the same coroutine on a private loop in a
@@ -336,13 +336,16 @@ class AsyncTutorClient:
         return r.json()
 
     async def research_consent(self) -> bool:
-        """Whether the caller takes part in research now."""
-        r = await self.transport.send("GET", "/api/v1/auth/me")
+        """Whether the caller takes part in research now (GET events/limits, which a
+        server's scoped token may read)."""
+        r = await self.transport.send("GET", "/api/v1/events/limits")
         raise_for(r)
-        return bool(r.json()["research_consent"])
+        return bool(r.json()["consent"])
 
     async def set_research_consent(self, given: bool) -> bool:
-        """Take part in research, or stop (stored with its date); the new state."""
+        """Take part in research, or stop (stored with its date); the new state.
+
+        Needs a full login (PATCH auth/me): a hub server's scoped token is refused."""
         r = await self.transport.send("PATCH", "/api/v1/auth/me", json={"research_consent": given})
         raise_for(r)
         return bool(r.json()["research_consent"])

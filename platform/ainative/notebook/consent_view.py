@@ -1,6 +1,9 @@
 """The widget's research line: "Research: you take part — change", in plain words.
 
-Students choose at sign-up; this is where they change their mind. Each change is stored
+Students choose at sign-up; this is where they see it, and change their mind where the
+kernel holds a full login. In a hub server the kernel holds only a token scoped to the
+tutor (SECURITY.md, 20.2), so whoever can open the server cannot flip the student's
+consent: there the line shows the state without the button. Each change is stored
 with its date and the consent text's version (ainative.course.consent), and research uses only
 what was recorded while they took part.
 """
@@ -35,8 +38,9 @@ class ConsentLine:
         self.button.add_class("ainative-tutor-consent-change")
         self.box = widgets.HBox([self.label, self.button])
 
-    def show(self, state: bool | None, problem: str | None = None) -> None:
+    def show(self, state: bool | None, problem: str | None = None, changeable: bool = True) -> None:
         self.state = state
+        self.button.layout.display = None if changeable else "none"
         if state is None:
             self.label.value = f"<small>{html.escape(problem or 'Research: unknown')}</small>"
             self.button.disabled = True

@@ -1,9 +1,13 @@
-"""One access/refresh token pair per kernel, shared by every client in it.
+"""One access token per kernel and what renews it, shared by every client in it.
 
-Refresh tokens rotate and a reused one revokes its whole family, so two holders of the
-same refresh token (the widget's client, a TutorClient in a cell, the activity recorder)
-must never refresh independently. They all go through one TokenStore: refreshes are
-serialised by a lock, and a caller whose token was already replaced just takes the new one.
+In a hub server the kernel holds an access token scoped to the tutor widget and a server
+key (AINATIVE_SERVER_KEY, ainative.auth.server_tokens): renewing is POST
+/api/v1/auth/server-token, which rotates nothing, so any number of kernels (and a
+restarted one) renew with the same key. A TutorClient built with a full login instead
+holds a refresh token; those rotate and a reused one revokes its whole family, so two
+holders (the widget's client, a TutorClient in a cell, the activity recorder) must never
+refresh independently. They all go through one TokenStore: renewals are serialised by a
+lock, and a caller whose token was already replaced just takes the new one.
 """
 
 from __future__ import annotations
@@ -22,13 +26,21 @@ from ainative.notebook.wire import (
 
 
 class TokenStore:
-    """The kernel's API URL and token pair, refreshed through POST /api/v1/auth/refresh."""
+    """The kernel's API URL and access token, renewed with its server key (POST
+    /api/v1/auth/server-token) or else its refresh token (POST /api/v1/auth/refresh)."""
 
-    def __init__(self, api_url: str, access_token: str, refresh_token: str = "") -> None:
+    def __init__(
+        self, api_url: str, access_token: str, refresh_token: str = "", server_key: str = ""
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self.access_token = access_token
         self.refresh_token = refresh_token
+        self.server_key = server_key
         self._lock = threading.Lock()
+
+    @property
+    def renewable(self) -> bool:
+        return bool(self.server_key or self.refresh_token)
 
     def refresh(self, used_access_token: str | None = None) -> str:
         """A fresh access token; no network call if someone already replaced `used_access_token`.
@@ -38,14 +50,14 @@ class TokenStore:
         with self._lock:
             if used_access_token is not None and used_access_token != self.access_token:
                 return self.access_token
-            if not self.refresh_token:
+            if self.server_key:
+                path, body = "/api/v1/auth/server-token", {"server_key": self.server_key}
+            elif self.refresh_token:
+                path, body = "/api/v1/auth/refresh", {"refresh_token": self.refresh_token}
+            else:
                 raise SessionExpiredError(EXPIRED)
             try:
-                r = httpx.post(
-                    f"{self.api_url}/api/v1/auth/refresh",
-                    json={"refresh_token": self.refresh_token},
-                    timeout=30,
-                )
+                r = httpx.post(f"{self.api_url}{path}", json=body, timeout=30)
             except httpx.TransportError as exc:
                 raise TutorUnavailableError(f"cannot reach the tutor at {self.api_url}") from exc
             if r.status_code != 200:
@@ -61,7 +73,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_tokens() -> TokenStore:
-    """The kernel's store, built once from AINATIVE_API_URL / _ACCESS_TOKEN / _REFRESH_TOKEN."""
+    """The kernel's store, built once from AINATIVE_API_URL / _ACCESS_TOKEN / _SERVER_KEY."""
     global _shared
     with _shared_lock:
         if _shared is None:
@@ -72,6 +84,8 @@ def shared_tokens() -> TokenStore:
                     "(AINATIVE_API_URL and AINATIVE_ACCESS_TOKEN are missing)"
                 )
             _shared = TokenStore(
-                env.ainative_api_url, env.ainative_access_token, env.ainative_refresh_token
+                env.ainative_api_url,
+                env.ainative_access_token,
+                server_key=env.ainative_server_key,
             )
         return _shared

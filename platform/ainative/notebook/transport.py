@@ -107,10 +107,11 @@ class Transport:
     async def renew(self, used: str) -> bool:
         """After a 401 for the access token `used`: a fresh one, False if none can be had.
 
-        The store takes a token someone else already refreshed instead of spending the
-        refresh token again; its refusal (SessionExpiredError) is the caller's answer.
+        The store takes a token someone else already renewed instead of spending the
+        refresh token again (a server key is never spent); its refusal (SessionExpiredError)
+        is the caller's answer.
         """
-        if not self.tokens.refresh_token:
+        if not self.tokens.renewable:
             return False
         await asyncio.to_thread(self.tokens.refresh, used)
         return True

@@ -390,7 +390,9 @@ class TutorWidget:
 
     async def refresh_consent(self) -> None:
         try:
-            self.consent.show(await self.client.research_consent())
+            # A hub server's scoped token may read consent but not change it (SECURITY.md 20.2).
+            changeable = not self.client.tokens.server_key
+            self.consent.show(await self.client.research_consent(), changeable=changeable)
         except TutorClientError as exc:
             self.consent.show(None, str(exc))
 
