@@ -104,16 +104,25 @@ def issue_access_token(
     roles: list[str],
     settings: Settings | None = None,
     generation: int = 0,
+    *,
+    scope: str | None = None,
 ) -> IssuedToken:
-    """A short-lived bearer token for the API; `gen` is the user's token generation."""
+    """A short-lived bearer token for the API; `gen` is the user's token generation.
+
+    With `scope` ("tutor": a single-user server's) it lives JWT_SERVER_TOKEN_EXPIRE_MINUTES
+    and opens only the routes that accept that scope.
+    """
     settings = settings or get_settings()
+    minutes = (
+        settings.jwt_server_token_expire_minutes
+        if scope
+        else settings.jwt_access_token_expire_minutes
+    )
+    claims: dict[str, Any] = {"username": username, "roles": list(roles), "gen": generation}
+    if scope:
+        claims["scope"] = scope
     return _issue(
-        "access",
-        user_id,
-        timedelta(minutes=settings.jwt_access_token_expire_minutes),
-        settings.jwt_audience,
-        {"username": username, "roles": list(roles), "gen": generation},
-        settings,
+        "access", user_id, timedelta(minutes=minutes), settings.jwt_audience, claims, settings
     )
 
 
@@ -125,15 +134,7 @@ def issue_server_access_token(
     generation: int = 0,
 ) -> IssuedToken:
     """An access token for a single-user server: scope "tutor", the widget's endpoints only."""
-    settings = settings or get_settings()
-    return _issue(
-        "access",
-        user_id,
-        timedelta(minutes=settings.jwt_server_token_expire_minutes),
-        settings.jwt_audience,
-        {"username": username, "roles": list(roles), "gen": generation, "scope": TUTOR_SCOPE},
-        settings,
-    )
+    return issue_access_token(user_id, username, roles, settings, generation, scope=TUTOR_SCOPE)
 
 
 def issue_server_key(
