@@ -4,7 +4,7 @@ Every value comes from ainative.config.Settings (the one place reading the envir
 HUB_PORT (public, 8000), HUB_IP, HUB_API_PORT (8081), HUB_PROXY_API_PORT (8001),
 HUB_DATABASE_URL (default sqlite in DATA_DIR/hub), HUB_API_URL (the platform API as seen
 from single-user servers), HUB_AUTH_REFRESH_AGE, HUB_ALLOWED_COURSES, JUPYTERHUB_CRYPT_KEY,
-HUB_AUTHENTICATE_PROMETHEUS,
+METRICS_TOKEN (Prometheus's token), FLOWER_HUB_TOKEN (Flower's OAuth secret),
 plus the platform's DATABASE_URL / REDIS_URL / JWT_* shared with the API.
 
 HUB_SPAWNER picks how students' servers run: `simple` (local demo: a process of the hub's
@@ -63,21 +63,41 @@ c.ConfigurableHTTPProxy.pid_file = str(hub_dir / "proxy.pid")
 # configurable-http-proxy comes from PATH (the Makefile puts node_modules/.bin first).
 # Outside production, a key kept in DATA_DIR/secrets; production requires the setting.
 c.CryptKeeper.keys = [settings.jupyterhub_crypt_key or settings.development_secret("hub_crypt_key")]
-# Prometheus scrapes /hub/metrics without credentials (deploy/prometheus); the reverse proxy
-# keeps that path private. HUB_AUTHENTICATE_PROMETHEUS=true requires a token instead.
-c.JupyterHub.authenticate_prometheus = settings.hub_authenticate_prometheus
+# /hub/metrics needs a token with read:metrics: Prometheus's (METRICS_TOKEN, the service
+# `prometheus` below). Students reach the hub, so the path is never open.
+c.JupyterHub.authenticate_prometheus = True
 # The hub's lines in the platform's format (JSON, or text under make run), redacted.
 c.JupyterHub.logging_config = hub_logging_config()
 
-# --- Flower for admins at /services/flower/ (Flower keeps its own basic auth) ---
-# Flower must serve under the same prefix: FLOWER_URL_PREFIX=services/flower.
+# --- Flower for admins at /services/flower/, logged in through the hub's OAuth ---
+# Flower must serve under the same prefix: FLOWER_URL_PREFIX=services/flower. Its login
+# (ainative.observability.flower_hub_auth) lets in hub admins only; admins skip the
+# consent page (an admin-operated service).
 c.JupyterHub.services = [
     {
         "name": "flower",
         "url": settings.flower_url or f"http://{settings.flower_host}:{settings.flower_port}",
         "display": True,
+        "api_token": settings.flower_hub_secret(),
+        "oauth_client_id": "service-flower",
+        "oauth_redirect_uri": "/services/flower/login",
+        "oauth_no_confirm": True,
     }
 ]
+
+# --- the staff console at /services/console/ (ainative.console), signed in with the hub's
+# OAuth; its api_token (CONSOLE_HUB_TOKEN) is the OAuth client's secret. No roles: it only
+# identifies users, and the API trusts a token only with access:services!service=console.
+c.JupyterHub.services.append(
+    {
+        "name": "console",
+        "url": settings.console_service_url,
+        "api_token": settings.console_service_secret(),
+        "oauth_redirect_uri": "/services/console/oauth_callback",
+        "oauth_no_confirm": True,
+        "display": True,
+    }
+)
 
 # --- the platform's own calls: removing a deleted account (ainative.hub.removal) ---
 # The API and worker hold this service's token (HUB_SERVICE_TOKEN); its one scope deletes
@@ -92,11 +112,38 @@ c.JupyterHub.load_roles = [
     }
 ]
 
+# --- Prometheus reads /hub/metrics with the monitoring token (METRICS_TOKEN) ---
+c.JupyterHub.services.append({"name": "prometheus", "api_token": settings.metrics_secret()})
+c.JupyterHub.load_roles.append(
+    {
+        "name": "prometheus-metrics",
+        "description": "Read the hub's /hub/metrics",
+        "scopes": ["read:metrics"],
+        "services": ["prometheus"],
+    }
+)
+
 # --- who may log in: the platform's accounts ---
 # Our templates first: the login page links to "Join a course" (/hub/join, signup.py).
 c.JupyterHub.template_paths = [str(Path(ainative.hub.__file__).parent / "templates")]
 c.JupyterHub.authenticator_class = "ainative"
 c.AINativeAuthenticator.auth_refresh_age = settings.hub_auth_refresh_age
+# LTI 1.3 (ainative.hub.lti) needs nothing here: platforms live in the DB (ainative lti).
+# Campus OIDC (ainative.hub.oidc) when OIDC_ISSUER is set, in GenericOAuthenticator's names.
+if settings.oidc_issuer:
+    c.GenericOAuthenticator.client_id = settings.oauth_client_id
+    c.GenericOAuthenticator.client_secret = settings.oauth_client_secret
+    c.GenericOAuthenticator.authorize_url = settings.oauth2_authorize_url
+    c.GenericOAuthenticator.token_url = settings.oauth2_token_url
+    c.GenericOAuthenticator.userdata_url = settings.oauth2_userdata_url
+    c.GenericOAuthenticator.scope = ["openid", "profile", "email"]
+    c.GenericOAuthenticator.login_service = settings.oidc_login_service
+    if settings.oauth_callback_url:
+        c.GenericOAuthenticator.oauth_callback_url = settings.oauth_callback_url
+c.JupyterHub.template_vars = {
+    "campus_login": settings.oidc_login_service if settings.oidc_issuer else "",
+    "password_login": settings.hub_password_login,
+}
 c.AINativeAuthenticator.allowed_courses = {
     code.strip() for code in settings.hub_allowed_courses.split(",") if code.strip()
 }
@@ -124,13 +171,13 @@ elif settings.hub_spawner == "local-users":
     c.JupyterHub.spawner_class = "ainative.hub.spawner.StudentUserSpawner"
     c.StudentUserSpawner.home_root = settings.hub_users_home_root
 elif settings.hub_spawner == "docker":
-    # One container per student on a network reaching only the hub and the API
-    # (docker-compose.yml: network `students`); needs the `deploy` extra.
-    c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+    # One container per student, alone on its own internal network with the hub and the
+    # API (ainative/hub/docker_spawner.py); needs the `deploy` extra.
+    c.JupyterHub.spawner_class = "ainative.hub.docker_spawner.StudentNetworkSpawner"
+    c.StudentNetworkSpawner.network_prefix = settings.hub_docker_network
     c.JupyterHub.hub_ip = "0.0.0.0"
     c.JupyterHub.hub_connect_ip = "hub"
     c.DockerSpawner.image = settings.hub_singleuser_image
-    c.DockerSpawner.network_name = settings.hub_docker_network
     c.DockerSpawner.remove = True
     c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
     # The image's user (10001) owns /data; a fresh named volume there inherits that.

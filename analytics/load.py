@@ -18,8 +18,10 @@ from collections.abc import Sequence
 import pandas as pd
 import pyarrow as pa
 
+from ainative.course.consent import in_force_clause
 from ainative.course.event_types import COURSE_DEADLINE
 from ainative.db.models import CLASSIFICATIONS, COURSE_ROLES, GUARDRAIL_OUTCOMES, STATUSES
+from ainative.notebook.capture import TUTOR_CELL_SQL_PATTERN
 from ainative.tutor.modes import MODE_NAMES
 from analytics.pgcopy import (
     CAT,
@@ -31,6 +33,8 @@ from analytics.pgcopy import (
     raw_connection,
 )
 from analytics.trace_filter import TraceFilter
+
+LEAK_DECISIONS = ("passed", "rewritten", "refused")  # ainative.tutor.guardrails._leak_check
 
 __all__ = [
     "Column",
@@ -60,6 +64,7 @@ def _c(
     return Column(name, sql or f"x.{name}", type_, cats, wire)
 
 
+_RATED_IN_FORCE = f"(x.rated_at IS NULL OR {in_force_clause('x', 'rated_at')})"
 INTERACTION_COLUMNS = (
     _c("id", "x.id::text", pa.string(), wire="x.id"),
     _c("user_id", None, pa.int64()),
@@ -85,21 +90,43 @@ INTERACTION_COLUMNS = (
     _c("queue_ms", None, pa.int32()),
     _c("llm_ms", None, pa.int32()),
     _c("total_ms", None, pa.int32()),
-    _c("helpful", None, pa.bool_()),
-    _c("score", None, pa.int16()),
+    # a rating is research data when consent was in force when it was given (rated_at)
+    _c("helpful", f"CASE WHEN {_RATED_IN_FORCE} THEN x.helpful END", pa.bool_()),
+    _c("score", f"CASE WHEN {_RATED_IN_FORCE} THEN x.score END", pa.int16()),
     _c("has_error", "(x.error IS NOT NULL)", pa.bool_()),
     _c("answer_has_code", "(strpos(x.answer, '```') > 0)", pa.bool_()),
     _c("created_at", None, TS),
     _c("started_at", None, TS),
     _c("completed_at", None, TS),
-    _c("rated_at", None, TS),
+    _c("rated_at", f"CASE WHEN {_RATED_IN_FORCE} THEN x.rated_at END", TS),
+    # the assignment the question was tied to and its answer's leak check (migration 0015)
+    _c("assignment_id", None, pa.int32()),
+    _c("leak_score", None, pa.float64()),
+    _c("leaked", "(x.leak->>'leak')::boolean", pa.bool_()),
+    _c("leak_decision", "x.leak->>'decision'", CAT, LEAK_DECISIONS),
+    _c("passed_hidden_tests", "(x.leak->'parts'->'tests'->>'passed')::boolean", pa.bool_()),
 )
+# Audits (include_non_consenting) read every rating as stored.
+_RAW_RATINGS = {name: _c(name, None, t) for name, t in (
+    ("helpful", pa.bool_()), ("score", pa.int16()), ("rated_at", TS))}  # fmt: skip
 INTERACTION_TEXT_COLUMNS = (
     _c("prompt", None, pa.string()),
     _c("answer", None, pa.string()),
     _c("context", "x.context::text", pa.string()),
     _c("error", None, pa.string()),
+    # The LLM's side (migration 0012); `messages` stays in the database (read it with SQL).
+    _c("raw_answer", None, pa.string()),
+    _c("messages_sha256", None, pa.string()),
+    _c("decoding", "x.decoding::text", pa.string()),
+    _c("response_id", None, pa.string()),
+    _c("system_fingerprint", None, pa.string()),
+    _c("model_returned", None, pa.string()),
 )
+# The tutor's own cells: flagged by the recorder, or (older rows) by their first line.
+TUTOR_CELL_SQL = (
+    "coalesce((x.payload->>'tutor_cell')::boolean, "
+    f"coalesce(x.payload->>'code', '') ~ '{TUTOR_CELL_SQL_PATTERN.replace('%', '%%')}')"
+)  # %% : the SELECT is rendered with psycopg2's %(name)s parameters
 EVENT_COLUMNS = (
     _c("id", None, pa.int64()),
     _c("event_type", None, CAT),
@@ -114,10 +141,13 @@ EVENT_COLUMNS = (
     _c("success", "(x.payload->>'success')::boolean", pa.bool_()),
     _c("error_type", "x.payload->>'error_type'", CAT),
     _c("execution_count", "(x.payload->>'execution_count')::int", pa.int32()),
+    _c("error_line", "(x.payload->>'error_line')::int", pa.int32()),
+    _c("tutor_cell", TUTOR_CELL_SQL, pa.bool_()),
 )
 EVENT_TEXT_COLUMNS = (
     _c("code", "x.payload->>'code'", pa.string()),
     _c("error_message", "x.payload->>'error_message'", pa.string()),
+    _c("error_first_line", "x.payload->>'error_first_line'", pa.string()),
     _c("payload", "x.payload::text", pa.string()),
 )
 SESSION_COLUMNS = (
@@ -181,11 +211,17 @@ def load_interactions(
 
     `where` may set courses, since <= created_at < until, user_ids and
     include_non_consenting (audits only: students without research consent).
-    `include_text` adds prompt, answer, context (JSON text) and error.
+    helpful, score and rated_at are empty for a rating given while consent was not in
+    force (the row itself is judged at created_at, its rating at rated_at).
+    `include_text` adds prompt, answer, context (JSON text) and error, and the LLM's side:
+    raw_answer (before the guardrail), messages_sha256, decoding (JSON text), response_id,
+    system_fingerprint and model_returned.
     """
     where = where or TraceFilter()
     where.refuse_except("load_interactions", _STUDENT_ROWS)
     columns = INTERACTION_COLUMNS + (INTERACTION_TEXT_COLUMNS if include_text else ())
+    if where.include_non_consenting:
+        columns = tuple(_RAW_RATINGS.get(c.name, c) for c in columns)
     return _load(columns, "interactions", "created_at", source, where, include_text)
 
 
@@ -195,9 +231,10 @@ def load_events(
     """Research events, ordered by occurred_at, with cell-run fields lifted out of the payload.
 
     `where` may set what `load_interactions` takes (the window on occurred_at) and
-    event_types. `success`, `error_type` and `execution_count` come from cell.executed
-    payloads; `include_text` adds the cell's code, the error message and the raw payload
-    (JSON text).
+    event_types. `success`, `error_type`, `execution_count`, `error_line` (the error's
+    line in the cell, when recorded) and `tutor_cell` (the tutor's own cell, which every
+    measure leaves out) come from cell.executed payloads; `include_text` adds the cell's
+    code, the error message, its first line and the raw payload (JSON text).
     """
     where = where or TraceFilter()
     where.refuse_except("load_events", (*_STUDENT_ROWS, "event_types"))
@@ -229,14 +266,19 @@ def load_enrolments(
 ) -> pd.DataFrame:
     """Course memberships (students by default): the denominator of reach.
 
-    `where` may set courses and include_non_consenting; without it only students whose
-    consent is given now are counted.
+    `where` may set courses and include_non_consenting; without it a member is counted
+    when their consent was in force at some moment since they joined (the dated rule:
+    a student who withdrew is still the denominator of what they did while taking part;
+    one who never consented is not).
     """
     where = where or TraceFilter()
     where.refuse_except("load_enrolments", ("courses", "include_non_consenting"))
     joins, clause, params = where.clauses(consent=False)
-    if not where.include_non_consenting:  # the denominator: who takes part now
-        clause += " AND u.research_consent"
+    if not where.include_non_consenting:  # the denominator: who took part while a member
+        clause += (
+            " AND EXISTS (SELECT 1 FROM consent_periods p WHERE p.user_id = x.user_id"
+            " AND p.given AND p.until > x.created_at)"
+        )
     joins += " JOIN courses c ON c.id = x.course_id"
     if role is not None:
         params["role"] = role
@@ -277,10 +319,13 @@ EXPERIMENT_COLUMNS = (
     _c("arm", "x.name", CAT),
     _c("policy", "x.policy::text", pa.string()),
     _c(
-        "assigned",
-        "(SELECT count(*) FROM experiment_assignments s WHERE s.arm_id = x.id)",
+        "assigned",  # the allocation log keeps deleted accounts' assignments as counts
+        "GREATEST((SELECT count(*) FROM experiment_assignments s WHERE s.arm_id = x.id), "
+        "(SELECT count(*) FROM experiment_allocations l "
+        "WHERE l.experiment_id = x.experiment_id AND l.arm = x.name))",
         pa.int64(),
     ),
+    _c("preregistration", "e.preregistration::text", pa.string()),  # JSON, frozen at start
 )
 ASSIGNMENT_COLUMNS = (
     _c("experiment_id", None, pa.int32()),
@@ -290,6 +335,9 @@ ASSIGNMENT_COLUMNS = (
     _c("arm", "a.name", CAT),
     _c("user_id", None, pa.int64()),
     _c("assigned_at", None, TS),
+    # the allocation log's row of this assignment (same transaction, same now())
+    _c("seq", "l.seq", pa.int32()),
+    _c("block", "l.block", pa.int32()),
 )
 # Arms and assignments with their experiment's course, so the shared course filter applies.
 _ARMS = (
@@ -318,20 +366,31 @@ def load_experiments(source: Source = None, *, where: TraceFilter | None = None)
 
 
 def load_assignments(source: Source = None, *, where: TraceFilter | None = None) -> pd.DataFrame:
-    """Each student's arm in each experiment, with when it was assigned.
+    """Each student's arm in each experiment, with when it was assigned and its block.
 
-    `where` may set courses, experiments, user_ids and include_non_consenting. The consent
-    rule of every loader applies at ``assigned_at``: a student's assignment is research
-    data only when consent was in force when it was made (their later interactions still
-    carry ``arm_id`` themselves).
+    `where` may set courses, experiments, user_ids and include_non_consenting. A student's
+    assignment is research data when their consent was in force at some moment between
+    the assignment and the experiment's end (a student who consents after their first
+    question is not dropped; each of their rows is still judged when it was recorded).
+    ``seq`` and ``block`` are the assignment's place in the allocation log (NULL for
+    assignments the log does not hold).
     """
     where = where or TraceFilter()
     allowed = ("courses", "experiments", "user_ids", "include_non_consenting")
     where.refuse_except("load_assignments", allowed)
-    joins, clause, params = where.clauses(time_column="assigned_at")
+    joins, clause, params = where.clauses(consent=False)
     joins += (
         " JOIN experiments e ON e.id = x.experiment_id JOIN experiment_arms a ON a.id = x.arm_id"
+        " LEFT JOIN LATERAL (SELECT l.seq, l.block FROM experiment_allocations l"
+        " WHERE l.experiment_id = x.experiment_id AND l.assigned_at = x.assigned_at"
+        " AND l.arm = a.name ORDER BY l.seq LIMIT 1) l ON TRUE"
     )
+    if not where.include_non_consenting:
+        clause += (
+            " AND EXISTS (SELECT 1 FROM consent_periods p WHERE p.user_id = x.user_id"
+            " AND p.given AND p.until > x.assigned_at"
+            " AND p.since < COALESCE(e.ended_at, 'infinity'::timestamptz))"
+        )
     sql = f"{select_sql(ASSIGNMENT_COLUMNS, _ASSIGNMENTS, joins)} WHERE {clause}"
     return copy_frame(
         sql, params, ASSIGNMENT_COLUMNS, source, order_by=["experiment_id", "assigned_at"]

@@ -5,7 +5,9 @@ Conventions (pingouin's): every function takes the frame(s) returned by
 DataFrame with explicit dtypes, and groups with ``observed=True``. This module holds
 who asks, when and for what; answer outcomes (guardrails, ratings) live in
 ``analytics.outcomes``, sessions and run/help sequences in ``analytics.sequence``,
-operator figures in ``analytics.ops_metrics``. All are importable from here.
+operator figures in ``analytics.ops_metrics``, the leak rate of assignments and AI-window
+refusals in ``analytics.leak_rates``, the time to a person's first reply in
+``analytics.reply_times``. All are importable from here.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from analytics._frame import keys, share
+from analytics.leak_rates import leak_rate, window_refusals
 from analytics.ops_metrics import cache_hit_rate, error_rate, latency_summary
 from analytics.outcomes import guardrail_outcomes, rating_distribution, rating_summary
+from analytics.reply_times import time_to_first_reply
 from analytics.sequence import next_run_after_answer, sessions_by_inactivity, time_to_help
 
 __all__ = [
@@ -28,6 +32,7 @@ __all__ = [
     "help_by_hour",
     "hours_to_deadline",
     "latency_summary",
+    "leak_rate",
     "next_run_after_answer",
     "outside_working_hours",
     "queries_per_student",
@@ -37,7 +42,9 @@ __all__ = [
     "request_mix",
     "sessions_by_inactivity",
     "solution_seeking",
+    "time_to_first_reply",
     "time_to_help",
+    "window_refusals",
 ]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -4,9 +4,11 @@ A notebook cell run plays the part of a compilation in the original papers: it e
 success or in an error with a type (``error_type``: ``NameError``, ``SyntaxError`` ...).
 Every function takes the frames of ``analytics.load`` (events with ``event_type``
 ``cell.executed``, ``success`` and ``error_type``; interactions with ``created_at`` and
-``classification``), never modifies them, and returns a new DataFrame with one row per
-student (or per session). Where a definition had to be adapted to notebooks or to an LLM
-tutor, the docstring says how.
+``classification``), never modifies them, and returns a new DataFrame. Runs are prepared
+once, the same way for every measure (``analytics.novice_runs``: the tutor's own cells and
+interrupted runs left out, activity sessions, pairs within one cell); where a definition
+had to be adapted to notebooks or to an LLM tutor, the docstring says how, and
+docs/analytics.md tabulates every definition, its source and our deviations.
 """
 
 from __future__ import annotations
@@ -16,49 +18,54 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ainative.course.event_types import CELL_EXECUTED
+from analytics.novice_help import activity_sessions, help_abuse, help_avoidance, time_on_task
+from analytics.novice_runs import (
+    SESSION,
+    MeasureInputError,
+    failing_streaks,
+    group_ends,
+    group_starts,
+    prepare_runs,
+)
 
-SOLUTION_REQUEST = "solution-request"
+__all__ = [
+    "EQ_WEIGHTS",
+    "MeasureInputError",
+    "activity_sessions",
+    "error_quotient",
+    "error_strings",
+    "help_abuse",
+    "help_avoidance",
+    "repeated_error_density",
+    "time_on_task",
+    "time_to_fix",
+    "watwin",
+]
 
-
-def _runs(events: pd.DataFrame, user: str, time: str, by: list[str]) -> pd.DataFrame:
-    """Cell runs in time order per student (and per `by` keys), with the next run beside."""
-    runs = events[events["event_type"] == CELL_EXECUTED]
-    keys = [user, *by]
-    columns = [*keys, time, "success", "error_type"]
-    extra = [c for c in ("error_line", "error_message") if c in runs.columns]
-    runs = runs[columns + extra].sort_values([*keys, time], kind="stable").reset_index(drop=True)
-    nxt = runs.groupby(keys, observed=True, dropna=False).shift(-1)
-    for column in [time, "success", "error_type", *extra]:
-        runs[f"next_{column}"] = nxt[column]
-    runs["has_next"] = nxt[time].notna()
-    return runs
-
-
-def _failed(success: pd.Series) -> pd.Series:
-    return success.eq(False).fillna(False).astype(bool)
-
-
-def _group_starts(runs: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """True on each row whose `keys` differ from the row before (rows sorted by them)."""
-    return runs[keys].ne(runs[keys].shift()).any(axis=1)
-
-
-def _failing_streaks(runs: pd.DataFrame, keys: list[str], failed: pd.Series) -> pd.Series:
-    """A number per failing run, shared by a streak: consecutive failing runs of one group.
-
-    `runs` are sorted by `keys` and time; a success or a new group ends a streak. Only the
-    values on failing rows mean anything (group on them after selecting ``runs[failed]``).
-    """
-    prev_failed = failed.shift(fill_value=False) & ~_group_starts(runs, keys)
-    return (failed & ~prev_failed).cumsum()
+SESSION_GAP = "30min"
+# Error Quotient pair weights: (both failed, same error type, same line, divisor).
+EQ_WEIGHTS = {
+    # The community's reference implementation (ProgSnap2 analyses, CSEDM data challenge):
+    # the published scale, comparable with published values.
+    "progsnap2": (8, 3, 0, 11),
+    # Jadud's (2006) terms with his line term and without the edit-location term notebooks
+    # cannot record: 2 + 3 + 3 over 8. Values are NOT comparable with published EQs.
+    "jadud-line": (2, 3, 3, 8),
+}
 
 
-def _per_student(values: pd.Series, users: pd.Series, name: str, user: str) -> pd.DataFrame:
-    frame = pd.DataFrame({user: users.to_numpy(), name: values.to_numpy(dtype="float64")})
-    g = frame.groupby(user, observed=True)[name]
-    out = pd.DataFrame({name: g.mean(), "pairs": g.size()}).reset_index()
-    return out.astype({name: "Float64", "pairs": "Int64"})
+def _student_mean(frame: pd.DataFrame, user: str, value: str, name: str) -> pd.DataFrame:
+    """Per student: the mean of the session values and the sessions and pairs behind it."""
+    g = frame.groupby(user, observed=True)
+    out = pd.DataFrame(
+        {name: g[value].mean(), "sessions": g.size(), "pairs": g["pairs"].sum()}
+    ).reset_index()
+    return out.astype({name: "Float64", "sessions": "Int64", "pairs": "Int64"})
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Equal and both known."""
+    return (a.notna() & b.notna() & a.astype(object).eq(b.astype(object))).astype(bool)
 
 
 def error_quotient(
@@ -66,7 +73,11 @@ def error_quotient(
     *,
     user: str = "user_id",
     time: str = "occurred_at",
-    by: tuple[str, ...] = ("session_id",),
+    session: str | None = "activity",
+    gap: str | pd.Timedelta = SESSION_GAP,
+    by: Sequence[str] = ("cell_id",),
+    compile_only: bool = False,
+    weights: str = "progsnap2",
 ) -> pd.DataFrame:
     """Error Quotient: how much a student's consecutive runs repeat the same error.
 
@@ -76,33 +87,116 @@ def error_quotient(
         ``load_events`` output; only ``cell.executed`` rows are used.
     user, time : str
         Column names.
-    by : tuple of str
-        Extra keys that pairs must share (default: the session; add ``"cell_id"`` when the
-        events carry it to pair runs of the same cell only).
+    session : str or None
+        ``"activity"`` (inactivity sessions, cut at `gap`), a session column such as
+        ``"session_id"`` (missing values fall back to activity sessions) or None (the
+        whole trace is one session). See ``analytics.novice_runs``.
+    by : sequence of str
+        Keys a pair must share: the cell by default; ``()`` pairs across cells.
+    compile_only : bool
+        Only syntax errors count as errors (the compiler-error data EQ was defined on).
+    weights : str
+        ``"progsnap2"`` (the default: published scale) or ``"jadud-line"`` (see Notes).
 
     Returns
     -------
     DataFrame
-        ``user``, ``error_quotient`` (Float64 in [0, 1]: the mean pair score) and
-        ``pairs`` (Int64, the scored pairs).
+        ``user``, ``error_quotient`` (Float64 in [0, 1]: the mean of the student's session
+        EQs), ``sessions`` (Int64, sessions with at least one pair) and ``pairs`` (Int64).
 
     Notes
     -----
-    Jadud (2006), "Methods and tools for exploring novice compilation behaviour", ICER.
-    Consecutive runs (e1, e2) form a pair; a pair scores 2 when both end in an error,
-    3 more when the errors have the same type, 3 more when they are on the same line
-    (when ``error_line`` is known). Jadud's fourth term (same edit location, 1 point) is
-    not recorded by notebooks, so the pair score is divided by 8, not 9; the student's
-    EQ is the mean over pairs. 0 = never repeats an error, 1 = always the same error.
+    Jadud (2006), "Methods and tools for exploring novice compilation behaviour", ICER,
+    as the community's reference implementations compute it (the ProgSnap2 analysis
+    scripts of the CSEDM data challenge): consecutive runs (e1, e2) of one segment form a
+    pair; a pair scores 8 when both ended in an error and 3 more when the errors have
+    the same type; the score is divided by 11. A session's EQ is the mean over its pairs,
+    a student's EQ the mean of their sessions' EQs. ``weights="jadud-line"`` keeps this
+    package's earlier variant: 2 for two errors, 3 for the same type, 3 for the same line
+    (``error_line``, when both are known), divided by 8 (Jadud's edit-location term is
+    not recorded); its values are not comparable with published ones.
     """
-    runs = _runs(events, user, time, list(by))
+    if weights not in EQ_WEIGHTS:
+        raise MeasureInputError(f"weights must be one of {', '.join(EQ_WEIGHTS)}")
+    both_w, type_w, line_w, divisor = EQ_WEIGHTS[weights]
+    runs, _ = prepare_runs(
+        events, user=user, time=time, session=session, gap=gap, by=by, compile_only=compile_only
+    )
     pairs = runs[runs["has_next"]]
-    both = _failed(pairs["success"]) & _failed(pairs["next_success"])
-    same_type = both & pairs["error_type"].astype(object).eq(pairs["next_error_type"])
-    score = both * 2 + same_type * 3
-    if "error_line" in pairs.columns:
-        score = score + (same_type & pairs["error_line"].eq(pairs["next_error_line"])) * 3
-    return _per_student(score / 8, pairs[user], "error_quotient", user)
+    both = pairs["failed"] & pairs["next_failed"]
+    same_type = both & _same(pairs["error_type"], pairs["next_error_type"])
+    score = both * both_w + same_type * type_w
+    if line_w and "error_line" in pairs.columns:
+        score = score + (same_type & _same(pairs["error_line"], pairs["next_error_line"])) * line_w
+    keys = [user, SESSION] if session is not None else [user]
+    scored = pairs[keys].assign(score=(score / divisor).astype("float64"))
+    per_session = (
+        scored.groupby(keys, observed=True, dropna=False)["score"]
+        .agg(["mean", "size"])
+        .reset_index()
+        .rename(columns={"mean": "eq", "size": "pairs"})
+    )
+    return _student_mean(per_session, user, "eq", "error_quotient")
+
+
+def _error_strings(runs: pd.DataFrame, keys: list[str], user: str, time: str) -> pd.DataFrame:
+    """Becker's strings in prepared `runs`: see `error_strings`."""
+    failed = runs["failed"]
+    error = runs["error_type"]
+    new_string = group_starts(runs, keys) | error.ne(error.shift()) | ~failed
+    frame = pd.DataFrame(
+        {
+            user: runs[user],
+            "string": new_string.cumsum(),
+            "error_type": error,
+            "last_at": runs[time],
+            "current": group_ends(runs, keys),
+        }
+    )[failed]
+    g = frame.groupby("string", sort=True)
+    out = pd.DataFrame(
+        {
+            user: g[user].first(),
+            "error_type": g["error_type"].first(),
+            "runs": g.size(),
+            "last_at": g["last_at"].max(),
+            "current": g["current"].any(),
+        }
+    ).reset_index()
+    out = out[[user, "string", "error_type", "runs", "last_at", "current"]]
+    return out.astype({"runs": "Int64", "current": "boolean"})
+
+
+def error_strings(
+    events: pd.DataFrame,
+    *,
+    user: str = "user_id",
+    time: str = "occurred_at",
+    session: str | None = "activity",
+    gap: str | pd.Timedelta = SESSION_GAP,
+    by: Sequence[str] = ("cell_id",),
+    compile_only: bool = False,
+) -> pd.DataFrame:
+    """Strings of identical errors, one row each: what repeated error measures count.
+
+    Returns
+    -------
+    DataFrame
+        ``user``, ``string`` (an id), ``error_type``, ``runs`` (Int64, failing runs in
+        the string), ``last_at`` (its last run) and ``current`` (boolean: the string
+        holds the latest run of its segment, i.e. the student is still in it).
+
+    Notes
+    -----
+    Becker (2016): a string is a maximal sequence of consecutive failing runs of one
+    segment (session and cell, see ``analytics.novice_runs``) with the same error type;
+    a success or another error type ends it. `repeated_error_density` weighs these
+    strings; the staff console's live view (``analytics.live``) reads the current one.
+    """
+    runs, keys = prepare_runs(
+        events, user=user, time=time, session=session, gap=gap, by=by, compile_only=compile_only
+    )
+    return _error_strings(runs, keys, user, time)
 
 
 def repeated_error_density(
@@ -110,7 +204,10 @@ def repeated_error_density(
     *,
     user: str = "user_id",
     time: str = "occurred_at",
-    by: tuple[str, ...] = ("session_id",),
+    session: str | None = "activity",
+    gap: str | pd.Timedelta = SESSION_GAP,
+    by: Sequence[str] = ("cell_id",),
+    compile_only: bool = False,
 ) -> pd.DataFrame:
     """Repeated Error Density: repeated errors, weighted towards long strings of them.
 
@@ -123,25 +220,15 @@ def repeated_error_density(
     Notes
     -----
     Becker (2016), "A new metric to quantify repeated compiler errors for novice
-    programmers", ITiCSE. A string is a maximal sequence of consecutive failing runs
-    with the same error type (a success or another error type ends it); a string of
-    n runs has r = n - 1 repetitions and adds r² / (r + 1). A single error adds 0.
+    programmers", ITiCSE. A string of n identical consecutive errors has r = n - 1
+    repetitions and adds r² / (r + 1); a single error adds 0. Strings are those of
+    `error_strings` (within one session and one cell by default).
     """
-    runs = _runs(events, user, time, list(by))
-    keys = [user, *by]
-    failed = _failed(runs["success"])
-    error = runs["error_type"].astype(object).where(failed)
-    new_string = _group_starts(runs, keys) | error.ne(error.shift()) | ~failed
-    string_id = new_string.cumsum()
-    strings = (
-        pd.DataFrame({user: runs[user], "string": string_id, "failed": failed})
-        .loc[failed]
-        .groupby([user, "string"], observed=True)
-        .size()
-        .rename("n")
-        .reset_index()
+    runs, keys = prepare_runs(
+        events, user=user, time=time, session=session, gap=gap, by=by, compile_only=compile_only
     )
-    r = strings["n"] - 1
+    strings = _error_strings(runs, keys, user, time)
+    r = (strings["runs"] - 1).astype("float64")
     strings["red"] = (r**2) / (r + 1)
     strings["repeated"] = r > 0
     g = strings.groupby(user, observed=True)
@@ -151,146 +238,109 @@ def repeated_error_density(
     return out.astype({"red": "Float64", "strings": "Int64"})
 
 
+def _code_lines(code: object) -> list[str]:
+    return [ln.strip() for ln in str(code or "").splitlines() if ln.strip()]
+
+
+def deleted_or_commented_fix(before: object, after: object) -> bool:
+    """True when `after` only removes or comments out lines of `before` (Watson's
+    preparation: such a "fix" makes the error disappear without resolving it)."""
+    old = [ln for ln in _code_lines(before) if not ln.startswith("#")]
+    new = [ln for ln in _code_lines(after) if not ln.startswith("#")]
+    if len(new) >= len(old):
+        return False
+    remaining = iter(old)
+    return all(any(line == candidate for candidate in remaining) for line in new)
+
+
 def watwin(
     events: pd.DataFrame,
     *,
     user: str = "user_id",
     time: str = "occurred_at",
-    by: tuple[str, ...] = ("session_id",),
+    session: str | None = "activity",
+    gap: str | pd.Timedelta = SESSION_GAP,
+    by: Sequence[str] = ("cell_id",),
+    compile_only: bool = False,
 ) -> pd.DataFrame:
     """Watwin score: repeated errors plus how slowly each error is resolved, against peers.
+
+    Requires ``error_message`` (or ``error_first_line``) and ``code``: load the events
+    with ``include_text=True``. Without them the score cannot be computed as published.
 
     Returns
     -------
     DataFrame
-        ``user``, ``watwin`` (Float64 in [0, 1]: the mean pair score) and ``pairs`` (Int64).
+        ``user``, ``watwin`` (Float64 in [0, 1]: the mean pair score over the student's
+        kept pairs) and ``pairs`` (Int64, kept pairs).
 
     Notes
     -----
     Watson, Li & Godwin (2013), "Predicting performance in an introductory programming
-    course by logging and analyzing student programming behavior", ICALT. Every pair of
-    consecutive runs whose first run failed is scored: when the second also failed, 4
-    for the same error message (``error_message`` when loaded, else the type), 4 for the
-    same error type and 2 for the same line (when ``error_line`` is known); then a time
-    term from the pair's resolve time (seconds between the runs) against all students'
-    resolve times for that error type: 25 when above mean + 1 SD, 1 when below
-    mean - 1 SD, 15 otherwise. The pair score is divided by 35; the student's score is
-    the mean. Watson's preparation step (dropping pairs whose fix deleted code) needs
-    code diffs and is not applied.
+    course by logging and analyzing student programming behavior", ICALT. Preparation:
+    pairs are consecutive runs of the same file (here: the same cell, in one session);
+    pairs whose code did not change are pruned; a failing run "fixed" by deleting or
+    commenting out code is dropped (`deleted_or_commented_fix`). Scoring, for each pair
+    whose first run failed: when the second failed too, 4 for the same message (the
+    message's first line), 4 for the same error type and 2 for the same line
+    (``error_line``); then a time term from the seconds between the runs against the
+    mean and (population) SD of all students' pairs with that error type: 25 above
+    mean + SD, 1 below mean - SD, 15 otherwise. A pair whose first run succeeded scores
+    0. The pair score is divided by 35 and the student's score is the mean over their
+    kept pairs. Messages are compared as recorded, not generalised (Watson replaced
+    identifiers in Java messages).
     """
-    runs = _runs(events, user, time, list(by))
-    pairs = runs[runs["has_next"] & _failed(runs["success"])].copy()
-    both = _failed(pairs["next_success"])
-    kind = pairs["error_type"].astype(object)
-    same_type = both & kind.eq(pairs["next_error_type"])
-    if "error_message" in pairs.columns:
-        same_message = both & pairs["error_message"].eq(pairs["next_error_message"])
-    else:
-        same_message = same_type
-    score = same_message * 4 + same_type * 4
-    if "error_line" in pairs.columns:
-        score = score + (same_type & pairs["error_line"].eq(pairs["next_error_line"])) * 2
-    seconds = (pairs[f"next_{time}"] - pairs[time]).dt.total_seconds()
-    stats = seconds.groupby(kind, observed=True).agg(["mean", "std"])
-    mean = kind.map(stats["mean"]).astype("float64")
-    sd = kind.map(stats["std"]).astype("float64").fillna(0.0)
-    time_term = np.where(seconds > mean + sd, 25, np.where(seconds < mean - sd, 1, 15))
-    return _per_student((score + time_term) / 35, pairs[user], "watwin", user)
-
-
-def help_abuse(
-    interactions: pd.DataFrame,
-    events: pd.DataFrame,
-    *,
-    user: str = "user_id",
-    quick: str | pd.Timedelta = "2min",
-) -> pd.DataFrame:
-    """Help abuse: requests that ask for the answer, or ask again without trying first.
-
-    Returns
-    -------
-    DataFrame
-        ``user``, ``requests`` (Int64), ``abuse`` (Int64) and ``abuse_ratio`` (Float64).
-
-    Notes
-    -----
-    After Aleven, McLaren, Roll & Koedinger (2006), "Toward meta-cognitive tutoring: a
-    model of help seeking with a Cognitive Tutor", IJAIED. Their help abuse is clicking
-    through hints to the bottom-out hint. An LLM tutor has no hint levels, so here a
-    request counts as abuse when it is a solution request (the bottom-out hint asked for
-    directly), or when it follows the student's previous request within `quick` with no
-    cell run in between (asking again instead of trying the last answer).
-    """
-    window = pd.Timedelta(quick)
-    asks = interactions[[user, "created_at", "classification"]].rename(columns={"created_at": "t"})
-    runs = events.loc[events["event_type"] == CELL_EXECUTED, [user, "occurred_at"]]
-    runs = runs.rename(columns={"occurred_at": "t"})
-    timeline = pd.concat([asks.assign(ask=True), runs.assign(ask=False)], ignore_index=True)
-    timeline = timeline.sort_values([user, "t", "ask"], kind="stable")
-    prev_ask = timeline.groupby(user, observed=True)["ask"].shift().eq(True)
-    prev_t = timeline.groupby(user, observed=True)["t"].shift()
-    again = prev_ask & ((timeline["t"] - prev_t) <= window)
-    solution = timeline["classification"].astype(object).eq(SOLUTION_REQUEST)
-    timeline["abuse"] = timeline["ask"] & (solution | again)
-    g = timeline[timeline["ask"]].groupby(user, observed=True)
-    out = pd.DataFrame({"requests": g.size(), "abuse": g["abuse"].sum()}).reset_index()
-    out["abuse_ratio"] = out["abuse"] / out["requests"]
-    return out.astype({"requests": "Int64", "abuse": "Int64", "abuse_ratio": "Float64"})
-
-
-def help_avoidance(
-    events: pd.DataFrame,
-    interactions: pd.DataFrame,
-    *,
-    user: str = "user_id",
-    struggle: int = 3,
-) -> pd.DataFrame:
-    """Help avoidance: struggles the student works through without asking the tutor.
-
-    Returns
-    -------
-    DataFrame
-        ``user``, ``struggles`` (Int64), ``avoided`` (Int64) and ``avoidance_ratio``
-        (Float64; <NA> for a student who never struggled).
-
-    Notes
-    -----
-    After Aleven et al. (2006): help avoidance is not asking when help is needed. Here a
-    struggle is `struggle` or more consecutive failing runs; it lasts from its first
-    failing run to the next successful run (or the student's last run). It is avoided
-    when no tutor request falls inside it. Only students who have the tutor should be
-    passed in.
-    """
-    runs = events.loc[events["event_type"] == CELL_EXECUTED, [user, "occurred_at", "success"]]
-    runs = runs.sort_values([user, "occurred_at"], kind="stable").reset_index(drop=True)
-    failed = _failed(runs["success"])
-    runs["streak"] = _failing_streaks(runs, [user], failed)
-    runs["next_t"] = runs.groupby(user, observed=True)["occurred_at"].shift(-1)
-    streaks = (
-        runs[failed]
-        .groupby([user, "streak"], observed=True)
-        .agg(
-            start=("occurred_at", "min"),
-            last=("occurred_at", "max"),
-            next_t=("next_t", "last"),
-            n=("occurred_at", "size"),
+    has_message = "error_first_line" in events.columns or "error_message" in events.columns
+    if not has_message or "code" not in events.columns:
+        raise MeasureInputError(
+            "watwin compares error messages and code: load the events with include_text=True"
         )
-        .reset_index()
+    runs, _ = prepare_runs(
+        events, user=user, time=time, session=session, gap=gap, by=by, compile_only=compile_only
     )
-    streaks = streaks[streaks["n"] >= struggle]
-    streaks["end"] = streaks["next_t"].fillna(streaks["last"])
-    asks = interactions[[user, "created_at"]]
-    merged = streaks.merge(asks, on=user, how="left")
-    inside = (merged["created_at"] >= merged["start"]) & (merged["created_at"] <= merged["end"])
-    asked = merged.assign(inside=inside).groupby([user, "streak"], observed=True)["inside"].any()
-    streaks = streaks.set_index([user, "streak"]).assign(avoided=~asked).reset_index()
-    students = pd.DataFrame({user: runs[user].drop_duplicates().to_numpy()})
-    g = streaks.groupby(user, observed=True)
-    counts = pd.DataFrame({"struggles": g.size(), "avoided": g["avoided"].sum()}).reset_index()
-    out = students.merge(counts, on=user, how="left").fillna({"struggles": 0, "avoided": 0})
-    out = out.astype({"struggles": "Int64", "avoided": "Int64"})
-    ratio = out["avoided"].astype("Float64") / out["struggles"].astype("Float64")
-    out["avoidance_ratio"] = ratio.where(out["struggles"] > 0)
+    pairs = runs[runs["has_next"]].copy()
+    pairs = pairs[~_same(pairs["code"], pairs["next_code"])]  # pair pruning
+    fake_fix = [
+        bool(f) and not bool(nf) and deleted_or_commented_fix(c, nc)
+        for f, nf, c, nc in zip(
+            pairs["failed"], pairs["next_failed"], pairs["code"], pairs["next_code"], strict=True
+        )
+    ]
+    pairs = pairs[~np.array(fake_fix, dtype=bool)]
+    message = _first_lines(pairs, "")
+    next_message = _first_lines(pairs, "next_")
+    first = pairs["failed"]
+    both = first & pairs["next_failed"]
+    same_type = both & _same(pairs["error_type"], pairs["next_error_type"])
+    score = (both & _same(message, next_message)) * 4 + same_type * 4
+    if "error_line" in pairs.columns:
+        score = score + (both & _same(pairs["error_line"], pairs["next_error_line"])) * 2
+    seconds = (pairs[f"next_{time}"] - pairs[time]).dt.total_seconds()
+    kind = pairs["error_type"].where(first)
+    stats = (
+        seconds[first].groupby(kind[first], observed=True).agg(["mean", lambda s: s.std(ddof=0)])
+    )
+    stats.columns = ["mean", "sd"]
+    mean = kind.map(stats["mean"]).astype("float64")
+    sd = kind.map(stats["sd"]).astype("float64").fillna(0.0)
+    time_term = np.where(seconds > mean + sd, 25, np.where(seconds < mean - sd, 1, 15))
+    score = score + np.where(first, time_term, 0)
+    frame = pd.DataFrame({user: pairs[user].to_numpy(), "score": (score / 35).to_numpy()})
+    g = frame.groupby(user, observed=True)["score"]
+    out = pd.DataFrame({"watwin": g.mean(), "pairs": g.size()}).reset_index()
+    return out.astype({"watwin": "Float64", "pairs": "Int64"})
+
+
+def _first_lines(pairs: pd.DataFrame, prefix: str) -> pd.Series:
+    """Each run's message's first line: recorded as such, else cut from error_message."""
+    out = pd.Series(None, index=pairs.index, dtype=object)
+    if f"{prefix}error_first_line" in pairs.columns:
+        out = pairs[f"{prefix}error_first_line"].astype(object)
+    if f"{prefix}error_message" in pairs.columns:
+        cut = pairs[f"{prefix}error_message"].map(
+            lambda m: str(m).strip().splitlines()[0] if isinstance(m, str) and m.strip() else None
+        )
+        out = out.where(out.notna(), cut)
     return out
 
 
@@ -299,46 +349,38 @@ def time_to_fix(
     *,
     user: str = "user_id",
     time: str = "occurred_at",
-    by: Sequence[str] = ("session_id",),
+    session: str | None = "activity",
+    gap: str | pd.Timedelta = SESSION_GAP,
+    by: Sequence[str] = ("cell_id",),
+    compile_only: bool = False,
 ) -> pd.DataFrame:
     """Time to fix an error: from the first failing run of a streak to the next successful run.
-
-    Parameters
-    ----------
-    events : DataFrame
-        ``load_events`` output; only ``cell.executed`` rows are used.
-    user, time : str
-        Column names.
-    by : sequence of str
-        Keys a streak may not cross (default: the session, so a fix after a night's
-        break is not counted as hours of work).
 
     Returns
     -------
     DataFrame
-        One row per error streak: `user`, `by` columns, ``failed_at`` (its first failing
-        run), ``fixed_at`` (the next successful run; NaT when none followed within the
-        `by` group), ``runs`` (Int64, failing runs in the streak), ``seconds`` (Float64,
-        NA when unresolved) and ``resolved`` (boolean).
+        One row per error streak: `user`, ``session`` (when `session` is not None), the
+        `by` columns, ``failed_at`` (its first failing run), ``fixed_at`` (the next
+        successful run of the segment; NaT when none followed), ``runs`` (Int64, failing
+        runs in the streak), ``seconds`` (Float64, NA when unresolved) and ``resolved``.
 
     Notes
     -----
-    A streak is a maximal run of consecutive failing cell runs; it is resolved by the next
-    successful run. Any success counts, so a student who gives up on one cell and runs
-    another successfully is counted as fixed: the measure is "back to working code", the
+    A streak is a maximal run of consecutive failing runs of one segment (by default one
+    cell in one activity session, so a fix after a night's break, or in another cell, is
+    not counted as a fix); it is resolved by the segment's next successful run: the
     notebook analogue of the time between a failing and a successful compilation used
     with Jadud (2006) and Watson, Li & Godwin (2013). Unresolved streaks are kept (with
     ``resolved`` False) so the resolved share can be reported beside the times.
     """
-    keys = [user, *by]
-    runs = events.loc[events["event_type"] == CELL_EXECUTED, [*keys, time, "success"]]
-    runs = runs.sort_values([*keys, time], kind="stable").reset_index(drop=True)
-    failed = _failed(runs["success"])
-    next_t = runs.groupby(keys, observed=True, dropna=False)[time].shift(-1)
-    next_failed = failed.shift(-1, fill_value=False) & next_t.notna()
+    runs, keys = prepare_runs(
+        events, user=user, time=time, session=session, gap=gap, by=by, compile_only=compile_only
+    )
+    failed = runs["failed"]
+    last_failure = failed & ~(runs["has_next"] & runs["next_failed"])
     # the run after a streak's last failing run is, by maximality, the fixing success
-    fixed = next_t.where(failed & ~next_failed)
-    frame = runs.assign(_streak=_failing_streaks(runs, keys, failed), _fixed=fixed)[failed]
+    fixed = runs[f"next_{time}"].where(last_failure)
+    frame = runs.assign(_streak=failing_streaks(runs, keys, failed), _fixed=fixed)[failed]
     out = (
         frame.groupby("_streak", observed=True)
         .agg(
@@ -349,72 +391,11 @@ def time_to_fix(
         )
         .reset_index(drop=True)
     )
+    if out.empty:
+        out = pd.DataFrame(columns=[*keys, "failed_at", "fixed_at", "runs"])
+    out["fixed_at"] = pd.to_datetime(out["fixed_at"], utc=True)
+    out["failed_at"] = pd.to_datetime(out["failed_at"], utc=True)
     out["seconds"] = (out["fixed_at"] - out["failed_at"]).dt.total_seconds().astype("Float64")
     out["resolved"] = out["fixed_at"].notna().astype("boolean")
     out = out.astype({"runs": "Int64"})
     return out[[*keys, "failed_at", "fixed_at", "runs", "seconds", "resolved"]]
-
-
-def _activity(events: pd.DataFrame, interactions: pd.DataFrame | None, user: str) -> pd.DataFrame:
-    runs = events.loc[events["event_type"] == CELL_EXECUTED, [user, "occurred_at"]]
-    parts = [runs.rename(columns={"occurred_at": "t"})]
-    if interactions is not None:
-        parts.append(interactions[[user, "created_at"]].rename(columns={"created_at": "t"}))
-    frame = pd.concat(parts, ignore_index=True).dropna()
-    return frame.sort_values([user, "t"], kind="stable").reset_index(drop=True)
-
-
-def time_on_task(
-    events: pd.DataFrame,
-    interactions: pd.DataFrame | None = None,
-    *,
-    user: str = "user_id",
-    idle: str | pd.Timedelta = "5min",
-) -> pd.DataFrame:
-    """Time on task: the sum of the pauses between a student's actions, idle pauses left out.
-
-    Returns
-    -------
-    DataFrame
-        ``user``, ``time_on_task_s`` (Float64, seconds) and ``actions`` (Int64).
-
-    Notes
-    -----
-    The usual estimate from log data (e.g. Kovanović et al. 2015, "Penetrating the black
-    box of time-on-task estimation", LAK): actions are cell runs and tutor requests; the
-    time between two consecutive actions counts when it is at most `idle`, and a longer
-    pause counts as zero (the student was away). The first action of a stretch adds 0.
-    """
-    cutoff = pd.Timedelta(idle)
-    frame = _activity(events, interactions, user)
-    gap = frame.groupby(user, observed=True)["t"].diff()
-    counted = gap.where(gap <= cutoff).dt.total_seconds().fillna(0.0)
-    g = counted.groupby(frame[user], observed=True)
-    out = pd.DataFrame({"time_on_task_s": g.sum(), "actions": g.size()}).reset_index()
-    return out.astype({"time_on_task_s": "Float64", "actions": "Int64"})
-
-
-def activity_sessions(
-    events: pd.DataFrame,
-    interactions: pd.DataFrame | None = None,
-    *,
-    user: str = "user_id",
-    gap: str | pd.Timedelta = "30min",
-) -> pd.DataFrame:
-    """Working sessions from all activity: cell runs and tutor requests together.
-
-    Returns
-    -------
-    DataFrame
-        As ``sequence.sessions_by_inactivity``: ``user``, ``session``, ``start``, ``end``,
-        ``turns`` (actions) and ``length_s``.
-
-    Notes
-    -----
-    ``sequence.sessions_by_inactivity`` cuts tutor requests only, which misses the work a
-    student does without asking; this cuts the union of both at pauses longer than `gap`.
-    """
-    from analytics.sequence import sessions_by_inactivity
-
-    frame = _activity(events, interactions, user).rename(columns={"t": "created_at"})
-    return sessions_by_inactivity(frame, user=user, gap=gap)

@@ -10,15 +10,21 @@ ships with the data, analytics/progsnap2_codebook.py):
 - the tutor's answer             -> Intervention (Hint, or Feedback on a debugging request)
 - a refused / failed request     -> X-Help.Refused / X-Help.Failed
   (answers and outcomes have ParentEventID = the help request)
-Kernel events carry the kernel's clock as ClientTimestamp and the server's receive time as
-ServerTimestamp; Order follows ServerTimestamp (the clock rule in the codebook). The tutor's
-own cells (%tutor, %load_ext ainative, widget-only cells) are not runs and are left out.
+- asking a person, and staff's claim, replies and resolution, or the student's
+  withdrawal -> X-Escalation.Request / .Claim / .Reply / .Resolve / .Withdraw
+  (analytics.progsnap2_escalations; ParentEventID = the request)
+Order follows when events happened: the kernel's clock (ClientTimestamp) for cell runs,
+the server's (ServerTimestamp) for requests, answers and sessions; a run's receive time
+is X-ReceivedTimestamp, and IsEventOrderingConsistent is false whenever the order
+interleaves the two clocks (the clock rule in the codebook). The tutor's own cells
+(%tutor, %load_ext ainative, widget-only cells) are not runs and are left out.
 Every id is an HMAC-SHA256 pseudonym keyed by Settings.research_key().
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +35,7 @@ import ainative
 from ainative.config import get_settings
 from ainative.course.event_types import CELL_EXECUTED
 from ainative.csv_cells import escape_value
+from analytics import provenance
 from analytics.load import (
     Source,
     load_assignments,
@@ -37,9 +44,12 @@ from analytics.load import (
     load_interactions,
     load_sessions,
 )
+from analytics.load_escalations import load_escalations, load_replies
 from analytics.progsnap2_codebook import write_codebook
 from analytics.progsnap2_conditions import assigned_conditions, experiment_conditions
+from analytics.progsnap2_escalations import escalation_rows
 from analytics.progsnap2_rows import (
+    DROPPED_TEXT,
     help_rows,
     is_tutor_cell,
     keyed_id,
@@ -47,12 +57,25 @@ from analytics.progsnap2_rows import (
     run_rows,
     session_rows,
 )
+from analytics.provenance import record_run
 from analytics.scrub import Scrubber, treat
 from analytics.trace_filter import TraceFilter
 
-__all__ = ["build_main_table", "export_progsnap2", "is_tutor_cell", "keyed_id", "pseudonym"]
+__all__ = [
+    "build_main_table",
+    "dataset_metadata",
+    "export_progsnap2",
+    "is_tutor_cell",
+    "keyed_id",
+    "pseudonym",
+    "tool_instances",
+]
 
-TOOL_INSTANCES = f"AI-Native Tutor {ainative.__version__}; Python 3 (Jupyter)"
+SPEC_VERSION = "1.0"  # ProgSnap2 v1.0; see SPEC_SOURCE
+SPEC_SOURCE = (
+    "ProgSnap2 1.0 (CSSPLICE), event types and required columns as in the machine-readable "
+    "spec progsnap2.yaml of CSSPLICE/ProgSnapToolbox (src/spec, commit 4b9f3af)"
+)
 MAIN_COLUMNS = (
     "EventType",
     "EventID",
@@ -60,10 +83,9 @@ MAIN_COLUMNS = (
     "SubjectID",
     "ToolInstances",
     "CodeStateID",
-    "CodeStateSection",
     "ServerTimestamp",
-    "ServerTimezone",
     "ClientTimestamp",
+    "X-ReceivedTimestamp",
     "CourseID",
     "AssignmentID",
     "ProblemID",
@@ -87,8 +109,23 @@ MAIN_COLUMNS = (
     "X-PolicyVersion",
     "X-Helpful",
     "X-Score",
+    "X-Model",
+    "X-PromptVersion",
+    "X-Guardrail",
+    "X-CacheHit",
+    "X-PromptTokens",
+    "X-CompletionTokens",
     "X-CellID",
     "X-Turn",
+    "X-PlatformAssignmentID",
+    "X-LeakScore",
+    "X-Leaked",
+    "X-LeakDecision",
+    "X-PassedHiddenTests",
+    "X-TutorTurns",
+    "X-StaffID",
+    "X-StaffRole",
+    "X-ReplyMessage",
 )
 # RFC 4180 line ends: the csv writer then quotes any field holding \r or \n. With "\n" a
 # lone carriage return in a student's code went unquoted and split the row on reading.
@@ -104,8 +141,40 @@ TYPE_RANK = {
     "Intervention": 4,
     "X-Help.Refused": 4,
     "X-Help.Failed": 4,
-    "Session.End": 5,
+    "X-Escalation.Request": 5,
+    "X-Escalation.Claim": 6,
+    "X-Escalation.Reply": 7,
+    "X-Escalation.Resolve": 8,
+    "X-Escalation.Withdraw": 8,
+    "Session.End": 9,
 }
+
+
+@lru_cache(maxsize=1)
+def deployed_commit() -> str:
+    """The commit of the code that runs: the one rule of analytics.provenance."""
+    return provenance.code_version()
+
+
+def tool_instances() -> str:
+    """The platform's tool instance: its version and deployed commit, and the notebook's."""
+    return (
+        f"AI-Native Tutor {ainative.__version__} (commit {deployed_commit()}); Python 3 (Jupyter)"
+    )
+
+
+def dataset_metadata(consistent: bool) -> pd.DataFrame:
+    """DatasetMetadata.csv's rows (Property, Value)."""
+    return pd.DataFrame(
+        [
+            ("Version", SPEC_VERSION),
+            ("IsEventOrderingConsistent", "true" if consistent else "false"),
+            ("EventOrderScope", "Global"),
+            ("EventOrderScopeColumns", ""),
+            ("CodeStateRepresentation", "Table"),
+        ],
+        columns=["Property", "Value"],
+    )
 
 
 def _iso(times: pd.Series) -> pd.Series:
@@ -133,11 +202,14 @@ def build_main_table(
     assignments: pd.DataFrame | None = None,
     text: str = "keep",
     scrubber: Scrubber | None = None,
+    escalations: pd.DataFrame | None = None,
+    replies: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     """MainTable, CodeStates and whether the order follows one clock (pure: no database).
 
-    `text` is keep, scrub or drop for prompts, answers and code (scrub also treats error
-    output and notebook paths, drop scrubs those).
+    `text` is keep, scrub or drop for prompts, answers, replies and code (scrub also
+    treats error output and notebook paths, drop scrubs those). `escalations` and
+    `replies` (``analytics.load_escalations``) add the hand-offs to a person.
     """
     experiments = experiments if experiments is not None else pd.DataFrame()
     conditions = (
@@ -151,31 +223,40 @@ def build_main_table(
             session_rows(sessions, key),
             run_rows(runs, key),
             help_rows(interactions, key, conditions),
+            *(
+                [escalation_rows(escalations, replies, key)]
+                if escalations is not None and replies is not None
+                else []
+            ),
         ],
         ignore_index=True,
     )
-    for column in ("_client", "ExperimentalCondition"):
+    for column in ("_server", "_client", "_received", "_tools", "ExperimentalCondition"):
         if column not in frame:
             frame[column] = None
-    frame["_server"] = pd.to_datetime(frame["_server"], utc=True)
-    frame["_client"] = pd.to_datetime(frame["_client"], utc=True)
-    consistent = bool(frame["_server"].notna().all())
-    frame["_t"] = frame["_server"].fillna(frame["_client"])
+    for column in ("_server", "_client", "_received"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    # when it happened: the kernel's clock for runs, the server's for everything else
+    frame["_t"] = frame["_client"].fillna(frame["_server"])
+    consistent = bool(frame["_server"].notna().all())  # one clock only when no run is in it
     if assignments is not None:
         frame["ExperimentalCondition"] = assigned_conditions(frame, experiments, assignments)
     frame["_rank"] = frame["EventType"].map(TYPE_RANK).astype("int64")
-    frame = frame.sort_values(["_t", "_client", "_rank", "EventID"], kind="stable")
+    frame = frame.sort_values(["_t", "_rank", "EventID"], kind="stable")
     frame = frame.reset_index(drop=True)
     frame["Order"] = pd.RangeIndex(1, len(frame) + 1)
     subjects = {u: pseudonym(u, key) for u in frame["_user"].dropna().unique()}
     frame["SubjectID"] = frame["_user"].map(subjects)
-    frame["ToolInstances"] = TOOL_INSTANCES
+    platform = tool_instances()
+    frame["ToolInstances"] = [
+        f"{platform}; {t}" if isinstance(t, str) and t else platform for t in frame["_tools"]
+    ]
     frame["CodeStateID"] = [
         keyed_id("code", c, key) if isinstance(c, str) else "" for c in frame["_code_id"]
     ]
     frame["ServerTimestamp"] = _iso(frame["_server"])
     frame["ClientTimestamp"] = _iso(frame["_client"])
-    frame["ServerTimezone"] = "UTC"
+    frame["X-ReceivedTimestamp"] = _iso(frame["_received"])
     codes = course_codes or {}
     frame["CourseID"] = [codes.get(c, str(c)) if pd.notna(c) else "" for c in frame["_course"]]
     _treat_text(frame, text, scrubber or Scrubber())
@@ -192,16 +273,15 @@ def build_main_table(
 def _treat_text(frame: pd.DataFrame, mode: str, scrubber: Scrubber) -> None:
     """Apply the --text mode to free text and code (in place)."""
     paths_and_errors = "keep" if mode == "keep" else "scrub"
-    for column in ("X-HelpMessage", "InterventionMessage", "_code"):
+    for column in ("X-HelpMessage", "InterventionMessage", "X-ReplyMessage", "_code"):
+        if column not in frame:
+            frame[column] = None
         frame[column] = treat(frame[column].tolist(), mode, scrubber)
-    for column in (
-        "ProgramErrorOutput",
-        "CompileMessageData",
-        "CodeStateSection",
-        "AssignmentID",
-        "ProblemID",
-    ):
+    for column in ("ProgramErrorOutput", "CompileMessageData", "AssignmentID", "ProblemID"):
         frame[column] = treat(frame[column].tolist(), paths_and_errors, scrubber)
+    if mode == "drop":  # the spec requires an Intervention's message: a defined placeholder
+        shown = frame["EventType"].isin(["Intervention", "X-Help.Refused"])
+        frame.loc[shown, "InterventionMessage"] = DROPPED_TEXT
 
 
 def _course_codes(source: Source) -> dict[int, str]:
@@ -264,6 +344,8 @@ def export_progsnap2(
     experiments = load_experiments(source, where=courses)
     # a lookup for rows already exported (consent applies to those rows, not to this map)
     assignments = load_assignments(source, where=replace(courses, include_non_consenting=True))
+    escalations = load_escalations(source, where=where, include_text=True)
+    replies = load_replies(source, where=replace(where, since=None, until=None), include_text=True)
     steps.update()
     scrubber = Scrubber()
     if text != "keep":
@@ -285,6 +367,8 @@ def export_progsnap2(
         assignments=assignments,
         text=text,
         scrubber=scrubber,
+        escalations=escalations,
+        replies=replies,
     )
     steps.update()
     steps.close()
@@ -296,18 +380,12 @@ def export_progsnap2(
         bar.update(len(chunk))
     bar.close()
     spreadsheet_safe(code_states).to_csv(out / "CodeStates" / "CodeStates.csv", **CSV_OPTIONS)
-    metadata = pd.DataFrame(
-        [
-            ("Version", "1.0"),
-            ("IsEventOrderingConsistent", "true" if consistent else "false"),
-            ("EventOrderScope", "Global"),
-            ("EventOrderScopeColumns", ""),
-            ("CodeStateRepresentation", "Table"),
-        ],
-        columns=["Property", "Value"],
+    spreadsheet_safe(dataset_metadata(consistent)).to_csv(
+        out / "DatasetMetadata.csv", **CSV_OPTIONS
     )
-    spreadsheet_safe(metadata).to_csv(out / "DatasetMetadata.csv", **CSV_OPTIONS)
     write_codebook(out, text_mode=text, consistent=consistent)
+    parameters = {"where": asdict(where), "text": text, "format": "ProgSnap2 1.0"}
+    record_run(out, source, kind="progsnap2", key=key, parameters=parameters)
     return {
         "events": len(main),
         "subjects": int(main["SubjectID"].nunique()),

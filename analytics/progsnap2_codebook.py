@@ -11,6 +11,7 @@ import csv
 from pathlib import Path
 
 from ainative.csv_cells import escape
+from analytics.progsnap2_codebook_help import HELP_ENTRIES
 
 CONSENT_RULE = (
     "Only what was recorded while the student's research consent was in force is exported: "
@@ -26,16 +27,33 @@ PSEUDONYM_RULE = (
     "and cells, not people."
 )
 CLOCK_RULE = (
-    "ServerTimestamp is the server's clock on every row: when the server received a "
-    "notebook kernel event, and when it recorded tutor requests, answers and sessions. "
-    "ClientTimestamp is the kernel's own clock, on kernel events only (cell runs). Order "
-    "sorts by ServerTimestamp, then ClientTimestamp, then cause before effect (Compile "
-    "before its Compile.Error or Run.Program, a request before its outcome). "
-    "IsEventOrderingConsistent is true only when every row has a ServerTimestamp, so the "
-    "whole order follows one clock; it is false when some row could only be placed by a "
-    "client clock. Kernel events reach the server in batches (about every 2 seconds, "
-    "longer after a network failure), so a cell run may sort a few seconds after a "
-    "request the student made just after it; use ClientTimestamp for the kernel's view."
+    "Order follows when each event happened. A cell run happened on the notebook kernel: "
+    "its ClientTimestamp is the kernel's clock, and it has no ServerTimestamp (the server "
+    "never saw it happen; it received a report of it, in batches about every 2 seconds "
+    "and later after a network failure, at X-ReceivedTimestamp). Tutor requests, answers "
+    "and sessions happened on the server: their ServerTimestamp is the server's clock and "
+    "they have no ClientTimestamp. Order sorts by that time (ClientTimestamp for runs, "
+    "ServerTimestamp otherwise), then cause before effect (a Compile before its "
+    "Compile.Error or Run.Program, a request before its outcome), then EventID. So a run "
+    "that failed before the student asked about it comes first even when its report "
+    "arrived after the question. The order interleaves two clocks, so "
+    "IsEventOrderingConsistent is false whenever the dataset holds a run; the API refuses "
+    "kernel events whose clock is more than 10 minutes off the server's, which bounds the "
+    "possible disorder. Every timestamp is ISO 8601 with its UTC offset (+00:00)."
+)
+CODESTATES_RULE = (
+    "Declared deviation from the spec: a CodeState is one notebook cell's source at the "
+    "event (the cell that ran, or the cell sent with a request), not the student's whole "
+    "notebook. ProblemID says which cell; the other cells' sources at that moment are not "
+    "recorded. CodeStates use the Table representation, so no row has a CodeStateSection."
+)
+SPEC_RULE = (
+    "Version 1.0 means the ProgSnap2 1.0 specification (CSSPLICE), read as the machine-"
+    "readable spec progsnap2.yaml of CSSPLICE/ProgSnapToolbox (src/spec, commit 4b9f3af) "
+    "states its event types and their required columns. Deviations: CodeStates are cells "
+    "(the CodeStates rule); ProgramErrorOutput holds the error text itself rather than a "
+    "URL of a file holding it; the spec's Compile and Compile.Error list CodeStateSection, "
+    "which the same spec says not to use with Table CodeStates, so it is left out."
 )
 CELLS_RULE = (
     "Every CSV file of the dataset is spreadsheet-safe (OWASP's rule against CSV "
@@ -48,18 +66,21 @@ CELLS_RULE = (
     "(; in some locales) reads cells the files do not have."
 )
 TEXT_RULES = {
-    "keep": "Prompts, answers and code are exported as recorded.",
+    "keep": "Prompts, answers, staff replies and code are exported as recorded.",
     "scrub": (
-        "Prompts, answers, code, error output and notebook paths are scrubbed: e-mail "
-        "addresses become <email>, the usernames and e-mail local parts of the course's "
-        "members become <name>, and the user part of home directories (/home/x/, "
+        "Prompts, answers, staff replies, code, error output and notebook paths are "
+        "scrubbed: e-mail addresses become <email>, the usernames and e-mail local parts "
+        "of the course's members become <name>, and the user part of home directories (/home/x/, "
         "/Users/x/, C:\\Users\\x\\) becomes <user>. Names the platform does not store "
         "(a first name typed in a question) are not found; a username that is also an "
         "ordinary word (3 characters or more) is replaced wherever the word appears."
     ),
     "drop": (
-        "Prompts (X-HelpMessage), answers (InterventionMessage) and code (CodeStates' Code) "
-        "are empty; CodeStateIDs are kept so that equal and changed code stay visible. "
+        "Prompts (X-HelpMessage), staff replies (X-ReplyMessage) and code (CodeStates' "
+        "Code) are empty; answers "
+        "(InterventionMessage, which the spec requires on an Intervention) read "
+        "'[text not exported]'. CodeStateIDs are kept so that equal and changed code "
+        "stay visible. "
         "Error output and notebook paths are scrubbed as in the scrub mode."
     ),
 }
@@ -122,9 +143,21 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
         "Column",
         "ClientTimestamp",
         "Compile; Compile.Error; Run.Program",
-        "The notebook kernel's clock when the cell ran.",
+        "The notebook kernel's clock when the cell ran: when the run happened.",
     ),
-    ("Column", "ServerTimestamp", "all", "The server's clock (see the clock rule)."),
+    (
+        "Column",
+        "ServerTimestamp",
+        "sessions, requests and their outcomes",
+        "The server's clock when the event happened (see the clock rule); empty on runs.",
+    ),
+    (
+        "Column",
+        "X-ReceivedTimestamp",
+        "Compile; Compile.Error; Run.Program",
+        "When the server received the kernel's report of the run (the server's clock); "
+        "seconds after the run, many runs of one batch alike. Not used for Order.",
+    ),
     ("Column", "AssignmentID", "runs and requests", "The notebook's path."),
     (
         "Column",
@@ -135,16 +168,11 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "Column",
-        "CodeStateSection",
-        "runs and requests",
-        "The notebook's path (the file the code came from).",
-    ),
-    (
-        "Column",
         "CodeStateID",
         "all",
-        "The code at the event (CodeStates/CodeStates.csv); blank where no code is known "
-        "(sessions, answers, requests sent without code).",
+        "The code at the event (CodeStates/CodeStates.csv): one cell's source, see the "
+        "CodeStates rule; blank where no code is known (sessions, answers, requests sent "
+        "without code).",
     ),
     (
         "Column",
@@ -162,9 +190,21 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("Column", "EventID", "all", "The event's pseudonymous id, prefixed by its kind."),
     ("Column", "SubjectID", "all", "The student's pseudonym (see the pseudonym rule)."),
-    ("Column", "ToolInstances", "all", "The platform's version; Python 3 in Jupyter."),
-    ("Column", "Order", "all", "1, 2, ... a strict total order (see the clock rule)."),
-    ("Column", "ServerTimezone", "all", "UTC: every timestamp is in UTC."),
+    (
+        "Column",
+        "ToolInstances",
+        "all",
+        "'AI-Native Tutor <version> (commit <git commit>); Python 3 (Jupyter)': the "
+        "deployed code that recorded and exported the data; a request and its outcome add "
+        "'; LLM <provider>:<model>; prompt <prompt version>' (the model and prompt it ran "
+        "with).",
+    ),
+    (
+        "Column",
+        "Order",
+        "all",
+        "1, 2, ... a strict total order by when events happened (see the clock rule).",
+    ),
     ("Column", "CourseID", "all", "The course's code."),
     ("Column", "SessionID", "all", "The tutor session's pseudonym; empty outside sessions."),
     (
@@ -177,7 +217,10 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
         "Column",
         "EventInitiator",
         "all but Session.*",
-        "UserDirectAction for runs and requests, ToolReaction for compiler and tutor output.",
+        "UserDirectAction for the student's runs, requests and hand-offs (asking a person, "
+        "withdrawing), ToolReaction for compiler and tutor output, InstructorDirectAction "
+        "for what a staff member (instructor or teaching assistant) did: claiming, replying "
+        "to and resolving a hand-off.",
     ),
     ("Column", "ExecutionResult", "Run.Program", "Success or Error."),
     (
@@ -190,11 +233,19 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
         "Column",
         "SourceLocation",
         "Compile.Error",
-        "Empty: the kernel records the error's message, not its location apart from it.",
+        "'Text:<line>': the line of the cell the syntax error is on (SyntaxError.lineno, "
+        "or for rows recorded before the line was stored, the line Python's message "
+        "names); 'Unknown' when neither is known.",
     ),
     ("Column", "CompileResult", "Compile", "Success or Error."),
     ("Column", "CompileMessageType", "Compile.Error", "The exception's class (SyntaxError...)."),
-    ("Column", "CompileMessageData", "Compile.Error", "The compiler's message."),
+    (
+        "Column",
+        "CompileMessageData",
+        "Compile.Error",
+        "The compiler's message, its first line (SyntaxError.msg, without the cell's "
+        "generated file name); the error type when no message was recorded.",
+    ),
     ("Column", "InterventionCategory", "Intervention", "Feedback (debugging) or Hint."),
     (
         "Column",
@@ -206,11 +257,23 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
         "Column",
         "InterventionMessage",
         "Intervention; X-Help.Refused",
-        "The text the student was shown (see the text rule).",
+        "The text the student was shown (see the text rule; '[text not exported]' under "
+        "--text drop).",
     ),
-    ("Column", "X-RequestType", "X-Help.Request", "The request's class (debugging, ...)."),
+    (
+        "Column",
+        "X-RequestType",
+        "X-Help.Request; X-Escalation.Request",
+        "The request's class (debugging, ...); on a hand-off, the class of the tutor turn "
+        "handed over.",
+    ),
     ("Column", "X-TutorMode", "X-Help.Request", "The tutor mode the request was made in."),
-    ("Column", "X-HelpMessage", "X-Help.Request", "The student's question (see the text rule)."),
+    (
+        "Column",
+        "X-HelpMessage",
+        "X-Help.Request; X-Escalation.Request",
+        "The student's question, or the line written to a person (see the text rule).",
+    ),
     (
         "Column",
         "X-PolicyVersion",
@@ -230,8 +293,52 @@ ENTRIES: tuple[tuple[str, str, str, str], ...] = (
         "The student's 1-5 score of the answer; empty when not given. A separate scale from "
         "X-Helpful: a thumbs-up is never a score.",
     ),
+    (
+        "Column",
+        "X-Model",
+        "Intervention; X-Help.Refused",
+        "The model that wrote the answer, as the provider named it in its response (the "
+        "requested one when it named none); the offline provider's names (offline-...) are "
+        "the platform's rule-based demo tutor, not a language model.",
+    ),
+    (
+        "Column",
+        "X-PromptVersion",
+        "Intervention; X-Help.Refused",
+        "The version of the tutor's prompt templates (and variant) the request was answered "
+        "with; equal versions mean the same system prompt text.",
+    ),
+    (
+        "Column",
+        "X-Guardrail",
+        "Intervention; X-Help.Refused",
+        "The guardrail's verdict on the model's answer before the student saw it: passed, "
+        "rewritten, refused or withheld.",
+    ),
+    (
+        "Column",
+        "X-CacheHit",
+        "Intervention; X-Help.Refused",
+        "true when the answer was served from the response cache (an identical first "
+        "question under the same policy), with no model call for this request.",
+    ),
+    (
+        "Column",
+        "X-PromptTokens",
+        "Intervention; X-Help.Refused",
+        "Prompt tokens of the model call that wrote the answer, as the provider counted "
+        "them; on a cache hit, the original call's (not spent again).",
+    ),
+    (
+        "Column",
+        "X-CompletionTokens",
+        "Intervention; X-Help.Refused",
+        "Completion tokens of that call, as the provider counted them; on a cache hit, the "
+        "original call's.",
+    ),
     ("Column", "X-CellID", "runs and requests", "The Jupyter cell id as recorded."),
     ("Column", "X-Turn", "X-Help.Request", "The request's turn in its conversation (1, 2, ...)."),
+    *HELP_ENTRIES,
 )
 
 
@@ -245,6 +352,8 @@ def write_codebook(out: Path, *, text_mode: str, consistent: bool) -> None:
             ("Rule", "Consent", "", CONSENT_RULE),
             ("Rule", "Pseudonyms", "", PSEUDONYM_RULE),
             ("Rule", "Clock", "", CLOCK_RULE),
+            ("Rule", "CodeStates", "", CODESTATES_RULE),
+            ("Rule", "Specification", "", SPEC_RULE),
             ("Rule", "Text", text_mode, TEXT_RULES[text_mode]),
             ("Rule", "Cells", "", CELLS_RULE),
         ]
@@ -253,7 +362,8 @@ def write_codebook(out: Path, *, text_mode: str, consistent: bool) -> None:
         "# AI-Native Tutor: ProgSnap2 dataset",
         "",
         "MainTable.csv, DatasetMetadata.csv and CodeStates/CodeStates.csv follow ProgSnap2 "
-        "1.0; codebook.csv defines every event type and column used, X- ones included.",
+        "1.0 (the Specification rule); codebook.csv defines every event type and column "
+        "used, X- ones included.",
         "",
         f"**Consent.** {CONSENT_RULE}",
         "",
@@ -262,9 +372,18 @@ def write_codebook(out: Path, *, text_mode: str, consistent: bool) -> None:
         f"**Clock and order.** {CLOCK_RULE} In this export IsEventOrderingConsistent is "
         f"{'true' if consistent else 'false'}.",
         "",
+        f"**CodeStates.** {CODESTATES_RULE}",
+        "",
+        f"**Specification.** {SPEC_RULE}",
+        "",
         f"**Text ({text_mode}).** {TEXT_RULES[text_mode]}",
         "",
         f"**Cells.** {CELLS_RULE}",
+        "",
+        "**Provenance and withdrawals.** provenance.json names the code version, parameters "
+        "and package versions this export ran with. WithdrawnSubjects.csv lists the "
+        "SubjectIDs of students who withdrew their consent since the previous export made "
+        "with the same key: delete their rows from copies of earlier exports.",
         "",
         "## Codebook",
         "",

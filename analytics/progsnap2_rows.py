@@ -1,7 +1,7 @@
 """ProgSnap2 rows of each kind of trace: sessions, cell runs, tutor requests and outcomes.
 
 Each builder returns a frame of MainTable columns plus private ones (``_user``,
-``_server``/``_client`` timestamps, ``_course``, ``_code``), which
+``_server``/``_client``/``_received`` timestamps, ``_course``, ``_code``, ``_tools``), which
 ``analytics.progsnap2.build_main_table`` orders, pseudonymises and writes.
 """
 
@@ -15,39 +15,31 @@ from typing import Any
 
 import pandas as pd
 
-from ainative.notebook.capture import TUTOR_CELL_PREFIXES  # the widget's own rule
+from ainative.course.pseudonyms import pseudonym as pseudonym  # the SubjectID, one rule
+from ainative.notebook.capture import is_tutor_cell  # the widget's own rule
 
 SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
-# A line that only loads or shows the tutor: the tutor's own cell, not a program run.
-_WIDGET_LINE = re.compile(
-    r"^(%(re)?load_ext\s+ainative\S*|%tutor\b.*|(from\s+ainative\S*\s+)?import\s+.*"
-    r"|(display\()?\s*(TutorWidget|TutorClient|tutor)\s*\(.*\)\)?)\s*;?$"
-)
-
-
-def pseudonym(user_id: int, key: str) -> str:
-    """A keyed, stable pseudonym of a user id (HMAC-SHA256, 96 bits, hex)."""
-    digest = hmac.new(key.encode(), f"user:{int(user_id)}".encode(), hashlib.sha256)
-    return "s" + digest.hexdigest()[:24]
+__all__ = [
+    "DROPPED_TEXT",
+    "SYNTAX_ERRORS",
+    "UNKNOWN_LOCATION",
+    "help_rows",
+    "is_tutor_cell",
+    "keyed_id",
+    "pseudonym",
+    "run_rows",
+    "source_location",
+]
+UNKNOWN_LOCATION = "Unknown"  # SourceLocation when the kernel recorded no line (codebook)
+DROPPED_TEXT = "[text not exported]"  # InterventionMessage under --text drop (codebook)
+# Python's own SyntaxError text ends "(<file>, line N)": the line of rows recorded before
+# the recorder stored error_line.
+_LINE_IN_MESSAGE = re.compile(r"line (\d+)\)?\s*$")
 
 
 def keyed_id(kind: str, value: Any, key: str) -> str:
     """A keyed pseudonym of a database id (an event, session or interaction), 80 bits."""
     return hmac.new(key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:20]
-
-
-def is_tutor_cell(code: str | None) -> bool:
-    """True for the tutor's own cells: %tutor / %load_ext ainative, or widget-only code."""
-    source = (code or "").strip()
-    if not source:
-        return False
-    if source.startswith(TUTOR_CELL_PREFIXES):
-        return True
-    lines = [
-        ln.strip() for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")
-    ]
-    loads = any("ainative" in ln or "Tutor" in ln or ln.startswith("%tutor") for ln in lines)
-    return loads and all(_WIDGET_LINE.match(ln) for ln in lines)
 
 
 def _ids(prefix: str, kind: str, values: pd.Series, key: str) -> list[str]:
@@ -93,20 +85,37 @@ def _problem(notebooks: pd.Series, cells: pd.Series) -> list[str]:
 def _place(frame: pd.DataFrame) -> dict[str, Any]:
     """The columns that say where in the notebooks an event happened."""
     return {
-        "CodeStateSection": frame["notebook_path"],
         "AssignmentID": frame["notebook_path"],
         "ProblemID": _problem(frame["notebook_path"], frame["cell_id"]),
         "X-CellID": frame["cell_id"],
     }
 
 
+def source_location(lines: pd.Series, messages: pd.Series) -> list[str]:
+    """ProgSnap2 SourceLocation of each error: ``Text:<line>`` in the cell, else Unknown."""
+    out = []
+    for line, message in zip(lines, messages, strict=True):
+        if pd.isna(line) and isinstance(message, str):
+            found = _LINE_IN_MESSAGE.search(message)
+            line = int(found.group(1)) if found else None
+        out.append(UNKNOWN_LOCATION if line is None or pd.isna(line) else f"Text:{int(line)}")
+    return out
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series(None, index=frame.index)
+
+
 def run_rows(runs: pd.DataFrame, key: str) -> pd.DataFrame:
-    runs = runs.loc[[not is_tutor_cell(c) for c in runs["code"]]]
+    flagged = _column(runs, "tutor_cell").astype("boolean").fillna(False).to_numpy(dtype=bool)
+    runs = runs.loc[
+        [not (f or is_tutor_cell(c)) for f, c in zip(flagged, runs["code"], strict=True)]
+    ]
     compile_ids = pd.Series(_ids("compile", "event", runs["id"], key), index=runs.index)
     base = pd.DataFrame(
         {
             "_user": runs["user_id"],
-            "_server": runs["created_at"],
+            "_received": runs["created_at"],
             "_client": runs["occurred_at"],
             "_course": runs["course_id"],
             "SessionID": _session_ids(runs["session_id"], key),
@@ -120,6 +129,8 @@ def run_rows(runs: pd.DataFrame, key: str) -> pd.DataFrame:
     syntax = runs["error_type"].astype("string").isin(SYNTAX_ERRORS).fillna(False).to_numpy()
     ok = runs["success"].fillna(True).to_numpy(dtype=bool)
     message = runs["error_message"].fillna("")
+    first_line = _column(runs, "error_first_line").fillna(message.str.split("\n").str[0])
+    first_line = first_line.where(first_line != "", runs["error_type"].astype("string"))
     compiled = base.assign(
         EventType="Compile",
         EventID=compile_ids,
@@ -131,7 +142,8 @@ def run_rows(runs: pd.DataFrame, key: str) -> pd.DataFrame:
         EventID=_ids("cerr", "event", runs["id"][syntax], key),
         ParentEventID=compile_ids[syntax],
         CompileMessageType=runs["error_type"][syntax].astype("string"),
-        CompileMessageData=message[syntax],
+        CompileMessageData=first_line[syntax].fillna(""),
+        SourceLocation=source_location(_column(runs, "error_line")[syntax], message[syntax]),
         EventInitiator="ToolReaction",
     )
     executed = base[~syntax].assign(
@@ -154,6 +166,65 @@ def _context_code(context: Any) -> str | None:
     return code if isinstance(code, str) and code else None
 
 
+def _llm_tools(interactions: pd.DataFrame) -> list[str]:
+    """Each request's tool instances beyond the platform: the model and the prompt version."""
+    out = []
+    for provider, model, prompt in zip(
+        _column(interactions, "provider"),
+        _column(interactions, "model"),
+        _column(interactions, "prompt_version"),
+        strict=True,
+    ):
+        parts = []
+        if isinstance(model, str) and model:
+            parts.append(f"LLM {provider}:{model}" if isinstance(provider, str) else f"LLM {model}")
+        if isinstance(prompt, str) and prompt:
+            parts.append(f"prompt {prompt}")
+        out.append("; ".join(parts))
+    return out
+
+
+def _llm_side(interactions: pd.DataFrame) -> dict[str, Any]:
+    """The provenance columns of an answer: which model and prompt, the guardrail's
+    verdict, whether the cache served it, and the tokens of the call that wrote it.
+
+    A frame without one of the source columns (hand-built, not ``load_interactions``)
+    exports that column empty.
+    """
+
+    def column(name: str, dtype: str) -> pd.Series:
+        if name not in interactions:
+            return pd.Series(pd.NA, index=interactions.index, dtype=dtype)
+        return interactions[name].astype(dtype)
+
+    cache_hit = column("cache_hit", "boolean").astype("string").str.lower()
+    return {
+        "X-Model": column("model", "string"),
+        "X-PromptVersion": column("prompt_version", "string"),
+        "X-Guardrail": column("guardrail", "string"),
+        "X-CacheHit": cache_hit,
+        "X-PromptTokens": column("prompt_tokens", "Int64"),
+        "X-CompletionTokens": column("completion_tokens", "Int64"),
+    }
+
+
+def _leak_side(interactions: pd.DataFrame) -> dict[str, Any]:
+    """The answer's leak check against its assignment's reference (empty when unscored)."""
+
+    def flag(name: str) -> pd.Series:
+        return _column(interactions, name).astype("boolean").astype("string").str.lower()
+
+    return {
+        "X-PlatformAssignmentID": _column(interactions, "assignment_id")
+        .astype("Int64")
+        .astype("string"),
+        "X-LeakScore": _column(interactions, "leak_score").astype("Float64").round(4),
+        "X-Leaked": flag("leaked"),
+        "X-LeakDecision": _column(interactions, "leak_decision").astype("string"),
+        "X-PassedHiddenTests": flag("passed_hidden_tests"),
+    }
+
+
 def help_rows(interactions: pd.DataFrame, key: str, conditions: pd.Series) -> pd.DataFrame:
     request_ids = pd.Series(
         _ids("help", "interaction", interactions["id"], key), interactions.index
@@ -164,6 +235,7 @@ def help_rows(interactions: pd.DataFrame, key: str, conditions: pd.Series) -> pd
         "SessionID": _session_ids(interactions["session_id"], key),
         "ExperimentalCondition": conditions,
         "X-PolicyVersion": interactions["policy_version"].astype("Int64"),
+        "_tools": _llm_tools(interactions),
     }
     code = [_context_code(c) for c in interactions["context"]]
     requests = pd.DataFrame(
@@ -180,6 +252,9 @@ def help_rows(interactions: pd.DataFrame, key: str, conditions: pd.Series) -> pd
             "X-RequestType": interactions["classification"].astype("string"),
             "X-TutorMode": interactions["mode"].astype("string"),
             "X-HelpMessage": interactions["prompt"],
+            "X-PlatformAssignmentID": _column(interactions, "assignment_id")
+            .astype("Int64")
+            .astype("string"),
         },
         index=interactions.index,
     )
@@ -204,6 +279,8 @@ def help_rows(interactions: pd.DataFrame, key: str, conditions: pd.Series) -> pd
             "InterventionMessage": interactions["answer"],
             "X-Helpful": interactions["helpful"].astype("boolean").astype("string").str.lower(),
             "X-Score": interactions["score"].astype("Int64"),
+            **_llm_side(interactions),
+            **_leak_side(interactions),
         },
         index=interactions.index,
     )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ainative.course.event_types import CELL_EXECUTED
+from analytics.novice_runs import is_tutor_run
 
 
 def sessions_by_inactivity(
@@ -54,7 +55,10 @@ def sessions_by_inactivity(
 
 
 def _runs(events: pd.DataFrame, event_type: str, run_type: str) -> pd.DataFrame:
-    return events[events[event_type] == run_type]
+    """The runs, without the tutor's own cells (not the student's work: no measure counts
+    them, ``analytics.novice_runs``)."""
+    runs = events[events[event_type] == run_type]
+    return runs[~is_tutor_run(runs)]
 
 
 def time_to_help(

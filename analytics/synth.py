@@ -212,8 +212,14 @@ def generate(spec: CohortSpec) -> Cohort:
 
 
 def _session(cohort: Cohort, student: Any, begin: datetime, rng: np.random.Generator) -> None:
-    """One working session: cell runs, errors, help requests, answers."""
+    """One working session: cell runs, errors, help requests, answers.
+
+    As on the platform, the tutor session opens at the sitting's first question: runs
+    before it, and every run of a sitting without a question, carry no session (NULL),
+    and a sitting without a question has no tutor session row.
+    """
     session_id = uuid.UUID(bytes=rng.bytes(16), version=4)
+    opened: datetime | None = None  # when the first question opened the tutor session
     t, count = begin, 0
     runs = 5 + rng.poisson(12 * np.sqrt(student.activity))
     exercise = int(rng.integers(len(text.EXERCISES)))
@@ -229,7 +235,7 @@ def _session(cohort: Cohort, student: Any, begin: datetime, rng: np.random.Gener
             {
                 "event_type": CELL_EXECUTED,
                 "user_id": student.index,
-                "session_id": session_id,
+                "session_id": session_id if opened is not None else None,
                 "occurred_at": t,
                 # the server receives kernel events in batches, about a flush later
                 "created_at": t + RECEIVE_LAG,
@@ -239,6 +245,9 @@ def _session(cohort: Cohort, student: Any, begin: datetime, rng: np.random.Gener
                     "execution_count": count,
                     "error_type": error_type,
                     "error_message": text.error_message(error_type) if failed else None,
+                    # what the recorder stores besides (no draw: the stream stays the same)
+                    "error_first_line": text.ERRORS[error_type] if error_type else None,
+                    "error_line": text.error_line(code) if failed else None,
                 },
             }
         )
@@ -247,15 +256,18 @@ def _session(cohort: Cohort, student: Any, begin: datetime, rng: np.random.Gener
         asks = (failed and rng.random() < student.help_after_error) or rng.random() < 0.04
         if asks:
             t, success_next = _interaction(cohort, student, session_id, t, code, error_type, rng)
-    cohort.sessions.append(
-        {
-            "id": session_id,
-            "user_id": student.index,
-            "client": "notebook",
-            "started_at": begin,
-            "ended_at": t + timedelta(seconds=int(rng.integers(30, 600))),
-        }
-    )
+            opened = opened or cohort.interactions[-1]["created_at"]
+    ended = t + timedelta(seconds=int(rng.integers(30, 600)))  # drawn always: same stream
+    if opened is not None:
+        cohort.sessions.append(
+            {
+                "id": session_id,
+                "user_id": student.index,
+                "client": "notebook",
+                "started_at": opened,
+                "ended_at": ended,
+            }
+        )
 
 
 def _interaction(

@@ -59,6 +59,13 @@ def error_message(error_type: str | None) -> str:
     return f"{error_type}: {ERRORS[error_type]}" if error_type else ""
 
 
+def error_line(code: str) -> int:
+    """The line a synthetic error is on: the cell's last line of code (comments aside)."""
+    lines = code.splitlines()
+    numbered = [i for i, ln in enumerate(lines, 1) if ln.strip() and not ln.strip().startswith("#")]
+    return numbered[-1] if numbered else 1
+
+
 def code_for(exercise: int, error_type: str | None, rng: np.random.Generator) -> str:
     code = EXERCISES[exercise]
     if error_type in BREAKAGE:

@@ -10,7 +10,9 @@ through Redis keys checked in one MGET.
 A single-user server holds an access token with scope "tutor" (ainative.auth.server_tokens):
 `CurrentUser` refuses it with 403, so every route is closed to it unless it asks for
 `TutorUser`, which the widget's endpoints alone do (ask, stream, rate, sessions, quota,
-events, the caller's courses).
+events, the caller's courses). The staff console's token (scope "console") is refused
+the same way except by the course routes, which ask for `StaffCaller` (a course role
+decides the rest, api.routes.courses.course_access), and `GET courses` (`CourseLister`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from fastapi.security import OAuth2PasswordBearer
 from redis.exceptions import RedisError
 
 from ainative.auth.revocation import disabled_user_key, revoked_access_key, token_generation_key
-from ainative.auth.tokens import TUTOR_SCOPE, TokenError, decode_token
+from ainative.auth.tokens import CONSOLE_SCOPE, TUTOR_SCOPE, TokenError, decode_token
 from ainative.config import Settings
 from ainative.limits.ratelimit import client_address
 from api.state import StateDep
@@ -83,6 +85,11 @@ SERVER_TOKEN_REFUSED = (
     "events, quota); log in to the platform for your account"
 )
 
+CONSOLE_TOKEN_REFUSED = (
+    "this is the staff console's token: it may only use the course routes; "
+    "log in to the platform for your account"
+)
+
 
 async def get_any_caller(
     request: Request, redis: RedisDep, token: Annotated[str | None, Depends(oauth2_scheme)]
@@ -133,13 +140,31 @@ async def get_tutor_user(caller: Annotated[Principal, Depends(get_any_caller)]) 
 
 async def get_current_user(caller: Annotated[Principal, Depends(get_any_caller)]) -> Principal:
     """The caller with a full access token: a server's scoped token is refused with 403."""
+    if caller.scope == CONSOLE_SCOPE:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, CONSOLE_TOKEN_REFUSED)
     if caller.scope is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, SERVER_TOKEN_REFUSED)
     return caller
 
 
+async def get_staff_caller(caller: Annotated[Principal, Depends(get_any_caller)]) -> Principal:
+    """A full access token or the staff console's (scope "console"): course routes."""
+    if caller.scope not in (None, CONSOLE_SCOPE):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, SERVER_TOKEN_REFUSED)
+    return caller
+
+
+async def get_course_lister(caller: Annotated[Principal, Depends(get_any_caller)]) -> Principal:
+    """Any of the three tokens: `GET courses`, the list both the widget and the console read."""
+    if caller.scope not in (None, TUTOR_SCOPE, CONSOLE_SCOPE):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"token scope {caller.scope!r} not allowed")
+    return caller
+
+
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 TutorUser = Annotated[Principal, Depends(get_tutor_user)]
+StaffCaller = Annotated[Principal, Depends(get_staff_caller)]
+CourseLister = Annotated[Principal, Depends(get_course_lister)]
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
@@ -154,3 +179,13 @@ def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 
 
 AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+async def get_staff_admin(caller: StaffCaller) -> Principal:
+    """An admin with a full token or the console's: creating courses from the console."""
+    if not caller.has_role("admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "requires role: admin")
+    return caller
+
+
+StaffAdmin = Annotated[Principal, Depends(get_staff_admin)]

@@ -28,12 +28,16 @@ from ainative.course.errors import (
     CourseError,
     CourseNotFoundError,
     CoursePermissionError,
+    DuplicateAssignmentError,
     DuplicateCourseError,
     EventError,
     ExperimentError,
 )
+from ainative.escalation import errors as escalation
 from ainative.limits.errors import RateLimitedError
+from ainative.lti.errors import RosterError
 from ainative.observability.metrics import UNAVAILABLE
+from ainative.observability.metrics_auth import MetricsTokenError
 from ainative.tutor import errors as tutor
 
 log = logging.getLogger(__name__)
@@ -80,18 +84,22 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (auth_errors.InvalidCredentialsError, status.HTTP_401_UNAUTHORIZED),
     (auth_errors.InvalidRefreshTokenError, status.HTTP_401_UNAUTHORIZED),
     (auth_errors.InvalidServerKeyError, status.HTTP_401_UNAUTHORIZED),
+    (auth_errors.InvalidHubTokenError, status.HTTP_401_UNAUTHORIZED),
+    (auth_errors.HubUnavailableError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (auth_errors.InactiveUserError, status.HTTP_403_FORBIDDEN),
     (auth_errors.IncorrectPasswordError, status.HTTP_400_BAD_REQUEST),
     (auth_errors.UserNotFoundError, status.HTTP_404_NOT_FOUND),
     (auth_errors.SelfLockoutError, status.HTTP_409_CONFLICT),
     (auth_errors.AccessNotUpdatedError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (DuplicateCourseError, status.HTTP_409_CONFLICT),
+    (DuplicateAssignmentError, status.HTTP_409_CONFLICT),
     (CourseNotFoundError, status.HTTP_404_NOT_FOUND),
     (CoursePermissionError, status.HTTP_403_FORBIDDEN),
     (CourseError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (ExperimentError, status.HTTP_409_CONFLICT),
     (EventError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (RateLimitedError, status.HTTP_429_TOO_MANY_REQUESTS),
+    (RosterError, status.HTTP_409_CONFLICT),
     (tutor.InteractionNotFoundError, status.HTTP_404_NOT_FOUND),
     (tutor.SessionNotFoundError, status.HTTP_404_NOT_FOUND),
     (tutor.NotACourseMemberError, status.HTTP_404_NOT_FOUND),
@@ -99,9 +107,15 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (tutor.SessionCourseLeftError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (tutor.CourseChoiceError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (tutor.ModeNotAllowedError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (tutor.AiWindowClosedError, status.HTTP_403_FORBIDDEN),
     (tutor.BadLastEventIdError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (tutor.QuotaExceededError, status.HTTP_429_TOO_MANY_REQUESTS),
     (tutor.QueueUnavailableError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (MetricsTokenError, status.HTTP_401_UNAUTHORIZED),
+    (escalation.EscalationNotFoundError, status.HTTP_404_NOT_FOUND),
+    (escalation.NotEscalationStaffError, status.HTTP_403_FORBIDDEN),
+    (escalation.EscalationStateError, status.HTTP_409_CONFLICT),
+    (escalation.NoCourseError, status.HTTP_422_UNPROCESSABLE_CONTENT),
 )
 DOMAIN_ERRORS = (
     auth_errors.UserError,
@@ -109,7 +123,10 @@ DOMAIN_ERRORS = (
     ExperimentError,
     EventError,
     RateLimitedError,
+    RosterError,
     tutor.TutorError,
+    MetricsTokenError,
+    escalation.EscalationError,
 )
 
 
@@ -126,6 +143,8 @@ def extra_fields(exc: Exception) -> dict[str, Any]:
         return {"courses": [c.public() for c in exc.courses]}
     if isinstance(exc, tutor.QuotaExceededError):
         return exc.quota.public()
+    if isinstance(exc, tutor.AiWindowClosedError):
+        return {"ai_window": "off", "until": exc.ends_at}  # the widget says until when
     return {}
 
 
@@ -133,7 +152,10 @@ def headers_of(exc: Exception, code: int) -> dict[str, str] | None:
     """Retry-After for a refusal that says when to retry; WWW-Authenticate for a 401."""
     if isinstance(exc, RateLimitedError):
         return {"Retry-After": str(exc.verdict.retry_after)}
-    if isinstance(exc, (tutor.QuotaExceededError, tutor.QueueUnavailableError)):
+    if isinstance(
+        exc,
+        (tutor.QuotaExceededError, tutor.QueueUnavailableError, auth_errors.HubUnavailableError),
+    ):
         return {"Retry-After": str(exc.retry_after)}
     return UNAUTHORIZED_HEADERS if code == status.HTTP_401_UNAUTHORIZED else None
 

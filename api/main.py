@@ -15,15 +15,20 @@ from api.errors import install_error_handlers
 from api.observability import install_observability
 from api.routes import (
     admin,
+    assignments,
     auth,
+    course_views,
     courses,
+    escalations,
     events,
     experiments,
     health,
     hub,
     invitations,
+    lti,
     me,
     tutor,
+    tutor_models,
     users,
 )
 from api.routes import resets as reset_links
@@ -67,6 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (*routers, invitations):
         app.include_router(module.router)
     app.include_router(reset_links.router)
+    app.include_router(tutor_models.router)
+    app.include_router(course_views.router)
+    app.include_router(assignments.router)
+    app.include_router(lti.router)
+    app.include_router(escalations.router)
     install_observability(app)
     return app
 

@@ -14,10 +14,10 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ainative.observability import metrics, multiproc, probes
+from ainative.observability import metrics, metrics_auth, multiproc, probes
 from ainative.observability.logging import bind, configure_logging, current_context, log_context
 from ainative.runtime.queue import TASK_ANSWER
 from api.state import StateDep
@@ -103,11 +103,17 @@ class ObservabilityMiddleware:
                 )
 
 
-@router.get("/metrics", include_in_schema=False)
+async def require_metrics_token(request: Request, state: StateDep) -> None:
+    """Only the monitoring token opens /metrics (ainative.observability.metrics_auth)."""
+    metrics_auth.check_bearer(request.headers.get("authorization"), state.settings.metrics_secret())
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_metrics_token)])
 async def read_metrics(state: StateDep) -> Response:
     """Prometheus exposition of every process behind this port (plus scrape-time readings)."""
     await probes.check_redis_async(state.redis, [state.settings.tutor_queue])
     await asyncio.to_thread(probes.record_pool_status)
+    await asyncio.to_thread(probes.record_escalations, state.engine)
     registry = multiproc.registry()
     body = generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -42,6 +42,10 @@ TEST_ENV = {
     "LOGIN_RATE_LIMIT": "1000",
     "LOG_FORMAT": "json",  # tests read the stack's logs line by line
     "WORKER_METRICS_PORT": "0",  # tests that scrape a worker start one on a free port
+    # Prometheus's bearer token for every /metrics (tests.integration.opsutil sends it).
+    "METRICS_TOKEN": "test-metrics-token-that-is-long-enough-0123",
+    # The hub service `flower` (its OAuth secret), shared by the e2e hub and Flower.
+    "FLOWER_HUB_TOKEN": "test-flower-hub-token-that-is-long-enough-01",
     # No hub answers here: a deleted account's hub part stays queued (tests/e2e has a hub).
     "HUB_SERVICE_API_URL": "http://127.0.0.1:9/hub/api",
 }
@@ -139,6 +143,7 @@ def fake_llm_control(fake_llm: FakeOpenAIServer) -> Iterator[Callable[..., None]
         fail_mode="status",
         retry_after=None,
         echo_system=False,
+        served_model=None,
     )
 
 
@@ -157,6 +162,8 @@ def stack_env(database_url: str, redis_url: str, fake_llm: FakeOpenAIServer) -> 
         "OPENAI_BASE_URL": fake_llm.base_url,
         "OPENAI_API_KEY": "sk-fake-test-key",
         "LLM_MODEL": "fake-model",
+        # Policies in the tests name either provider (with the default model).
+        "TUTOR_MODELS": "offline:fake-model,openai:fake-model",
     }
 
 

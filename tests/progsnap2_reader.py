@@ -4,19 +4,23 @@ It uses the csv module only and no code of the exporter (analytics/), so a mista
 exporter makes is not repeated here. ``check(folder)`` returns a list of problems (empty
 when the dataset conforms); the tests assert it is empty.
 
-What it checks, from the ProgSnap2 1.0 specification (CSSPLICE):
-- DatasetMetadata.csv has Property,Value rows; CodeStateRepresentation Table means
-  CodeStates/CodeStates.csv with CodeStateID,Code.
+What it checks, from the ProgSnap2 1.0 specification (CSSPLICE), as its machine-readable
+form states it (progsnap2.yaml of CSSPLICE/ProgSnapToolbox, src/spec):
+- DatasetMetadata.csv has Property,Value rows with Version; CodeStateRepresentation and
+  EventOrderScope take the spec's values; Table means CodeStates/CodeStates.csv with
+  CodeStateID,Code.
 - MainTable.csv has the required columns EventType, EventID, SubjectID, ToolInstances,
-  CodeStateID, and at least one of ServerTimestamp / ClientTimestamp; EventID unique;
-  SubjectID, ToolInstances and EventType never blank.
+  CodeStateID, and at least one of ServerTimestamp / ClientTimestamp; every other column
+  is a v1.0 column or an X- one; EventID unique; SubjectID, ToolInstances and EventType
+  never blank; timestamps are ISO 8601.
 - Every non-blank CodeStateID exists in CodeStates; every ParentEventID names an EventID.
-- Each standard event type has its required columns filled (Compile: CompileResult;
-  Compile.Error: ParentEventID (a Compile), CompileMessageType; Run.Program:
-  ExecutionResult; Session.*: SessionID; Intervention: EventInitiator,
-  InterventionCategory, InterventionType) with values from the spec's enums.
+- Every v1.0 event type has all of its required columns filled (REQUIRED_BY_EVENT, the
+  spec's list), with values from the spec's enums. CodeStateSection is the one exception
+  the spec makes itself: it "should not be used for CodeStates in the Table format", so
+  with Table CodeStates it must be blank everywhere and is not required.
 - Order: integers, a strict total order (no ties) when EventOrderScope is Global; when
-  IsEventOrderingConsistent is true, ServerTimestamp never goes back along Order.
+  IsEventOrderingConsistent is true, ServerTimestamp is on every row and never goes back
+  along Order.
 - Every X- event type, X- column and X- intervention category used is defined in the
   dataset's codebook.csv (Kind, Name, ...).
 
@@ -32,21 +36,96 @@ from datetime import datetime
 from pathlib import Path
 
 REQUIRED = ("EventType", "EventID", "SubjectID", "ToolInstances", "CodeStateID")
-STANDARD_EVENTS = {
+_FILE = ("CodeStateSection",)
+REQUIRED_BY_EVENT: dict[str, tuple[str, ...]] = {
     "Session.Start": ("SessionID",),
     "Session.End": ("SessionID",),
     "Project.Open": ("ProjectID",),
     "Project.Close": ("ProjectID",),
-    "Compile": ("CompileResult",),
-    "Compile.Error": ("ParentEventID", "CompileMessageType"),
-    "Compile.Warning": ("ParentEventID", "CompileMessageType"),
+    "File.Create": _FILE,
+    "File.Delete": _FILE,
+    "File.Open": _FILE,
+    "File.Close": _FILE,
+    "File.Save": _FILE,
+    "File.Rename": (*_FILE, "DestinationCodeStateSection"),
+    "File.Copy": (*_FILE, "DestinationCodeStateSection"),
+    "File.Edit": (*_FILE, "EditType"),
+    "File.Focus": _FILE,
+    "Compile": (*_FILE, "CompileResult"),
+    "Compile.Error": (
+        "ParentEventID",
+        *_FILE,
+        "CompileMessageType",
+        "CompileMessageData",
+        "SourceLocation",
+    ),
+    "Compile.Warning": (
+        "ParentEventID",
+        *_FILE,
+        "CompileMessageType",
+        "CompileMessageData",
+        "SourceLocation",
+    ),
     "Submit": (),
     "Run.Program": ("ExecutionResult",),
     "Run.Test": ("ExecutionID", "TestID", "ExecutionResult"),
     "Debug.Program": ("ExecutionResult",),
     "Debug.Test": ("ExecutionID", "TestID", "ExecutionResult"),
     "Resource.View": ("ResourceID",),
-    "Intervention": ("EventInitiator", "InterventionCategory", "InterventionType"),
+    "Intervention": (
+        "EventInitiator",
+        "InterventionCategory",
+        "InterventionType",
+        "InterventionMessage",
+    ),
+}
+STANDARD_EVENTS = REQUIRED_BY_EVENT  # the v1.0 event types
+V1_COLUMNS = frozenset(
+    {
+        *REQUIRED,
+        "Order",
+        "ServerTimestamp",
+        "ClientTimestamp",
+        "CourseID",
+        "CourseSectionID",
+        "TermID",
+        "AssignmentID",
+        "AssignmentIsGraded",
+        "ProblemID",
+        "ProblemIsGraded",
+        "Attempt",
+        "ExperimentalCondition",
+        "TeamID",
+        "LoggingErrorID",
+        "IsFabricatedEvent",
+        "ParentEventID",
+        "SessionID",
+        "ProjectID",
+        "ResourceID",
+        "CodeStateSection",
+        "DestinationCodeStateSection",
+        "EventInitiator",
+        "EditType",
+        "CompileResult",
+        "CompileMessageType",
+        "CompileMessageData",
+        "SourceLocation",
+        "ExecutionID",
+        "TestID",
+        "ExecutionResult",
+        "Score",
+        "ExtraCreditScore",
+        "ProgramInput",
+        "ProgramOutput",
+        "ProgramErrorOutput",
+        "InterventionCategory",
+        "InterventionType",
+        "InterventionMessage",
+    }
+)
+METADATA_ENUMS = {
+    "CodeStateRepresentation": {"Table", "Directory", "Git"},
+    "EventOrderScope": {"Global", "Restricted", "None"},
 }
 ENUMS = {
     "CompileResult": {"Success", "Warning", "Error"},
@@ -62,6 +141,18 @@ ENUMS = {
         "TeamMemberIndirectAction",
     },
     "InterventionCategory": {"Feedback", "Hint", "CodeHighlight", "CodeChange", "EarnedGrade"},
+    "EditType": {
+        "Insert",
+        "Delete",
+        "Replace",
+        "Move",
+        "Paste",
+        "Undo",
+        "Redo",
+        "Refactor",
+        "Reset",
+        "GenericEdit",
+    },
 }
 
 
@@ -82,6 +173,14 @@ def _stamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _parses(value: str) -> bool:
+    try:
+        _stamp(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _int(value: str) -> int:
     try:
         return int(value)
@@ -99,11 +198,21 @@ def check(folder: Path) -> list[str]:
     _, meta_rows = read_rows(folder / "DatasetMetadata.csv")
     meta = {r["Property"]: r["Value"] for r in meta_rows}
     header, rows = read_rows(folder / "MainTable.csv")
+    if not meta.get("Version"):
+        problems.append("DatasetMetadata has no Version")
+    for prop, allowed in METADATA_ENUMS.items():
+        if prop in meta and meta[prop] not in allowed:
+            problems.append(f"DatasetMetadata {prop} {meta[prop]!r} is not in the spec's enum")
     problems += [f"MainTable lacks required column {c}" for c in REQUIRED if c not in header]
     if "ServerTimestamp" not in header and "ClientTimestamp" not in header:
         problems.append("MainTable has neither ServerTimestamp nor ClientTimestamp")
-    if problems:
+    if any(p.startswith("MainTable") for p in problems):
         return problems
+    problems += [
+        f"MainTable column {c} is neither a ProgSnap2 1.0 column nor an X- column"
+        for c in header
+        if c not in V1_COLUMNS and not c.startswith("X-")
+    ]
     ids = [r["EventID"] for r in rows]
     if len(set(ids)) != len(ids):
         problems.append("EventID values are not unique")
@@ -114,7 +223,11 @@ def check(folder: Path) -> list[str]:
             problems.append(f"{blanks} rows with a blank {column}")
 
     codes: set[str] = set()
-    if meta.get("CodeStateRepresentation", "Table") == "Table":
+    table = meta.get("CodeStateRepresentation", "Table") == "Table"
+    if table:
+        sections = sum(1 for r in rows if r.get("CodeStateSection", "").strip())
+        if sections:
+            problems.append(f"{sections} rows with a CodeStateSection under Table CodeStates")
         code_header, code_rows = read_rows(folder / "CodeStates" / "CodeStates.csv")
         if code_header[:2] != ["CodeStateID", "Code"]:
             problems.append(f"CodeStates columns are {code_header}, not CodeStateID, Code")
@@ -130,7 +243,9 @@ def check(folder: Path) -> list[str]:
         if parent and parent not in by_id:
             problems.append(f"{r['EventID']}: ParentEventID {parent} names no event")
         kind = r["EventType"]
-        for column in STANDARD_EVENTS.get(kind, ()):
+        for column in REQUIRED_BY_EVENT.get(kind, ()):
+            if table and column == "CodeStateSection":
+                continue  # the spec: not used with Table CodeStates
             if not r.get(column, "").strip():
                 problems.append(f"{r['EventID']}: {kind} without {column}")
         for column, allowed in ENUMS.items():
@@ -139,7 +254,10 @@ def check(folder: Path) -> list[str]:
                 problems.append(f"{r['EventID']}: {column} {value!r} is not in the spec's enum")
         if kind == "Compile.Error" and by_id.get(parent, {}).get("EventType") != "Compile":
             problems.append(f"{r['EventID']}: Compile.Error whose parent is not a Compile")
-        if not kind.startswith(("X-", "File.")) and kind not in STANDARD_EVENTS:
+        for column in ("ServerTimestamp", "ClientTimestamp"):
+            if r.get(column, "") and not _parses(r[column]):
+                problems.append(f"{r['EventID']}: {column} {r[column]!r} is not ISO 8601")
+        if not kind.startswith("X-") and kind not in REQUIRED_BY_EVENT:
             problems.append(f"{r['EventID']}: unknown event type {kind!r}")
         if parent in by_id and "Order" in r and _int(by_id[parent]["Order"]) >= _int(r["Order"]):
             problems.append(f"{r['EventID']}: ordered before its parent {parent}")

@@ -10,14 +10,17 @@ one argument) and the API's request id when the message headers carry it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from celery import signals
 
 from ainative.config import get_settings
 from ainative.observability import metrics, multiproc, probes
 from ainative.observability.logging import configure_logging, set_context
+from ainative.observability.metrics_auth import require_bearer
 from ainative.runtime.queue import TASK_ANSWER
 
 if TYPE_CHECKING:
@@ -38,9 +41,17 @@ class ScrapeCollector:
         yield from multiproc.registry().collect()
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (stdlib's name)
+        """Scrapes are not worth a line each (the access log of the API skips them too)."""
+
+
 def start_metrics_server(port: int | None = None, host: str | None = None) -> int | None:
-    """Serve /metrics from this process; returns the port, or None if disabled or taken."""
-    from prometheus_client import CollectorRegistry, start_http_server
+    """Serve /metrics from this process (the monitoring token only, before any probe of
+    Redis: ainative.observability.metrics_auth); returns the port, or None if disabled
+    or taken."""
+    from prometheus_client import CollectorRegistry, make_wsgi_app
+    from prometheus_client.exposition import ThreadingWSGIServer
 
     settings = get_settings()
     port = settings.worker_metrics_port if port is None else port
@@ -50,13 +61,20 @@ def start_metrics_server(port: int | None = None, host: str | None = None) -> in
         return int(_server["port"])
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ScrapeCollector())
+    app = require_bearer(make_wsgi_app(registry), settings.metrics_secret())
     try:
-        server, thread = start_http_server(
-            port, addr=host or settings.worker_metrics_host, registry=registry
+        server = make_server(
+            host or settings.worker_metrics_host,
+            port,
+            app,
+            ThreadingWSGIServer,
+            handler_class=_QuietHandler,
         )
     except OSError as exc:
         log.warning("worker metrics port %s unavailable (%s): metrics not served", port, exc)
         return None
+    thread = threading.Thread(target=server.serve_forever, name="metrics", daemon=True)
+    thread.start()
     _server.update(server=server, thread=thread, port=port)
     log.info("worker metrics on port %s", port, extra={"metrics_port": port})
     return port

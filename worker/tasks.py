@@ -26,6 +26,7 @@ from ainative.tutor.answering import produce_answer
 from ainative.tutor.streaming.writer import StreamPublisher
 from worker import (
     lease,
+    lti_tasks,  # noqa: F401  (registers lti.sync_roster and lti.sync_rosters)
     signals,  # noqa: F401  (registers the signal handlers)
 )
 from worker.runtime import answer_stream, publish_done, response_cache

@@ -1,4 +1,8 @@
-"""`ainative export progsnap2`: the research trace in ProgSnap2 form, pseudonymised."""
+"""`ainative export progsnap2`: the research trace in ProgSnap2 form, pseudonymised.
+
+Also registers `ainative export coding-sample` and `ainative research`
+(analytics.commands.research) from this one entry point.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     ps.add_argument("--no-progress", action="store_true", help="no progress bar")
     ps.set_defaults(func=run_progsnap2)
+    from analytics.commands import research  # `export coding-sample` and `research`
+
+    research.register_sample(formats)
+    research.register(sub)
 
 
 def _course(value: str) -> int | str:

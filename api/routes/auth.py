@@ -20,6 +20,7 @@ from ainative.auth import refresh_tokens as refresh_service
 from ainative.auth import registration, revocation, server_tokens
 from ainative.auth import users as users_service
 from ainative.auth.refresh_tokens import TokenPair
+from ainative.course.consent import CONSENT_TEXT_VERSION
 from ainative.db.models import User
 from ainative.limits import ratelimit
 from ainative.limits.errors import RateLimitedError
@@ -175,9 +176,15 @@ def _read_me(session: Session, *, user_id: int) -> UserPublic:
     return UserPublic.model_validate(_own_account(session, user_id))
 
 
-def _update_me(session: Session, *, user_id: int, research_consent: bool | None) -> UserPublic:
+def _update_me(session: Session, *, user_id: int, body: UserSelfUpdate) -> UserPublic:
     account = _own_account(session, user_id)
-    users_service.update_user(session, user=account, research_consent=research_consent)
+    users_service.update_user(
+        session,
+        user=account,
+        research_consent=body.research_consent,
+        consent_by=("student", user_id),
+        consent_text_version=body.consent_text_version or CONSENT_TEXT_VERSION,
+    )
     session.flush()
     return UserPublic.model_validate(account)
 
@@ -191,7 +198,7 @@ async def read_me(user: CurrentUser, state: StateDep) -> UserPublic:
 @router.patch("/me", response_model=UserPublic, responses=error_responses(400, 401))
 async def update_me(body: UserSelfUpdate, user: CurrentUser, state: StateDep) -> UserPublic:
     """Let callers give or withdraw their own research consent."""
-    return await state.db(_update_me, user_id=user.id, research_consent=body.research_consent)
+    return await state.db(_update_me, user_id=user.id, body=body)
 
 
 @router.post(

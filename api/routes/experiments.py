@@ -1,4 +1,7 @@
-"""Routes: experiments in a course — start one with its arms, list them, end one."""
+"""Routes: experiments in a course — start one with its arms, list them, end one.
+
+Instructors and admins start and end them; assistants may read the list (the balance).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ from fastapi import APIRouter, HTTPException, status
 
 from ainative.course import experiments
 from ainative.db.engine import on_connection
-from api.routes.courses import CourseStaff
+from api.deps import StaffCaller
+from api.routes.courses import CourseReader, CourseStaff, check_model
 from api.schemas.bounds import IdField
 from api.schemas.errors import error_responses
 from api.schemas.experiments import ExperimentCreate, ExperimentPublic, ExperimentsPublic
@@ -31,9 +35,12 @@ async def _listing(state: StateDep, course_id: int) -> list[ExperimentPublic]:
     responses=error_responses(409),
 )
 async def create_experiment(
-    body: ExperimentCreate, access: CourseStaff, state: StateDep
+    body: ExperimentCreate, access: CourseStaff, caller: StaffCaller, state: StateDep
 ) -> ExperimentPublic:
-    """Start an experiment: from now on each student's first question assigns an arm."""
+    """Start an experiment: from now on each student's first question assigns an arm (an
+    arm's model must be one of `GET tutor/models`)."""
+    for arm in body.arms:
+        check_model(arm.policy.provider, arm.policy.model, state.settings)
     arms = [(a.name, a.policy.model_dump(exclude_none=True)) for a in body.arms]
     experiment_id = await state.db(
         on_connection(experiments.create_experiment),
@@ -41,12 +48,16 @@ async def create_experiment(
         name=body.name,
         arms=arms,
         description=body.description,
+        created_by=caller.id,
+        preregistration=(
+            body.preregistration.model_dump(mode="json") if body.preregistration else None
+        ),
     )
     return next(e for e in await _listing(state, access.course.id) if e.id == experiment_id)
 
 
 @router.get("", response_model=ExperimentsPublic)
-async def read_experiments(access: CourseStaff, state: StateDep) -> ExperimentsPublic:
+async def read_experiments(access: CourseReader, state: StateDep) -> ExperimentsPublic:
     """The course's experiments, their arms and how many students each arm has."""
     return ExperimentsPublic(data=await _listing(state, access.course.id))
 

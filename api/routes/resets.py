@@ -1,7 +1,8 @@
 """Routes: one-time password reset links (ainative.auth.resets), for students without e-mail.
 
-Admins for any account, instructors for the student-only accounts in their courses. The
-link opens the hub's reset page; the token is shown only in this answer.
+Admins for any account, instructors for the student-only accounts in their courses (never
+a course's assistants). The link opens the hub's reset page; the token is shown only in
+this answer. The staff console's token may ask for one (`StaffCaller`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ainative.auth import resets
 from ainative.auth import users as users_service
-from api.deps import CurrentUser, Principal
+from api.deps import Principal, StaffCaller
 from api.routes.hub import hub_public_url
 from api.schemas.bounds import UserIdPath
 from api.schemas.errors import error_responses
@@ -50,7 +51,7 @@ def _create_link(session: Session, *, user_id: int, caller: Principal) -> tuple[
     "/{user_id}/reset-link", status_code=status.HTTP_201_CREATED, response_model=ResetLinkPublic
 )
 async def create_reset_link(
-    user_id: UserIdPath, caller: CurrentUser, state: StateDep
+    user_id: UserIdPath, caller: StaffCaller, state: StateDep
 ) -> ResetLinkPublic:
     """A one-time link (valid 24 h) with which the student sets a new password on the hub."""
     token, expires_at = await state.db(_create_link, user_id=user_id, caller=caller)

@@ -42,7 +42,7 @@ router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses=error_respo
     response_model=TutorRequestAccepted,
     responses={
         200: {"model": InteractionPublic, "description": "answered from the cache"},
-        **error_responses(400, 404, 429),
+        **error_responses(400, 403, 404, 429),
     },
 )
 async def create_request(body: TutorRequestCreate, user: TutorUser, state: StateDep) -> Any:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ainative.auth import revocation
 from ainative.auth import users as users_service
+from ainative.course.consent import CONSENT_TEXT_VERSION
 from api.deps import AdminUser, require_roles
 from api.schemas.bounds import OffsetQuery, UserIdPath
 from api.schemas.errors import error_responses
@@ -63,6 +64,7 @@ def _update(
         is_active=body.is_active,
         is_verified=body.is_verified,
         research_consent=body.research_consent,
+        consent_text_version=body.consent_text_version or CONSENT_TEXT_VERSION,
     )
     session.flush()
     return UserPublic.model_validate(user), user.token_generation

@@ -6,10 +6,11 @@ OpenAPI schema states the bounds, so clients and fuzzers see the real contract.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 INT32_MAX = 2**31 - 1
 MAX_OFFSET = 1_000_000  # deep enough for any list a person pages through
@@ -23,6 +24,24 @@ def _not_bool(value: Any) -> Any:
 
 
 NOT_BOOL = BeforeValidator(_not_bool)  # last in Annotated[...], after the bounds
+
+
+def _in_utc(value: datetime) -> datetime:
+    """A moment PostgreSQL can compare: in UTC (it refuses offsets beyond ±15:59 that
+    Python accepts; found by fuzzing with "-16:56"), a naive time read as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("lies outside the years a date can have") from None
+
+
+TimeQuery = Annotated[
+    datetime | None,
+    Query(description="a date-time, e.g. 2026-01-01T10:00:00Z (no timezone: UTC)"),
+    AfterValidator(lambda v: None if v is None else _in_utc(v)),
+]
 IdField = Annotated[int, Field(ge=1, le=INT32_MAX), NOT_BOOL]
 UserIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="a user's id")]
 InvitationIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="an invitation's id")]

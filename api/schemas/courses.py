@@ -27,8 +27,24 @@ class TutorPolicy(Strict):
     student_notes: Text = Field(
         "", max_length=2000, description="Notes about the tutor in this course that students see."
     )
-    provider: Literal["offline", "openai"] | None = None
-    model: Text | None = Field(None, min_length=1, max_length=100)
+    provider: Literal["offline", "openai", "explanation"] | None = None
+    model: Text | None = Field(
+        None, min_length=1, max_length=100, description="one of GET /api/v1/tutor/models"
+    )
+    escalation_alert_minutes: Annotated[int, Field(ge=1, le=240), NOT_BOOL] | None = Field(
+        None,
+        description="alert when a request to a person waits longer than this (default 10)",
+    )
+    leak_threshold: Annotated[float, Field(gt=0, le=1), NOT_BOOL] | None = Field(
+        None,
+        description="an assignment's answer scoring above this against its reference is "
+        "rewritten (default 0.5; a hints-only window tightens it to at most 0.3)",
+    )
+    staff_reading: Literal["full", "aggregates"] = Field(
+        "full",
+        description="full: course staff read the students' questions and answers; "
+        "aggregates: staff see totals only (the widget tells students which).",
+    )
 
     @model_validator(mode="after")
     def _dedupe_modes(self) -> TutorPolicy:
@@ -73,8 +89,8 @@ class CoursesPublic(BaseModel):
 
 
 class MemberCreate(Strict):
-    """Enrol (admins) or invite (instructors) by `user_id` or `username` (exactly one);
-    `username` may also be an email."""
+    """Enrol (admins: any role) or invite (instructors: student or assistant) by `user_id`
+    or `username` (exactly one); `username` may also be an email."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -88,7 +104,9 @@ class MemberCreate(Strict):
 
     user_id: IdField | None = None
     username: Text | None = Field(None, min_length=1, max_length=32)
-    role: Literal["student", "instructor"] = "student"
+    role: Literal["student", "assistant", "instructor"] = Field(
+        "student", description="assistant: a teaching assistant (reads, changes nothing)"
+    )
 
     @model_validator(mode="after")
     def _one_identity(self) -> MemberCreate:
@@ -105,6 +123,22 @@ class MemberPublic(BaseModel):
     email: str | None = Field(description="null unless an admin asks, or it is your own student")
     role: str
     research_consent: bool | None = Field(description="null unless an admin asks")
+    joined_at: datetime | None = Field(None, description="when the membership began")
+    last_active_at: datetime | None = Field(
+        None, description="the last question or cell run in this course"
+    )
+    questions: int | None = Field(None, description="tutor requests in this course")
+    last_error: str | None = Field(
+        None, description="the error type of the last failing cell run in this course"
+    )
+
+
+class ConsentCounts(BaseModel):
+    """How many of the course's students chose each answer; never who chose which."""
+
+    granted: int
+    declined: int
+    unset: int = Field(description="students who were never asked or never answered")
 
 
 class InvitationSent(BaseModel):
@@ -124,6 +158,7 @@ class InvitationPublic(BaseModel):
     course_title: str
     invited_by: str | None = Field(description="the inviting instructor's username")
     created_at: datetime
+    role: str = Field("student", description="what you join as: student or assistant")
 
 
 class InvitationsPublic(BaseModel):
@@ -134,6 +169,9 @@ class InvitationsPublic(BaseModel):
 class MembersPublic(BaseModel):
     data: list[MemberPublic]
     count: int
+    consent_counts: ConsentCounts | None = Field(
+        None, description="research consent of the course's students, as counts only"
+    )
 
 
 class StudentSummary(BaseModel):

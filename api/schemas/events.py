@@ -40,6 +40,8 @@ class CellExecutedPayload(BaseModel):
     execution_count: Annotated[int, Field(ge=0), NOT_BOOL] | None = None
     error_type: str | None = Field(default=None, max_length=200)
     error_message: str | None = Field(default=None, max_length=4000)
+    error_first_line: str | None = Field(default=None, max_length=500)
+    error_line: Annotated[int, Field(ge=1), NOT_BOOL] | None = None
 
 
 def _event_schema(schema: dict[str, Any]) -> None:

@@ -32,23 +32,28 @@ def _context_schema(schema: dict[str, Any]) -> None:
             branch["maxLength"] = get_settings().max_context_chars
 
 
+CONTEXT_ITEMS = ("code", "error", "explanation", "notebook")
+
+
 class TutorContext(BaseModel):
-    """What the widget sends along: the current cell, its error, the notebook's name."""
+    """What the widget sends along: the current cell, its error, the kernel's explanation
+    of that error (ainative.tutor.explanation), the notebook's name."""
 
     model_config = ConfigDict(extra="forbid")
 
     code: Text | None = Field(None, json_schema_extra=_context_schema)
     error: Text | None = Field(None, json_schema_extra=_context_schema)
+    explanation: Text | None = Field(None, json_schema_extra=_context_schema)
     notebook: Text | None = Field(None, json_schema_extra=_context_schema)
 
     @model_validator(mode="after")
     def _bounded(self) -> TutorContext:
         limit = get_settings().max_context_chars
-        for name in ("code", "error", "notebook"):
+        for name in CONTEXT_ITEMS:
             value = getattr(self, name)
             if value is not None and len(value) > limit:
                 raise ValueError(f"context.{name} is longer than {limit} characters")
-        total = sum(len(getattr(self, n) or "") for n in ("code", "error", "notebook"))
+        total = sum(len(getattr(self, n) or "") for n in CONTEXT_ITEMS)
         if total > limit:
             raise ValueError(f"context is longer than {limit} characters in total")
         return self

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
+from ainative.course.consent import CONSENT_TEXT_VERSIONS
 from api.schemas.auth import NewPassword, Strict, Username
 
 Role = Literal["student", "instructor", "admin"]
@@ -25,15 +26,21 @@ class UserCreate(Strict):
     research_consent: StrictBool = False
 
 
+ConsentTextVersion = Literal[CONSENT_TEXT_VERSIONS]  # type: ignore[valid-type]
+SHOWN = "the version of the consent text the student was shown; unset, the current one"
+
+
 class UserUpdate(Strict):
     roles: list[Role] | None = Field(None, min_length=1)
     is_active: StrictBool | None = None
     is_verified: StrictBool | None = None
     research_consent: StrictBool | None = None
+    consent_text_version: ConsentTextVersion | None = Field(None, description=SHOWN)
 
 
 class UserSelfUpdate(Strict):
     research_consent: StrictBool
+    consent_text_version: ConsentTextVersion | None = Field(None, description=SHOWN)
 
 
 class UserPublic(BaseModel):

@@ -24,6 +24,20 @@ ACTIONS = frozenset(
         "invitation.declined",
         "reset_link.created",
         "reset_link.used",
+        "policy.changed",  # details: the new policy version
+        "join_code.rotated",
+        "join_code.expired",
+        "lti.identity_linked",  # an account confirmed (by its password) an LMS/OIDC identity
+        "lti.course_linked",  # an LMS instructor bound an LMS context to a course
+        "lti.roster_synced",  # an NRPS roster sync ran (details: counts of its changes)
+        "escalation.claimed",  # staff took a student's hand-off (details: escalation_id)
+        "escalation.replied",
+        "escalation.resolved",
+        "assignment.created",  # details: id, title, notebook_path (never the reference)
+        "assignment.changed",  # details: id and the names of the fields changed
+        "assignment.deleted",
+        "ai_window.created",  # details: id, assignment_id, mode, starts_at, ends_at
+        "ai_window.deleted",
     }
 )
 

@@ -1,5 +1,6 @@
-"""The `ainative` command: config, courses, experiments, migrate, secrets, up, users,
-worker-alive, and analytics' export and seed-demo.
+"""The `ainative` command: assignments, config, courses, experiments, leakage, lti, migrate,
+research-role, secrets, tutor, up, users, worker-alive, and analytics' export, research and
+seed-demo.
 
 Each subcommand has a `register(subparsers)` function: the core's live in
 ainative.commands.<name>; the other packages' (analytics: export, seed-demo) are

@@ -8,6 +8,8 @@ is its documentation: `ainative config --markdown` prints the README's table fro
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from functools import lru_cache
 from typing import Literal
@@ -21,6 +23,7 @@ from ainative.config_topics import (
     MIN_PRODUCTION_BCRYPT_ROUNDS,
     MIN_SECRET_LENGTH,
     AbuseSettings,
+    ConsoleSettings,
     DatabaseSettings,
     EnvironmentSettings,
     HttpSettings,
@@ -29,6 +32,7 @@ from ainative.config_topics import (
     OperationsSettings,
     RedisSettings,
     ResearchSettings,
+    SignInSettings,
     TokenSettings,
     Topic,
     TutoringSettings,
@@ -38,7 +42,7 @@ from ainative.config_topics import (
 __all__ = ["DEFAULT_JWT_SECRET", "TOPICS", "Settings", "get_settings"]
 
 # Processes with refusals of their own, on top of the rules every process shares.
-Component = Literal["hub", "flower"]
+Component = Literal["hub", "flower", "console"]
 
 
 class InsecureConfigurationError(RuntimeError):
@@ -57,6 +61,8 @@ class Settings(
     LlmSettings,
     ResearchSettings,
     HubSettings,
+    SignInSettings,
+    ConsoleSettings,
     OperationsSettings,
     BaseSettings,
 ):
@@ -86,7 +92,8 @@ class Settings(
     def flower_password_problems(self) -> list[str]:
         """FLOWER_BASIC_AUTH pairs whose password a guess finds (admin:admin, short ones).
 
-        Flower counts no failures: only a long random password stops guessing.
+        Optional since Flower sits behind the hub's login, but if set it must not be
+        guessable: Flower counts no failures.
         """
         problems = []
         for pair in self.flower_credentials:
@@ -111,9 +118,35 @@ class Settings(
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def metrics_secret(self) -> str:
+        """METRICS_TOKEN, else (shared through DATA_DIR) this install's own."""
+        return self.metrics_token or self.development_secret("metrics_token")
+
+    def flower_hub_secret(self) -> str:
+        """FLOWER_HUB_TOKEN, else (shared through DATA_DIR) this install's own."""
+        return self.flower_hub_token or self.development_secret("flower_hub_token")
+
     def hub_service_secret(self) -> str:
         """HUB_SERVICE_TOKEN, else (shared through DATA_DIR) this install's own."""
         return self.hub_service_token or self.development_secret("hub_service_token")
+
+    def console_service_secret(self) -> str:
+        """CONSOLE_HUB_TOKEN, else (shared through DATA_DIR) this install's own."""
+        return self.console_hub_token or self.development_secret("console_hub_token")
+
+    def console_cookie_key(self) -> str:
+        """CONSOLE_COOKIE_SECRET, else (outside production) this install's own."""
+        return self.console_cookie_secret or self.development_secret("console_cookie")
+
+    @property
+    def console_service_url(self) -> str:
+        """The console as the hub proxies to it (CONSOLE_URL, else host and port)."""
+        return (self.console_url or f"http://{self.console_host}:{self.console_port}").rstrip("/")
+
+    @property
+    def console_api_base(self) -> str:
+        """The API as the console calls it (CONSOLE_API_URL, else this host's API_PORT)."""
+        return (self.console_api_url or f"http://127.0.0.1:{self.api_port}").rstrip("/")
 
     @property
     def hub_rest_url(self) -> str:
@@ -132,6 +165,37 @@ class Settings(
         if self.environment == "production":
             raise InsecureConfigurationError("PSEUDONYM_KEY is not set (openssl rand -hex 32)")
         return self.development_secret("pseudonym_key")
+
+    def experiment_allocation_key(self) -> str:
+        """The tie-break key of experiment allocation: ALLOCATION_KEY, else one derived from
+        the pseudonym key (HMAC, so every API replica agrees and it does not reveal it).
+
+        Knowing it lets an auditor recompute every tie-break from the assignments; it
+        reveals no pseudonym.
+        """
+        if self.allocation_key:
+            return self.allocation_key
+        derived = hmac.new(self.research_key().encode(), b"allocation-key", hashlib.sha256)
+        return derived.hexdigest()
+
+    def oidc_problems(self) -> list[str]:
+        """Campus OIDC (OIDC_ISSUER set) without its client or over plain http."""
+        problems = [
+            f"{name.upper()} is not set (campus OIDC needs it with OIDC_ISSUER)"
+            for name in (
+                "oauth_client_id",
+                "oauth_client_secret",
+                "oauth2_authorize_url",
+                "oauth2_token_url",
+                "oauth2_userdata_url",
+            )
+            if not getattr(self, name)
+        ]
+        for name in ("oidc_issuer", "oauth2_authorize_url", "oauth2_token_url"):
+            value = getattr(self, name)
+            if value and urlsplit(value).scheme != "https":
+                problems.append(f"{name.upper()} must be an https URL")
+        return problems
 
     def production_problems(self, *components: Component) -> list[str]:
         """Name every setting that must not reach production as it is.
@@ -158,10 +222,27 @@ class Settings(
             problems.append("REDIS_URL has no password (redis://user:password@host:6379/0)")
         if self.cache_redis_url and not urlsplit(self.cache_redis_url).password:
             problems.append("CACHE_REDIS_URL has no password")
+        if not self.metrics_token:
+            problems.append("METRICS_TOKEN is not set (openssl rand -hex 32)")
+        elif len(self.metrics_token) < MIN_SECRET_LENGTH:
+            problems.append(f"METRICS_TOKEN is shorter than {MIN_SECRET_LENGTH} characters")
+        if {"hub", "flower"} & set(components):
+            if not self.flower_hub_token:
+                problems.append("FLOWER_HUB_TOKEN is not set (openssl rand -hex 32)")
+            elif len(self.flower_hub_token) < MIN_SECRET_LENGTH:
+                problems.append(f"FLOWER_HUB_TOKEN is shorter than {MIN_SECRET_LENGTH} characters")
         if "flower" in components:
             problems += self.flower_password_problems()
         if "hub" in components and not self.jupyterhub_crypt_key:
             problems.append("JUPYTERHUB_CRYPT_KEY is not set (openssl rand -hex 32)")
+        if "console" in components and not self.console_hub_token:
+            problems.append("CONSOLE_HUB_TOKEN is not set (openssl rand -hex 32)")
+        if "console" in components and len(self.console_cookie_secret) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"CONSOLE_COOKIE_SECRET is unset or shorter than {MIN_SECRET_LENGTH} characters"
+            )
+        if "hub" in components and self.oidc_issuer:
+            problems += self.oidc_problems()
         if "hub" in components and self.hub_spawner == "simple":
             problems.append(
                 "HUB_SPAWNER=simple runs students' code as the hub's own user "
@@ -172,13 +253,11 @@ class Settings(
     def check_production(self, *components: Component) -> None:
         """Refuse to start with an unsafe setting, naming it.
 
-        With ENVIRONMENT=production every rule of `production_problems` applies. Flower's
-        credentials are required in every environment: an open Flower shows task
-        arguments and can revoke tasks.
+        With ENVIRONMENT=production every rule of `production_problems` applies. Flower
+        never runs open in any environment: admins log in through the hub
+        (ainative.observability.flower_hub_auth), whose token is always set.
         """
         problems = []
-        if "flower" in components and not self.flower_credentials:
-            problems.append("FLOWER_BASIC_AUTH is not set (user:password): Flower never runs open")
         if self.environment == "production":
             problems += self.production_problems(*components)
         if problems:

@@ -287,6 +287,14 @@ class TutoringSettings(Topic):
         "(not tokens) of earlier questions and answers of the session: the newest turns are "
         "kept whole, older ones dropped. 0 sends no history.",
     )
+    explanation_budget_ms: int = Field(
+        200,
+        ge=0,
+        le=10_000,
+        description="How long the kernel may take to explain a failed cell (friendly-traceback, "
+        "read when `%load_ext ainative.notebook` runs); slower, and the question goes without "
+        "the explanation. 0 turns the explanation off.",
+    )
     stream_ttl_seconds: int = Field(
         600,
         ge=10,
@@ -343,6 +351,11 @@ class LlmSettings(Topic):
     llm_model: str = Field(
         "gpt-4o-mini", description="Default model; a course policy may override it."
     )
+    tutor_models: str = Field(
+        "",
+        description="Models course policies may choose, comma-separated provider:model "
+        "(e.g. openai:gpt-4o-mini,openai:gpt-4o); empty: only LLM_PROVIDER:LLM_MODEL.",
+    )
     openai_api_key: str = Field("", description="API key for the openai provider.")
     openai_base_url: str = Field(
         "", description="OpenAI-compatible server (vLLM, Ollama, LiteLLM); unset, OpenAI."
@@ -360,6 +373,85 @@ class LlmSettings(Topic):
     offline_delay_seconds: float = Field(
         0.0, ge=0, description="Make the offline tutor slow, for demos of progress."
     )
+    llm_temperature: float | None = Field(
+        None,
+        ge=0,
+        le=2,
+        description="Sampling temperature sent to the model; unset, the server's default "
+        "(stored per interaction either way, as sent).",
+    )
+    llm_seed: int | None = Field(
+        None,
+        description="Seed sent to the model for best-effort reproducible sampling; unset, none.",
+    )
+    llm_store_messages: bool = Field(
+        True,
+        description="Keep the rendered messages sent to the model on each interaction; off, "
+        "only their SHA-256 is kept.",
+    )
+    llm_prices: str = Field(
+        "",
+        description='Token prices for cost reports, JSON {"model": [prompt, completion]} in '
+        "currency units per million tokens; a model not listed has no cost.",
+    )
+
+    @field_validator("llm_prices")
+    @classmethod
+    def _llm_prices_parse(cls, value: str) -> str:
+        parse_llm_prices(value)  # fails at start-up, naming LLM_PRICES
+        return value
+
+    @field_validator("tutor_models")
+    @classmethod
+    def _tutor_models_parse(cls, value: str) -> str:
+        parse_tutor_models(value)  # fails at start-up, naming TUTOR_MODELS
+        return value
+
+    def tutor_model_choices(self) -> list[tuple[str, str]]:
+        """The (provider, model) pairs an admin enabled; the default pair when none."""
+        return parse_tutor_models(self.tutor_models) or [(self.llm_provider, self.llm_model)]
+
+
+LLM_PROVIDERS = ("offline", "openai")
+
+
+def parse_llm_prices(value: str) -> dict[str, tuple[float, float]]:
+    """LLM_PRICES as {model: (prompt, completion) per million tokens}."""
+    if not value.strip():
+        return {}
+    try:
+        raw = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"LLM_PRICES is not JSON: {exc}") from None
+    usage = (
+        'LLM_PRICES must map each model to [prompt, completion], e.g. {"gpt-4o-mini": [0.15, 0.6]}'
+    )
+    if not isinstance(raw, dict):
+        raise ValueError(usage)
+    prices: dict[str, tuple[float, float]] = {}
+    for model, pair in raw.items():
+        ok = isinstance(pair, list) and len(pair) == 2
+        if not ok or not all(isinstance(p, int | float) and p >= 0 for p in pair):
+            raise ValueError(usage)
+        prices[str(model)] = (float(pair[0]), float(pair[1]))
+    return prices
+
+
+def parse_tutor_models(value: str) -> list[tuple[str, str]]:
+    """TUTOR_MODELS as (provider, model) pairs, in order, without repeats."""
+    pairs: list[tuple[str, str]] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        provider, sep, model = item.partition(":")
+        if not sep or provider not in LLM_PROVIDERS or not model.strip():
+            raise ValueError(
+                f"TUTOR_MODELS: {item!r} is not provider:model with a provider of "
+                f"{', '.join(LLM_PROVIDERS)}"
+            )
+        if (provider, model.strip()) not in pairs:
+            pairs.append((provider, model.strip()))
+    return pairs
 
 
 class ResearchSettings(Topic):
@@ -369,6 +461,12 @@ class ResearchSettings(Topic):
         "",
         description="HMAC key of the pseudonymous ids in research exports; at least 32 "
         "characters in production. Unset elsewhere: a random key kept in DATA_DIR/secrets.",
+    )
+    allocation_key: str = Field(
+        "",
+        description="HMAC key of experiments' tie-breaks within a block; separate from "
+        "PSEUDONYM_KEY so the allocation can be audited without it. Unset: derived from "
+        "PSEUDONYM_KEY (an HMAC, which does not reveal it).",
     )
 
 
@@ -397,9 +495,6 @@ class HubSettings(Topic):
     )
     hub_allowed_courses: str = Field(
         "", description="Comma-separated course codes whose members may log in; unset, all."
-    )
-    hub_authenticate_prometheus: bool = Field(
-        False, description="Require a token for /hub/metrics (otherwise keep the path private)."
     )
     hub_spawner: Literal["simple", "local-users", "docker", "kubernetes"] = Field(
         "simple",
@@ -463,6 +558,42 @@ class HubSettings(Topic):
     )
 
 
+class ConsoleSettings(Topic):
+    TITLE = "Staff console"
+
+    console_host: str = Field(
+        "127.0.0.1", description="Address the staff console listens on; 0.0.0.0 in containers."
+    )
+    console_port: int = Field(
+        8090, ge=1, description="Port of the staff console (the hub proxies /services/console/)."
+    )
+    console_url: str = Field(
+        "",
+        description="The console as the hub reaches it (its service URL); unset, "
+        "http://CONSOLE_HOST:CONSOLE_PORT.",
+    )
+    console_api_url: str = Field(
+        "",
+        description="The API as the console reaches it; unset, http://127.0.0.1:API_PORT.",
+    )
+    console_hub_token: str = Field(
+        "",
+        description="Token of the hub service `console` (its OAuth client), the same for the "
+        "hub and the console; unset, a kept development secret.",
+    )
+    console_cookie_secret: str = Field(
+        "",
+        description="Signs the console's login cookie; at least 32 characters in production, "
+        "a kept development secret otherwise.",
+    )
+    console_live_poll_ms: int = Field(
+        1000,
+        ge=1000,
+        le=60_000,
+        description="How often the live lab page asks for new figures (at most once a second).",
+    )
+
+
 class OperationsSettings(Topic):
     TITLE = "Operations: logs, metrics, Flower"
 
@@ -475,6 +606,12 @@ class OperationsSettings(Topic):
         description="Base of PROMETHEUS_MULTIPROC_DIR for the API and worker; unset, "
         "DATA_DIR/prometheus.",
     )
+    metrics_token: str = Field(
+        "",
+        description="Bearer token Prometheus sends to every /metrics (API, worker, hub as its "
+        "service `prometheus`, Flower); required in production, a kept development secret "
+        "otherwise.",
+    )
     worker_metrics_host: str = Field(
         "127.0.0.1", description="Address of the worker's /metrics; 0.0.0.0 in containers."
     )
@@ -483,13 +620,54 @@ class OperationsSettings(Topic):
     )
     flower_host: str = Field("127.0.0.1", description="Address Flower listens on.")
     flower_port: int = Field(5555, ge=1, description="Port Flower listens on.")
+    flower_hub_token: str = Field(
+        "",
+        description="Token of the hub service `flower` (its OAuth client secret: admins log "
+        "in to Flower through the hub), the same for the hub and Flower; required in "
+        "production, a kept development secret otherwise.",
+    )
     flower_basic_auth: str = Field(
         "",
-        description="Flower's `user:password[,user2:password2]`; required, Flower never runs open.",
+        description="Optional basic auth (`user:password[,...]`) asked on top of the hub "
+        "login; if set, production refuses a weak password.",
     )
     flower_url_prefix: str = Field(
         "", description="Path Flower serves under, e.g. services/flower behind the hub proxy."
     )
     flower_url: str = Field(
         "", description="Flower as the hub reaches it (its service URL); unset, host and port."
+    )
+
+
+class SignInSettings(Topic):
+    TITLE = "LMS (LTI 1.3) and campus sign-in"
+
+    hub_password_login: bool = Field(
+        True,
+        description="Whether the platform's passwords log in to the hub; false when every "
+        "login goes through the LMS or the campus OIDC provider.",
+    )
+    lti_roster_sync_interval: int = Field(
+        3600,
+        ge=0,
+        description="Seconds between beat's NRPS roster syncs of every LMS course that offers "
+        "one; 0 stops the schedule (syncs on request still run).",
+    )
+    oidc_issuer: str = Field(
+        "",
+        description="Campus OpenID Connect issuer (https://login.example.edu); set, the hub "
+        "offers campus login and keys accounts by (issuer, sub). With the OAUTH_* names.",
+    )
+    oidc_login_service: str = Field(
+        "your campus", description="Name on the hub's 'Sign in with ...' button."
+    )
+    oauth_client_id: str = Field("", description="Campus OIDC: the hub's client id.")
+    oauth_client_secret: str = Field("", description="Campus OIDC: the hub's client secret.")
+    oauth2_authorize_url: str = Field("", description="Campus OIDC: the authorization endpoint.")
+    oauth2_token_url: str = Field("", description="Campus OIDC: the token endpoint.")
+    oauth2_userdata_url: str = Field("", description="Campus OIDC: the userinfo endpoint.")
+    oauth_callback_url: str = Field(
+        "",
+        description="Campus OIDC: the redirect URI registered with the provider; unset, "
+        "<hub>/hub/oauth_callback.",
     )

@@ -24,6 +24,7 @@ import pytest
 
 from ainative.runtime.devservices import free_port
 from ainative.runtime.processes import hub_command
+from tests.e2e.console import StaffConsole, running_console
 from tests.stack import REPO_ROOT, Stack
 from tests.support.eventually import eventually
 
@@ -37,6 +38,9 @@ class Hub:
     stack: Stack
     timings: dict[str, float]
     flower_port: int
+    console_port: int
+    console_token: str
+    api_port: int = 0  # the hub's REST API (HUB_API_PORT): Flower's OAuth calls it
 
     def login(self, username: str, password: str) -> httpx.Response:
         """The hub's login form as a browser submits it (XSRF cookie + field); returns the reply."""
@@ -108,19 +112,27 @@ def running_hub(
 ) -> Iterator[Hub]:
     """A hub + proxy on free ports with its own DATA_DIR, logging to stack-logs/<name>.log."""
     shutil.rmtree(data_dir, ignore_errors=True)
-    port, flower_port = port or free_port(), free_port()
+    port, flower_port, api_port, console_port = (
+        port or free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    )
+    console_token = secrets.token_hex(24)
     url = f"http://127.0.0.1:{port}"
     node_bin = REPO_ROOT / "node_modules" / ".bin"
     env = {
         "DATA_DIR": str(data_dir),
         "HUB_PORT": str(port),
-        "HUB_API_PORT": str(free_port()),
+        "HUB_API_PORT": str(api_port),
         "HUB_PROXY_API_PORT": str(free_port()),
         "HUB_API_URL": stack.api_url,
         "HUB_PUBLIC_URL": url,
         "HUB_AUTH_REFRESH_AGE": str(AUTH_REFRESH_AGE),
         "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32),
         "FLOWER_URL": f"http://127.0.0.1:{flower_port}",
+        "CONSOLE_URL": f"http://127.0.0.1:{console_port}",
+        "CONSOLE_HUB_TOKEN": console_token,
         "PATH": f"{node_bin}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         **(extra_env or {}),
     }
@@ -129,7 +141,7 @@ def running_hub(
     try:
         wait_hub(f"{url}/hub/health", proc)
         timings = {"hub_start": time.monotonic() - started}
-        yield Hub(url, data_dir, stack, timings, flower_port)
+        yield Hub(url, data_dir, stack, timings, flower_port, console_port, console_token, api_port)
     finally:
         if name in stack.processes:
             stack.kill(name, signal.SIGTERM)
@@ -141,6 +153,14 @@ def running_hub(
 def hub(stack: Stack, output_dir: Path) -> Iterator[Hub]:
     """JupyterHub + proxy on free ports, logging to stack-logs/hub.log."""
     with running_hub(stack, output_dir / f"hub-data-{os.getpid()}") as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def console(hub: Hub, output_dir: Path) -> Iterator[StaffConsole]:
+    """The staff console behind the shared hub, with an API of its own that can ask the hub
+    who a token belongs to (the shared stack's API points at no hub)."""
+    with running_console(hub, output_dir) as started:
         yield started
 
 
@@ -160,3 +180,20 @@ def deactivate(db):
 
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def lms(hub: Hub) -> Iterator[object]:
+    """The fake LMS (tests/fakes/lms.py), registered with `ainative lti add-platform` while
+    the hub runs (a registration needs no restart)."""
+    from tests.e2e.lti import register
+    from tests.fakes.lms import FakeLMS
+
+    fake = FakeLMS().start()
+    fake.hub_url = hub.url
+    done = register(hub.stack, fake)
+    assert done.returncode == 0, done.stderr
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from ainative.notebook.course_choice import BINDING_MIME
+from ainative.notebook.staff_view import STAFF_TOTALS
 from tests.e2e.browser import (
     ask,
     browser_page,
@@ -33,7 +34,9 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack, db, output_dir):
     with httpx.Client(base_url=stack.api_url, timeout=40) as api:
         user = register_user(api, stack.database_url)
-    courses = [make_course(db, {}, [(user.id, "student")]) for _ in range(2)]
+    # The second course shows its staff totals only: the widget says so once it is chosen.
+    policies = [{}, {"staff_reading": "aggregates"}]
+    courses = [make_course(db, p, [(user.id, "student")]) for p in policies]
     with db.connect() as conn:
         second_code = conn.execute(
             text("SELECT code FROM courses WHERE id = :c"), {"c": courses[1]}
@@ -54,6 +57,7 @@ def test_a_choice_among_several_courses_is_remembered_in_the_notebook(hub, stack
         )
         select.select_option(index=index)
         assert chosen_label(select).startswith(second_code)
+        page.locator(".ainative-tutor-staff-view").get_by_text(STAFF_TOTALS).wait_for()
         # the kernel took the choice (and updated the widget's output) before it is saved
         page.locator(".ainative-tutor-status").get_by_text("New conversation").wait_for()
         page.locator('.jp-NotebookPanel-toolbar [data-command="docmanager:save"]').click()

@@ -21,6 +21,10 @@ with a body (or, streamed, an event) that is not JSON, "cut" sends half of the a
 connection. Every recorded
 request carries the time it arrived (`at`, epoch seconds).
 
+Every answer carries an `id` and a `system_fingerprint` (SYSTEM_FINGERPRINT) as OpenAI's
+do; with `served_model` set it names that model instead of the one asked for, as a server
+resolving an alias to a dated snapshot does.
+
 With `echo_system` set, the reply repeats the request's system message, as a model
 talked into "printing its instructions" would (tests/integration/test_attacks_policy.py).
 
@@ -47,6 +51,8 @@ DEFAULT_REPLY = (
     "Good question. Before changing anything, what do you expect this line to do, "
     "and what does the error message tell you about the value it actually received?"
 )
+# What a real server returns beside the answer: the backend's configuration at the time.
+SYSTEM_FINGERPRINT = "fp_fake0001"
 MODELS = {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
 FAILURE = {"error": {"message": "fake failure", "type": "server_error"}}
 CONTROL_KEYS = (
@@ -60,6 +66,7 @@ CONTROL_KEYS = (
     "retry_after",
     "hang_seconds",
     "echo_system",
+    "served_model",
 )
 FAIL_MODES = ("status", "hang", "malformed", "cut")
 
@@ -78,6 +85,7 @@ class FakeState:
         self.retry_after: float | None = None
         self.hang_seconds = 3600.0
         self.echo_system = False
+        self.served_model: str | None = None
         self.requests: list[dict[str, Any]] = []
         self.record = True
         self.in_flight = 0
@@ -127,12 +135,19 @@ def usage(body: dict[str, Any], reply: str) -> dict[str, int]:
     }
 
 
-def completion(body: dict[str, Any], reply: str) -> dict[str, Any]:
+def served_model(body: dict[str, Any], served: str | None = None) -> str:
+    """The model the answer names: `served` when set (a server resolving an alias to a
+    dated snapshot), else the one asked for."""
+    return served or body.get("model") or "fake-model"
+
+
+def completion(body: dict[str, Any], reply: str, served: str | None = None) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": body.get("model", "fake-model"),
+        "model": served_model(body, served),
+        "system_fingerprint": SYSTEM_FINGERPRINT,
         "choices": [
             {
                 "index": 0,
@@ -149,14 +164,17 @@ def split_reply(reply: str) -> list[str]:
     return [piece for piece in re.findall(r"\S*\s*", reply) if piece] or [""]
 
 
-def chunk_events(body: dict[str, Any], reply: str) -> list[dict[str, Any]]:
+def chunk_events(
+    body: dict[str, Any], reply: str, served: str | None = None
+) -> list[dict[str, Any]]:
     """The chat.completion.chunk objects of one streamed answer, in order."""
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     base = {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
-        "model": body.get("model", "fake-model"),
+        "model": served_model(body, served),
+        "system_fingerprint": SYSTEM_FINGERPRINT,
     }
     extra: dict[str, Any] = {"usage": None} if include_usage else {}
 
@@ -251,7 +269,8 @@ class FakeOpenAIServer:
         latency, chunk_delay, reply, fail_mode = self.state.admit(
             body, request.headers.get("Authorization")
         )
-        events = chunk_events(body, reply) if body.get("stream") else []
+        served = self.state.served_model
+        events = chunk_events(body, reply, served) if body.get("stream") else []
         first_token = max(0.0, latency - chunk_delay * max(0, len(events) - 1)) if events else 0
         delay = first_token if events else latency
         if delay:
@@ -271,8 +290,10 @@ class FakeOpenAIServer:
             )
         if not events:
             if fail_mode == "cut":
-                return await self._cut(request, json.dumps(completion(body, reply)).encode())
-            return _json(200, completion(body, reply))
+                return await self._cut(
+                    request, json.dumps(completion(body, reply, served)).encode()
+                )
+            return _json(200, completion(body, reply, served))
         cut = len(events) // 2 if fail_mode == "cut" else None
         return await self._stream(request, events, chunk_delay, cut)
 

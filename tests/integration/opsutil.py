@@ -12,15 +12,18 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ainative.runtime.devservices import free_port
 from ainative.runtime.processes import flower_command
+from tests.conftest import TEST_ENV
 from tests.stack import REPO_ROOT, Stack
 from tests.support.platform import wait_http
 
 Samples = dict[tuple[str, frozenset], float]
+# What Prometheus sends to every /metrics (deploy/prometheus/prometheus.yml).
+METRICS_HEADERS = {"Authorization": f"Bearer {TEST_ENV['METRICS_TOKEN']}"}
 
 
 def scrape(url: str) -> Samples:
-    """Every sample of a /metrics page, keyed by (sample name, labels)."""
-    r = httpx.get(url, timeout=10)
+    """Every sample of a /metrics page (with the monitoring token), keyed by (name, labels)."""
+    r = httpx.get(url, headers=METRICS_HEADERS, timeout=10)
     r.raise_for_status()
     out: Samples = {}
     for family in text_string_to_metric_families(r.text):
@@ -55,17 +58,24 @@ def start_metrics_worker(stack: Stack, name: str, *extra_argv: str) -> str:
 
 
 def start_flower(
-    env: dict[str, str], log_path: Path, auth: str, prefix: str = "", port: int | None = None
+    env: dict[str, str],
+    log_path: Path,
+    prefix: str = "",
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Flower as the launcher runs it (flower_command) on a loopback port; its base URL."""
+    """Flower as the launcher runs it (flower_command) on a loopback port; its base URL.
+
+    Its login is the hub's (FLOWER_HUB_TOKEN, HUB_SERVICE_API_URL in `extra_env`)."""
     port = port or free_port()
+    inherited = {k: v for k, v in os.environ.items() if k != "FLOWER_BASIC_AUTH"}
     full_env = {
-        **os.environ,
+        **inherited,
         **env,
-        "FLOWER_BASIC_AUTH": auth,
         "FLOWER_PORT": str(port),
         "FLOWER_HOST": "127.0.0.1",
         "FLOWER_URL_PREFIX": prefix,
+        **(extra_env or {}),
     }
     log = open(log_path, "ab")
     proc = subprocess.Popen(

@@ -118,3 +118,33 @@ def test_parallel_copy_gives_the_same_frame(seeded: dict) -> None:
     three = copy_frame(sql, params, load.INTERACTION_COLUMNS, seeded["url"], workers=3, **kwargs)
     assert len(one) > 0
     pd.testing.assert_frame_equal(one, three)
+
+
+def test_events_carry_the_error_line_and_the_tutors_cells(seeded: dict) -> None:
+    """error_line from the payload; tutor_cell from the recorder's flag or, for rows recorded
+    before it, from the cell's first line (the rule of ainative.notebook.capture)."""
+    engine = create_engine(seeded["url"])
+    with engine.begin() as conn:
+        user = conn.execute(text("SELECT id FROM users WHERE research_consent LIMIT 1")).scalar()
+        for payload in (
+            '{"code": "%tutor", "success": true}',
+            '{"code": "  %load_ext ainative.notebook", "success": true}',
+            '{"code": "TutorWidget()", "success": true, "tutor_cell": true}',
+            '{"code": "print(x)", "success": false, "error_type": "NameError", "error_line": 1}',
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO events (event_type, user_id, occurred_at, payload) "
+                    "VALUES ('cell.executed', :u, :t, CAST(:p AS jsonb))"
+                ),
+                {"u": user, "t": END, "p": payload},
+            )
+    engine.dispose()
+    events = load.load_events(seeded["url"], where=load.TraceFilter(user_ids=[user]))
+    mine = events[events["occurred_at"] == END].sort_values("id")
+    assert mine["tutor_cell"].tolist() == [True, True, True, False]
+    assert mine["error_line"].tolist()[-1] == 1 and str(mine["error_line"].dtype) == "Int32"
+    assert not events.loc[events["occurred_at"] < END, "tutor_cell"].any()
+    # the synthetic cohort's runs before a first question carry no tutor session
+    runs = load.load_events(seeded["url"], where=load.TraceFilter(event_types=[CELL_EXECUTED]))
+    assert runs["session_id"].isna().any() and runs["session_id"].notna().any()

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from ainative.cli import main as cli_main
 from analytics.progsnap2 import keyed_id, pseudonym
+from analytics.progsnap2_rows import DROPPED_TEXT
 from analytics.synth import CohortSpec, ExperimentSpec, generate
 from analytics.synth_write import write
 from tests.progsnap2_reader import check
@@ -92,6 +93,8 @@ def seeded(services, tmp_path_factory) -> Iterator[dict]:
             for r in conn.execute(
                 text(
                     "SELECT i.id, i.helpful, i.score, i.status, i.guardrail, i.arm_id, "
+                    "i.model, i.prompt_version, i.cache_hit, i.prompt_tokens, "
+                    "i.completion_tokens, "
                     "a.name AS arm FROM interactions i LEFT JOIN experiment_arms a "
                     "ON a.id = i.arm_id"
                 )
@@ -143,7 +146,8 @@ def exported(seeded: dict) -> dict:
 
 def test_the_independent_reader_accepts_the_export(exported: dict) -> None:
     assert check(exported["out"]) == []
-    assert exported["meta"]["IsEventOrderingConsistent"] == "true"
+    # runs on the kernel's clock, requests on the server's: two clocks, honestly declared
+    assert exported["meta"]["IsEventOrderingConsistent"] == "false"
     readme = (exported["out"] / "README.md").read_text()
     assert "consent" in readme.lower() and "HMAC" in readme and "scrub" in readme
     main = exported["main"]
@@ -178,18 +182,20 @@ def test_every_run_compiles_and_tutor_cells_are_left_out(exported: dict) -> None
 def test_kernel_clock_is_the_client_timestamp(exported: dict) -> None:
     main = exported["main"]
     runs = main[main["EventType"] == "Run.Program"]
-    assert (runs["ClientTimestamp"] != "").all() and (runs["ServerTimestamp"] != "").all()
+    assert (runs["ClientTimestamp"] != "").all() and (runs["ServerTimestamp"] == "").all()
     client = pd.to_datetime(runs["ClientTimestamp"], format="ISO8601")
-    server = pd.to_datetime(runs["ServerTimestamp"], format="ISO8601")
-    assert (server > client).all()  # received after they ran (the cohort's 1 s lag)
+    received = pd.to_datetime(runs["X-ReceivedTimestamp"], format="ISO8601")
+    assert (received > client).all()  # received after they ran (the cohort's 1 s lag)
     recorded = {(r["occurred_at"], r["created_at"]) for r in exported["runs"]}
-    assert set(zip(client, server, strict=True)) <= {
+    assert set(zip(client, received, strict=True)) <= {
         (pd.Timestamp(a), pd.Timestamp(b)) for a, b in recorded
     }
     others = main[~main["EventType"].isin(["Compile", "Compile.Error", "Run.Program"])]
-    assert (others["ClientTimestamp"] == "").all()
+    assert (others["ClientTimestamp"] == "").all() and (others["ServerTimestamp"] != "").all()
+    # Order follows when each event happened: the kernel's clock for runs, else the server's
     order = main["Order"].astype(int)
-    stamps = pd.to_datetime(main["ServerTimestamp"], format="ISO8601").to_numpy()
+    happened = main["ClientTimestamp"].where(main["ClientTimestamp"] != "", main["ServerTimestamp"])
+    stamps = pd.to_datetime(happened, format="ISO8601").to_numpy()
     by_order = stamps[order.argsort().to_numpy()]
     assert (by_order[1:] >= by_order[:-1]).all()
 
@@ -281,6 +287,35 @@ def test_both_rating_scales_are_exported_apart(exported: dict) -> None:
     assert (others["X-Helpful"] == "").all() and (others["X-Score"] == "").all()
 
 
+def test_answers_carry_the_llm_provenance_columns(exported: dict) -> None:
+    main = exported["main"]
+    answers = main[main["EventType"].isin(["Intervention", "X-Help.Refused"])]
+    answers = answers.set_index("ParentEventID")
+    columns = ["X-Model", "X-PromptVersion", "X-Guardrail", "X-CacheHit"]
+    columns += ["X-PromptTokens", "X-CompletionTokens"]
+
+    def text_of(value: object) -> str:
+        return (
+            "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        )
+
+    expected = {
+        f"help-{keyed_id('interaction', i['id'], KEY)}": tuple(
+            text_of(i[c])
+            for c in ("model", "prompt_version", "guardrail", "cache_hit", "prompt_tokens")
+        )
+        + (text_of(i["completion_tokens"]),)
+        for i in exported["interactions"]
+    }
+    got = answers[columns].apply(tuple, axis=1).to_dict()
+    assert len(got) > 10 and all(expected[event] == value for event, value in got.items())
+    assert set(answers["X-CacheHit"]) == {"true", "false"}
+    requests = main[main["EventType"] == "X-Help.Request"]
+    assert (requests[columns] == "").all().all()  # on the answer only: never summed twice
+    codebook = (exported["out"] / "codebook.csv").read_text()
+    assert all(f",{c}," in codebook for c in columns)
+
+
 def test_scrub_is_the_default(exported: dict) -> None:
     planted = exported["planted"]
     main, codes = exported["main"], exported["codes"]
@@ -300,7 +335,10 @@ def test_keep_and_drop(seeded: dict) -> None:
     out = _export(seeded, "drop", "--text", "drop")
     main, codes, _ = _read(out)
     assert check(out) == []
-    assert (main["X-HelpMessage"] == "").all() and (main["InterventionMessage"] == "").all()
+    shown = main["EventType"].isin(["Intervention", "X-Help.Refused"])
+    assert (main["X-HelpMessage"] == "").all() and shown.any()
+    assert (main.loc[shown, "InterventionMessage"] == DROPPED_TEXT).all()
+    assert (main.loc[~shown, "InterventionMessage"] == "").all()
     assert (codes["Code"] == "").all() and len(codes) == len(kept_codes)
     assert (main["CodeStateID"] == kept_main["CodeStateID"]).all()
     raw = (out / "MainTable.csv").read_text()

@@ -152,7 +152,8 @@ def test_widget_made_data_exports_faithfully(
     assert len(set(helps["ExperimentalCondition"])) == 1
     assert session not in set(main["SessionID"]) and len(set(main["SessionID"])) == 1
     compiles = main[main["EventType"] == "Compile"]
-    assert (compiles["ClientTimestamp"] != "").all() and (compiles["ServerTimestamp"] != "").all()
+    assert (compiles["ClientTimestamp"] != "").all() and (compiles["ServerTimestamp"] == "").all()
+    assert (compiles["X-ReceivedTimestamp"] != "").all()
     assert (compiles["ExperimentalCondition"] == helps["ExperimentalCondition"].iloc[0]).all()
 
     codes = pd.read_csv(tmp_path / "scrub" / "CodeStates" / "CodeStates.csv", dtype=str)

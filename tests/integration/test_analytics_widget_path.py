@@ -113,15 +113,16 @@ def test_widget_data_reaches_deadlines_and_the_export_by_course(
     main = pd.read_csv(out / "MainTable.csv", dtype=str, keep_default_na=False)
     helps = main[main["EventType"] == "X-Help.Request"]
     assert len(helps) == 2 and set(helps["CourseID"]) == {code}
-    assert set(helps["CodeStateSection"]) == {NOTEBOOK} and sorted(helps["X-Turn"]) == ["1", "2"]
+    assert set(helps["AssignmentID"]) == {NOTEBOOK} and sorted(helps["X-Turn"]) == ["1", "2"]
     assert set(helps["SessionID"]) == {keyed_id("session", session, get_settings().research_key())}
     compiled = main[main["EventType"] == "Compile"]
-    assert set(compiled["CodeStateSection"]) == {NOTEBOOK} and len(compiled) == 3
+    assert set(compiled["AssignmentID"]) == {NOTEBOOK} and len(compiled) == 3
     assert set(compiled["X-CellID"]) == {"cell-7"}
     assert (main["EventType"] == "Session.Start").sum() == 1
 
     results = every_measure(stack.database_url, code)  # each measure accepts this data
     eq = results["error_quotient"].set_index("user_id")
-    assert eq.loc[student.id, "error_quotient"] == pytest.approx(5 / 16)  # (2 + 3) / 8 / 2 pairs
+    # pairs of one cell: (NameError, NameError) 8 + 3, (NameError, ok) 0, each out of 11
+    assert eq.loc[student.id, "error_quotient"] == pytest.approx(1 / 2)
     red = results["repeated_error_density"].set_index("user_id")
     assert red.loc[student.id, "red"] == pytest.approx(1 / 2)

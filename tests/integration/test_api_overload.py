@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from ainative.db.engine import normalise_url
 from api.state import POOL_REFRESH_SECONDS
 from tests.conftest import start_own_stack
+from tests.integration.opsutil import METRICS_HEADERS
 from tests.support.eventually import eventually
 
 BURST = 12
@@ -54,7 +55,7 @@ async def _burst(api_url: str, token: str, n: int) -> list[tuple[int | str, str 
 
 def _checked_out(api: httpx.Client) -> float:
     """This API's checked-out connections as its /metrics says (all its processes)."""
-    body = api.get("/metrics").text
+    body = api.get("/metrics", headers=METRICS_HEADERS).text
     match = re.search(r"^ainative_db_pool_checked_out(?:\{[^}]*\})? (\S+)$", body, re.M)
     if match is None:
         raise AssertionError("ainative_db_pool_checked_out is not exported")
@@ -102,6 +103,6 @@ def test_an_exhausted_pool_answers_503_and_recovers(services, fake_llm, output_d
         ).json()
         assert answer["status"] == "done" and answer["answer"], answer
 
-        metrics = own.api.get("/metrics").text
+        metrics = own.api.get("/metrics", headers=METRICS_HEADERS).text
         counted = re.search(r'^ainative_unavailable_total\{cause="db_pool"\} (\S+)$', metrics, re.M)
         assert counted is not None and float(counted.group(1)) == len(refused)

@@ -1,6 +1,6 @@
 """docker-compose.yml's Redis users, run on a real redis-server (issue 20, finding 8).
 
-The ACL rules are read from the committed compose file (each `--user` argument of the
+The ACL rules are read from the committed compose file (the words after each `--user` of the
 `redis` service, passwords filled in) and given to a real Redis: what the hub must do
 after a password reset is then tried as the hub's user, and what the API checks on every
 request is read as the API's user.
@@ -30,12 +30,20 @@ pytestmark = pytest.mark.integration
 VARIABLE = re.compile(r"\$\{(\w+)[^}]*\}")
 
 
-def compose_acl_users(passwords: dict[str, str]) -> list[str]:
-    """The `--user` rules of the compose file's redis command, variables substituted."""
+def compose_acl_users(passwords: dict[str, str]) -> list[list[str]]:
+    """The `--user` rules of the compose file's redis command (one word per argument, as
+    compose passes them), variables substituted."""
     compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
     command = compose["services"]["redis"]["command"]
-    rules = [command[i + 1] for i, arg in enumerate(command) if arg == "--user"]
-    return [VARIABLE.sub(lambda m: passwords.get(m.group(1), "x"), rule) for rule in rules]
+    rules: list[list[str]] = []
+    for arg in command[1:]:
+        if arg == "--user":
+            rules.append([])
+        elif arg.startswith("--"):
+            break  # the rules end where the next option begins
+        elif rules:
+            rules[-1].append(VARIABLE.sub(lambda m: passwords.get(m.group(1), "x"), arg))
+    return rules
 
 
 def redis_7() -> str | None:
@@ -63,7 +71,7 @@ def compose_redis(tmp_path: Path):
     args = [binary, "--port", str(port), "--bind", "127.0.0.1"]
     args += ["--dir", str(tmp_path), "--save", "", "--appendonly", "no"]
     for rule in compose_acl_users(passwords):
-        args += ["--user", *rule.split()]  # redis-server 7.0 takes a rule's words apart
+        args += ["--user", *rule]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     urls = {
         user: f"redis://{user}:{passwords[f'REDIS_{user.upper()}_PASSWORD']}@127.0.0.1:{port}/0"

@@ -84,7 +84,9 @@ def test_every_scenario_reports_every_field(run: Run) -> None:
         assert run["scenarios"][name]["aftermath"]["restarted"] is False, name
 
 
-@pytest.mark.parametrize("name", ["lab", "burst", "saturation", "cache", "stream", "stream-burst"])
+@pytest.mark.parametrize(
+    "name", ["lab", "lab-console", "burst", "saturation", "cache", "stream", "stream-burst"]
+)
 def test_every_question_is_answered_without_errors(run: Run, name: str) -> None:
     result = run["scenarios"][name]
     assert result["errors"] == {}
@@ -103,6 +105,14 @@ def test_latency_figures_and_floor_are_present(run: Run) -> None:
         assert result["floor"]["calls"] == result["students"]  # one call each, at once
         assert result["floor"]["errors"] == {}
     assert run["scenarios"]["burst"]["last_answer_s"] is not None
+
+
+def test_the_live_view_sees_every_question_while_staff_watch(run: Run) -> None:
+    console = run["scenarios"]["lab-console"]
+    assert console["live_errors"] == {}
+    assert console["live_polls"] > 0
+    assert console["questions_seen"] == console["questions_sent"] == console["questions"]
+    assert None not in console["view_behind_ms"].values()
 
 
 def test_saturation_steps_and_cache_phases(run: Run) -> None:

@@ -130,3 +130,28 @@ def test_arms_are_validated_with_readable_messages(api: httpx.Client, course) ->
         headers=instructor.headers,
     )
     assert r.status_code == 409 and "differ" in r.json()["detail"]
+
+
+def test_a_preregistration_is_stored_and_returned_and_a_bad_one_is_a_422(
+    api: httpx.Client, course
+) -> None:
+    base, instructor = course["base"], course["instructor"]
+    plan = {
+        "hypothesis": "Hints-only shortens time to fix",
+        "primary_outcome": "time_to_fix",
+        "planned_n": 40,
+        "planned_end": "2027-03-01",
+        "analysis_commit": "81ca796",
+    }
+    for bad in ({"planned_n": 1}, {"analysis_commit": "HEAD"}, {"planned_end": "soon"}):
+        body = {"name": "pre", "arms": ARMS, "preregistration": {**plan, **bad}}
+        r = api.post(f"{base}/experiments", json=body, headers=instructor.headers)
+        assert r.status_code == 422, (bad, r.text)
+    r = api.post(
+        f"{base}/experiments",
+        json={"name": "pre", "arms": ARMS, "preregistration": plan},
+        headers=instructor.headers,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["preregistration"] == {**plan, "secondary_outcomes": []}
+    assert r.json()["registered_at"] is not None

@@ -74,12 +74,16 @@ def test_up_starts_platform_restarts_a_killed_worker_and_stops_on_ctrl_c(
             timeout=10,
         )
         assert login.status_code == 200, login.text
-        # Flower runs from the package's config, behind the per-install password.
+        # Flower runs from the package's config, behind the hub's login.
         flower = f"http://127.0.0.1:{flower_port}/services/flower"
         assert eventually(lambda: _ok(f"{flower}/healthcheck"), 60, interval=0.5), (
             tmp_path / "up.log"
         ).read_text()[-3000:]
-        assert httpx.get(f"{flower}/api/workers", timeout=10).status_code == 401
+        closed = httpx.get(f"{flower}/api/workers", timeout=10)
+        assert closed.status_code == 302, closed.text
+        assert closed.headers["location"].startswith("/services/flower/login"), closed.headers
+        assert httpx.get(f"{flower}/metrics", timeout=10).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=10).status_code == 401
 
         # A killed worker is restarted; the API keeps answering meanwhile.
         worker = _worker_pid(proc.pid)

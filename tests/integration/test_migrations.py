@@ -171,3 +171,88 @@ def test_0009_ties_existing_reset_links_to_the_generation_and_keeps_the_newest_l
         ("c", 3, False, True),
         ("d", 3, False, False),
     ]
+
+
+def test_0012_backfills_one_consent_record_per_account_and_the_allocation_log(
+    fresh_database_url: str,
+) -> None:
+    """Accounts without a record get one (their choice, dated at account creation, source
+    'migration'), so a later change is not retroactive; existing assignments enter the
+    allocation log in the order they were made, with running counts."""
+    from alembic import command
+
+    cfg = migrate.alembic_config(fresh_database_url)
+    command.downgrade(cfg, "0011")
+    engine = create_engine(fresh_database_url)
+    try:
+        with engine.begin() as conn:
+            ids = (
+                conn.execute(
+                    text(
+                        "INSERT INTO users (email, username, password_hash, research_consent, "
+                        "created_at) VALUES ('old1@example.org', 'old1', 'x', true, "
+                        "'2026-01-05T10:00Z'), ('old2@example.org', 'old2', 'x', false, "
+                        "'2026-01-06T10:00Z'), ('new@example.org', 'newer', 'x', true, now()) "
+                        "RETURNING id"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            conn.execute(
+                text("INSERT INTO consent_records (user_id, given) VALUES (:u, true)"),
+                {"u": ids[2]},
+            )
+            course = conn.execute(
+                text("INSERT INTO courses (code, title) VALUES ('MIG12', 'm') RETURNING id")
+            ).scalar_one()
+            experiment = conn.execute(
+                text("INSERT INTO experiments (course_id, name) VALUES (:c, 'e') RETURNING id"),
+                {"c": course},
+            ).scalar_one()
+            arms = (
+                conn.execute(
+                    text(
+                        "INSERT INTO experiment_arms (experiment_id, name) VALUES (:e, 'a'), "
+                        "(:e, 'b') RETURNING id"
+                    ),
+                    {"e": experiment},
+                )
+                .scalars()
+                .all()
+            )
+            for n, (user, arm) in enumerate(zip(ids, [arms[1], arms[0], arms[1]], strict=True)):
+                conn.execute(
+                    text(
+                        "INSERT INTO experiment_assignments (experiment_id, user_id, arm_id, "
+                        "assigned_at) VALUES (:e, :u, :a, now() + make_interval(secs => :n))"
+                    ),
+                    {"e": experiment, "u": user, "a": arm, "n": n},
+                )
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            records = conn.execute(
+                text(
+                    "SELECT c.user_id, c.given, c.source, c.recorded_at = u.created_at AS dated "
+                    "FROM consent_records c JOIN users u ON u.id = c.user_id ORDER BY c.user_id"
+                )
+            ).all()
+            log = conn.execute(
+                text(
+                    "SELECT seq, block, arm, counts FROM experiment_allocations "
+                    "WHERE experiment_id = :e ORDER BY seq"
+                ),
+                {"e": experiment},
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(r.user_id, r.given, r.source, r.dated) for r in records] == [
+        (ids[0], True, "migration", True),
+        (ids[1], False, "migration", True),
+        (ids[2], True, "api", True),  # had a record (same transaction): none added
+    ]
+    assert [(r.seq, r.block, r.arm, r.counts) for r in log] == [
+        (1, 1, "b", {"a": 0, "b": 1}),
+        (2, 1, "a", {"a": 1, "b": 1}),
+        (3, 2, "b", {"a": 1, "b": 2}),
+    ]

@@ -33,13 +33,26 @@ def test_a_student_downloads_everything_stored_about_them(api: httpx.Client, mak
     assert data["account"][0]["username"] == student.username
     assert "password_hash" not in data["account"][0]
     assert [i["id"] for i in data["interactions"]] == [mine["id"]]
+    # never the prompt sent to the model (tutor-only context) or the unguarded answer
+    assert not {"messages", "raw_answer"} & set(data["interactions"][0])
+    assert data["interactions"][0]["messages_sha256"] or data["interactions"][0]["cache_hit"]
     assert [c["given"] for c in data["consent"]] == [False, True]
 
     r = api.get("/api/v1/me/data", headers=student.headers, params={"format": "zip"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(r.content))
     assert set(archive.namelist()) == {
-        f"{t}.csv" for t in ("account", "consent", "courses", "sessions", "interactions", "events")
+        f"{t}.csv"
+        for t in (
+            "account",
+            "consent",
+            "courses",
+            "sessions",
+            "interactions",
+            "escalations",
+            "escalation_replies",
+            "events",
+        )
     }
     assert mine["id"] in archive.read("interactions.csv").decode()
     assert "Someone else" not in archive.read("interactions.csv").decode()

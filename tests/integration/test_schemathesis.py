@@ -67,7 +67,12 @@ UNSTATABLE = (
     "is not a session of yours",  # ownership, set at run time (events)
     "current password is incorrect",  # a secret the schema cannot know
     "join code is not valid",  # the course's current code, set at run time
+    "is not enabled for courses",  # the admin's TUTOR_MODELS (GET tutor/models)
 )
+# The fuzz stack runs no hub (HUB_SERVICE_API_URL points at port 9), so the console's
+# token exchange can only answer 503 "the hub cannot be reached" to a well-formed body;
+# tests/e2e/test_console_hub.py covers it against a real hub. Its validation is fuzzed.
+NO_HUB = ("/api/v1/auth/console-token", 503)
 LOGOUT = "/api/v1/auth/logout"  # revokes the caller's token: gets a fresh one each time
 MY_DATA = "/api/v1/me/data"  # may delete the caller's account: a throwaway student each time
 
@@ -163,6 +168,8 @@ def fuzz_operation(
                     case.path_parameters[name] = real_ids[name]
         headers = headers_for(operation.path)
         response = case.call(base_url=base_url, headers=headers, timeout=60)
+        if (operation.path, response.status_code) == NO_HUB:
+            return
         statuses[response.status_code] += 1
         try:
             case.validate_response(

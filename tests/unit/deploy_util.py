@@ -17,6 +17,7 @@ from ainative.config import Settings
 from ainative.runtime.processes import (
     api_command,
     beat_command,
+    console_command,
     flower_command,
     hub_command,
     worker_command,
@@ -56,4 +57,5 @@ def expected_commands(beat_schedule: str) -> dict[str, list[str]]:
         "beat": inside(beat_command(beat_schedule)),
         "flower": inside(flower_command()),
         "hub": inside(hub_command()),
+        "console": inside(console_command()),
     }

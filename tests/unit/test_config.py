@@ -18,7 +18,8 @@ SAFE = {
     "jwt_secret_key": "s" * 40,
     "pseudonym_key": "p" * 40,
     "jupyterhub_crypt_key": "ab" * 32,
-    "flower_basic_auth": "admin:a-long-secret-password",
+    "metrics_token": "m" * 40,
+    "flower_hub_token": "f" * 40,
     "bcrypt_rounds": 12,
     "debug": False,
     "allowed_origins": ["https://tutor.example.org"],
@@ -86,7 +87,11 @@ def test_a_safe_production_configuration_starts() -> None:
         ({"pseudonym_key": "short-key"}, (), "PSEUDONYM_KEY is shorter than 32"),
         ({"bcrypt_rounds": 10}, (), "BCRYPT_ROUNDS is below 12"),
         ({"jupyterhub_crypt_key": ""}, ("hub",), "JUPYTERHUB_CRYPT_KEY is not set"),
-        ({"flower_basic_auth": " , "}, ("flower",), "FLOWER_BASIC_AUTH is not set"),
+        ({"metrics_token": ""}, (), "METRICS_TOKEN is not set"),
+        ({"metrics_token": "short"}, (), "METRICS_TOKEN is shorter than 32"),
+        ({"flower_hub_token": ""}, ("flower",), "FLOWER_HUB_TOKEN is not set"),
+        ({"flower_hub_token": ""}, ("hub",), "FLOWER_HUB_TOKEN is not set"),
+        ({"flower_hub_token": "short"}, ("flower",), "FLOWER_HUB_TOKEN is shorter than 32"),
         ({"flower_basic_auth": "admin:admin"}, ("flower",), "the password of 'admin' is weak"),
         ({"redis_url": "redis://redis:6379/0"}, (), "REDIS_URL has no password"),
         ({"redis_url": ""}, (), "REDIS_URL has no password"),
@@ -104,20 +109,39 @@ def test_production_refuses_each_unsafe_setting_by_name(
 
 
 def test_component_rules_apply_only_to_their_process() -> None:
-    settings(jupyterhub_crypt_key="", flower_basic_auth="", hub_spawner="simple").check_production()
+    settings(jupyterhub_crypt_key="", flower_hub_token="", hub_spawner="simple").check_production()
     settings(jupyterhub_crypt_key="").check_production("flower")
 
 
-def test_outside_production_only_an_open_flower_is_refused() -> None:
+def test_production_flower_needs_no_basic_auth() -> None:
+    """Flower's login is the hub's: production starts without FLOWER_BASIC_AUTH."""
+    settings(flower_basic_auth="").check_production("hub", "flower")
+
+
+def test_outside_production_nothing_is_refused() -> None:
+    """Development keeps its secrets in DATA_DIR (METRICS_TOKEN, FLOWER_HUB_TOKEN)."""
     relaxed = settings(
         environment="development",
         jwt_secret_key=DEFAULT_JWT_SECRET,
         debug=True,
         jupyterhub_crypt_key="",
+        metrics_token="",
+        flower_hub_token="",
+        flower_basic_auth="",
     )
-    relaxed.check_production("hub")
-    with pytest.raises(InsecureConfigurationError, match="FLOWER_BASIC_AUTH is not set"):
-        relaxed.model_copy(update={"flower_basic_auth": ""}).check_production("flower")
+    relaxed.check_production("hub", "flower")
+
+
+def test_metrics_and_flower_tokens_are_kept_development_secrets(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # the suite's environment sets both tokens (tests/conftest.py); a developer's has neither
+    monkeypatch.delenv("METRICS_TOKEN", raising=False)
+    monkeypatch.delenv("FLOWER_HUB_TOKEN", raising=False)
+    dev = Settings(_env_file=None, data_dir=tmp_path)
+    assert len(dev.metrics_secret()) == 64 and dev.metrics_secret() == dev.metrics_secret()
+    assert dev.flower_hub_secret() != dev.metrics_secret()
+    assert Settings(_env_file=None, metrics_token="t" * 40).metrics_secret() == "t" * 40
 
 
 def test_flower_credentials_are_pairs() -> None:
@@ -135,3 +159,29 @@ def test_production_defaults_to_course_code_and_development_to_open() -> None:
     assert Settings(environment="production").registration_mode == "course-code"
     assert Settings(environment="development").registration_mode == "open"
     assert Settings(environment="production", registration="open").registration_mode == "open"
+
+
+def test_tutor_models_parse_and_default_to_the_configured_model() -> None:
+    import pytest as _pytest
+    from pydantic import ValidationError
+
+    from ainative.config import Settings
+
+    default = Settings(_env_file=None, llm_provider="offline", llm_model="demo")
+    assert default.tutor_model_choices() == [("offline", "demo")]
+    listed = Settings(_env_file=None, tutor_models=" openai:gpt-4o , openai:gpt-4o,offline:x ")
+    assert listed.tutor_model_choices() == [("openai", "gpt-4o"), ("offline", "x")]
+    for bad in ("gpt-4o", "azure:gpt", "openai:"):
+        with _pytest.raises(ValidationError, match="TUTOR_MODELS"):
+            Settings(_env_file=None, tutor_models=bad)
+
+
+def test_the_allocation_key_is_its_own_or_derived_without_revealing_the_pseudonym_key() -> None:
+    key = "p" * 32
+    derived = Settings(pseudonym_key=key).experiment_allocation_key()
+    assert derived == Settings(pseudonym_key=key).experiment_allocation_key()  # every replica
+    assert key not in derived and len(derived) == 64
+    assert derived != Settings(pseudonym_key="q" * 32).experiment_allocation_key()
+    assert Settings(pseudonym_key=key, allocation_key="a" * 32).experiment_allocation_key() == (
+        "a" * 32
+    )

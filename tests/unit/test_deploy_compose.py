@@ -20,7 +20,7 @@ from tests.unit.deploy_util import BASE_IMAGE, expected_commands, inside, local_
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
-PLATFORM_SERVICES = ("api", "worker", "beat", "flower", "hub")
+PLATFORM_SERVICES = ("api", "worker", "beat", "flower", "hub", "console")
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +57,26 @@ def test_redis_evicts_only_keys_with_ttl_and_persists(compose: dict) -> None:
 def test_services_run_the_launchers_commands(compose: dict) -> None:
     beat = compose["services"]["beat"]["command"]
     expected = expected_commands(beat_schedule=beat[beat.index("--schedule") + 1])
+
+    # API_WORKERS, WORKER_CONCURRENCY and TUTOR_QUEUE from .env, defaults as the launcher's.
+    def default(arg: str) -> str:
+        return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", arg)
+
     for name in PLATFORM_SERVICES:
-        assert compose["services"][name]["command"] == expected[name], name
+        assert [default(a) for a in compose["services"][name]["command"]] == expected[name], name
     worker_env = compose["services"]["worker"]["environment"]
     assert (
-        worker_env["WORKER_CONCURRENCY"]
+        default(worker_env["WORKER_CONCURRENCY"])
         == expected["worker"][expected["worker"].index("--concurrency") + 1]
     )
+
+
+def test_settings_reach_the_commands_and_logs_rotate(compose: dict) -> None:
+    assert "${API_WORKERS:-" in " ".join(compose["services"]["api"]["command"])
+    worker = " ".join(compose["services"]["worker"]["command"])
+    assert "${WORKER_CONCURRENCY:-" in worker and "${TUTOR_QUEUE:-" in worker
+    for name, service in compose["services"].items():
+        assert service["logging"]["options"]["max-size"], name
 
 
 def test_commands_name_modules_that_exist(compose: dict) -> None:
@@ -103,7 +116,9 @@ def test_env_example_names_every_secret_the_cli_generates() -> None:
 def test_images_install_the_package_and_run_the_launchers_command(name: str, process: str) -> None:
     """Non-editable, like any user's install: package data, not a checkout, is what runs."""
     text = (ROOT / "deploy" / "docker" / name).read_text()
-    assert re.findall(r"^FROM (\S+)", text, re.M)[0] == BASE_IMAGE, "site-packages path"
+    # FROM an ARG whose default is the official image (compose-test passes a stand-in).
+    assert re.findall(r"^FROM (\S+)", text, re.M)[0] == "${BASE_IMAGE}"
+    assert re.findall(r"^ARG BASE_IMAGE=(\S+)", text, re.M) == [BASE_IMAGE], "site-packages"
     installs = re.findall(r"pip install [^&\n]*", text)
     assert installs and all(" -e " not in f"{i} " for i in installs), installs
     (cmd,) = re.findall(r"^CMD (.+)$", text, re.M)

@@ -141,11 +141,17 @@ def test_z2jh_values_install_the_projects_authenticator() -> None:
     values = yaml.safe_load((K8S / "z2jh-values.yaml").read_text())
     hub = values["hub"]
     assert hub["config"]["JupyterHub"]["authenticator_class"] == "ainative"
-    assert hub["config"]["JupyterHub"]["authenticate_prometheus"] is False
+    assert hub["config"]["JupyterHub"]["authenticate_prometheus"] is True
     assert "ainative-hub" in hub["image"]["name"]
     assert hub["services"]["flower"]["url"].startswith("http://ainative-flower:")
     secret_refs = {
         k for k, v in hub["extraEnv"].items() if isinstance(v, dict) and "valueFrom" in v
     }
-    assert {"DATABASE_URL", "JWT_SECRET_KEY", "JUPYTERHUB_CRYPT_KEY"} <= secret_refs
+    assert {
+        "DATABASE_URL",
+        "JWT_SECRET_KEY",
+        "JUPYTERHUB_CRYPT_KEY",
+        "METRICS_TOKEN",
+        "FLOWER_HUB_TOKEN",
+    } <= secret_refs
     assert values["ingress"]["tls"], "TLS terminates at the ingress"

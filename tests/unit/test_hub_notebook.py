@@ -78,6 +78,7 @@ def test_tutor_magic_shows_widget_in_mode(ip, line, mode):
     assert {name: box.value for name, box in widget.preview.checks.items()} == {
         "code": True,
         "error": True,
+        "explanation": True,
         "notebook": True,
     }
     # the dropdown offers exactly the registry's modes, titled as the registry titles them
@@ -205,6 +206,10 @@ def test_preview_shows_exactly_what_goes_and_unticked_items_stay_home(ip):
     assert "IndexError: list index out of range" in shown["error"].value
     assert "not known here" in shown["notebook"].value  # no Jupyter session in this shell
     assert widget.preview.checks["notebook"].disabled
+    assert "index `5` of `numbers`" in shown["explanation"].value
     widget.preview.checks["error"].value = False
+    context = outgoing.context(widget.preview.include())
+    assert set(context) == {"code", "explanation"}
+    widget.preview.checks["explanation"].value = False
     context = outgoing.context(widget.preview.include())
     assert context == {"code": "numbers = [1, 2]\nnumbers[5]"}

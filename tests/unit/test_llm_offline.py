@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ainative.config import Settings
 from ainative.llm import LLMRequest, get_provider, offline, resolve_provider
 from ainative.llm.offline import OFFLINE_MODEL, OfflineTutor
@@ -26,8 +28,13 @@ def test_same_request_same_answer() -> None:
     tutor = OfflineTutor(Settings())
     req = _request("Why does my loop never stop?", code="while i < 3:\n    print(i)")
     first = tutor.complete(req)
-    assert all(tutor.complete(req) == first for _ in range(3))
-    assert OfflineTutor(Settings()).complete(req) == first
+    same = ("text", "prompt_tokens", "completion_tokens", "model", "metadata")  # not ttft_ms
+
+    def fields(result: object) -> list[object]:
+        return [getattr(result, f) for f in same]
+
+    assert all(fields(tutor.complete(req)) == fields(first) for _ in range(3))
+    assert fields(OfflineTutor(Settings()).complete(req)) == fields(first)
 
 
 def test_different_questions_can_differ_and_modes_shape_the_answer() -> None:
@@ -84,3 +91,33 @@ def test_the_offline_tutor_streams_its_answer_in_a_few_chunks() -> None:
     result = tutor.stream(req, chunks.append)
     assert 1 < len(chunks) <= 10 and "".join(chunks) == result.text
     assert result.text == tutor.complete(req).text and result.ttft_ms is not None
+
+
+SORTED_NONE = {
+    "code": "nums = [3, 1, 2]\nnums = nums.sort()\nprint(nums[0])",
+    "error": "TypeError: 'NoneType' object is not subscriptable",
+    "explanation": "Error: TypeError: 'NoneType' object is not subscriptable\n"
+    "Line 3: print(nums[0])\n"
+    "Cause: You attempted to retrieve an item from `nums`, an object of type `NoneType`.\n"
+    "Value: nums = None",
+}
+
+
+@pytest.mark.parametrize("mode", ["socratic", "hints", "explanatory", "metacognitive"])
+def test_names_the_culprit_its_line_value_and_origin_in_every_mode(mode: str) -> None:
+    req = _request("why doesn't this work?", mode=mode, **SORTED_NONE)
+    text = OfflineTutor(Settings()).complete(req).text
+    assert "`nums`" in text and "line 3" in text and "`None`" in text
+    assert "line 2" in text  # where the value came from
+    assert text.count("?") >= 1 and "```" not in text
+
+
+def test_a_cell_without_error_gets_the_static_reading() -> None:
+    code = "def total(xs):\n    s = sum(xs)\nprint(total([1, 2]))"
+    text = OfflineTutor(Settings()).complete(_request("why None?", code=code)).text
+    assert "`total`" in text and "`return`" in text and "line 3" in text
+
+
+def test_nothing_to_read_falls_back_on_the_script() -> None:
+    text = OfflineTutor(Settings()).complete(_request("what is a loop?", code="x = 1")).text
+    assert any(q in text for q in offline._QUESTIONS) and "`x`" not in text

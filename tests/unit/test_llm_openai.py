@@ -9,7 +9,7 @@ from ainative.config import Settings
 from ainative.llm import LLMError, LLMRequest, LLMResult
 from ainative.llm.openai_provider import OpenAIProvider
 from ainative.tutor.answering import call_with_retries
-from tests.fakes.openai_server import DEFAULT_REPLY
+from tests.fakes.openai_server import DEFAULT_REPLY, SYSTEM_FINGERPRINT
 
 _opened: list[OpenAIProvider] = []
 
@@ -133,3 +133,22 @@ def test_a_failed_stream_is_a_retryable_llm_error(fake_llm, fake_llm_control) ->
     with pytest.raises(LLMError) as failed:
         _provider(fake_llm.base_url).stream(REQUEST, deltas.append)
     assert failed.value.retryable and failed.value.status == 503 and deltas == []
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_decoding_parameters_go_out_and_the_servers_ids_come_back(
+    fake_llm, fake_llm_control, streamed
+) -> None:
+    """Temperature and seed are sent when set; id, fingerprint and served model return."""
+    fake_llm_control(clear=True, served_model="fake-model-2026-01-01")
+    provider = _provider(fake_llm.base_url)
+    request = LLMRequest(
+        messages=REQUEST.messages, model="fake-model", max_tokens=50, temperature=0.2, seed=7
+    )
+    result = provider.stream(request, lambda _t: None) if streamed else provider.complete(request)
+    body = _received(fake_llm)[-1]["body"]
+    assert (body["temperature"], body["seed"], body["max_tokens"]) == (0.2, 7, 50)
+    assert request.decoding() == {"max_tokens": 50, "temperature": 0.2, "seed": 7}
+    assert str(result.metadata["response_id"]).startswith("chatcmpl-")
+    assert result.metadata["system_fingerprint"] == SYSTEM_FINGERPRINT
+    assert result.metadata["model"] == "fake-model-2026-01-01" == result.model

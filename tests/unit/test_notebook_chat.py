@@ -207,3 +207,71 @@ def test_several_courses_ask_unless_one_is_remembered():
     assert remembered.course.value == 2 and remembered.conversation.course_id == 2
     assert remembered._bundle()[BINDING_MIME]["course_id"] == 2
     assert remembered._check("why?") is None
+
+
+def _api_courses(*readings: str | None) -> list[Course]:
+    body = {
+        "data": [
+            {
+                "id": n,
+                "code": f"C{n}",
+                "title": "",
+                "role": "student",
+                "tutor_policy": {} if r is None else {"staff_reading": r},
+            }
+            for n, r in enumerate(readings, start=1)
+        ]
+    }
+    return course_choice.courses_from_api(body)
+
+
+def test_the_widget_tells_students_what_course_staff_can_read():
+    from ainative.notebook.staff_view import STAFF_READ, STAFF_TOTALS
+    from ainative.notebook.widget import TutorWidget
+
+    full = TutorWidget(client=object(), courses=_api_courses(None))
+    full.show_courses(remembered=None)
+    assert (
+        STAFF_READ in full.staff_line.label.value and full.staff_line.label.layout.display is None
+    )
+    assert "Your course staff can read your questions" in full.staff_line.label.value
+
+    several = TutorWidget(client=object(), courses=_api_courses("full", "aggregates"))
+    several.show_courses(remembered=None)
+    assert several.staff_line.label.layout.display == "none", "no course chosen: no claim"
+    several.course.value = 2  # the student picks the course showing totals only
+    assert several.staff_line.label.value == f"<small>{STAFF_TOTALS}</small>"
+    several.course.value = 1
+    assert STAFF_READ in several.staff_line.label.value
+
+
+def test_the_hubs_course_list_takes_the_policy_from_the_api(monkeypatch):
+    import asyncio
+
+    from ainative.notebook.client import TutorClientError
+    from ainative.notebook.widget import TutorWidget
+
+    monkeypatch.setenv("AINATIVE_COURSES", json.dumps([{"id": 1, "code": "C1", "title": ""}]))
+
+    class Api:
+        def __init__(self, fail: bool) -> None:
+            self.fail = fail
+
+        async def courses(self):
+            if self.fail:
+                raise TutorClientError("offline")
+            return {
+                "data": [
+                    {
+                        "id": 1,
+                        "code": "C1",
+                        "role": "student",
+                        "tutor_policy": {"staff_reading": "aggregates"},
+                    }
+                ]
+            }
+
+    known = asyncio.run(TutorWidget(client=Api(False))._load_courses())
+    assert [c.staff_reading for c in known] == ["aggregates"]
+    unknown = asyncio.run(TutorWidget(client=Api(True))._load_courses())
+    assert [(c.id, c.staff_reading) for c in unknown] == [(1, None)]

@@ -134,13 +134,14 @@ def test_secrets_command_prints_fresh_env_lines() -> None:
         "JWT_SECRET_KEY",
         "JUPYTERHUB_CRYPT_KEY",
         "PSEUDONYM_KEY",
-        "FLOWER_BASIC_AUTH",
+        "FLOWER_HUB_TOKEN",
+        "METRICS_TOKEN",
     }
+    assert "FLOWER_BASIC_AUTH" not in first  # Flower's login is the hub's
     assert all(first[k] != second[k] for k in first)
     assert len(bytes.fromhex(first["JUPYTERHUB_CRYPT_KEY"])) == 32
     assert len(first["JWT_SECRET_KEY"]) >= 32
-    user, _, password = first["FLOWER_BASIC_AUTH"].partition(":")
-    assert user == "admin" and len(password) >= 16 and "," not in password
+    assert all(len(first[k]) >= 32 for k in ("FLOWER_HUB_TOKEN", "METRICS_TOKEN"))
 
 
 def test_hub_logging_config_gives_jupyterhub_redacted_json_lines(capsys) -> None:

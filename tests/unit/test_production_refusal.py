@@ -23,7 +23,8 @@ SAFE_PRODUCTION = {
     "JWT_SECRET_KEY": "s" * 40,
     "PSEUDONYM_KEY": "p" * 40,
     "JUPYTERHUB_CRYPT_KEY": "ab" * 32,
-    "FLOWER_BASIC_AUTH": "admin:secret-password",
+    "METRICS_TOKEN": "m" * 40,
+    "FLOWER_HUB_TOKEN": "f" * 40,
     "BCRYPT_ROUNDS": "12",
 }
 COMMANDS: dict[str, Callable[[Path], list[str]]] = {
@@ -42,8 +43,12 @@ COMMANDS: dict[str, Callable[[Path], list[str]]] = {
         ("hub", {"JUPYTERHUB_CRYPT_KEY": None}, "JUPYTERHUB_CRYPT_KEY is not set"),
         ("hub", {"HUB_SPAWNER": None}, "HUB_SPAWNER=simple"),
         ("worker", {"REDIS_URL": "redis://127.0.0.1:1/0"}, "REDIS_URL has no password"),
-        # Flower never runs open, in development either.
-        ("flower", {"FLOWER_BASIC_AUTH": None, "ENVIRONMENT": "development"}, "FLOWER_BASIC_AUTH"),
+        ("worker", {"METRICS_TOKEN": None}, "METRICS_TOKEN is not set"),
+        ("hub", {"METRICS_TOKEN": "short"}, "METRICS_TOKEN is shorter than"),
+        # Flower's login is the hub's: its service token is required, basic auth is not.
+        ("flower", {"FLOWER_HUB_TOKEN": None}, "FLOWER_HUB_TOKEN is not set"),
+        ("hub", {"FLOWER_HUB_TOKEN": None}, "FLOWER_HUB_TOKEN is not set"),
+        ("flower", {"FLOWER_BASIC_AUTH": "admin:admin"}, "the password of 'admin' is weak"),
     ],
 )
 def test_process_refuses_unsafe_setting_by_name(

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics.progsnap2 import build_main_table, is_tutor_cell
+from analytics.progsnap2 import build_main_table, deployed_commit, is_tutor_cell
 from analytics.progsnap2_codebook import write_codebook
+from analytics.progsnap2_rows import DROPPED_TEXT, UNKNOWN_LOCATION
 from analytics.scrub import Scrubber, treat
 from tests.progsnap2_reader import check
 
@@ -99,6 +100,11 @@ def _interactions() -> pd.DataFrame:
             "status": [r[1] for r in rows],
             "classification": [r[5] for r in rows],
             "guardrail": [r[2] for r in rows],
+            "model": pd.Categorical(["gpt-4o-mini-2024-07-18", "gpt-4o-mini-2024-07-18", None]),
+            "prompt_version": pd.Categorical(["v7", "v7-strict", None]),
+            "cache_hit": pd.array([False, True, False], dtype="boolean"),
+            "prompt_tokens": pd.array([120, 90, None], dtype="Int32"),
+            "completion_tokens": pd.array([40, 12, None], dtype="Int32"),
             "policy_version": pd.array([3] * n, dtype="Int32"),
             "arm_id": pd.array([r[6] for r in rows], dtype="Int32"),
             "helpful": pd.array([True, None, None], dtype="boolean"),
@@ -106,6 +112,7 @@ def _interactions() -> pd.DataFrame:
             "prompt": [r[4] for r in rows],
             "answer": [r[3] for r in rows],
             "context": [json.dumps({"code": "x = 1"}), None, None],
+            "provider": "openai",
             "created_at": [_t(40), _t(50), _t(60)],
             "started_at": [_t(41), _t(51), _t(61)],
             "completed_at": [_t(45), _t(55), pd.NaT],
@@ -167,7 +174,7 @@ def _write(tmp_path: Path, main: pd.DataFrame, codes: pd.DataFrame, consistent: 
 
 def test_events_codes_and_clocks(tmp_path: Path) -> None:
     main, codes, consistent = _build()
-    assert consistent
+    assert not consistent  # runs on the kernel's clock, requests on the server's
     types = main["EventType"].tolist()
     # the tutor cell is gone: three runs compile, one fails to, two run
     assert types.count("Compile") == 3 and types.count("Compile.Error") == 1
@@ -180,7 +187,8 @@ def test_events_codes_and_clocks(tmp_path: Path) -> None:
     assert not main["CompileMessageData"].fillna("").str.contains("load_ext").any()
     runs = main[main["EventType"] == "Run.Program"]
     assert runs["ClientTimestamp"].str.startswith("2026-03-02T10:00:20").any()
-    assert runs["ServerTimestamp"].str.startswith("2026-03-02T10:00:22").any()
+    assert runs["X-ReceivedTimestamp"].str.startswith("2026-03-02T10:00:22").any()
+    assert (runs["ServerTimestamp"] == "").all()  # the server did not see the run happen
     helps = main[main["EventType"].str.startswith("X-Help")]
     assert (helps["ClientTimestamp"].fillna("") == "").all()
     assert set(main["EventType"]) >= {"X-Help.Refused", "X-Help.Failed", "Intervention"}
@@ -199,6 +207,20 @@ def test_events_codes_and_clocks(tmp_path: Path) -> None:
     failed = main[main["EventType"] == "X-Help.Failed"]
     assert failed["ExperimentalCondition"].tolist() == ["Hints study (experiment 9): hints"]
     assert check(_write(tmp_path, main, codes, consistent)) == []
+
+
+def test_answers_carry_the_llm_side() -> None:
+    """Each answer names its model, prompt version, guardrail verdict, cache and tokens."""
+    main, _, _ = _build()
+    columns = ["X-Model", "X-PromptVersion", "X-Guardrail", "X-CacheHit", "X-PromptTokens"]
+    outcomes = main[main["EventType"].isin(["Intervention", "X-Help.Refused"])]
+    got = outcomes[[*columns, "X-CompletionTokens"]].astype(str).values.tolist()
+    assert got == [
+        ["gpt-4o-mini-2024-07-18", "v7", "passed", "false", "120", "40"],
+        ["gpt-4o-mini-2024-07-18", "v7-strict", "refused", "true", "90", "12"],
+    ]
+    requests = main[main["EventType"] == "X-Help.Request"]
+    assert requests[columns].isna().all().all()  # on the answer's row only: never summed twice
 
 
 def test_ids_are_keyed_pseudonyms() -> None:
@@ -223,7 +245,9 @@ def test_scrub_and_drop() -> None:
     assert "<email>" in text and "<name>" in text
     dropped, dropped_codes, _ = _build("drop")
     assert (dropped["X-HelpMessage"].fillna("") == "").all()
-    assert (dropped["InterventionMessage"].fillna("") == "").all()
+    shown = dropped["EventType"].isin(["Intervention", "X-Help.Refused"])
+    assert (dropped.loc[shown, "InterventionMessage"] == DROPPED_TEXT).all()
+    assert (dropped.loc[~shown, "InterventionMessage"].fillna("") == "").all()
     assert (dropped_codes["Code"] == "").all() and len(dropped_codes) == len(codes)
     assert "ada_l" not in " ".join(dropped["ProgramErrorOutput"].fillna(""))
 
@@ -296,3 +320,54 @@ def test_a_trace_of_only_tutor_cells_exports_no_runs() -> None:
     )
     assert main["EventType"].tolist() == ["Session.Start", "Session.End"]
     assert codes.empty and consistent
+
+
+def test_a_run_received_after_the_question_about_it_is_ordered_first(tmp_path: Path) -> None:
+    events = _events()
+    # the failing run at kernel second 20 reaches the server at 48 s, after the question
+    # the student asked about it at 40 s (a batch delayed by a network failure)
+    events.loc[events["id"] == 3, "created_at"] = _t(48)
+    main, codes, consistent = build_main_table(
+        _sessions(), events, _interactions(), key=KEY, course_codes={1: "CS101"}
+    )
+    order = main.set_index("EventType")["Order"]
+    failing_run = main[(main["EventType"] == "Run.Program") & (main["ExecutionResult"] == "Error")]
+    first_question = main[main["EventType"] == "X-Help.Request"]["Order"].min()
+    assert int(failing_run["Order"].iloc[0]) < int(first_question)
+    assert int(order["Session.Start"]) == 1
+    assert check(_write(tmp_path, main, codes, consistent)) == []
+
+
+def test_what_the_spec_requires_is_filled(tmp_path: Path) -> None:
+    main, codes, consistent = _build()
+    assert "ServerTimezone" not in main.columns and "CodeStateSection" not in main.columns
+    error = main[main["EventType"] == "Compile.Error"].iloc[0]
+    assert error["CompileMessageData"] == "expected an indented block"
+    assert error["SourceLocation"] == UNKNOWN_LOCATION  # no line recorded, none in the text
+    events = _events().assign(error_line=[None, 2, 1, None])
+    events["error_message"] = events["error_message"].astype(object)
+    located, _, _ = build_main_table(_sessions(), events, _interactions(), key=KEY)
+    assert located.loc[located["EventType"] == "Compile.Error", "SourceLocation"].tolist() == [
+        "Text:2"
+    ]
+    tools = main.groupby("EventType")["ToolInstances"].first()
+    assert f"(commit {deployed_commit()})" in tools["Compile"] and "LLM" not in tools["Compile"]
+    assert tools["X-Help.Request"].endswith("; LLM openai:gpt-4o-mini-2024-07-18; prompt v7")
+    assert deployed_commit() != "unknown"  # the tests run in a checkout
+    dropped, dropped_codes, _ = _build("drop")
+    assert check(_write(tmp_path, dropped, dropped_codes, consistent)) == []
+
+
+def test_the_reader_enforces_every_required_column(tmp_path: Path) -> None:
+    main, codes, consistent = _build()
+    broken = main.copy()
+    broken["ServerTimezone"] = "UTC"
+    broken["CodeStateSection"] = ""
+    broken.loc[broken["EventType"] == "Compile", "CodeStateSection"] = NB
+    broken.loc[broken["EventType"] == "Compile.Error", "SourceLocation"] = ""
+    broken.loc[broken["EventType"] == "Intervention", "InterventionMessage"] = ""
+    problems = check(_write(tmp_path, broken, codes, consistent))
+    assert any("ServerTimezone" in p for p in problems)
+    assert any("CodeStateSection under Table" in p for p in problems)
+    assert any("Compile.Error without SourceLocation" in p for p in problems)
+    assert any("Intervention without InterventionMessage" in p for p in problems)

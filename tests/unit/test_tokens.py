@@ -114,6 +114,7 @@ SAFE = {
     "pseudonym_key": "p" * 40,
     "bcrypt_rounds": 12,
     "redis_url": "redis://api:a-redis-password@redis:6379/0",
+    "metrics_token": "m" * 40,
 }
 
 

@@ -65,3 +65,13 @@ class InvalidJoinCodeError(UserError):
 
 class ResetLinkError(UserError):
     """The link is unknown, used or expired; the message says which."""
+
+
+class InvalidHubTokenError(UserError):
+    """The hub does not know the token, or the hub did not issue it to the staff console."""
+
+
+class HubUnavailableError(UserError):
+    """The hub could not be asked who a token belongs to; retry shortly."""
+
+    retry_after = 5

@@ -27,6 +27,7 @@ from ainative.config import Settings, get_settings
 TokenType = Literal["access", "refresh", "server", "login"]
 TUTOR_SCOPE = "tutor"  # a server's access token: the widget's endpoints only
 RENEW_SCOPE = "tutor-renew"  # a server key: POST /api/v1/auth/server-token only
+CONSOLE_SCOPE = "console"  # the staff console's: course staff routes only, never me/* or auth/*
 REQUIRED_CLAIMS = ["sub", "type", "jti", "iat", "exp", "iss", "aud"]
 
 

@@ -35,7 +35,7 @@ from ainative.auth.passwords import (
     verify_password,
 )
 from ainative.auth.refresh_tokens import revoke_user_tokens
-from ainative.course.consent import record_consent
+from ainative.course.consent import CONSENT_TEXT_VERSION, record_consent
 from ainative.db.models import ROLES, User
 
 
@@ -191,8 +191,13 @@ def update_user(
     is_active: bool | None = None,
     is_verified: bool | None = None,
     research_consent: bool | None = None,
+    consent_by: tuple[str, int | None] = ("student", None),
+    consent_text_version: str = CONSENT_TEXT_VERSION,
 ) -> User:
     """Change roles and flags; deactivation also revokes every refresh token.
+
+    A consent change is recorded with `consent_by` (source, actor id: the student by
+    default) and the consent text version the student was shown.
 
     A change of roles or of activation starts a new token generation, so access tokens
     issued before it stop at once (where Redis carries it: revocation.publish_account).
@@ -205,7 +210,15 @@ def update_user(
     if is_verified is not None:
         user.is_verified = is_verified
     if research_consent is not None and research_consent != user.research_consent:
-        record_consent(session, user_id=user.id, given=research_consent)
+        source, actor = consent_by
+        record_consent(
+            session,
+            user_id=user.id,
+            given=research_consent,
+            source=source,
+            actor_id=actor,
+            text_version=consent_text_version,
+        )
         user.research_consent = research_consent
     deactivated = is_active is False and user.is_active
     if deactivated:
@@ -226,6 +239,7 @@ def update_account(
     is_active: bool | None = None,
     is_verified: bool | None = None,
     research_consent: bool | None = None,
+    consent_text_version: str = CONSENT_TEXT_VERSION,
 ) -> User:
     """Change an account by id, as an admin (the API) or an operator (the CLI) asks.
 
@@ -244,4 +258,6 @@ def update_account(
         is_active=is_active,
         is_verified=is_verified,
         research_consent=research_consent,
+        consent_by=("admin", actor_id) if actor_id is not None else ("operator", None),
+        consent_text_version=consent_text_version,
     )

@@ -2,13 +2,18 @@
 
     ainative experiments create CS101 hints-vs-socratic \\
         --arm 'hints={"allowed_modes": ["hints"]}' --arm 'socratic={"allowed_modes": ["socratic"]}'
+    ainative experiments create CS101 trial2 --arm a --arm b --hypothesis '...' \\
+        --primary-outcome time_to_fix --planned-n 120 --planned-end 2027-03-01 \\
+        --analysis-commit 81ca796
     ainative experiments list CS101
+    ainative experiments log CS101 3        # the allocation log, auditable without keys
     ainative experiments end CS101 3
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from typing import Any
@@ -29,7 +34,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="an arm and the policy keys it changes (repeat for each arm)",
     )
     c.add_argument("--description", default="")
+    g = c.add_argument_group(
+        "pre-registration", "the plan, frozen at the start (all of these, or none)"
+    )
+    g.add_argument("--hypothesis")
+    g.add_argument("--primary-outcome")
+    g.add_argument("--planned-n", type=int, help="students to be assigned")
+    g.add_argument("--planned-end", help="YYYY-MM-DD")
+    g.add_argument("--analysis-commit", help="git commit of the analysis code")
+    g.add_argument("--secondary-outcome", action="append", default=[])
     c.set_defaults(func=run_create)
+
+    lg = cmds.add_parser(
+        "log", help="the allocation log: each assignment's block, arm and counts, no students"
+    )
+    lg.add_argument("course", help="course code")
+    lg.add_argument("experiment_id", type=int)
+    lg.set_defaults(func=run_log)
 
     ls = cmds.add_parser("list", help="a course's experiments, arms and students per arm")
     ls.add_argument("course", help="course code")
@@ -64,6 +85,20 @@ def _course_id(conn: Any, code: str) -> int | None:
     return None if found is None else int(found)
 
 
+def _plan(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The pre-registration options as a plan; None when none was given."""
+    plan = {
+        "hypothesis": args.hypothesis,
+        "primary_outcome": args.primary_outcome,
+        "planned_n": args.planned_n,
+        "planned_end": args.planned_end,
+        "analysis_commit": args.analysis_commit,
+    }
+    if all(v is None for v in plan.values()) and not args.secondary_outcome:
+        return None
+    return {**plan, "secondary_outcomes": args.secondary_outcome}
+
+
 def run_create(args: argparse.Namespace) -> int:
     from ainative.course.errors import ExperimentError
     from ainative.course.experiments import create_experiment
@@ -79,7 +114,12 @@ def run_create(args: argparse.Namespace) -> int:
             return _fail(f"no course with code {args.course!r}")
         try:
             experiment_id = create_experiment(
-                conn, course_id=course_id, name=args.name, arms=arms, description=args.description
+                conn,
+                course_id=course_id,
+                name=args.name,
+                arms=arms,
+                description=args.description,
+                preregistration=_plan(args),
             )
         except ExperimentError as exc:
             return _fail(str(exc))
@@ -109,6 +149,25 @@ def run_list(args: argparse.Namespace) -> int:
             )
     if not rows:
         print(f"no experiments in {args.course}")
+    return 0
+
+
+def run_log(args: argparse.Namespace) -> int:
+    from ainative.course.experiments import allocation_log, list_experiments
+    from ainative.db.engine import get_engine
+
+    with get_engine().connect() as conn:
+        course_id = _course_id(conn, args.course)
+        if course_id is None:
+            return _fail(f"no course with code {args.course!r}")
+        if args.experiment_id not in {e["id"] for e in list_experiments(conn, course_id=course_id)}:
+            return _fail(f"no experiment {args.experiment_id} in {args.course}")
+        rows = allocation_log(conn, experiment_id=args.experiment_id)
+    out = csv.writer(sys.stdout)
+    out.writerow(["seq", "block", "arm", "counts", "assigned_at"])
+    for r in rows:
+        counts = json.dumps(r["counts"], sort_keys=True)
+        out.writerow([r["seq"], r["block"], r["arm"], counts, r["assigned_at"].isoformat()])
     return 0
 
 

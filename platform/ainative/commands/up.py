@@ -2,8 +2,9 @@
 
 Starts embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset,
 migrates, creates demo accounts (development only), then runs the API, a Celery
-worker, beat (the sweeper), JupyterHub and Flower under ainative.runtime.supervisor, which
-restarts a process that dies (with a back-off) instead of stopping the others.
+worker, beat (the sweeper), JupyterHub, the staff console and Flower under
+ainative.runtime.supervisor, which restarts a process that dies (with a back-off) instead
+of stopping the others.
 Ctrl-C or SIGTERM stops all, then the embedded servers.
 Everything it needs comes from the installed package; its working directory holds
 `.env` and the default data folder `.data` (the repository under `make run`).
@@ -22,6 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("up", help="run the whole platform locally (make run)")
     p.add_argument("--no-hub", action="store_true", help="do not start JupyterHub")
     p.add_argument("--no-flower", action="store_true", help="do not start Flower")
+    p.add_argument(
+        "--no-console", action="store_true", help="do not start the staff console (a hub service)"
+    )
     p.set_defaults(func=run)
 
 
@@ -38,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         components.append("hub")
     if not args.no_flower:
         components.append("flower")
+    if not args.no_console and not args.no_hub:
+        components.append("console")
     _export_local_defaults(get_settings())
     _reload_settings().check_production(*components)
     started, env = ensure_services(get_settings().data_dir)
@@ -60,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         procs["hub"] = processes.hub_command()
     if "flower" in components:
         procs["flower"] = processes.flower_command()
+    if "console" in components:
+        procs["console"] = processes.console_command()
 
     _print_banner(settings, demo, procs)
     supervisor = Supervisor()
@@ -82,8 +90,9 @@ def _reload_settings() -> Settings:
 def _export_local_defaults(settings: Settings) -> None:
     """Export what the children must agree on, for them and for this process's Settings.
 
-    DATA_DIR is fixed for every child; outside production the hub's crypt key and
-    Flower's password are per-install secrets kept in the data folder.
+    DATA_DIR is fixed for every child; outside production the hub's crypt key is a
+    per-install secret kept in the data folder (Flower's hub token and the metrics
+    token are too: Settings.development_secret, read by each child).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["DATA_DIR"] = str(settings.data_dir)
@@ -92,8 +101,6 @@ def _export_local_defaults(settings: Settings) -> None:
     os.environ.setdefault("FLOWER_URL_PREFIX", "services/flower")
     if settings.environment != "production":
         os.environ.setdefault("JUPYTERHUB_CRYPT_KEY", settings.development_secret("hub_crypt_key"))
-        flower_password = settings.development_secret("flower", 12)
-        os.environ.setdefault("FLOWER_BASIC_AUTH", f"admin:{flower_password}")
 
 
 def _print_banner(
@@ -107,15 +114,22 @@ def _print_banner(
     ]
     if "hub" in procs:
         lines.append(f"  JupyterHub http://{host}:{settings.hub_port}")
+    if "console" in procs:
+        lines.append(f"  Console    http://{host}:{settings.hub_port}/services/console/  (staff)")
     if "flower" in procs:
         prefix = settings.flower_url_prefix.strip("/")
         path = f"/{prefix}/" if prefix else "/"
-        auth = settings.flower_basic_auth
-        lines.append(f"  Flower     http://{host}:{settings.flower_port}{path}  ({auth})")
-        if prefix and "hub" in procs:
+        if "hub" in procs:
             lines.append(
-                f"             and through the hub: http://{host}:{settings.hub_port}{path}"
+                f"  Flower     http://{host}:{settings.hub_port}{path}  (hub admins: log in "
+                "through the hub)"
             )
+        else:
+            flower = f"http://{host}:{settings.flower_port}{path}"
+            lines.append(f"  Flower     {flower}  (its login needs the hub)")
+    if not settings.metrics_token:
+        token_file = settings.data_dir / "secrets" / "metrics_token"
+        lines.append(f"  Metrics    /metrics with the bearer token in {token_file}")
     lines.append(f"  Database   {os.environ['DATABASE_URL']}")
     lines.append(f"  Redis      {os.environ['REDIS_URL']}")
     if demo:

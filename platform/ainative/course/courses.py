@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,6 +37,10 @@ from ainative.db.models import (
     User,
 )
 
+ROLE_ORDER = case(
+    (Membership.role == "instructor", 0), (Membership.role == "assistant", 1), else_=2
+)
+
 
 @dataclass(frozen=True)
 class MemberRow:
@@ -55,11 +59,15 @@ class MemberRow:
         An instructor's students are student-only accounts in the course as students, who
         joined by their own action (join code, accepted invitation) or were enrolled by an
         admin. Research consent is for admins alone; the email of fellow staff and of
-        admins stays hidden from instructors.
+        admins stays hidden from instructors; assistants see no one's email.
         """
         if actor_role == "admin":
             return self
-        if self.role == "student" and student_only(self.account_roles):
+        if (
+            actor_role == "instructor"
+            and self.role == "student"
+            and student_only(self.account_roles)
+        ):
             return replace(self, research_consent=None)
         return replace(self, email=None, research_consent=None)
 
@@ -202,7 +210,8 @@ def remove_member(session: Session, *, course_id: int, user_id: int) -> bool:
 
 
 def list_members(session: Session, *, course_id: int, actor_role: str) -> list[MemberRow]:
-    """Members of a course as `actor_role` sees them, instructors first, then by username."""
+    """Members of a course as `actor_role` sees them: instructors, assistants, students,
+    each by username."""
     rows = session.execute(
         select(
             User.id,
@@ -214,7 +223,7 @@ def list_members(session: Session, *, course_id: int, actor_role: str) -> list[M
         )
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.course_id == course_id)
-        .order_by(Membership.role.desc(), User.username)
+        .order_by(ROLE_ORDER, User.username)
     ).all()
     return [MemberRow(*row[:5], tuple(row[5] or ())).seen_by(actor_role) for row in rows]
 
@@ -251,8 +260,9 @@ TUTOR_ONLY_FIELDS = frozenset({"extra_context"})  # policy fields only course st
 
 
 def is_course_staff(role: str | None, *, admin: bool) -> bool:
-    """Whether a caller with this course role (or an admin) may read tutor-only fields."""
-    return admin or role in ("admin", "instructor")
+    """Whether a caller with this course role (or an admin) may read tutor-only fields:
+    instructors and teaching assistants (course staff), never students."""
+    return admin or role in ("admin", "instructor", "assistant")
 
 
 def policy_seen_by(policy: dict[str, Any] | None, *, staff: bool) -> dict[str, Any]:

@@ -32,3 +32,19 @@ class EventError(Exception):
 
 class InvitationNotFoundError(CourseNotFoundError):
     """No such invitation for the caller (never someone else's)."""
+
+
+class ModelNotEnabledError(CourseError):
+    """A tutor policy names a model the admin did not enable (TUTOR_MODELS)."""
+
+
+class StaffReadingError(CoursePermissionError):
+    """The course shows its staff totals only (policy staff_reading = aggregates)."""
+
+
+class AssignmentNotFoundError(CourseNotFoundError):
+    """No such assignment (or AI window) in the course."""
+
+
+class DuplicateAssignmentError(CourseError):
+    """The course already has an assignment for that notebook."""

@@ -31,6 +31,7 @@ SESSION_END = "session.end"
 INTERACTION_RATED = "interaction.rated"
 QUOTA_EXCEEDED = "quota.exceeded"
 COURSE_DEADLINE = "course.deadline"
+AI_WINDOW_REFUSED = "ai_window.refused"
 
 _TYPES = (
     EventType(
@@ -46,6 +47,11 @@ _TYPES = (
         INTERACTION_RATED, False, "the student rated an answer (payload: helpful, score, comment)"
     ),
     EventType(QUOTA_EXCEEDED, False, "a question was refused by the quota (payload: limit, mode)"),
+    EventType(
+        AI_WINDOW_REFUSED,
+        False,
+        "a question was refused by an AI window `off` (payload: notebook_path, ends_at, mode)",
+    ),
     EventType(COURSE_DEADLINE, False, "a course deadline, without a student (payload: title)"),
 )
 _BY_NAME = {t.name: t for t in _TYPES}

@@ -2,8 +2,9 @@
 
 An instructor never attaches an account (that would put its server and its password
 resets within their reach, issue 20 finding 1); they invite it by id, username or email,
-and it joins when it accepts (GET/POST /api/v1/me/invitations). `invite` answers the same
-whether or not the account exists, may be invited or is already in the course, so
+as a student or a teaching assistant (issue 21), and it joins when it accepts
+(GET/POST /api/v1/me/invitations). `invite` answers the same whether or not the account
+exists, may be invited or is already in the course, so
 invitations probe no accounts. An invitation grants nothing (no membership, no hub group)
 until accepted. Every step is audit-logged; functions never commit.
 """
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session, aliased
 from ainative import audit
 from ainative.auth.users import get_user_by_login
 from ainative.course.courses import add_member, member_role, student_only
-from ainative.course.errors import InvitationNotFoundError
-from ainative.db.models import Course, CourseInvitation, User
+from ainative.course.errors import CourseError, InvitationNotFoundError
+from ainative.db.models import INVITED_ROLES, Course, CourseInvitation, User
 
 SENT = (
     "if that account exists and may be invited, it has been invited; "
@@ -39,6 +40,7 @@ class InvitationRow:
     course_title: str
     invited_by: str | None
     created_at: datetime
+    role: str = "student"
 
 
 def invite(
@@ -48,8 +50,12 @@ def invite(
     actor_id: int,
     user_id: int | None = None,
     login: str | None = None,
+    role: str = "student",
 ) -> str:
-    """Invite a student-only account that is not in the course yet; the one reply for all."""
+    """Invite a student-only account that is not in the course yet, as a student or a
+    teaching assistant (`role`); the one reply for all."""
+    if role not in INVITED_ROLES:
+        raise CourseError(f"an invitation's role must be one of {', '.join(INVITED_ROLES)}")
     if user_id is not None:
         target = session.get(User, user_id)
     else:
@@ -63,7 +69,7 @@ def invite(
         return SENT
     created = session.execute(
         insert(CourseInvitation)
-        .values(course_id=course_id, user_id=target.id, invited_by=actor_id)
+        .values(course_id=course_id, user_id=target.id, invited_by=actor_id, role=role)
         .on_conflict_do_nothing(constraint="uq_course_invitations_course_user")
         .returning(CourseInvitation.id)
     ).scalar_one_or_none()
@@ -74,6 +80,7 @@ def invite(
             action="invitation.created",
             course_id=course_id,
             target_user_id=target.id,
+            details={"role": role},
         )
     return SENT
 
@@ -89,6 +96,7 @@ def list_invitations(session: Session, *, user_id: int) -> list[InvitationRow]:
             Course.title,
             inviter.username,
             CourseInvitation.created_at,
+            CourseInvitation.role,
         )
         .join(Course, Course.id == CourseInvitation.course_id)
         .outerjoin(inviter, inviter.id == CourseInvitation.invited_by)
@@ -112,18 +120,18 @@ def _take(session: Session, *, user_id: int, invitation_id: int) -> CourseInvita
 
 
 def accept(session: Session, *, user_id: int, invitation_id: int) -> int:
-    """Join the course as a student (a member already keeps their role); its id."""
+    """Join the course in the invitation's role (a member already keeps theirs); its id."""
     invitation = _take(session, user_id=user_id, invitation_id=invitation_id)
     course_id = invitation.course_id
     if member_role(session, course_id=course_id, user_id=user_id) is None:
-        add_member(session, course_id=course_id, user_id=user_id, role="student")
+        add_member(session, course_id=course_id, user_id=user_id, role=invitation.role)
     audit.record(
         session,
         actor_id=user_id,
         action="invitation.accepted",
         course_id=course_id,
         target_user_id=user_id,
-        details={"invited_by": invitation.invited_by},
+        details={"invited_by": invitation.invited_by, "role": invitation.role},
     )
     return course_id
 

@@ -1,7 +1,8 @@
 """A student's own data: everything stored about them, and deleting it on request.
 
 `collect` gathers every row keyed to the user (account without its password hash,
-consent records, memberships, sessions, interactions, events). `delete` removes their
+consent records, memberships, sessions, interactions, hand-offs to a person and their
+replies, events). `delete` removes their hand-offs (with their snapshots and replies),
 interactions, events and sessions (and the account unless they keep it) in one
 transaction and returns the response-cache keys of their first-turn questions and the
 answer streams of their interactions, which the caller deletes from Redis; a deleted
@@ -24,13 +25,23 @@ from sqlalchemy import Connection, text
 
 from ainative.auth import deleted_names
 from ainative.config import Settings
+from ainative.course import pseudonyms
 from ainative.csv_cells import escape_value
+from ainative.db.models import Interaction
 from ainative.hub import removal
 from ainative.tutor import trace
 from ainative.tutor.cache import question_key
 from ainative.tutor.streaming.entries import stream_key
 
 Tables = dict[str, list[dict[str, Any]]]
+
+# What the model was sent (its system prompt holds the course's tutor-only context) and what
+# it wrote before the guardrail (the code the guardrail held back) never reach a student;
+# the download keeps their digest and the decoding parameters. They are deleted all the same.
+WITHHELD_FROM_STUDENT = ("messages", "raw_answer")
+_INTERACTION_COLUMNS = ", ".join(
+    c.name for c in Interaction.__table__.columns if c.name not in WITHHELD_FROM_STUDENT
+)
 
 _QUERIES = {
     "account": "SELECT id, username, email, roles, is_active, is_verified, research_consent, "
@@ -41,7 +52,13 @@ _QUERIES = {
     "FROM memberships m JOIN courses c ON c.id = m.course_id WHERE m.user_id = :id "
     "ORDER BY m.created_at",
     "sessions": "SELECT * FROM tutor_sessions WHERE user_id = :id ORDER BY started_at",
-    "interactions": "SELECT * FROM interactions WHERE user_id = :id ORDER BY created_at",
+    "interactions": f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE user_id = :id "
+    "ORDER BY created_at",
+    "escalations": "SELECT id, course_id, session_id, status, message, snapshot, created_at, "
+    "claimed_at, first_reply_at, resolved_at, withdrawn_at FROM escalations "
+    "WHERE user_id = :id ORDER BY created_at",
+    "escalation_replies": "SELECT r.escalation_id, r.text, r.created_at FROM escalation_replies r "
+    "JOIN escalations e ON e.id = r.escalation_id WHERE e.user_id = :id ORDER BY r.created_at",
     "events": "SELECT id, event_type, session_id, course_id, interaction_id, occurred_at, "
     "created_at, payload FROM events WHERE user_id = :id ORDER BY occurred_at, id",
 }
@@ -150,13 +167,17 @@ def delete(
 ) -> tuple[Deleted, Removed]:
     """Remove the user's research data (and account); returns counts and what to drop.
 
+    A student who ever took part is remembered by SubjectID only (`erased_subjects`), so
+    the next export tells researchers to delete their rows from earlier copies.
     Deleting the account also bars its username from registration for good
     (ainative.auth.deleted_names) and queues its hub user, servers and storage
     (ainative.hub.removal), in this same transaction.
     """
     cache_keys, stream_keys = _redis_keys(conn, user_id, settings)
+    pseudonyms.remember_erased(conn, user_id, settings.research_key())  # for exports' copies
     counts = {}
-    for table in ("events", "interactions", "tutor_sessions"):
+    # escalations first: their replies go with them; the snapshot holds the student's notebook
+    for table in ("escalations", "events", "interactions", "tutor_sessions"):
         result = conn.execute(text(f"DELETE FROM {table} WHERE user_id = :id"), {"id": user_id})
         counts[table] = result.rowcount
     username = None

@@ -25,6 +25,9 @@ from ainative.config import Settings
 from ainative.db.models import Course, Membership, UsedLoginToken, User
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
+# The login_user() data key of an account an LTI launch or OIDC login verified; form
+# fields are always str, so no request body can put an Account there.
+EXTERNAL_ACCOUNT = "ainative_external_account"
 
 
 class ReplayError(Exception):
@@ -34,7 +37,7 @@ class ReplayError(Exception):
 @dataclass(frozen=True)
 class CourseRole:
     code: str
-    role: str  # student | instructor
+    role: str  # student | assistant | instructor (assistants: the staff group, no servers)
     id: int = 0
     title: str = ""
 

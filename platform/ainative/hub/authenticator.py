@@ -24,13 +24,13 @@ from jupyterhub.auth import Authenticator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tornado import web
-from traitlets import Integer, List, Set, Unicode, default, validate
+from traitlets import Bool, Integer, List, Set, Unicode, default, validate
 
 from ainative.auth import users as users_service
 from ainative.auth.tokens import TokenError, decode_token
 from ainative.config import get_settings
 from ainative.db.engine import get_engine, run_in_session
-from ainative.hub import accounts, model
+from ainative.hub import accounts, lti, model
 from ainative.hub.accounts import Account, ReplayError
 from ainative.hub.handlers import TokenLoginHandler, client_ip
 from ainative.hub.reset import ResetHandler
@@ -94,6 +94,16 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
     rate_limit_window_seconds = Integer(
         config=True, help="Length of the rate-limit window (RATE_LIMIT_WINDOW_SECONDS)."
     )
+    password_login = Bool(
+        config=True,
+        help="""Whether the platform's own passwords log in to the hub (HUB_PASSWORD_LOGIN,
+        default true). Switch it off when every login goes through the LMS (LTI 1.3) or
+        the campus OIDC provider; login links, LTI launches and OIDC keep working.""",
+    )
+
+    @default("password_login")
+    def _default_password_login(self) -> bool:
+        return get_settings().hub_password_login
 
     @default("database_url")
     def _default_database_url(self) -> str:
@@ -176,8 +186,18 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
     # -- plumbing --------------------------------------------------------------------------
 
     def get_handlers(self, app: Any) -> list[tuple[str, type]]:
-        """Token login on /login, the sign-up page /join and one-time password resets."""
-        return [("/login", TokenLoginHandler), ("/join", SignupHandler), ("/reset", ResetHandler)]
+        """Token login on /login, the sign-up page /join, one-time password resets, the LTI
+        1.3 tool endpoints under /lti13/ (ainative.hub.lti) and campus OIDC (ainative.hub.oidc)
+        when configured."""
+        from ainative.hub import oidc
+
+        return [
+            ("/login", TokenLoginHandler),
+            ("/join", SignupHandler),
+            ("/reset", ResetHandler),
+            *lti.HANDLERS,
+            *oidc.handlers(self),
+        ]
 
     def _engine(self) -> Engine:
         """This process's pooled engine for `database_url` (ainative.db.engine caches it)."""
@@ -236,8 +256,17 @@ class AINativeAuthenticator(Authenticator):  # type: ignore[misc]  # jupyterhub 
     async def authenticate(self, handler: Any, data: dict[str, Any]) -> dict[str, Any] | None:
         """Token login when `data` carries a token (GET only), else the password form."""
         account: Account | None
-        if data.get("token"):
+        external = data.get(accounts.EXTERNAL_ACCOUNT)
+        if isinstance(external, Account):
+            # An LTI launch or OIDC login the hub's own handler verified (hub/lti.py,
+            # hub/oidc.py); a form field is always a str, so no request can put one here.
+            account = external
+        elif data.get("token"):
             account = await self._token_account(str(data["token"]))
+        elif not self.password_login:
+            raise web.HTTPError(
+                403, "Passwords are switched off on this hub: log in through your LMS or campus."
+            )
         else:
             account = await self._password_account(
                 handler, str(data.get("username", "")), str(data.get("password", ""))

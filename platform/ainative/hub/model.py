@@ -20,6 +20,13 @@ from ainative.course.courses import student_only
 from ainative.hub.accounts import Account, course_slug
 
 DEFAULT_STAFF_GROUP_PREFIX = "staff-"
+# Every account may open the staff console (a hub service); the console itself tells a
+# student "this page is for course staff" (ainative.console), and the API decides powers.
+CONSOLE_ROLE = {
+    "name": "console-user",
+    "description": "Sign in to the staff console (it and the API decide what each may do)",
+    "scopes": ["access:services!service=console"],
+}
 DEFAULT_INSTRUCTOR_SCOPES = [
     "access:servers!group={group}",
     "read:servers!group={group}",
@@ -60,7 +67,7 @@ def auth_model(
     Roles always include the default 'user' (and 'admin' for admins), because JupyterHub
     strips any role missing from this list when the authenticator manages roles.
     """
-    roles: list[dict[str, Any]] = [builtin_role("user")]
+    roles: list[dict[str, Any]] = [builtin_role("user"), dict(CONSOLE_ROLE)]
     if account.is_admin:
         roles.append(builtin_role("admin"))
     for course in account.courses:

@@ -26,10 +26,24 @@ class LLMRequest:
     question: str = ""
     context: dict[str, Any] = field(default_factory=dict)
     timeout: float | None = None
+    temperature: float | None = None  # None: the server's default, and not sent
+    seed: int | None = None  # None: not sent
+
+    def decoding(self) -> dict[str, Any]:
+        """The decoding parameters as sent: max_tokens always, temperature and seed when set."""
+        sent: dict[str, Any] = {"max_tokens": self.max_tokens}
+        if self.temperature is not None:
+            sent["temperature"] = self.temperature
+        if self.seed is not None:
+            sent["seed"] = self.seed
+        return sent
 
 
 @dataclass(frozen=True)
 class LLMResult:
+    """One answer. `metadata` holds what the server said about it: `response_id`,
+    `system_fingerprint`, `model` (as returned, None when it named none), `finish_reason`."""
+
     text: str
     prompt_tokens: int
     completion_tokens: int

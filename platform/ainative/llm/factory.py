@@ -10,7 +10,7 @@ from typing import Any
 from ainative.config import Settings, get_settings
 from ainative.llm.base import LLMProvider
 
-PROVIDERS = ("offline", "openai")
+PROVIDERS = ("offline", "openai", "explanation")  # explanation: an arm without a model
 _lock = threading.Lock()
 _providers: dict[tuple[int, str], LLMProvider] = {}
 
@@ -46,6 +46,10 @@ def _build(name: str, settings: Settings) -> LLMProvider:
         from ainative.llm.openai_provider import OpenAIProvider
 
         return OpenAIProvider(settings)
+    if name == "explanation":
+        from ainative.llm.explanation_only import ExplanationOnly
+
+        return ExplanationOnly(settings)
     from ainative.llm.offline import OfflineTutor
 
     return OfflineTutor(settings)
@@ -69,4 +73,8 @@ def resolve_provider(
         from ainative.llm.offline import OFFLINE_MODEL
 
         return name, str(model or OFFLINE_MODEL)
+    if name == "explanation":
+        from ainative.llm.explanation_only import EXPLANATION_MODEL
+
+        return name, str(model or EXPLANATION_MODEL)
     return name, str(model or settings.llm_model)

@@ -1,7 +1,11 @@
 """The offline tutor: deterministic, rule-based Socratic answers without any network.
 
-For demos, development and tests. The same request always gets the same answer; it
-reads the error's last line and the mode, and asks questions rather than solving.
+For demos, development and tests. The same request always gets the same answer. It
+reads the student's code: the kernel's explanation, the error and the static reading
+(ainative.tutor.facts) name the culprit, its line, its value and where the value came
+from, and the answer asks one question about it in the mode's shape
+(ainative.tutor.grounded); it never writes a line of code the cell does not hold. Only
+when there is nothing to read does it fall back on its fixed script of questions.
 In a conversation (earlier turns in the request's messages) it quotes the student's
 previous turn and moves to the next step of its Socratic script, so a dialogue can be
 shown without a network. Every result's metadata says that no language model produced it.
@@ -18,8 +22,10 @@ from collections.abc import Callable
 
 from ainative.config import Settings
 from ainative.llm.base import LLMRequest, LLMResult, OnDelta, ignore_delta
+from ainative.tutor import grounded
+from ainative.tutor.facts import gather
 
-OFFLINE_MODEL = "offline-socratic-1"
+OFFLINE_MODEL = "offline-socratic-2"  # 2: grounded in the code it reads
 METADATA = {
     "kind": "rule-based offline tutor",
     "deterministic": True,
@@ -154,7 +160,15 @@ class OfflineTutor:
         """The answer for a request: a pure function of question, mode, context and history."""
         question = request.question.strip()
         error = str(request.context.get("error") or "")
-        seed = f"{request.mode}\n{question}\n{request.context.get('code') or ''}\n{error}"
+        code = str(request.context.get("code") or "")
+        seed = f"{request.mode}\n{question}\n{code}\n{error}"
+        facts = gather(request.context)
+        previous, answers = conversation(request.messages)
+        if not facts.empty:
+            if answers:
+                focus = grounded.statements(facts, code)[:1]
+                return "\n\n".join(_follow_up(previous, answers) + focus)
+            return grounded.answer(facts, request.mode, code) or ""
         found = _error_of(error) if error else None
         lines: list[str] = []
         if found:
@@ -163,7 +177,6 @@ class OfflineTutor:
                 f"Your code stops with a **{kind}**" + (f": `{message}`." if message else ".")
             )
             lines.append(_ERROR_HINTS.get(kind, "What does the last line of the traceback say?"))
-        previous, answers = conversation(request.messages)
         if answers:
             return "\n\n".join(_follow_up(previous, answers) + lines)
         shape = _SHAPES.get(request.mode, _socratic)

@@ -135,11 +135,11 @@ class OpenAIProvider:
         parts: list[str] = []
         ttft_ms: int | None = None
         usage: dict[str, Any] = {}
-        model, response_id, finish_reason = request.model, None, None
+        model, response_id, finish_reason, fingerprint = None, None, None, None
         body = {
             "model": request.model or self.settings.llm_model,
             "messages": request.messages,
-            "max_tokens": request.max_tokens,
+            **request.decoding(),
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -157,6 +157,7 @@ class OpenAIProvider:
                 if not isinstance(chunk, dict):
                     raise ValueError("a streamed chunk is not a JSON object")
                 response_id, model = chunk.get("id", response_id), chunk.get("model") or model
+                fingerprint = chunk.get("system_fingerprint") or fingerprint
                 if isinstance(chunk.get("usage"), dict):
                     usage = chunk["usage"]
                 choices = chunk.get("choices")
@@ -187,7 +188,12 @@ class OpenAIProvider:
             completion_tokens=int(usage.get("completion_tokens") or 0),
             provider=self.name,
             model=model or request.model,
-            metadata={"response_id": response_id, "finish_reason": finish_reason},
+            metadata={
+                "response_id": response_id,
+                "system_fingerprint": fingerprint,
+                "model": model,
+                "finish_reason": finish_reason,
+            },
             ttft_ms=ttft_ms,
         )
 
@@ -197,8 +203,8 @@ class OpenAIProvider:
                 model=request.model or self.settings.llm_model,
                 # Plain role/content dicts, which is what the SDK's TypedDict union describes.
                 messages=cast("list[ChatCompletionMessageParam]", request.messages),
-                max_tokens=request.max_tokens,
                 timeout=request.timeout or self.settings.llm_timeout_seconds,
+                **request.decoding(),
             )
         except (openai.OpenAIError, ValueError) as exc:
             raise to_llm_error(exc) from exc
@@ -215,6 +221,8 @@ class OpenAIProvider:
             model=response.model or request.model,
             metadata={
                 "response_id": response.id,
+                "system_fingerprint": response.system_fingerprint,
+                "model": response.model or None,
                 "finish_reason": response.choices[0].finish_reason,
             },
         )

@@ -105,7 +105,9 @@ def load_ipython_extension(ip: Any) -> None:
     global _capture, _context
     if _capture is not None:
         _capture.unregister(ip)
-    _capture = CellCapture()
+    from ainative.config import Settings
+
+    _capture = CellCapture(budget=Settings().explanation_budget_ms / 1000)
     _capture.register(ip)
     _context = KernelContext.start(ip)
 

@@ -26,7 +26,9 @@ from typing import Any
 import httpx
 
 from ainative.course.event_types import CELL_EXECUTED
+from ainative.notebook.capture import is_tutor_cell
 from ainative.notebook.kernel_context import KernelContext
+from ainative.notebook.run_error import error_line, first_line
 from ainative.notebook.tokens import TokenStore, shared_tokens
 from ainative.notebook.transport import Backoff, Transport
 from ainative.notebook.wire import TutorClientError
@@ -61,16 +63,25 @@ def cell_event(
 ) -> Event:
     """The event one cell execution produces (the schema of api/schemas/events.py).
 
-    The notebook's path and the cell's id say which exercise the student was working on.
+    The notebook's path and the cell's id say which exercise the student was working on;
+    a failing cell also records the error's line in the cell (``error_line``, when known)
+    and its message's first line (``error_first_line``): what Error Quotient and Watwin
+    compare (``ainative.notebook.run_error``).
     """
     payload: dict[str, Any] = {
         "code": clip(code, MAX_CODE_BYTES),
         "success": error is None,
         "execution_count": execution_count,
     }
+    if is_tutor_cell(code):  # the tutor's own cell: recorded, left out of every measure
+        payload["tutor_cell"] = True
     if error is not None:
         payload["error_type"] = type(error).__name__[:200]
         payload["error_message"] = clip(str(error), MAX_MESSAGE_CHARS * 4)[:MAX_MESSAGE_CHARS]
+        payload["error_first_line"] = first_line(error)
+        line = error_line(error)
+        if line is not None:
+            payload["error_line"] = line
     event: Event = {
         "type": CELL_EXECUTED,
         "occurred_at": datetime.now(UTC).isoformat(),

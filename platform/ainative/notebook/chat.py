@@ -25,7 +25,8 @@ PHASES = {"queued": "queued", "running": "thinking", "done": "answered", "error"
 
 @dataclass
 class Outgoing:
-    """What would go with a question: the last cell's code and error, the notebook's name.
+    """What would go with a question: the last cell's code, its error and the kernel's
+    explanation of it, the notebook's name.
 
     The student sees exactly these in "what the tutor will see" and may untick each.
     """
@@ -34,8 +35,9 @@ class Outgoing:
     error: str | None = None
     notebook: str | None = None
     cell_id: str | None = None
+    explanation: str | None = None
 
-    ITEMS = ("code", "error", "notebook")
+    ITEMS = ("code", "error", "explanation", "notebook")
 
     def context(self, include: dict[str, bool]) -> dict[str, str]:
         """The request's `context`: the ticked, non-empty items."""
@@ -72,11 +74,13 @@ class Turn:
     error: str | None = None
     helpful: bool | None = None
     score: int | None = None
+    guardrail: str | None = None  # the stored answer's guardrail outcome
 
     def finish(self, item: Interaction) -> None:
         """The stored interaction is the truth: its answer replaces what was streamed."""
         self.interaction_id = item.id
         self.status = item.status
+        self.guardrail = item.raw.get("guardrail")
         if item.status == "done":
             self.text = item.answer or ""
         else:
@@ -99,6 +103,36 @@ class Conversation:
     @property
     def started(self) -> bool:
         return bool(self.turns)
+
+
+HELD_BACK = ("refused", "rewritten", "withheld")  # guardrail outcomes that hold back the answer
+
+
+def _error_line(turn: Turn) -> str:
+    """The error's last line (type and message): the same error, wherever the traceback."""
+    lines = [ln.strip() for ln in (turn.context.get("error") or "").splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+def person_suggestion(turns: list[Turn]) -> str | None:
+    """Why the widget should point at "Ask a person" now, or None (issue 23): the last
+    answer was held back by the guardrail ("guardrail"), the last two answers were both
+    rated not helpful ("unhelpful"), or the last two questions came with the same error
+    ("repeat")."""
+    if not turns:
+        return None
+    if turns[-1].guardrail in HELD_BACK:
+        return "guardrail"
+    answered = [t for t in turns if t.status == "done"]
+    if len(answered) >= 2 and all(t.helpful is False for t in answered[-2:]):
+        return "unhelpful"
+    if (
+        len(turns) >= 2
+        and _error_line(turns[-1])
+        and (_error_line(turns[-1]) == _error_line(turns[-2]))
+    ):
+        return "repeat"
+    return None
 
 
 class Throttle:

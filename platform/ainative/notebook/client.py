@@ -350,6 +350,30 @@ class AsyncTutorClient:
         raise_for(r)
         return bool(r.json()["research_consent"])
 
+    async def escalate(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Ask a person: hand the session to the course's staff (what `body` holds)."""
+        path = f"/api/v1/tutor/sessions/{session_id}/escalations"
+        r = await self.transport.send("POST", path, json=body)
+        raise_for(r)
+        return dict(r.json())
+
+    async def escalation(
+        self, escalation_id: str, wait: float = 0, seen: str | None = None
+    ) -> dict[str, Any]:
+        """An escalation (status, position, replies); with `wait`, once it differs from `seen`."""
+        params: dict[str, Any] = {"wait": wait}
+        if seen is not None:
+            params["seen"] = seen
+        r = await self.transport.send("GET", f"/api/v1/escalations/{escalation_id}", params=params)
+        raise_for(r)
+        return dict(r.json())
+
+    async def withdraw(self, escalation_id: str) -> dict[str, Any]:
+        """Take a request to a person back."""
+        r = await self.transport.send("POST", f"/api/v1/escalations/{escalation_id}/withdraw")
+        raise_for(r)
+        return dict(r.json())
+
 
 async def _next(events: AsyncGenerator[StreamEvent, None]) -> StreamEvent:
     return await events.__anext__()
@@ -510,6 +534,20 @@ class TutorClient:
     ) -> None:
         """Rate an answer: helpful (thumbs up/down), a score from 1 to 5, or both."""
         self._run(self.async_client.rate(interaction_id, helpful=helpful, score=score))
+
+    def escalate(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Ask a person (see AsyncTutorClient.escalate)."""
+        return self._run(self.async_client.escalate(session_id, body))
+
+    def escalation(
+        self, escalation_id: str, wait: float = 0, seen: str | None = None
+    ) -> dict[str, Any]:
+        """An escalation, optionally once it changed (see AsyncTutorClient.escalation)."""
+        return self._run(self.async_client.escalation(escalation_id, wait, seen))
+
+    def withdraw(self, escalation_id: str) -> dict[str, Any]:
+        """Take a request to a person back."""
+        return self._run(self.async_client.withdraw(escalation_id))
 
     def quota(self, course_id: int | None = None) -> Quota:
         """The student's remaining questions (in a course's quota) and when they refill."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,9 @@ class Course:
     id: int
     code: str
     title: str
+    # The policy's staff_reading ("full" | "aggregates"); None when the list carried no
+    # policy (the hub's AINATIVE_COURSES), see notebook.staff_view.
+    staff_reading: str | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -47,8 +50,13 @@ class Course:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Course:
+        policy = data.get("tutor_policy")
+        reading = policy.get("staff_reading", "full") if isinstance(policy, dict) else None
         return cls(
-            id=int(data["id"]), code=str(data.get("code", "")), title=data.get("title") or ""
+            id=int(data["id"]),
+            code=str(data.get("code", "")),
+            title=data.get("title") or "",
+            staff_reading=str(reading) if reading is not None else None,
         )
 
 

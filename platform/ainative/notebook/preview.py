@@ -1,4 +1,4 @@
-"""'What the tutor will see': the code, error and notebook name that go with a question.
+"""'What the tutor will see': the code, error, explanation and notebook name of a question.
 
 A closed disclosure under the question box; opened, it shows each item exactly as it
 will be sent, with a checkbox to leave it out. It is refreshed when opened, while the
@@ -17,11 +17,13 @@ TITLE = "What the tutor will see"
 LABELS = {
     "code": "the code of the last cell you ran",
     "error": "its error message",
+    "explanation": "Python's explanation of that error",
     "notebook": "the notebook's name",
 }
 EMPTY = {
     "code": "(no cell run yet)",
     "error": "(the last cell ran without an error)",
+    "explanation": "(no explanation: no error, or none found in time)",
     "notebook": "(not known here)",
 }
 

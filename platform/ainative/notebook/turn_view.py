@@ -109,6 +109,6 @@ class TurnView:
         self.score.disabled = not rateable
 
     def rated(self, note: str, error: bool = False) -> None:
-        colour = "#b00020" if error else "#555"
-        self.rating_note.value = f'<small style="color:{colour}">{html.escape(note)}</small>'
+        cls = "ainative-tutor-error-text" if error else "ainative-tutor-note"
+        self.rating_note.value = f'<small class="{cls}">{html.escape(note)}</small>'
         self.render()

@@ -29,25 +29,38 @@ from IPython.display import display, update_display
 
 from ainative.config import Settings
 from ainative.notebook import course_choice
-from ainative.notebook.chat import PHASES, Conversation, Outgoing, Throttle
+from ainative.notebook.chat import PHASES, Conversation, Outgoing, Throttle, person_suggestion
 from ainative.notebook.client import AsyncTutorClient
 from ainative.notebook.consent_view import ConsentLine
 from ainative.notebook.course_choice import BINDING_MIME, Course
 from ainative.notebook.kernel_context import KernelContext, notebook_file
+from ainative.notebook.person_view import PersonPanel
 from ainative.notebook.preview import Preview
+from ainative.notebook.render import sanitise
+from ainative.notebook.staff_view import StaffLine
 from ainative.notebook.turn_view import TurnView
 from ainative.notebook.wire import StreamEvent, TutorClientError, clock
 from ainative.tutor.modes import DEFAULT_MODE, all_modes
 
 CSS = """<style>
+.ainative-tutor { color: var(--jp-ui-font-color1); }
 .ainative-tutor .ainative-msg { padding: 6px 10px; border-radius: 8px; margin: 2px 0;
-  line-height: 1.45; }
-.ainative-tutor .ainative-msg-student { background: #e8f0fe; margin-left: 15%; }
-.ainative-tutor .ainative-msg-tutor { background: #f5f5f5; margin-right: 15%; }
-.ainative-tutor .ainative-msg-error { background: #fdecea; color: #b00020; }
-.ainative-tutor .ainative-msg pre { background: #fff; padding: 6px; overflow-x: auto; }
+  line-height: 1.45; color: var(--jp-content-font-color1); }
+.ainative-tutor .ainative-msg-student { background: var(--jp-layout-color3);
+  background: color-mix(in srgb, var(--jp-brand-color1) 20%, var(--jp-layout-color1));
+  color: var(--jp-ui-font-color0); margin-left: 15%; }
+.ainative-tutor .ainative-msg-tutor { background: var(--jp-layout-color2); margin-right: 15%; }
+.ainative-tutor .ainative-msg-person { background: var(--jp-layout-color2); margin-right: 15%;
+  border-left: 4px solid var(--jp-success-color1); }
+.ainative-tutor .ainative-msg-error { background: var(--jp-layout-color2);
+  color: var(--jp-error-color1); border-left: 4px solid var(--jp-error-color1); }
+.ainative-tutor .ainative-msg pre { background: var(--jp-layout-color1); padding: 6px;
+  overflow-x: auto; color: var(--jp-content-font-color1); }
 .ainative-tutor pre.ainative-tutor-sent { max-height: 12em; overflow: auto; margin: 0 0 6px;
-  background: #fafafa; padding: 4px; white-space: pre-wrap; }
+  background: var(--jp-layout-color2); color: var(--jp-content-font-color1); padding: 4px;
+  white-space: pre-wrap; }
+.ainative-tutor .ainative-tutor-note { color: var(--jp-ui-font-color2); }
+.ainative-tutor .ainative-tutor-error-text { color: var(--jp-error-color1); }
 </style>"""
 HEADER = "<b>AI tutor</b> — it guides you; it does not hand out solutions."
 NO_COURSE = "Choose your course…"
@@ -86,6 +99,7 @@ class TutorWidget:
         )
         self.course.layout.display = "none"
         self.course_label = widgets.HTML("")
+        self.staff_line = StaffLine()
         self.new_button = widgets.Button(
             description="New conversation",
             icon="plus",
@@ -126,11 +140,22 @@ class TutorWidget:
         self.course.observe(self._course_chosen, names="value")
         self.preview.accordion.observe(lambda _: self._refresh_preview(), names="selected_index")
         self.question.observe(lambda _: self._refresh_preview(), names="value")
+        self.person = PersonPanel(
+            client=lambda: self.client,
+            session=self._session,
+            conversation=lambda: self.conversation,
+            outgoing=self._outgoing,
+            notebook_file=lambda: notebook_file(self.context.ip),
+            spawn=self._spawn,
+            show_reply=self._show_reply,
+        )
         self.box = widgets.VBox(
             [
                 widgets.HTML(CSS + HEADER),
                 widgets.HBox([self.course, self.course_label, self.new_button]),
+                self.staff_line.label,
                 self.turns,
+                self.person.box,
                 self.question,
                 widgets.HBox([self.mode, self.ask_button]),
                 self.preview.accordion,
@@ -181,8 +206,27 @@ class TutorWidget:
         return self._client
 
     def _say(self, text: str, error: bool = False) -> None:
-        colour = "#b00020" if error else "#555"
-        self.status.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
+        cls = "ainative-tutor-error-text" if error else "ainative-tutor-note"
+        self.status.value = f'<span class="{cls}">{html.escape(text)}</span>'
+
+    def _show_reply(self, reply: dict[str, Any]) -> None:
+        """A staff member's reply, in the conversation (the API's sanitised HTML, sanitised
+        again here: the widget trusts no HTML it did not make)."""
+        who = html.escape(reply.get("author") or "staff")
+        body = sanitise(reply.get("html") or "")
+        message = widgets.HTML(
+            f'<div class="ainative-msg ainative-msg-person"><b>{who}</b> '
+            f"<small>· teaching staff</small><br>{body}</div>"
+        )
+        message.add_class("ainative-person-reply")
+        self.turns.children = (*self.turns.children, message)
+
+    def _suggest_person(self) -> None:
+        """Point at "Ask a person" after a held-back answer, two unhelpful ones in a row or
+        a repeated error (chat.person_suggestion)."""
+        reason = person_suggestion(self.conversation.turns)
+        if reason is not None:
+            self.person.suggest(reason)
 
     def _refresh_preview(self) -> None:
         if self.preview.is_open:
@@ -212,10 +256,16 @@ class TutorWidget:
         await self.refresh_consent()
 
     async def _load_courses(self) -> list[Course]:
+        """The hub's list, else the API's; the hub's carries no policy, so the API is asked
+        for what staff can see (best effort: unknown reads as "staff can read")."""
         listed = course_choice.parse_courses(Settings().ainative_courses)
-        if listed is not None:
+        if listed is None:
+            return course_choice.courses_from_api(await self.client.courses())
+        try:
+            known = {c.id: c for c in course_choice.courses_from_api(await self.client.courses())}
+        except TutorClientError:
             return listed
-        return course_choice.courses_from_api(await self.client.courses())
+        return [known.get(c.id, c) for c in listed]
 
     def show_courses(self, remembered: int | None = None) -> None:
         """One course: named. Several: a dropdown, preset to the remembered choice."""
@@ -230,6 +280,7 @@ class TutorWidget:
             self.course_label.value = f"<small>Course: {html.escape(chosen.label)}</small>"
 
     def _bind(self, course: Course | None) -> None:
+        self.staff_line.show(course is not None, course.staff_reading if course else None)
         self.conversation.course_id = course.id if course else None
         self.context.course_id = self.conversation.course_id
         self.context.course_pending = not self.course_settled  # cell runs wait for it
@@ -333,6 +384,7 @@ class TutorWidget:
             item = await self.client.follow(item, math.inf, on_delta=grown, on_phase=moved)
             turn.finish(item)
             view.render()
+            self._suggest_person()
             if item.status == "done":
                 self._say(f"answered in {time.monotonic() - started:.1f} s")
             else:
@@ -387,6 +439,7 @@ class TutorWidget:
         if score is not None:
             turn.score = score
         view.rated("Thanks, your rating was recorded.")
+        self._suggest_person()
 
     async def refresh_consent(self) -> None:
         try:

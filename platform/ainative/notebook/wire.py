@@ -170,6 +170,12 @@ def raise_for(response: httpx.Response, quota: Quota | None = None) -> None:
         if refills or "quota" in _detail(response).lower():
             raise QuotaExceededError(f"tutor quota used up, refills at {clock(refills)}")
         raise QuotaExceededError(f"too many requests: {_detail(response)}")
+    if code == 403 and "json" in response.headers.get("content-type", ""):
+        body = response.json()
+        if isinstance(body, dict) and body.get("ai_window") == "off":
+            until = body.get("until")
+            when = f"until {until[:10]} {clock(until)}" if until else "for now"
+            raise TutorClientError(f"the tutor is switched off for this notebook {when}")
     if code in RETRY_STATUSES:
         raise TutorUnavailableError("the tutor is busy or restarting; try again in a minute")
     raise TutorClientError(f"the tutor refused the request ({code}): {_detail(response)}")

@@ -108,3 +108,23 @@ PASSWORD_CHECKS = Counter(
     "ainative_password_checks_total",
     "bcrypt verifications (the dummy check for unknown accounts included)",
 )
+
+# Ask a person (issue 23), read from the database at scrape time by the API, per course.
+ESCALATIONS_WAITING = Gauge(
+    "ainative_escalations_waiting",
+    "Requests to a person waiting for course staff",
+    ["course"],
+    multiprocess_mode="mostrecent",
+)
+ESCALATION_OLDEST_WAIT = Gauge(
+    "ainative_escalation_oldest_wait_seconds",
+    "How long the oldest waiting request to a person has waited (0: none)",
+    ["course"],
+    multiprocess_mode="mostrecent",
+)
+ESCALATION_ALERT_AFTER = Gauge(
+    "ainative_escalation_alert_after_seconds",
+    "The course's escalation_alert_minutes (default 10), in seconds",
+    ["course"],
+    multiprocess_mode="mostrecent",
+)

@@ -35,6 +35,36 @@ def record_pool_status() -> dict[str, Any]:
     return {**status, "overflow": overflow}
 
 
+def record_escalations(engine: Engine) -> int:
+    """Per course: waiting requests to a person, the oldest one's age, its alert threshold.
+    Returns the number of courses read (0 when the database is out of reach)."""
+    from sqlalchemy.orm import Session
+
+    from ainative.escalation.queue import DEFAULT_ALERT_MINUTES, waiting_by_course
+
+    try:
+        with Session(engine) as session:
+            rows = waiting_by_course(session)
+    except Exception as exc:  # a scrape must not fail on the database
+        log.warning("escalation gauges skipped: %s", type(exc).__name__)
+        return 0
+    if not rows:  # no course yet: the series exist all the same, at zero
+        rows = [
+            {
+                "course_id": "none",
+                "waiting": 0,
+                "oldest_seconds": 0,
+                "alert_seconds": DEFAULT_ALERT_MINUTES * 60,
+            }
+        ]
+    for row in rows:
+        course = str(row["course_id"])
+        metrics.ESCALATIONS_WAITING.labels(course).set(int(row["waiting"]))
+        metrics.ESCALATION_OLDEST_WAIT.labels(course).set(float(row["oldest_seconds"]))
+        metrics.ESCALATION_ALERT_AFTER.labels(course).set(float(row["alert_seconds"]))
+    return len(rows)
+
+
 def _ping_database(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))

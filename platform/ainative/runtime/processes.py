@@ -75,3 +75,12 @@ def flower_command() -> list[str]:
     """
     conf = resources.flower_config()
     return [sys.executable, "-m", "celery", "-A", "worker", "flower", f"--conf={conf}"]
+
+
+def console_command() -> list[str]:
+    """The staff console, a hub service at /services/console/ (ainative.console.app).
+
+    It reads CONSOLE_HOST, CONSOLE_PORT, CONSOLE_API_URL, CONSOLE_HUB_TOKEN and
+    CONSOLE_COOKIE_SECRET through Settings, so no secret is on the command line.
+    """
+    return [sys.executable, "-m", "ainative.console"]

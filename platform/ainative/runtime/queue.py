@@ -16,6 +16,8 @@ TASK_ANSWER = "tutor.answer"
 TASK_SWEEP = "tutor.sweep"
 TASK_HUB_REMOVAL = "tutor.hub_removal"  # the hub part of deleted accounts, retried by beat
 HUB_REMOVAL_INTERVAL = 60.0  # seconds between beat's passes over hub_deletions
+TASK_LTI_SYNC = "lti.sync_roster"  # one course's NRPS roster sync (course_id, requested_by)
+TASK_LTI_SYNC_ALL = "lti.sync_rosters"  # beat: every LMS course that offers a roster
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -45,15 +47,26 @@ def make_celery(settings: Settings | None = None) -> Celery:
         worker_send_task_events=True,
         timezone="UTC",
         enable_utc=True,
-        beat_schedule={
-            "sweep-stuck-interactions": {
-                "task": TASK_SWEEP,
-                "schedule": settings.sweeper_interval_seconds,
-            },
-            "remove-deleted-accounts-from-hub": {
-                "task": TASK_HUB_REMOVAL,
-                "schedule": HUB_REMOVAL_INTERVAL,
-            },
-        },
+        beat_schedule=_beat_schedule(settings),
     )
     return app
+
+
+def _beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
+    """Beat's periodic tasks; the roster sync only when LTI_ROSTER_SYNC_INTERVAL > 0."""
+    schedule: dict[str, dict[str, object]] = {
+        "sweep-stuck-interactions": {
+            "task": TASK_SWEEP,
+            "schedule": settings.sweeper_interval_seconds,
+        },
+        "remove-deleted-accounts-from-hub": {
+            "task": TASK_HUB_REMOVAL,
+            "schedule": HUB_REMOVAL_INTERVAL,
+        },
+    }
+    if settings.lti_roster_sync_interval > 0:
+        schedule["sync-lms-rosters"] = {
+            "task": TASK_LTI_SYNC_ALL,
+            "schedule": float(settings.lti_roster_sync_interval),
+        }
+    return schedule

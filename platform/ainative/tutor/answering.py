@@ -11,6 +11,8 @@ retry after a failure mid-answer never shows the student text twice.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +25,8 @@ from ainative.observability.metrics import LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
 from ainative.tutor.cache import CachedAnswer, ResponseCache, question_key
 from ainative.tutor.classify import classify
 from ainative.tutor.guardrails import GuardrailResult
+from ainative.tutor.leakage import Reference
+from ainative.tutor.leakage.score import HINTS_ONLY_THRESHOLD
 from ainative.tutor.prompts import Turn, build_messages, prompt_version
 from ainative.tutor.stream_guard import Release, StreamGuard
 from ainative.tutor.tutor_only import TutorOnly
@@ -51,9 +55,31 @@ class AnswerValues:
     guardrail: str
     guardrail_detail: dict[str, Any] = field(default_factory=dict)
     ttft_ms: int | None = None
+    # The LLM's side (None on a cache hit: no call was made for this row).
+    messages_sha256: str | None = None
+    messages: list[dict[str, str]] | None = None  # None too when LLM_STORE_MESSAGES is off
+    decoding: dict[str, Any] | None = None
+    response_id: str | None = None
+    system_fingerprint: str | None = None
+    model_returned: str | None = None
+    raw_answer: str | None = None  # as the model wrote it, before the guardrail
+    # Against the assignment's reference solution (None outside an assignment).
+    leak_score: float | None = None
+    leak: dict[str, Any] | None = None
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def messages_sha256(messages: list[dict[str, str]]) -> str:
+    """SHA-256 of the rendered messages as canonical JSON (sorted keys, no spaces, UTF-8),
+    so two turns sent the same text compare equal whether or not the text is stored."""
+    canonical = json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def call_with_retries(
@@ -89,6 +115,8 @@ def stream_with_retries(
     on_release: OnRelease,
     strict: bool = False,
     tutor_only: TutorOnly | None = None,
+    reference: Reference | None = None,
+    leak_threshold: float | None = None,
     **retrying: Any,
 ) -> tuple[LLMResult, GuardrailResult]:
     """Stream one answer through a fresh StreamGuard per attempt, each opened by a reset;
@@ -96,7 +124,15 @@ def stream_with_retries(
     guards: list[StreamGuard] = []
 
     def attempt() -> LLMResult:
-        guards.append(StreamGuard(classification, strict=strict, tutor_only=tutor_only))
+        guards.append(
+            StreamGuard(
+                classification,
+                strict=strict,
+                tutor_only=tutor_only,
+                reference=reference,
+                leak_threshold=leak_threshold,
+            )
+        )
         on_release(Release("", reset=True))
         return call(guards[-1])
 
@@ -132,7 +168,12 @@ def produce_answer(
     history = [Turn(str(h["prompt"]), str(h["answer"])) for h in row.get("history") or ()]
     # Only a first turn may be served from or stored in the cache: a follow-up's answer
     # depends on the conversation, which the key does not contain.
-    if int(row.get("turn") or 1) > 1 or history:
+    # An assignment's answers are leak-scored against its reference, which the key does not
+    # hold either: they are never cached.
+    reference = None
+    if row.get("assignment_reference"):
+        reference = Reference.of(row["assignment_reference"], row.get("assignment_tests"))
+    if int(row.get("turn") or 1) > 1 or history or reference is not None:
         cache = None
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
@@ -158,6 +199,8 @@ def produce_answer(
         question=row["prompt"],
         context=context,
         timeout=settings.llm_timeout_seconds,
+        temperature=settings.llm_temperature,
+        seed=settings.llm_seed,
     )
     started = time.perf_counter()
     result, checked = stream_with_retries(
@@ -166,6 +209,8 @@ def produce_answer(
         on_release=on_release,
         strict=strict,
         tutor_only=TutorOnly.of(policy.get("extra_context")),
+        reference=reference,
+        leak_threshold=_leak_threshold(policy, row.get("ai_window")),
         provider=provider_name,
         retries=settings.task_max_retries,
         backoff=settings.llm_retry_backoff_seconds,
@@ -189,10 +234,31 @@ def produce_answer(
         guardrail=checked.outcome,
         guardrail_detail=detail,
         ttft_ms=result.ttft_ms,
+        messages_sha256=messages_sha256(request.messages),
+        messages=request.messages if settings.llm_store_messages else None,
+        decoding=request.decoding(),
+        response_id=_text_or_none(result.metadata.get("response_id")),
+        system_fingerprint=_text_or_none(result.metadata.get("system_fingerprint")),
+        model_returned=_text_or_none(result.metadata.get("model")),
+        raw_answer=result.text,
+        leak=checked.detail.get("leak") if reference is not None else None,
     )
+    if values.leak is not None:
+        values.leak_score = float(values.leak["score"])
     if cache is not None:
         cache.set(key, cached_from(values))
     return values
+
+
+def _leak_threshold(policy: Mapping[str, Any], window: str | None) -> float | None:
+    """The course's `leak_threshold` (0-1) if it sets a valid one; a hints-only window
+    tightens it to at most HINTS_ONLY_THRESHOLD."""
+    value = policy.get("leak_threshold")
+    valid = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
+    threshold = float(value) if valid and value is not None else None
+    if window == "hints-only":
+        return min(threshold or HINTS_ONLY_THRESHOLD, HINTS_ONLY_THRESHOLD)
+    return threshold
 
 
 def cached_from(values: AnswerValues) -> CachedAnswer:

@@ -47,6 +47,8 @@ class CourseChoice:
     policy_version: int = 1
     experiment_id: int | None = None  # the course's running experiment, if any
     arm: dict[str, Any] | None = None  # the caller's arm in it: {id, name, policy}
+    # The strictest AI window in force now for the question's notebook: {mode, ends_at}.
+    window: dict[str, Any] | None = None
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "code": self.code, "title": self.title}
@@ -62,8 +64,18 @@ class Lookup:
     last_turn: int = 0  # the session's highest turn number so far (0: none yet)
 
 
+# Which AI window governs a question (shared with ainative.course.assignment_stats, so the
+# console's "state now" is the rule submit applies): one in force now, the strictest first
+# (off, then hints-only, then normal), and of equals the one that lasts longest.
+WINDOW_IN_FORCE = (
+    "(w.starts_at IS NULL OR w.starts_at <= now()) AND (w.ends_at IS NULL OR now() < w.ends_at)"
+)
+WINDOW_STRICTEST_FIRST = (
+    "CASE w.mode WHEN 'off' THEN 0 WHEN 'hints-only' THEN 1 ELSE 2 END, w.ends_at DESC NULLS FIRST"
+)
+
 LOOKUP_SQL = text(
-    """
+    f"""
     WITH s AS (
         SELECT t.course_id,
             (SELECT COALESCE(max(i.turn), 0) FROM interactions i
@@ -81,7 +93,14 @@ LOOKUP_SQL = text(
                 'arm', (SELECT json_build_object('id', a.id, 'name', a.name, 'policy', a.policy)
                         FROM experiment_assignments x
                         JOIN experiment_arms a ON a.id = x.arm_id
-                        WHERE x.experiment_id = e.id AND x.user_id = :user_id))
+                        WHERE x.experiment_id = e.id AND x.user_id = :user_id),
+                'window', (SELECT json_build_object('mode', w.mode, 'ends_at', w.ends_at)
+                        FROM ai_windows w LEFT JOIN assignments asg ON asg.id = w.assignment_id
+                        WHERE w.course_id = c.id
+                          AND (w.assignment_id IS NULL OR asg.notebook_path = :notebook_path)
+                          AND {WINDOW_IN_FORCE}
+                        ORDER BY {WINDOW_STRICTEST_FIRST}
+                        LIMIT 1))
                 ORDER BY c.id)
             FROM memberships m JOIN courses c ON c.id = m.course_id
             LEFT JOIN experiments e ON e.course_id = c.id AND e.ended_at IS NULL
@@ -101,17 +120,25 @@ def _courses(raw: Any) -> tuple[CourseChoice, ...]:
             int(c.get("policy_version") or 1),
             c.get("experiment_id"),
             c.get("arm"),
+            c.get("window"),
         )
         for c in items
     )
 
 
-def lookup(conn: Connection, user_id: int, session_id: Any = None) -> Lookup:
-    """The caller's courses (and the named session of theirs), in one query."""
+def lookup(
+    conn: Connection, user_id: int, session_id: Any = None, notebook_path: str | None = None
+) -> Lookup:
+    """The caller's courses (and the named session of theirs), in one query; each course's
+    AI window in force for `notebook_path` (without one: the course-wide windows only)."""
     row = (
         conn.execute(
             LOOKUP_SQL,
-            {"user_id": user_id, "session_id": str(session_id) if session_id else None},
+            {
+                "user_id": user_id,
+                "session_id": str(session_id) if session_id else None,
+                "notebook_path": notebook_path,
+            },
         )
         .mappings()
         .one()

@@ -32,6 +32,16 @@ class SessionNotFoundError(TutorError):
         super().__init__(f"{named} not found")
 
 
+class AiWindowClosedError(TutorError):
+    """An AI window `off` covers the question's notebook (or the whole course) now; no LLM
+    was called. `ends_at` is when the tutor opens again (None: until staff reopen it)."""
+
+    def __init__(self, ends_at: str | None) -> None:
+        self.ends_at = ends_at
+        until = f"until {ends_at}" if ends_at else "until your course staff open it again"
+        super().__init__(f"The tutor is switched off for this notebook {until}.")
+
+
 class ModeNotAllowedError(TutorError):
     """The course's policy does not allow the question's mode."""
 

@@ -21,9 +21,12 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ainative.tutor.tutor_only import WITHHELD, TutorOnly
+
+if TYPE_CHECKING:
+    from ainative.tutor.leakage import Reference
 
 MAX_SNIPPET_LINES = 3  # a block up to this many non-blank lines is an illustration
 MAX_LOOSE_CODE_LINES = 4  # a run of this many unfenced code lines counts as a long block
@@ -218,17 +221,29 @@ def apply_guardrail(
     *,
     strict: bool = False,
     tutor_only: TutorOnly | None = None,
+    reference: Reference | None = None,
+    leak_threshold: float | None = None,
 ) -> GuardrailResult:
     """Check an answer before it reaches the student. `strict` (an experiment arm's or a
     course's `guardrail: strict`) lets no code through at all, not even short snippets;
     `tutor_only` is the course's tutor-only text, which the answer must not repeat. The
-    detail says how, never which passage (the student's data export holds it)."""
+    detail says how, never which passage (the student's data export holds it).
+
+    With an assignment's `reference` solution the answer is leak-scored first
+    (ainative.tutor.leakage); at or above `leak_threshold` its code is all rewritten, and
+    an answer that still leaks without its code (step-by-step prose) is refused. The
+    detail's `leak` holds the score, its parts and the decision, never the reference."""
     blocks = _find_blocks(answer)
     found = _counts(blocks)
     repeated = tutor_only.repeated_in(answer) if tutor_only is not None else None
     if repeated is not None:
         detail = {**found, "reason": "answer repeated the course's tutor-only text"}
         return GuardrailResult("withheld", WITHHELD, {**detail, "tutor_only_match": repeated})
+    if reference is not None:
+        leaked, leak = _leak_check(answer, blocks, found, reference, leak_threshold)
+        if leaked is not None:
+            return leaked
+        found = {**found, "leak": leak}
     if classification == "solution-request" and blocks:
         detail = {**found, "reason": "solution request answered with code"}
         return GuardrailResult("refused", REFUSAL, detail)
@@ -239,3 +254,28 @@ def apply_guardrail(
         detail = {**found, "reason": "answer contained long code"}
         return GuardrailResult("rewritten", _rewrite(answer, blocks), detail)
     return GuardrailResult("passed", answer, found)
+
+
+def _leak_check(
+    answer: str,
+    blocks: list[_Block],
+    found: dict[str, Any],
+    reference: Reference,
+    threshold: float | None,
+) -> tuple[GuardrailResult | None, dict[str, Any]]:
+    """(the outcome when the answer leaks the reference solution, else None; the leak
+    detail: score, parts, decision)."""
+    from ainative.tutor.leakage import LEAK_THRESHOLD, score_answer
+
+    result = score_answer(reference, answer, threshold=threshold or LEAK_THRESHOLD)
+    if not result.leak:
+        return None, {**result.as_dict(), "decision": "passed"}
+    reason = "answer matched the assignment's reference solution"
+    if blocks:
+        rewritten = _rewrite(answer, blocks, all_code=True)
+        if not score_answer(reference, rewritten, threshold=result.threshold).leak:
+            leak = {**result.as_dict(), "decision": "rewritten"}
+            detail = {**found, "reason": reason, "leak": leak}
+            return GuardrailResult("rewritten", rewritten, detail), leak
+    leak = {**result.as_dict(), "decision": "refused"}
+    return GuardrailResult("refused", REFUSAL, {**found, "reason": reason, "leak": leak}), leak

@@ -17,9 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ainative.tutor import code_reading
 from ainative.tutor.modes import get_mode
 
-PROMPT_VERSION = "2026.12.1"  # .1: earlier turns of the session as chat history
+# .1: earlier turns of the session as chat history
+# .2: the kernel's explanation and the static reading under their own heading (FACTS_HEADING)
+PROMPT_VERSION = "2026.12.2"
+FACTS_HEADING = "What Python and a reading of my code say (facts, not a fix):"
 
 SYSTEM_PREAMBLE = (
     "You are a patient programming tutor for university students working in Jupyter "
@@ -65,16 +69,34 @@ def system_prompt(mode: str, extra_context: str | None = None, variant: str | No
 
 
 def user_prompt(question: str, context: Mapping[str, Any] | None = None) -> str:
-    """The user message: the question, then the code, error and notebook the widget sent."""
+    """The user message: the question, then the code, error, the facts (explanation and
+    static reading) and the notebook the widget sent."""
     context = context or {}
     parts = [question.strip()]
     if context.get("code"):
         parts.append("My code:\n```python\n" + _clip(str(context["code"])) + "\n```")
     if context.get("error"):
         parts.append("The error I get:\n```\n" + _clip(str(context["error"])) + "\n```")
+    facts = facts_section(context)
+    if facts:
+        parts.append(facts)
     if context.get("notebook"):
         parts.append("Notebook: " + _clip(str(context["notebook"]), 500))
     return "\n\n".join(parts)
+
+
+def facts_section(context: Mapping[str, Any]) -> str | None:
+    """The kernel's explanation (as the student saw it) and the static reading's findings,
+    under FACTS_HEADING; None when there are neither."""
+    rows: list[str] = []
+    if context.get("explanation"):
+        rows.append(_clip(str(context["explanation"]), 2_000))
+    if context.get("code"):
+        reading = code_reading.read(str(context["code"]))
+        reading = reading if context.get("error") else reading.ran()
+        found = [reading.syntax_error] if reading.syntax_error else reading.findings
+        rows += [f"Reading, line {f.line}: {f.message}" for f in found[:8] if f is not None]
+    return FACTS_HEADING + "\n" + "\n".join(rows) if rows else None
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,17 @@ INSERT_SQL = text(
         WHERE session_id = CAST(:session_id AS uuid))
     INSERT INTO interactions (
         id, user_id, session_id, course_id, client_request_id, turn, notebook_path, cell_id,
-        policy_version, experiment_id, arm_id, mode, prompt, context,
+        policy_version, experiment_id, arm_id, assignment_id, ai_window, mode, prompt, context,
         status, cache_hit, answer, provider, model, prompt_version, prompt_tokens,
         completion_tokens, classification, guardrail, guardrail_detail,
         queue_ms, llm_ms, total_ms, attempts, completed_at)
     SELECT CAST(:id AS uuid), :user_id, CAST(:session_id AS uuid), :course_id,
         :client_request_id, t.turn, :notebook_path, :cell_id,
-        :policy_version, :experiment_id, :arm_id, :mode, :prompt, CAST(:context AS jsonb),
+        :policy_version, :experiment_id, :arm_id,
+        -- the assignment whose notebook the question came from (issue 22)
+        (SELECT a.id FROM assignments a WHERE a.course_id = :course_id
+            AND a.notebook_path = :notebook_path),
+        :ai_window, :mode, :prompt, CAST(:context AS jsonb),
         :status, :cache_hit,
         :answer, :provider, :model, :prompt_version, :prompt_tokens, :completion_tokens,
         :classification, :guardrail, CAST(:guardrail_detail AS jsonb), :queue_ms, :llm_ms,
@@ -52,6 +56,9 @@ INSERT_SQL = text(
         SELECT 1 FROM tutor_sessions s WHERE s.id = CAST(:session_id AS uuid)
         AND s.user_id = :user_id))
       AND (NOT :first_turn_only OR t.turn = 1)
+      -- a cached answer was never checked against an assignment's reference: not for one
+      AND (NOT :first_turn_only OR NOT EXISTS (SELECT 1 FROM assignments a
+          WHERE a.course_id = :course_id AND a.notebook_path = :notebook_path))
     ON CONFLICT ON CONSTRAINT uq_interactions_client_request DO NOTHING
     RETURNING *
     """
@@ -66,6 +73,7 @@ _DEFAULTS: dict[str, Any] = {
     "policy_version": None,
     "experiment_id": None,
     "arm_id": None,
+    "ai_window": None,
     "first_turn_only": False,
     "context": None,
     "status": "queued",
@@ -119,11 +127,14 @@ def get_interaction(conn: Connection, interaction_id: uuid.UUID | str) -> Row | 
 
 
 def is_course_instructor(conn: Connection, user_id: int, course_id: int) -> bool:
+    """An instructor of a course that lets its staff read questions (staff_reading is not
+    "aggregates", ainative.course.staff_views)."""
     return (
         conn.execute(
             text(
-                "SELECT 1 FROM memberships WHERE user_id = :u AND course_id = :c "
-                "AND role = 'instructor'"
+                "SELECT 1 FROM memberships m JOIN courses c ON c.id = m.course_id"
+                " WHERE m.user_id = :u AND m.course_id = :c AND m.role = 'instructor'"
+                " AND coalesce(c.tutor_policy->>'staff_reading', 'full') <> 'aggregates'"
             ),
             {"u": user_id, "c": course_id},
         ).first()

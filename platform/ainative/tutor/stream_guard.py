@@ -27,6 +27,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ainative.tutor.guardrails import (
     _FENCE_OPEN,
@@ -37,6 +38,9 @@ from ainative.tutor.guardrails import (
     apply_guardrail,
 )
 from ainative.tutor.tutor_only import WITHHELD, TutorOnly
+
+if TYPE_CHECKING:
+    from ainative.tutor.leakage import Reference
 
 _NOT_STATEMENT_START = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"type"}
 _FIRST_WORD = re.compile(r"([A-Za-z_]\w*) ")
@@ -115,11 +119,19 @@ class StreamGuard:
     """Feed it the LLM's deltas; it says what the student may see, and when."""
 
     def __init__(
-        self, classification: str, *, strict: bool = False, tutor_only: TutorOnly | None = None
+        self,
+        classification: str,
+        *,
+        strict: bool = False,
+        tutor_only: TutorOnly | None = None,
+        reference: Reference | None = None,
+        leak_threshold: float | None = None,
     ) -> None:
         self.classification = classification
         self.strict = strict
         self.tutor_only = tutor_only
+        self.reference = reference  # an assignment's reference solution: leak-scored
+        self.leak_threshold = leak_threshold
         self._withheld = False  # a passage of the tutor-only text came: show no more
         self.text = ""  # everything the model wrote so far
         self.shown = ""  # what the student sees now
@@ -185,5 +197,10 @@ class StreamGuard:
 
     def _verdict(self, text: str) -> GuardrailResult:
         return apply_guardrail(
-            text, self.classification, strict=self.strict, tutor_only=self.tutor_only
+            text,
+            self.classification,
+            strict=self.strict,
+            tutor_only=self.tutor_only,
+            reference=self.reference,
+            leak_threshold=self.leak_threshold,
         )

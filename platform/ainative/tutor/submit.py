@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 
 from ainative.config import Settings
 from ainative.course import experiments
-from ainative.course.event_types import QUOTA_EXCEEDED
+from ainative.course.event_types import AI_WINDOW_REFUSED, QUOTA_EXCEEDED
 from ainative.db.engine import Db, on_connection
 from ainative.limits import quota
 from ainative.observability.metrics import TUTOR_REQUESTS
@@ -32,6 +32,7 @@ from ainative.tutor import repository as repo
 from ainative.tutor.cache import AsyncResponseCache, question_key
 from ainative.tutor.classify import classify
 from ainative.tutor.errors import (
+    AiWindowClosedError,
     ModeNotAllowedError,
     QueueUnavailableError,
     QuotaExceededError,
@@ -62,6 +63,7 @@ class Bound:
     policy_version: int | None = None
     experiment_id: int | None = None
     arm_id: int | None = None
+    window: dict[str, Any] | None = None  # the AI window in force: {mode, ends_at}
 
 
 @dataclass
@@ -78,6 +80,7 @@ async def bind(
     course_id: int | None,
     session_id: Any = None,
     key: str = "",
+    notebook_path: str | None = None,
 ) -> Bound:
     """Decide the question's course under the binding rule (ainative.tutor.course_rule), one query.
 
@@ -87,7 +90,7 @@ async def bind(
     the policy is the caller's arm laid over the course's (`key` breaks ties when a first
     question assigns the arm).
     """
-    found = await db(on_connection(course_rule.lookup), user_id, session_id)
+    found = await db(on_connection(course_rule.lookup), user_id, session_id, notebook_path)
     if session_id is not None and not found.session_found:
         raise SessionNotFoundError(session_id)
     chosen = course_rule.choose_course(
@@ -97,7 +100,7 @@ async def bind(
         return Bound(None, {}, found.last_turn == 0)
     first = found.last_turn == 0
     if chosen.experiment_id is None:
-        return Bound(chosen.id, chosen.policy, first, chosen.policy_version)
+        return Bound(chosen.id, chosen.policy, first, chosen.policy_version, window=chosen.window)
     arm = await _arm(db, user_id, chosen, key)
     policy = experiments.effective_policy(chosen.policy, arm)
     return Bound(
@@ -107,6 +110,7 @@ async def bind(
         chosen.policy_version,
         arm.experiment_id if arm else None,
         arm.arm_id if arm else None,
+        chosen.window,
     )
 
 
@@ -141,8 +145,20 @@ async def submit(
 ) -> Submitted:
     """Accept a question: answered from the cache, or stored and queued."""
     started = time.perf_counter()
-    bound = await bind(db, q.user_id, q.course_id, q.session_id, settings.research_key())
+    bound = await bind(
+        db,
+        q.user_id,
+        q.course_id,
+        q.session_id,
+        settings.experiment_allocation_key(),
+        q.notebook_path,
+    )
     q, policy = replace(q, course_id=bound.course_id), bound.policy
+    window = (bound.window or {}).get("mode")
+    if window == "off":
+        await _refused_by_window(db, q, bound.window or {})
+    if window == "hints-only":
+        policy = {**policy, "allowed_modes": ["hints"]}
     check_mode(policy, q.mode)
     status = await quota.consume(redis, q.user_id, q.course_id, quota.limit_for(policy, settings))
     if not status.allowed:
@@ -172,10 +188,11 @@ async def submit(
         policy_version=bound.policy_version,
         experiment_id=bound.experiment_id,
         arm_id=bound.arm_id,
+        ai_window=window,
     )
     # A later turn is answered with its history, so only a first turn may come from the
     # cache; the INSERT re-checks (first_turn_only) against a concurrent turn.
-    hit = await cache.get(key) if bound.first_turn else None
+    hit = await cache.get(key) if bound.first_turn and window is None else None
     if hit is not None:
         row = await db(
             on_connection(repo.insert_interaction),
@@ -201,6 +218,21 @@ async def submit(
         raise QueueUnavailableError(retry_after=30) from exc
     TUTOR_REQUESTS.labels("queued").inc()
     return Submitted("queued", row)
+
+
+async def _refused_by_window(db: Db, q: Question, window: Mapping[str, Any]) -> None:
+    """Record the refusal for research (no LLM call, no row) and refuse."""
+    ends_at = window.get("ends_at")
+    TUTOR_REQUESTS.labels("window_refused").inc()
+    await db(
+        on_connection(repo.add_event),
+        AI_WINDOW_REFUSED,
+        user_id=q.user_id,
+        course_id=q.course_id,
+        session_id=q.session_id,
+        payload={"notebook_path": q.notebook_path, "ends_at": ends_at, "mode": q.mode},
+    )
+    raise AiWindowClosedError(str(ends_at) if ends_at else None)
 
 
 async def _duplicate(q: Question, db: Db, redis: aioredis.Redis) -> Submitted:

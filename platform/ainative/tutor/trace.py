@@ -47,6 +47,8 @@ START_SQL = text(
     SELECT upd.*,
         -- the policy it was asked under: its course policy version, with its arm laid over
         {POLICY_ASKED_UNDER} AS policy,
+        -- the assignment's reference and hidden tests: leak scoring only, never the prompt
+        asg.reference_solution AS assignment_reference, asg.hidden_tests AS assignment_tests,
         COALESCE((
             SELECT json_agg(json_build_object('prompt', h.prompt, 'answer', h.answer)
                 ORDER BY h.turn, h.created_at)
@@ -58,6 +60,7 @@ START_SQL = text(
                 ORDER BY i.turn DESC, i.created_at DESC
                 LIMIT {HISTORY_MAX_TURNS}) h), '[]'::json) AS history
     FROM upd {policy_joins("upd")}
+    LEFT JOIN assignments asg ON asg.id = upd.assignment_id
     """
 )
 
@@ -71,6 +74,17 @@ def start_attempt(conn: Connection, interaction_id: str) -> dict[str, Any] | Non
     return dict(row) if row is not None else None
 
 
+# The LLM's side of a turn (migration 0012); absent from a cache hit's values.
+LLM_SIDE = (
+    "messages_sha256",
+    "messages",
+    "decoding",
+    "response_id",
+    "system_fingerprint",
+    "model_returned",
+    "raw_answer",
+)
+
 COMPLETE_SQL = text(
     f"""
     UPDATE interactions SET status = 'done', answer = :answer, provider = :provider,
@@ -78,6 +92,10 @@ COMPLETE_SQL = text(
         completion_tokens = :completion_tokens, llm_ms = :llm_ms, cache_hit = :cache_hit,
         classification = :classification, guardrail = :guardrail,
         guardrail_detail = CAST(:guardrail_detail AS jsonb), ttft_ms = :ttft_ms, error = NULL,
+        messages_sha256 = :messages_sha256, messages = CAST(:messages AS jsonb),
+        decoding = CAST(:decoding AS jsonb), response_id = :response_id,
+        system_fingerprint = :system_fingerprint, model_returned = :model_returned,
+        raw_answer = :raw_answer, leak_score = :leak_score, leak = CAST(:leak AS jsonb),
         completed_at = now(), total_ms = {_MS_SINCE_CREATED}
     WHERE id = CAST(:id AS uuid) AND status IN ('queued', 'running')
     RETURNING total_ms
@@ -91,8 +109,17 @@ def complete(conn: Connection, interaction_id: str, **values: Any) -> int | None
     Ended includes error: a row the sweeper gave up on has told its student so, and a
     late answer must not become a second final write (tests/faults counts them).
     """
-    params = {"ttft_ms": None, **values, "id": interaction_id}
+    params = {
+        **dict.fromkeys(LLM_SIDE),
+        "ttft_ms": None,
+        "leak_score": None,
+        "leak": None,
+        **values,
+        "id": interaction_id,
+    }
     params["guardrail_detail"] = json.dumps(values.get("guardrail_detail") or {})
+    for column in ("messages", "decoding", "leak"):
+        params[column] = None if params[column] is None else json.dumps(params[column])
     row = conn.execute(COMPLETE_SQL, params).first()
     return None if row is None else int(row[0])
 

@@ -5,7 +5,7 @@
     python -m tests.bench.lab --scale 0.1 --workers 2          # smaller, two workers
 
 Starts the real processes (see stack.py), creates the students, runs the scenarios in
-order (lab, burst, saturation, cache, stream, stream-burst, idle), prints a table and
+order (lab, lab-console, burst, saturation, cache, stream, stream-burst, idle), prints a table and
 writes the figures as JSON. Numbers, not pass/fail: compare two runs on the same machine.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.lab import procstats, report
+from tests.bench.lab.console import enrol_in_course
 from tests.bench.lab.measure import Lab
 from tests.bench.lab.scenarios import SCENARIOS, recover, warm_up
 from tests.bench.lab.stack import LabStack
@@ -83,6 +84,7 @@ async def run_scenarios(stack: LabStack, args: argparse.Namespace) -> dict[str, 
     names = [n for n in SCENARIOS if n in (args.scenario or SCENARIOS)]
     needed = max(2, round(500 * args.scale))
     students = await asyncio.to_thread(create_students, stack.database_url, needed, stack.settings)
+    course = await asyncio.to_thread(enrol_in_course, stack.database_url, students, stack.settings)
     client = Client(stack.api_url, args.question_timeout)
     lab = Lab(
         stack=stack,
@@ -93,6 +95,7 @@ async def run_scenarios(stack: LabStack, args: argparse.Namespace) -> dict[str, 
         question_timeout=args.question_timeout,
         scenario_timeout=args.scenario_timeout,
         roots=stack.roots(),
+        course=course,
     )
     results: dict[str, Any] = {}
     try:

@@ -8,9 +8,12 @@ import random
 import time
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.bench.lab import procstats
+
+if TYPE_CHECKING:
+    from tests.bench.lab.console import BenchCourse
 from tests.bench.lab.stack import FakeLLM, LabStack
 from tests.bench.lab.students import Client, Recorder, Student
 
@@ -28,6 +31,7 @@ class Lab:
     scenario_timeout: float = 180.0
     rng: random.Random = field(default_factory=lambda: random.Random(42))
     roots: dict[str, int] = field(default_factory=dict)
+    course: BenchCourse | None = None  # every student's course, and its instructor
 
     def count(self, full: int, minimum: int = 2) -> int:
         """A population or concurrency shrunk by --scale."""

@@ -293,6 +293,23 @@ def _details(scenarios: dict[str, dict[str, Any]]) -> list[str]:
                 f"Burst: last answer {b['last_answer_s']:.1f} s after the first question; "
                 f"L + 2 s = {b['latency_s'] + 2:g} s, so {b['last_answer_minus_L_plus_2_s']:+.1f} s"
             )
+    if "lab-console" in scenarios:
+        c = scenarios["lab-console"]
+        line = (
+            f"Console: {c['watchers']} staff polling the live view every second, "
+            f"{c['live_polls']} polls ({c['live_errors'] or 'no'} errors), "
+            f"each {_ms(c['live_request_ms'])} ms; "
+            f"view behind the students (ms) {_ms(c['view_behind_ms'])}, "
+            f"{c['questions_seen']}/{c['questions_sent']} questions seen"
+        )
+        if "lab" in scenarios:
+            base, watched = scenarios["lab"]["overhead_ms"], c["overhead_ms"]
+            if base["p50"] is not None and watched["p50"] is not None:
+                line += (
+                    f"; lab overhead p50 {watched['p50']:g} ms watched vs {base['p50']:g} ms "
+                    f"not ({watched['p50'] - base['p50']:+.0f} ms)"
+                )
+        lines += ["", line]
     for name, title in (("stream", "Stream"), ("stream-burst", "Stream burst")):
         if name not in scenarios:
             continue

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.bench.lab import procstats, report
+from tests.bench.lab.console import lab_console_scenario
 from tests.bench.lab.measure import Lab, measured, run_all
 from tests.bench.lab.students import Recorder, unique_question
 from tests.fakes.openai_server import DEFAULT_REPLY
@@ -346,6 +347,7 @@ Scenario = Callable[[Lab], Awaitable[dict[str, Any]]]
 # In this order: idle leaves slow calls in flight that only the end of the run stops.
 SCENARIOS: dict[str, Scenario] = {
     "lab": lab_scenario,
+    "lab-console": lab_console_scenario,
     "burst": burst_scenario,
     "saturation": saturation_scenario,
     "cache": cache_scenario,

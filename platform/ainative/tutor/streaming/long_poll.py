@@ -26,7 +26,8 @@ FALLBACK_POLL_SECONDS = 1.0  # re-read period while the done signal is unavailab
 
 
 def may_read(conn: Connection, row: Row, *, user_id: int, roles: Sequence[str]) -> bool:
-    """Its author, admins, and instructors of its course may read an interaction."""
+    """Its author, admins, and instructors of its course (unless the course shows its
+    staff totals only) may read an interaction."""
     if row["user_id"] == user_id or "admin" in roles:
         return True
     return bool(
