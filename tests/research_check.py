@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 
 from analytics import measures, novice
+from analytics.load_escalations import load_escalations
+from analytics.load_windows import load_window_refusals
 from analytics.load import (
     TraceFilter,
     load_deadlines,
@@ -28,6 +30,8 @@ def every_measure(database_url: str, course: str) -> dict[str, Any]:
     enrolments = load_enrolments(database_url, where=where)
     deadlines = load_deadlines(database_url, where=where)
     hours = measures.hours_to_deadline(interactions, deadlines)
+    escalations = load_escalations(database_url, where=where)
+    refusals = load_window_refusals(database_url, where=where)
     results: dict[str, Any] = {
         "cache_hit_rate": measures.cache_hit_rate(interactions),
         "deadline_profile": measures.deadline_profile(hours),
@@ -36,6 +40,7 @@ def every_measure(database_url: str, course: str) -> dict[str, Any]:
         "help_by_hour": measures.help_by_hour(interactions),
         "hours_to_deadline": hours,
         "latency_summary": measures.latency_summary(interactions),
+        "leak_rate": measures.leak_rate(interactions),
         "next_run_after_answer": measures.next_run_after_answer(interactions, events),
         "outside_working_hours": measures.outside_working_hours(interactions),
         "queries_per_student": measures.queries_per_student(enrolments, interactions),
@@ -46,6 +51,8 @@ def every_measure(database_url: str, course: str) -> dict[str, Any]:
         "sessions_by_inactivity": measures.sessions_by_inactivity(interactions),
         "solution_seeking": measures.solution_seeking(interactions),
         "time_to_help": measures.time_to_help(events, interactions),
+        "time_to_first_reply": measures.time_to_first_reply(escalations),
+        "window_refusals": measures.window_refusals(refusals),
         "error_quotient": novice.error_quotient(events),
         "repeated_error_density": novice.repeated_error_density(events),
         "watwin": novice.watwin(events),
