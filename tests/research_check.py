@@ -9,8 +9,6 @@ from typing import Any
 import pandas as pd
 
 from analytics import measures, novice
-from analytics.load_escalations import load_escalations
-from analytics.load_windows import load_window_refusals
 from analytics.load import (
     TraceFilter,
     load_deadlines,
@@ -19,6 +17,8 @@ from analytics.load import (
     load_interactions,
     load_sessions,
 )
+from analytics.load_escalations import load_escalations
+from analytics.load_windows import load_window_refusals
 
 
 def every_measure(database_url: str, course: str) -> dict[str, Any]:
