@@ -189,4 +189,4 @@ elif settings.hub_spawner == "docker":
     )
     c.DockerSpawner.mem_limit = "1G"
     c.DockerSpawner.cpu_limit = 1.0
-# kubernetes: the Zero to JupyterHub chart configures KubeSpawner (deploy/k8s/z2jh-values.yaml).
+# kubernetes: the Zero to JupyterHub chart configures KubeSpawner (deploy/jupyterhub/values.yaml).

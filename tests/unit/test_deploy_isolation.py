@@ -18,6 +18,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
+VALUES = ROOT / "deploy" / "jupyterhub" / "values.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def test_the_hub_image_installs_the_docker_spawner() -> None:
 
 
 def test_kubernetes_students_reach_no_private_address() -> None:
-    values = yaml.safe_load((K8S / "z2jh-values.yaml").read_text())
+    values = yaml.safe_load(VALUES.read_text())
     assert values["hub"]["extraEnv"]["HUB_SPAWNER"] == "kubernetes"
     policy = values["singleuser"]["networkPolicy"]
     assert policy["enabled"] is True
@@ -109,7 +110,7 @@ def test_kubernetes_redis_and_postgres_admit_no_student_pod() -> None:
 def test_production_gives_each_server_its_own_origin(compose: dict) -> None:
     """Finding 3: compose and the chart set subdomain_host, with a wildcard host routed."""
     assert compose["services"]["hub"]["environment"]["HUB_SUBDOMAIN_HOST"].startswith("${")
-    values = yaml.safe_load((K8S / "z2jh-values.yaml").read_text())
+    values = yaml.safe_load(VALUES.read_text())
     host = values["hub"]["config"]["JupyterHub"]["subdomain_host"]
     assert host.startswith("https://")
     assert values["hub"]["extraEnv"]["HUB_SUBDOMAIN_HOST"] == host

@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
-K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+VALUES = ROOT / "deploy" / "jupyterhub" / "values.yaml"
 POD_NETWORK = ipaddress.ip_network("10.244.0.0/16")  # the pod network students' pods get
 LOOPBACK = {ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128")}
 
@@ -36,7 +38,7 @@ def test_attack_student_pod_forging_x_forwarded_for_is_not_trusted() -> None:
     """Checks the configuration: the API and the hub trust loopback and the edge pool
     only, and the edge pool shares no address with the students' pod network."""
     (config,) = [d for d in docs("config.yaml") if d["kind"] == "ConfigMap"]
-    values = yaml.safe_load((K8S / "z2jh-values.yaml").read_text())
+    values = yaml.safe_load(VALUES.read_text())
     hub_trust = values["hub"]["extraEnv"].get("TRUSTED_PROXIES", "")
     assert hub_trust, "the hub has no TRUSTED_PROXIES: every login counts against its proxy"
     pool = edge_pool()
@@ -51,7 +53,7 @@ def test_attack_student_pod_forging_x_forwarded_for_is_not_trusted() -> None:
 def test_attack_student_pod_reaches_the_api_only_through_the_ingress() -> None:
     """Checks the configuration: students' pods may not connect to the API's pods, their
     API URL is the ingress, and the API's pods accept the ingress, the hub and Prometheus."""
-    values = yaml.safe_load((K8S / "z2jh-values.yaml").read_text())
+    values = yaml.safe_load(VALUES.read_text())
     assert "ingress-nginx" in values["hub"]["extraEnv"]["HUB_API_URL"]
     egress = values["singleuser"]["networkPolicy"]["egress"]
     peers = [peer for rule in egress for peer in rule.get("to", [])]

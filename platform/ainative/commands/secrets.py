@@ -22,8 +22,10 @@ def fresh_secrets() -> dict[str, str]:
         "CONSOLE_HUB_TOKEN": secrets.token_hex(32),
         "CONSOLE_COOKIE_SECRET": secrets.token_urlsafe(48),
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+        # Redis ACL users; KEDA's (Kubernetes: the queue length only, deploy/redis/values.yaml)
         **{
-            f"REDIS_{role}_PASSWORD": secrets.token_urlsafe(24) for role in ("API", "WORKER", "HUB")
+            f"REDIS_{role}_PASSWORD": secrets.token_urlsafe(24)
+            for role in ("API", "WORKER", "HUB", "KEDA")
         },
         "GRAFANA_ADMIN_PASSWORD": secrets.token_urlsafe(18),
     }
