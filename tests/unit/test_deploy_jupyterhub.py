@@ -300,3 +300,24 @@ def test_extra_config_runs_in_key_order() -> None:
 def test_entry_point_name_is_what_the_values_name() -> None:
     names = {ep.name for ep in entry_points(group="jupyterhub.authenticators")}
     assert values()["hub"]["config"]["JupyterHub"]["authenticator_class"] in names
+
+
+# What the chart's own jupyterhub_config.py imports of a custom hub image, by distribution.
+CHART_IMPORTS = {
+    "jupyterhub-kubespawner": "kubespawner",
+    "jupyterhub-idle-culler": "jupyterhub_idle_culler",
+    "pycurl": "pycurl",
+}
+
+
+def test_hub_image_lock_pins_what_the_charts_config_imports() -> None:
+    """KubeSpawner, pycurl and the culler: the chart's hub fails to start without them."""
+    lock = (ROOT / "deploy" / "requirements" / "hub.lock").read_text()
+    pinned = {line.split("==")[0] for line in lock.splitlines() if "==" in line}
+    assert set(CHART_IMPORTS) <= pinned, set(CHART_IMPORTS) - pinned
+
+
+@pytest.mark.parametrize("module", sorted(CHART_IMPORTS.values()))
+def test_charts_imports_load_from_the_deploy_extra(module: str) -> None:
+    """The same pins installed (dev includes deploy) import: no missing system library."""
+    __import__(module)
