@@ -56,6 +56,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--question-timeout", type=float, default=120.0, help="seconds")
     parser.add_argument("--scenario-timeout", type=float, default=180.0, help="seconds")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy the API and worker in each measured window; raw stacks and hot spots in DIR",
+    )
     parser.add_argument("--json", type=Path, default=OUTPUT / "bench_load.json")
     parser.add_argument("--logs", type=Path, default=OUTPUT / "bench_load_logs")
     parser.add_argument(
@@ -96,6 +102,7 @@ async def run_scenarios(stack: LabStack, args: argparse.Namespace) -> dict[str, 
         scenario_timeout=args.scenario_timeout,
         roots=stack.roots(),
         course=course,
+        profile_dir=args.profile,
     )
     results: dict[str, Any] = {}
     try:
@@ -104,6 +111,7 @@ async def run_scenarios(stack: LabStack, args: argparse.Namespace) -> dict[str, 
         _say(f"warmed up: {warm}; processes quiet: {quiet}")
         for i, name in enumerate(names):
             _say(f"{name} ...")
+            lab.scenario = name
             results[name] = await SCENARIOS[name](lab)
             _say(f"{name}: {results[name]['answered']} answered, errors {results[name]['errors']}")
             if i < len(names) - 1:

@@ -8,9 +8,10 @@ import random
 import time
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.bench.lab import procstats
+from tests.bench.lab import procstats, profile
 
 if TYPE_CHECKING:
     from tests.bench.lab.console import BenchCourse
@@ -32,6 +33,8 @@ class Lab:
     rng: random.Random = field(default_factory=lambda: random.Random(42))
     roots: dict[str, int] = field(default_factory=dict)
     course: BenchCourse | None = None  # every student's course, and its instructor
+    profile_dir: Path | None = None  # --profile: py-spy the API and worker (profile.py)
+    scenario: str = ""  # the scenario running now (names the profiles)
 
     def count(self, full: int, minimum: int = 2) -> int:
         """A population or concurrency shrunk by --scale."""
@@ -61,6 +64,7 @@ class Window:
     timed_out: bool = False
     cpu: dict[str, float] = field(default_factory=dict)
     peak_rss: dict[str, int] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)
     max_connections: int = 0
     max_active_connections: int = 0
 
@@ -75,12 +79,16 @@ async def measured(lab: Lab, latency: float) -> AsyncIterator[Window]:
     lab.fake.set_latency(latency)
     window = Window(latency)
     before = procstats.cpu_snapshot(lab.roots)
-    with procstats.Sampler(lab.roots, lab.stack.database_url) as sampler:
+    with (
+        procstats.Sampler(lab.roots, lab.stack.database_url) as sampler,
+        profile.recording(lab.profile_dir, lab.scenario, lab.roots) as spots,
+    ):
         window.started = time.perf_counter()
         try:
             yield window
         finally:
             window.ended = time.perf_counter()
+    window.profile = spots
     after = procstats.cpu_snapshot(lab.roots)
     window.cpu = {name: after[name] - before[name] for name in lab.roots}
     window.peak_rss = dict(sampler.peak_rss)

@@ -194,6 +194,8 @@ def summarize(
         "peak_rss_mb": {k: round(v / 2**20, 1) for k, v in w.peak_rss.items()},
         "db_connections": {"max_total": w.max_connections, "max_active": w.max_active_connections},
     }
+    if w.profile:
+        result["profile"] = w.profile
     return {**result, **extra}
 
 
