@@ -319,6 +319,12 @@ class WorkerSettings(Topic):
         "event loop.",
     )
     tutor_queue: str = Field("tutor", description="Celery queue of tutoring tasks.")
+    worker_task_events: bool = Field(
+        False,
+        description="Workers send Celery task events from the start. Off: they cost a publish "
+        "per task state, so workers send them only once Flower switches them on (it asks every "
+        "5 s while it runs).",
+    )
     task_max_retries: int = Field(
         3, ge=0, description="Retries of a task on LLM rate limits, 5xx and timeouts."
     )

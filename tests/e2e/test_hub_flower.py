@@ -36,9 +36,18 @@ def flower(hub, stack) -> Iterator[str]:
         extra_env={"HUB_SERVICE_API_URL": f"http://127.0.0.1:{hub.api_port}/hub/api"},
     )
     try:
+        # Workers start with task events off (WORKER_TASK_EVENTS); Flower switches them on.
+        assert "task events: OFF" in _since_worker_start(stack)
+        assert eventually(lambda: "enabled by remote" in _since_worker_start(stack), 60)
         yield hub.url + FLOWER
     finally:
         stop(proc)
+
+
+def _since_worker_start(stack) -> str:
+    """The shared worker's log since its latest start (its banner names the events' state)."""
+    text = (stack.log_dir / "worker.log").read_text(errors="replace")
+    return text[text.rfind("task events:") :]
 
 
 @pytest.fixture(scope="module")

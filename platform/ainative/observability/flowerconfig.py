@@ -26,6 +26,7 @@ basic_auth = _settings.flower_credentials
 port = _settings.flower_port
 address = _settings.flower_host
 url_prefix = _settings.flower_url_prefix.strip("/")
-# Tasks and workers come from the workers' events (worker_send_task_events is on).
+# Tasks come from the workers' task events, off in workers until Flower's broadcast (every
+# 5 s while it runs) switches them on; workers and heartbeats are always sent.
 enable_events = True
 purge_offline_workers = 300

@@ -42,9 +42,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_routes={"tutor.*": {"queue": settings.tutor_queue}},
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
-        # Flower's task list; each event costs the worker a publish, kept for the admins'
-        # view.
-        worker_send_task_events=True,
+        # Flower's task list. Each event costs the worker a publish per task state, so
+        # they are off until Flower, when it runs, switches them on (its enable_events
+        # broadcast every 5 s); WORKER_TASK_EVENTS=true sends them from the start.
+        worker_send_task_events=settings.worker_task_events,
         timezone="UTC",
         enable_utc=True,
         beat_schedule=_beat_schedule(settings),
