@@ -37,7 +37,7 @@ from ainative.escalation import errors as escalation
 from ainative.limits.errors import RateLimitedError
 from ainative.lti.errors import RosterError
 from ainative.observability.metrics import UNAVAILABLE
-from ainative.observability.metrics_auth import MetricsTokenError
+from ainative.observability.metrics_auth import MetricsNetworkError, MetricsTokenError
 from ainative.tutor import errors as tutor
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (tutor.QuotaExceededError, status.HTTP_429_TOO_MANY_REQUESTS),
     (tutor.QueueUnavailableError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (MetricsTokenError, status.HTTP_401_UNAUTHORIZED),
+    (MetricsNetworkError, status.HTTP_404_NOT_FOUND),
     (escalation.EscalationNotFoundError, status.HTTP_404_NOT_FOUND),
     (escalation.NotEscalationStaffError, status.HTTP_403_FORBIDDEN),
     (escalation.EscalationStateError, status.HTTP_409_CONFLICT),
@@ -126,6 +127,7 @@ DOMAIN_ERRORS = (
     RosterError,
     tutor.TutorError,
     MetricsTokenError,
+    MetricsNetworkError,
     escalation.EscalationError,
 )
 

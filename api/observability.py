@@ -104,7 +104,11 @@ class ObservabilityMiddleware:
 
 
 async def require_metrics_token(request: Request, state: StateDep) -> None:
-    """Only the monitoring token opens /metrics (ainative.observability.metrics_auth)."""
+    """Only the monitoring token opens /metrics (ainative.observability.metrics_auth), and
+    only from METRICS_NETWORKS when set (the direct peer, never X-Forwarded-For)."""
+    peer = request.client.host if request.client else None
+    if not metrics_auth.peer_allowed(peer, state.settings.metrics_networks):
+        raise metrics_auth.MetricsNetworkError()
     metrics_auth.check_bearer(request.headers.get("authorization"), state.settings.metrics_secret())
 
 

@@ -61,7 +61,9 @@ def start_metrics_server(port: int | None = None, host: str | None = None) -> in
         return int(_server["port"])
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ScrapeCollector())
-    app = require_bearer(make_wsgi_app(registry), settings.metrics_secret())
+    app = require_bearer(
+        make_wsgi_app(registry), settings.metrics_secret(), settings.metrics_networks
+    )
     try:
         server = make_server(
             host or settings.worker_metrics_host,

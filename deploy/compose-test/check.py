@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import websocket  # noqa: E402
@@ -168,19 +169,32 @@ def main() -> None:
     report("prometheus targets", **health)
     assert health.get("ainative-api") == "up", health
     metrics = fetch_status(mine, "http://api:8080/metrics")
-    report("the API's /metrics from a student's container", status=metrics)
-    assert metrics == 401, metrics
+    with_token = fetch_status(mine, "http://api:8080/metrics", metrics_token())
+    report("the API's /metrics from a student's container", status=metrics, token=with_token)
+    assert metrics == 404 and with_token == 404, (metrics, with_token)
     alerts_reach_the_receiver()
 
 
-def fetch_status(container: str, url: str) -> int:
-    """The HTTP status `url` answers inside `container` (no credentials)."""
+def fetch_status(container: str, url: str, bearer: str = "") -> int:
+    """The HTTP status `url` answers inside `container` (with `bearer` as its token, if any)."""
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
     code = (
         "import urllib.request, urllib.error\n"
-        f"try: print(urllib.request.urlopen({url!r}, timeout=5).status)\n"
+        f"r = urllib.request.Request({url!r}, headers={headers!r})\n"
+        "try: print(urllib.request.urlopen(r, timeout=5).status)\n"
         "except urllib.error.HTTPError as e: print(e.code)\n"
     )
     return int(sh(*DOCKER, "exec", container, "python", "-c", code).stdout.strip())
+
+
+def metrics_token() -> str:
+    """Prometheus's token, from the .env this run wrote (run.sh; the last line wins)."""
+    lines = (Path(__file__).resolve().parents[2] / ".env").read_text().splitlines()
+    found = [
+        ln.split("=", 1)[1].strip().strip("'\"") for ln in lines if ln.startswith("METRICS_TOKEN=")
+    ]
+    assert found and found[-1], "METRICS_TOKEN is not in .env"
+    return found[-1]
 
 
 def alerts_reach_the_receiver() -> None:

@@ -245,22 +245,31 @@ class AbuseSettings(Topic):
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         """Accept a comma list from the environment; an empty string trusts no proxy."""
-        if isinstance(value, str):
-            if value.strip().startswith("["):
-                return json.loads(value)
-            return [p.strip() for p in value.split(",") if p.strip()]
-        return value
+        return comma_list(value)
 
     @field_validator("trusted_proxies")
     @classmethod
     def _valid_networks(cls, value: list[str]) -> list[str]:
-        """Fail at start-up on a typo, naming the entry."""
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from exc
-        return value
+        return networks("TRUSTED_PROXIES", value)
+
+
+def comma_list(value: object) -> object:
+    """A list setting from the environment: a JSON list or a comma list ('' is empty)."""
+    if isinstance(value, str):
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [p.strip() for p in value.split(",") if p.strip()]
+    return value
+
+
+def networks(name: str, value: list[str]) -> list[str]:
+    """Fail at start-up on a typo in a list of addresses or CIDR ranges, naming the entry."""
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {entry!r} is not an address or CIDR") from exc
+    return value
 
 
 class TutoringSettings(Topic):
@@ -618,6 +627,13 @@ class OperationsSettings(Topic):
         "service `prometheus`, Flower); required in production, a kept development secret "
         "otherwise.",
     )
+    metrics_networks: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="CIDR ranges a /metrics request (API, worker) may come from, a comma list, "
+        "judged on the direct peer; others get 404 even with the token. Empty: any address "
+        "with the token. Compose sets Prometheus's network, so students' containers, which "
+        "reach the API, cannot read it.",
+    )
     worker_metrics_host: str = Field(
         "127.0.0.1", description="Address of the worker's /metrics; 0.0.0.0 in containers."
     )
@@ -643,6 +659,16 @@ class OperationsSettings(Topic):
     flower_url: str = Field(
         "", description="Flower as the hub reaches it (its service URL); unset, host and port."
     )
+
+    @field_validator("metrics_networks", mode="before")
+    @classmethod
+    def _split_metrics_networks(cls, value: object) -> object:
+        return comma_list(value)
+
+    @field_validator("metrics_networks")
+    @classmethod
+    def _valid_metrics_networks(cls, value: list[str]) -> list[str]:
+        return networks("METRICS_NETWORKS", value)
 
 
 class SignInSettings(Topic):

@@ -47,10 +47,12 @@ def delta(after: Samples, before: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
-def start_metrics_worker(stack: Stack, name: str, *extra_argv: str) -> str:
+def start_metrics_worker(
+    stack: Stack, name: str, *extra_argv: str, env: dict[str, str] | None = None
+) -> str:
     """A further Celery worker on the stack serving /metrics on a free port; returns its URL."""
     port = free_port()
-    env = {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_HOST": "127.0.0.1"}
+    env = {**(env or {}), "WORKER_METRICS_PORT": str(port), "WORKER_METRICS_HOST": "127.0.0.1"}
     proc = stack.start_worker(name, env, extra_argv)
     url = f"http://127.0.0.1:{port}/metrics"
     wait_http(url, process=proc)

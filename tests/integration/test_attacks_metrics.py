@@ -12,7 +12,9 @@ import base64
 
 import httpx
 import redis
+from fastapi.testclient import TestClient
 
+from ainative.config import Settings
 from tests.integration.opsutil import METRICS_HEADERS, start_metrics_worker
 from tests.stack import Stack
 
@@ -70,3 +72,35 @@ def test_attack_student_scrapes_a_workers_metrics_port(stack: Stack, make_user) 
         assert _probes(stack) > before
     finally:
         stack.kill("metricsw")
+
+
+def _app_from(peer: str, networks: list[str]) -> TestClient:
+    """The API in this process with METRICS_NETWORKS, called from `peer` (the direct peer)."""
+    from api.main import create_app
+
+    return TestClient(create_app(Settings(metrics_networks=networks)), client=(peer, 50000))
+
+
+def test_attack_token_holder_outside_metrics_networks_gets_404(stack: Stack) -> None:
+    """A student's container on its own network, even holding the token: nothing there.
+    X-Forwarded-For cannot put it inside: only the direct peer counts."""
+    before = _probes(stack)
+    with _app_from("172.29.0.7", ["172.28.0.0/24"]) as outside:
+        for headers in ({}, METRICS_HEADERS, {**METRICS_HEADERS, "X-Forwarded-For": "172.28.0.5"}):
+            r = outside.get("/metrics", headers=headers)
+            assert r.status_code == 404, (headers.keys(), r.status_code)
+            assert not any(figure in r.text for figure in SECRET_FIGURES)
+    assert _probes(stack) == before, "a refused scrape still probed Redis"
+    with _app_from("172.28.0.200", ["172.28.0.0/24"]) as prometheus:
+        assert prometheus.get("/metrics").status_code == 401  # inside, still the token
+        r = prometheus.get("/metrics", headers=METRICS_HEADERS)
+        assert r.status_code == 200 and "ainative_db_pool_checked_out" in r.text
+
+
+def test_attack_workers_metrics_port_outside_metrics_networks_gets_404(stack: Stack) -> None:
+    url = start_metrics_worker(stack, "metricsnet", env={"METRICS_NETWORKS": "10.0.0.0/8"})
+    try:
+        r = httpx.get(url, headers=METRICS_HEADERS, timeout=10)  # from 127.0.0.1: outside
+        assert r.status_code == 404 and "ainative_" not in r.text, r.status_code
+    finally:
+        stack.kill("metricsnet")

@@ -185,3 +185,25 @@ def test_the_allocation_key_is_its_own_or_derived_without_revealing_the_pseudony
     assert Settings(pseudonym_key=key, allocation_key="a" * 32).experiment_allocation_key() == (
         "a" * 32
     )
+
+
+def test_metrics_networks_from_a_comma_list_and_a_typo_named() -> None:
+    from ainative.config import Settings
+
+    assert Settings(metrics_networks="172.28.0.0/24, 10.1.2.3").metrics_networks == [
+        "172.28.0.0/24",
+        "10.1.2.3",
+    ]
+    with pytest.raises(ValueError, match="METRICS_NETWORKS: '172.28.0.0/33'"):
+        Settings(metrics_networks="172.28.0.0/33")
+
+
+def test_peer_allowed_judges_the_address_against_each_range() -> None:
+    from ainative.observability.metrics_auth import peer_allowed
+
+    assert peer_allowed("203.0.113.9", [])  # unset: the token alone decides
+    assert peer_allowed("172.28.0.200", ["172.28.0.0/24"])
+    assert not peer_allowed("172.29.0.7", ["172.28.0.0/24"])
+    assert not peer_allowed(None, ["172.28.0.0/24"])
+    assert not peer_allowed("testclient", ["172.28.0.0/24"])
+    assert peer_allowed("::1", ["127.0.0.0/8", "::1/128"])

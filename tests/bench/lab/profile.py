@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,15 +23,17 @@ from typing import Any
 
 PROFILED = ("api", "worker")
 RATE = 200  # samples per second
-TOP = 5
+TOP = 15  # kept in the JSON; the table prints the first five
 # a frame in py-spy's raw format: "function (path/file.py:line)"
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]+)(?::\d+)?\)$")
-OURS = ("/ainative/", "/api/", "/worker/")
+OURS = ("ainative/", "api/", "worker/")  # the project's modules, relative to the repository
+REPO = str(Path(__file__).resolve().parents[3]) + "/"
 
 
 def available() -> str | None:
     """The py-spy executable, or None (the profile is then skipped, and says so)."""
-    return shutil.which("py-spy")
+    beside = Path(sys.executable).with_name("py-spy")  # the venv's, when not on PATH
+    return str(beside) if beside.exists() else shutil.which("py-spy")
 
 
 @contextmanager
@@ -52,7 +55,7 @@ def recording(
             continue
         path = out_dir / f"{scenario}-{name}.txt"
         command = [exe, "record", "--pid", str(pid), "--format", "raw", "--output", str(path)]
-        command += ["--rate", str(RATE), "--subprocesses", "--nonblocking"]
+        command += ["--rate", str(RATE), "--subprocesses", "--nonblocking", "--gil"]
         running[name] = (
             subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
             path,
@@ -77,38 +80,44 @@ def hot_spots(raw: str, top: int = TOP) -> dict[str, Any]:
     """Self and inclusive shares of the top functions in py-spy's collapsed stacks."""
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
     total = 0
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         n = int(count)
-        frames = [_name(f) for f in stack.split(";")]
-        frames = [f for f in frames if f]
+        frames = [f for f in (_name(f) for f in stack.split(";")) if f]
         if not frames:
             continue
         total += n
         own[frames[-1]] += n
         for f in set(frames):
-            if any(o in f for o in OURS):
-                inclusive[f] += n
+            inclusive[f] += n
+            if f.split(" (", 1)[1].startswith(OURS):
+                ours[f] += n
 
     def shares(counter: Counter[str]) -> list[list[Any]]:
         return [[f, round(c / total, 3)] for f, c in counter.most_common(top)] if total else []
 
-    return {"samples": total, "self": shares(own), "inclusive_ours": shares(inclusive)}
+    return {
+        "samples": total,
+        "self": shares(own),
+        "inclusive": shares(inclusive),
+        "inclusive_ours": shares(ours),
+    }
 
 
 def _name(frame: str) -> str:
-    """'function (file:line)' as 'function (short/path.py)'; process headers are dropped."""
+    """'function (file:line)' as 'function (package/module.py)'; process headers dropped."""
     match = FRAME.match(frame.strip())
     if not match:
         return ""
     file = match["file"]
-    for marker in ("site-packages/", "/platform/", "/work/"):
-        if marker in file:
-            file = file.split(marker, 1)[1]
-            break
+    if "site-packages/" in file:
+        file = file.split("site-packages/", 1)[1]
+    elif file.startswith(REPO):
+        file = file[len(REPO) :].removeprefix("platform/")
     return f"{match['func']} ({file})"
 
 
@@ -124,7 +133,7 @@ def table(results: dict[str, Any]) -> list[str]:
             if not isinstance(spots, dict) or "self" not in spots:
                 continue
             lines.append(f"{scenario} / {proc} ({spots['samples']} samples), self:")
-            lines += [f"  {share:6.1%}  {func}" for func, share in spots["self"]]
+            lines += [f"  {share:6.1%}  {func}" for func, share in spots["self"][:5]]
             lines.append("  inclusive (project code):")
-            lines += [f"  {share:6.1%}  {func}" for func, share in spots["inclusive_ours"]]
+            lines += [f"  {share:6.1%}  {func}" for func, share in spots["inclusive_ours"][:5]]
     return lines
