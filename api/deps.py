@@ -31,7 +31,7 @@ from ainative.auth.revocation import disabled_user_key, revoked_access_key, toke
 from ainative.auth.tokens import CONSOLE_SCOPE, TUTOR_SCOPE, TokenError, decode_token
 from ainative.config import Settings
 from ainative.limits.ratelimit import client_address
-from api.state import StateDep
+from api.state import ApiState, StateDep
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class Principal:
     jti: str
     expires_at: int
     scope: str | None = None  # "tutor": a single-user server's token, the widget's endpoints
+    generation: int = 0  # the token's `gen`: older than the user's current one is refused
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
@@ -91,24 +92,38 @@ CONSOLE_TOKEN_REFUSED = (
 )
 
 
+def verified_principal(token: str, state: ApiState) -> Principal:
+    """The token's principal: its signature and claims verified once per process
+    (ainative.auth.verified), TokenError when they do not hold."""
+    principal = state.verified_tokens.get(token)
+    if principal is None:
+        claims = decode_token(token, "access")
+        principal = Principal(
+            id=int(claims["sub"]),
+            username=str(claims.get("username", "")),
+            roles=tuple(claims.get("roles") or ()),
+            jti=str(claims["jti"]),
+            expires_at=int(claims["exp"]),
+            scope=str(claims["scope"]) if claims.get("scope") else None,
+            generation=int(claims.get("gen") or 0),
+        )
+        state.verified_tokens.put(token, principal.expires_at, principal)
+    return principal
+
+
 async def get_any_caller(
-    request: Request, redis: RedisDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    state: StateDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     """The caller from a valid, unrevoked access token of any scope, else 401."""
     if not token:
         raise unauthorized("not authenticated: send 'Authorization: Bearer <access token>'")
     try:
-        claims = decode_token(token, "access")
+        principal = verified_principal(token, state)
     except TokenError as exc:
         raise unauthorized(str(exc)) from exc
-    principal = Principal(
-        id=int(claims["sub"]),
-        username=str(claims.get("username", "")),
-        roles=tuple(claims.get("roles") or ()),
-        jti=str(claims["jti"]),
-        expires_at=int(claims["exp"]),
-        scope=str(claims["scope"]) if claims.get("scope") else None,
-    )
+    redis = state.redis
     try:
         revoked, disabled, generation = await redis.mget(
             revoked_access_key(principal.jti),
@@ -123,7 +138,7 @@ async def get_any_caller(
         raise unauthorized("token has been revoked: log in again")
     if disabled:
         raise unauthorized("account is deactivated")
-    if generation is not None and int(claims.get("gen") or 0) < int(generation):
+    if generation is not None and principal.generation < int(generation):
         raise unauthorized(
             "your password or roles changed since this token was issued: log in again"
         )

@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from typing import Annotated, Concatenate, ParamSpec, TypeVar
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 import redis.asyncio as aioredis
@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ainative.auth.verified import VerifiedTokens
 from ainative.config import Settings
 from ainative.db.engine import get_engine, run_in_session
 from ainative.observability import probes
@@ -70,6 +71,7 @@ class ApiState:
     notifier: DoneNotifier
     hub: StreamHub
     celery: Celery
+    verified_tokens: VerifiedTokens[Any] = field(default_factory=VerifiedTokens)
 
     async def db(
         self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
