@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import secrets
 from collections.abc import Iterator
 from importlib.metadata import entry_points
@@ -176,9 +177,14 @@ def load_like_z2jh(chart_values: dict[str, Any]) -> Config:
 
 @pytest.fixture
 def hub_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    from ainative.config import get_settings
+    from ainative.config import Settings, get_settings
 
     env = hub_environment(values()["hub"])
+    # The pod has only its own environment: none of this test session's settings
+    # (conftest's BCRYPT_ROUNDS=4 would fail the production checks).
+    for name in list(os.environ):
+        if name.lower() in Settings.model_fields and name not in env:
+            monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -261,7 +267,6 @@ def test_chart_hub_registers_what_the_repositorys_hub_config_does(
 ) -> None:
     """Same services, roles, authenticator and start page as `make run`'s and compose's hub
     (the repository's jupyterhub_config.py, loaded in its own process: it sets the umask)."""
-    import os
     import subprocess
     import sys
 
