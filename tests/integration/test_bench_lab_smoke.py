@@ -140,3 +140,20 @@ def test_idle_students_hold_their_long_polls_without_errors(run: Run) -> None:
     assert idle["errors"] == {}
     assert idle["held"] == idle["asked"] == idle["students"]
     assert idle["answered"] == 0
+
+
+def test_the_floors_time_each_part_of_a_question_alone(run: Run) -> None:
+    floors = run["floors"]
+    assert set(floors["parts"]) == {"http", "celery", "db", "db-hit"}
+    for name, part in floors["parts"].items():
+        assert part["units"] > 0 and part["per_s"] > 0, name
+        assert part["counted_ms"] > 0, name
+    celery = floors["parts"]["celery"]
+    assert celery["units"] == celery["sent"]  # every task sent was run
+    question = sum(floors["parts"][p]["counted_ms"] for p in ("http", "celery", "db"))
+    assert floors["cpu_ms_per_question"] == pytest.approx(question, abs=0.01)
+    assert set(floors["statements"]) == {
+        "lookup", "insert", "read", "start_attempt", "complete", "read again"
+    }  # fmt: skip
+    assert all(s["client_us"] > 0 for s in floors["statements"].values())
+    assert floors["hit_sql_ms_one_client"] > 0

@@ -4,8 +4,9 @@
     python -m tests.bench.lab --scenario burst --env WORKER_CONCURRENCY=200
     python -m tests.bench.lab --scale 0.1 --workers 2          # smaller, two workers
 
-Starts the real processes (see stack.py), creates the students, runs the scenarios in
-order (lab, lab-console, burst, saturation, cache, stream, stream-burst, idle), prints a table and
+Starts the real processes (see stack.py), creates the students, times each part of a
+question alone (floors.py; --no-floors skips it), runs the scenarios in order (lab,
+lab-console, burst, saturation, cache, stream, stream-burst, idle), prints a table and
 writes the figures as JSON. Numbers, not pass/fail: compare two runs on the same machine.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 
 from tests.bench.lab import procstats, report
 from tests.bench.lab.console import enrol_in_course
+from tests.bench.lab.floors import floors
 from tests.bench.lab.measure import Lab
 from tests.bench.lab.scenarios import SCENARIOS, recover, warm_up
 from tests.bench.lab.stack import LabStack
@@ -61,6 +63,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="py-spy the API and worker in each measured window; raw stacks and hot spots in DIR",
+    )
+    parser.add_argument(
+        "--floors",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first time each part of a question alone (floors.py); default: on",
     )
     parser.add_argument("--json", type=Path, default=OUTPUT / "bench_load.json")
     parser.add_argument("--logs", type=Path, default=OUTPUT / "bench_load_logs")
@@ -105,10 +113,16 @@ async def run_scenarios(stack: LabStack, args: argparse.Namespace) -> dict[str, 
         profile_dir=args.profile,
     )
     results: dict[str, Any] = {}
+    parts: dict[str, Any] | None = None
     try:
         warm = await warm_up(lab)
         quiet = await asyncio.to_thread(procstats.wait_quiet, lab.roots)
         _say(f"warmed up: {warm}; processes quiet: {quiet}")
+        if args.floors:
+            _say("floors ...")
+            parts = await floors(lab)
+            _say(f"floors: {parts['cpu_ms_per_question']} ms of CPU per question")
+            await asyncio.to_thread(procstats.wait_quiet, lab.roots)
         for i, name in enumerate(names):
             _say(f"{name} ...")
             lab.scenario = name
@@ -119,7 +133,7 @@ async def run_scenarios(stack: LabStack, args: argparse.Namespace) -> dict[str, 
                 _say(f"after {name}: {after}")
     finally:
         await client.close()
-    return {"warmup": warm, "scenarios": results}
+    return {"warmup": warm, "floors": parts, "scenarios": results}
 
 
 def _say(message: str) -> None:
@@ -160,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             "wall_s": round(time.time() - started),
         },
         "warmup": outcome["warmup"],
+        "floors": outcome["floors"],
         "scenarios": outcome["scenarios"],
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

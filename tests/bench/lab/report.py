@@ -280,7 +280,67 @@ def format_report(run: dict[str, Any]) -> str:
         "Errors by kind",
         *(f"  {name}: {s['errors'] or 'none'}" for name, s in scenarios.items()),
     ]
-    return "\n".join(lines + _details(scenarios))
+    return "\n".join(lines + _details(scenarios) + _floors(run.get("floors"), scenarios))
+
+
+PLATFORM = ("api", "worker", "postgres", "redis")  # what "CPU per question" counts
+TARGET_MS = 8.0  # the cost issue's target: CPU per answered question across processes
+
+
+def _floors(floors: dict[str, Any] | None, scenarios: dict[str, dict[str, Any]]) -> list[str]:
+    """The design's floors (floors.py) and the platform's saturation cost as a ratio to them."""
+    if not floors:
+        return []
+    rows = [
+        [
+            name,
+            f"{p['per_s']:.0f}",
+            ", ".join(f"{k} {v:.2f}" for k, v in p["cpu_ms"].items()),
+            f"{p['counted_ms']:.2f}",
+        ]
+        for name, p in floors["parts"].items()
+    ]
+    total = floors["cpu_ms_per_question"]
+    lines = [
+        "",
+        f"Floors: each part of a question alone, none of the platform's logic "
+        f"({floors['clients']} clients, {floors['seconds']:g} s each)",
+        *_table(["part", "per s", "CPU ms per unit, by process", "counted ms"], rows),
+        f"  the design's floor: {total:.2f} ms of CPU per question "
+        f"(target {TARGET_MS:g} ms: {total / TARGET_MS:.2f}x the target before any logic)",
+    ]
+    per_answer = (scenarios.get("saturation") or {}).get("cpu_s_per_answer")
+    if per_answer:
+        platform = sum(per_answer.get(k, 0.0) for k in PLATFORM) * 1000
+        lines.append(
+            f"  saturation, {' + '.join(PLATFORM)}: {platform:.2f} ms per answered question "
+            f"= {platform / total:.2f}x the floor; the platform's own logic "
+            f"{platform - total:.2f} ms"
+        )
+    statements = floors.get("statements")
+    if statements:
+        lines.append(
+            "  one question's statements alone (us of CPU, client / postgres): "
+            + "; ".join(f"{k} {v['client_us']}/{v['postgres_us']}" for k, v in statements.items())
+        )
+    hit, cache = floors.get("cpu_ms_per_cache_hit"), scenarios.get("cache")
+    if hit:
+        lines.append(
+            f"  a cache hit's floor (half of http + db-hit): {hit:.2f} ms, at most "
+            f"{2000 / hit:.0f} hits/s on 2 cores"
+            + (
+                f"; its two statements take {floors['hit_sql_ms_one_client']:.2f} ms for one client"
+                if floors.get("hit_sql_ms_one_client")
+                else ""
+            )
+        )
+    if hit and cache and cache.get("cpu_s_per_answer"):
+        per_hit = sum(cache["cpu_s_per_answer"].get(k, 0.0) for k in PLATFORM) * 1000
+        lines.append(
+            f"  cache, {' + '.join(PLATFORM)}: {per_hit:.2f} ms per hit = {per_hit / hit:.2f}x "
+            "the hit's floor"
+        )
+    return lines
 
 
 def _details(scenarios: dict[str, dict[str, Any]]) -> list[str]:
