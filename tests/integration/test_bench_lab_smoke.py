@@ -156,4 +156,5 @@ def test_the_floors_time_each_part_of_a_question_alone(run: Run) -> None:
         "lookup", "insert", "read", "start_attempt", "complete", "read again"
     }  # fmt: skip
     assert all(s["client_us"] > 0 for s in floors["statements"].values())
+    assert all(s["planning_us"] > 0 for s in floors["statements"].values())
     assert floors["hit_sql_ms_one_client"] > 0

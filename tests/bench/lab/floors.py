@@ -34,7 +34,7 @@ from typing import Any
 
 import anyio
 import redis
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from ainative.db.engine import build_engine, on_connection, run_in_session, session_scope
 from ainative.runtime.devservices import free_port
@@ -264,9 +264,13 @@ def _on_cpu_s(proc: Path) -> float:
     return int((proc / "schedstat").read_text().split()[0]) / 1e9
 
 
+PLANS = 21  # EXPLAIN ANALYZE runs per statement; the median is kept
+
+
 def statement_costs(lab: Lab, questions: int) -> dict[str, dict[str, float]]:
     """Each statement of `question_sql` alone: the client's CPU (this thread, Session and
-    transaction included, the thread hop not) and its backend's, in microseconds.
+    transaction included, the thread hop not) and its backend's, in microseconds; then
+    PostgreSQL's own planning and execution time of each (EXPLAIN ANALYZE, rolled back).
 
     One thread on one pooled connection, so the backend is always the same process.
     """
@@ -274,11 +278,19 @@ def statement_costs(lab: Lab, questions: int) -> dict[str, dict[str, float]]:
     settings = lab.stack.settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
     engine = build_engine(settings, lab.stack.database_url)
     totals = {name: [0.0, 0.0] for name in STATEMENTS}
+    sent: list[tuple[str, str, Any]] = []  # the first question's SQL, by statement
+    current = [""]
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if not statement.startswith("EXPLAIN"):
+            sent.append((current[0], statement, params))
+
     try:
         with engine.connect() as conn:
             backend = Path(f"/proc/{conn.execute(text('SELECT pg_backend_pid()')).scalar()}")
 
         def timed(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            current[0] = name
             server, client = _on_cpu_s(backend), time.thread_time()
             with session_scope(engine) as session:
                 result = fn(session.connection(), *args, **kwargs)
@@ -290,6 +302,8 @@ def statement_costs(lab: Lab, questions: int) -> dict[str, dict[str, float]]:
         for i in range(questions):
             student = lab.student(i)
             who = {"user_id": student.id, "roles": ("student",)}
+            if i == 0:
+                event.listen(engine, "before_cursor_execute", record)
             timed("lookup", course_rule.lookup, student.id, None, None)
             row = timed(
                 "insert",
@@ -303,12 +317,44 @@ def statement_costs(lab: Lab, questions: int) -> dict[str, dict[str, float]]:
             timed("start_attempt", trace.start_attempt, str(row["id"]))
             timed("complete", trace.complete, str(row["id"]), **ANSWER)
             timed("read again", read_interaction, row["id"], **who)
+            if i == 0:
+                event.remove(engine, "before_cursor_execute", record)
+        plans = _plan_times(engine, sent)
     finally:
         engine.dispose()
     return {
-        name: {"client_us": round(c * 1e6 / questions), "postgres_us": round(p * 1e6 / questions)}
+        name: {
+            "client_us": round(c * 1e6 / questions),
+            "postgres_us": round(p * 1e6 / questions),
+            **plans.get(name, {}),
+        }
         for name, (c, p) in totals.items()
     }
+
+
+def _plan_times(engine: Engine, sent: list[tuple[str, str, Any]]) -> dict[str, dict[str, float]]:
+    """PostgreSQL's planning and execution time in us per named call (its statements summed),
+    the median of PLANS runs of EXPLAIN ANALYZE, each rolled back."""
+    times: dict[str, dict[str, float]] = {}
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for name, statement, params in sent:
+            planning, execution = [], []
+            for _ in range(PLANS):
+                if "INSERT INTO interactions" in statement:
+                    params = {**params, "id": str(uuid.uuid4())}  # a new row each time
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params)
+                plan = cursor.fetchone()[0][0]
+                raw.rollback()
+                planning.append(plan["Planning Time"])
+                execution.append(plan["Execution Time"])
+            entry = times.setdefault(name, {"planning_us": 0.0, "execution_us": 0.0})
+            entry["planning_us"] += round(sorted(planning)[PLANS // 2] * 1000)
+            entry["execution_us"] += round(sorted(execution)[PLANS // 2] * 1000)
+    finally:
+        raw.close()
+    return times
 
 
 PARTS = {

@@ -320,9 +320,14 @@ def _floors(floors: dict[str, Any] | None, scenarios: dict[str, dict[str, Any]])
     statements = floors.get("statements")
     if statements:
         lines.append(
-            "  one question's statements alone (us of CPU, client / postgres): "
-            + "; ".join(f"{k} {v['client_us']}/{v['postgres_us']}" for k, v in statements.items())
+            "  one question's statements alone (us of CPU, client / postgres; "
+            "postgres's planning + execution by EXPLAIN ANALYZE):"
         )
+        lines += [
+            f"    {k:<13} {v['client_us']:>6} / {v['postgres_us']:>6}   "
+            f"plan {v.get('planning_us', 0):>5.0f} + run {v.get('execution_us', 0):>5.0f}"
+            for k, v in statements.items()
+        ]
     hit, cache = floors.get("cpu_ms_per_cache_hit"), scenarios.get("cache")
     if hit:
         lines.append(
